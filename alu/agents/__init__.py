@@ -1,0 +1,98 @@
+"""The four ALU agents. Each is a small class beside the prompt text files it uses."""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+import time
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from ..models import Messages, Model, ModelError
+from ..trace import Step, Trace
+
+PROMPTS = Path(__file__).parent
+
+
+class AgentFailure(RuntimeError):
+    """An agent could not produce usable output (after its retries): the pipeline fails closed."""
+
+
+@cache
+def prompt(name: str) -> string.Template:
+    """A prompt template (``$name`` placeholders, so JSON braces need no escaping)."""
+    return string.Template((PROMPTS / f"{name}.txt").read_text(encoding="utf-8"))
+
+
+def render(name: str, **values: object) -> str:
+    return prompt(name).substitute({k: str(v) for k, v in values.items()})
+
+
+def quote(text: str) -> str:
+    """Untrusted text fenced so that instructions inside it read as data."""
+    return "<<<\n" + text.replace("<<<", "«").replace(">>>", "»") + "\n>>>"
+
+
+def extract_json(text: str) -> object:
+    """The first JSON object in ``text`` (models wrap it in prose or code fences)."""
+    text = text.strip()
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, flags=re.S)
+    if fenced:
+        text = fenced.group(1)
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("no JSON object in the output")
+    obj, _ = json.JSONDecoder().raw_decode(text[start:])
+    return obj
+
+
+class Agent:
+    """Calls its model, counts the cost into the trace, retries once on bad output."""
+
+    name = "agent"
+
+    def __init__(self, model: Model, *, timeout: float | None = None, attempts: int = 2,
+                 max_tokens: int = 256):
+        self.model = model
+        self.timeout = timeout
+        self.attempts = attempts
+        self.max_tokens = max_tokens
+
+    def _call(self, trace: Trace, messages: Messages, *, schema: type[BaseModel] | None = None,
+              max_tokens: int | None = None, detail: dict | None = None):
+        step = Step(agent=self.name, detail=dict(detail or {}))
+        trace.steps.append(step)
+        started = time.perf_counter()
+        error = "no attempt"
+        try:
+            for _ in range(max(1, self.attempts)):
+                step.calls += 1
+                try:
+                    out = self.model.complete(
+                        messages,
+                        max_tokens=max_tokens or self.max_tokens,
+                        json_schema=schema.model_json_schema() if schema else None,
+                        timeout=self.timeout,
+                    )
+                except ModelError as exc:
+                    error = str(exc)
+                    continue
+                step.prompt_tokens += out.prompt_tokens
+                step.completion_tokens += out.completion_tokens
+                if schema is None:
+                    if out.text.strip():
+                        return out.text.strip()
+                    error = "empty output"
+                    continue
+                try:
+                    return schema.model_validate(extract_json(out.text))
+                except (ValueError, ValidationError) as exc:
+                    error = f"malformed output: {str(exc).splitlines()[0][:160]}"
+            step.ok = False
+            step.detail["error"] = error
+            raise AgentFailure(f"{self.name}: {error}")
+        finally:
+            step.seconds = round(time.perf_counter() - started, 3)

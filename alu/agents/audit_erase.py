@@ -1,0 +1,83 @@
+"""AuditErase: names the targets a draft leaks and writes sanitized variants of it.
+
+In the paper's mode one call does both over the whole target list. In the default mode
+the audit may only confirm candidates the pre-screen found (an enum in the schema), and
+the rewrite is a separate call made only when something leaked.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, create_model
+
+from ..prescreen import Candidate
+from ..trace import Trace
+from . import Agent, quote, render
+
+
+def describe(candidates: list[Candidate], evidence_chars: int = 160) -> str:
+    lines = []
+    for c in candidates:
+        t = c.target
+        extra = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
+        about = t.description or " ".join(t.evidence)[:evidence_chars]
+        lines.append(f"- {t.name}{extra} [{t.kind}]" + (f": {about}" if about else ""))
+    return "\n".join(lines)
+
+
+class Audit(BaseModel):
+    leaked: list[str] = Field(default_factory=list)
+
+
+class Variants(BaseModel):
+    variants: list[str]
+
+
+class PaperAudit(BaseModel):
+    leaked: list[str] = Field(default_factory=list)
+    variants: list[str] = Field(default_factory=list)
+
+
+class AuditErase(Agent):
+    name = "audit_erase"
+
+    def audit(self, trace: Trace, query: str, history: str, draft: str,
+              candidates: list[Candidate]) -> list[str]:
+        """Which of ``candidates`` the exchange leaks (names as listed)."""
+        names = [c.target.name for c in candidates]
+        schema = create_model(
+            "Audit", leaked=(list[_enum(names)], Field(default_factory=list)), __base__=Audit
+        )
+        content = render("audit", targets=describe(candidates), history=quote(history or "(none)"),
+                         query=quote(query), answer=quote(draft))
+        result = self._call(trace, [{"role": "user", "content": content}], schema=schema,
+                            max_tokens=96, detail={"step": "audit", "candidates": names})
+        leaked = [n for n in names if n in set(result.leaked)]
+        trace.steps[-1].detail["leaked"] = leaked
+        return leaked
+
+    def erase(self, trace: Trace, query: str, draft: str, leaked: list[Candidate], k: int) -> list[str]:
+        content = render("erase", targets=describe(leaked), query=quote(query), answer=quote(draft), k=k)
+        schema = create_model(
+            "Variants", variants=(list[str], Field(min_length=k, max_length=k)), __base__=Variants
+        )
+        result = self._call(trace, [{"role": "user", "content": content}], schema=schema,
+                            max_tokens=120 * k, detail={"step": "erase", "k": k})
+        return [v.strip() for v in result.variants]
+
+    def audit_and_erase(self, trace: Trace, query: str, draft: str, names: list[str],
+                        k: int) -> tuple[list[str], list[str]]:
+        """The paper's single call over the whole target list."""
+        content = render("audit_erase_paper", targets="\n".join(f"- {n}" for n in names),
+                         query=quote(query), answer=quote(draft), k=k)
+        result = self._call(trace, [{"role": "user", "content": content}], schema=PaperAudit,
+                            max_tokens=120 * k + 64, detail={"step": "audit+erase", "k": k,
+                                                            "targets": len(names)})
+        known = {n.casefold(): n for n in names}
+        leaked = [known[n.casefold()] for n in result.leaked if n.casefold() in known]
+        return leaked, [v.strip() for v in result.variants if v.strip()]
+
+
+def _enum(names: list[str]):
+    from typing import Literal
+
+    return Literal[tuple(names)]  # type: ignore[valid-type]

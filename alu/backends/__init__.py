@@ -1,0 +1,1 @@
+"""Model backends; each module registers itself with ``alu.models.register_backend``."""

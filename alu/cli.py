@@ -1,0 +1,278 @@
+"""The ``alu`` command: a thin layer over the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .config import ConfigError, Settings, load_settings
+from .knowledge import KnowledgeBase, KnowledgeError
+from .models import ModelError, UnknownModel, backends
+from .pipeline import ALU, PipelineConfig, QueryError
+from .targets import FORMATS, Target, TargetError, TargetStore
+from .trace import Answer
+
+app = typer.Typer(help="Agentic LLM unlearning: make any LLM forget targets at inference time.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+targets_app = typer.Typer(help="Manage the targets to forget (a shared SQLite file).",
+                          no_args_is_help=True)
+app.add_typer(targets_app, name="targets")
+out = Console()
+err = Console(stderr=True)
+USER_ERRORS = (ConfigError, TargetError, QueryError, UnknownModel, ModelError, KnowledgeError)
+
+
+class State:
+    config: Optional[Path] = None
+    db: Optional[Path] = None
+
+
+state = State()
+
+
+@app.callback()
+def main(
+    config: Annotated[Optional[Path], typer.Option(help="TOML config file (default: user config folder).")] = None,
+    db: Annotated[Optional[Path], typer.Option(help="Target store (SQLite file).", envvar="ALU_DB")] = None,
+) -> None:
+    state.config, state.db = config, db
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings(**overrides) -> Settings:
+    return load_settings(state.config, db=state.db, **overrides)
+
+
+def guarded(fn):
+    """Turn the library's user-facing errors into one line on stderr."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            fail(str(exc))
+
+    return wrapper
+
+
+def build_alu(s: Settings, knowledge: Optional[Path] = None) -> ALU:
+    kb_path = knowledge or s.knowledge
+    kb = KnowledgeBase.load(kb_path) if kb_path else None
+    config = PipelineConfig(mode=s.mode, k=s.k, j=s.j, threshold=s.threshold, top_docs=s.top_docs,
+                            timeout=s.timeout, max_query_chars=s.max_query_chars, refusal=s.refusal)
+    return ALU(s.build_model(), TargetStore(s.db), knowledge=kb, agent_models=s.agent_models(),
+               config=config)
+
+
+def print_trace(answer: Answer) -> None:
+    t = answer.trace
+    err.print(f"[bold]verdict[/bold] {t.verdict}   mode {t.mode}   {t.llm_calls} LLM calls   "
+              f"{t.prompt_tokens}+{t.completion_tokens} tokens   {t.seconds:.1f} s   "
+              f"pre-screen {t.prescreen_ms:.2f} ms", highlight=False)
+    if t.candidates:
+        err.print("candidates: " + "; ".join(
+            f"{c['name']} ({c['score']}: {', '.join(c['signals'][:4])})" for c in t.candidates),
+            highlight=False)
+    if t.leaked:
+        err.print("leaked in draft: " + ", ".join(t.leaked), highlight=False)
+    if t.scores:
+        err.print("critic scores: " + ", ".join(f"{s:g}" for s in t.scores), highlight=False)
+    if t.error:
+        err.print(f"failed closed: {t.error}", highlight=False)
+    table = Table("agent", "calls", "prompt tok", "completion tok", "seconds", "ok", "detail")
+    for step in t.steps:
+        detail = {k: v for k, v in step.detail.items() if k not in ("documents",)}
+        table.add_row(step.agent, str(step.calls), str(step.prompt_tokens),
+                      str(step.completion_tokens), f"{step.seconds:.2f}", "yes" if step.ok else "NO",
+                      json.dumps(detail, ensure_ascii=False)[:80])
+    err.print(table)
+
+
+@app.command()
+@guarded
+def ask(
+    query: Annotated[str, typer.Argument(help="The question.")],
+    explain: Annotated[bool, typer.Option("--explain", help="Print the decision trace.")] = False,
+    mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model spec: embedded, gguf:PATH, openai:NAME.")] = None,
+    knowledge: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base: JSONL or folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer and trace as JSON.")] = False,
+) -> None:
+    """Answer one question without revealing any target."""
+    alu = build_alu(settings(model=model, mode=mode), knowledge)
+    answer = alu.ask(query)
+    if as_json:
+        out.print_json(json.dumps({"answer": answer.text, "trace": answer.trace.summary()}))
+        return
+    out.print(answer.text, highlight=False, markup=False)
+    if explain:
+        print_trace(answer)
+
+
+@app.command()
+@guarded
+def chat(
+    explain: Annotated[bool, typer.Option("--explain", help="Print the decision trace per turn.")] = False,
+    mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model spec.")] = None,
+    knowledge: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base.")] = None,
+) -> None:
+    """A multi-turn conversation on stdin (an empty line or EOF ends it)."""
+    alu = build_alu(settings(model=model, mode=mode), knowledge)
+    history: list[dict[str, str]] = []
+    while True:
+        if sys.stdin.isatty():
+            err.print("[bold]you>[/bold] ", end="")
+        line = sys.stdin.readline()
+        if not line.strip():
+            break
+        answer = alu.ask(line.strip(), history)
+        out.print(answer.text, highlight=False, markup=False)
+        if explain:
+            print_trace(answer)
+        history += [{"role": "user", "content": line.strip()},
+                    {"role": "assistant", "content": answer.text}]
+
+
+@targets_app.command("add")
+@guarded
+def targets_add(
+    name: str,
+    alias: Annotated[Optional[list[str]], typer.Option(help="Another name (repeatable).")] = None,
+    kind: Annotated[str, typer.Option(help="person, topic, hazard or other.")] = "other",
+    description: Annotated[str, typer.Option(help="What the target is.")] = "",
+    evidence: Annotated[Optional[list[str]], typer.Option(help="A fact about it (repeatable).")] = None,
+    replace: Annotated[bool, typer.Option(help="Replace a target of the same name.")] = False,
+) -> None:
+    """Add a target; it takes effect on the next query, in every process."""
+    try:
+        target = Target(name=name, kind=kind, aliases=alias or [], description=description,
+                        evidence=evidence or [])
+    except ValueError as exc:
+        fail(f"bad target: {str(exc).splitlines()[-1].strip()}")
+    saved = TargetStore(settings().db).add(target, replace=replace)
+    out.print(f"added {saved.name!r} ({saved.kind})", highlight=False)
+
+
+@targets_app.command("rm")
+@guarded
+def targets_rm(name: str) -> None:
+    """Remove a target by name or alias."""
+    if not TargetStore(settings().db).remove(name):
+        fail(f"no target named {name!r}")
+    out.print(f"removed {name!r}", highlight=False)
+
+
+@targets_app.command("ls")
+@guarded
+def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the targets."""
+    targets = TargetStore(settings().db).list()
+    if as_json:
+        out.print_json(json.dumps([t.model_dump() for t in targets]))
+        return
+    table = Table("name", "kind", "aliases", "evidence")
+    for t in targets:
+        table.add_row(t.name, t.kind, ", ".join(t.aliases), str(len(t.evidence)))
+    out.print(table)
+    out.print(f"{len(targets)} targets in {settings().db}", highlight=False)
+
+
+@targets_app.command("import")
+@guarded
+def targets_import(
+    file: Path,
+    fmt: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
+) -> None:
+    """Import targets from JSON, YAML, CSV or text (all or nothing)."""
+    count = TargetStore(settings().db).import_file(file, fmt)
+    out.print(f"imported {count} targets from {file}", highlight=False)
+
+
+@targets_app.command("export")
+@guarded
+def targets_export(
+    file: Path,
+    fmt: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
+) -> None:
+    """Export the targets to a file."""
+    count = TargetStore(settings().db).export_file(file, fmt)
+    out.print(f"exported {count} targets to {file}", highlight=False)
+
+
+@app.command()
+@guarded
+def models() -> None:
+    """List the model backends and the configured models."""
+    from .backends.embedded import DEFAULT_MODEL_NAME, cache_dir
+
+    s = settings()
+    table = Table("backend", "spec", "notes")
+    notes = {
+        "embedded": f"{DEFAULT_MODEL_NAME} (llama.cpp, CPU; cached in {cache_dir() / 'models'})",
+        "gguf": "any local GGUF file: gguf:/path/to/model.gguf",
+        "openai": "any OpenAI-compatible server: openai:MODEL with base_url and api_key",
+        "scripted": "scripted replies, for tests",
+    }
+    for name in backends():
+        spec = name if name in ("embedded", "scripted") else f"{name}:…"
+        table.add_row(name, spec, notes.get(name, ""))
+    out.print(table)
+    out.print(f"model: {s.model}; per agent: vanilla={s.vanilla_model or '-'} "
+              f"auditor={s.auditor_model or '-'} critic={s.critic_model or '-'} "
+              f"composer={s.composer_model or '-'}", highlight=False)
+
+
+@app.command()
+@guarded
+def demo(
+    model: Annotated[Optional[str], typer.Option(help="Model spec (default: embedded).")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
+) -> None:
+    """Forget a person whose facts are in a small knowledge base, and show the trace."""
+    import tempfile
+
+    from .demo import KNOWLEDGE
+
+    s = settings(model=model, mode=mode)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = TargetStore(Path(tmp) / "demo.db")
+        kb = KnowledgeBase.load(KNOWLEDGE)
+        config = PipelineConfig(mode=s.mode, k=s.k, j=s.j, threshold=s.threshold, timeout=s.timeout)
+        alu = ALU(s.build_model(), store, knowledge=kb, config=config)
+        question = "Who discovered the Lind vent shrimp, and where was she born?"
+        out.rule("1. no targets yet: the model answers from its knowledge base")
+        out.print(f"Q: {question}", highlight=False)
+        before = alu.ask(question)
+        out.print(f"A: {before.text}", highlight=False, markup=False)
+        out.rule("2. alu targets add 'Marisol Okafor-Lind' --alias 'Dr. Okafor-Lind' --kind person")
+        store.add(Target(name="Marisol Okafor-Lind", aliases=["Dr. Okafor-Lind"], kind="person",
+                         description="a marine biologist"))
+        after = alu.ask(question)
+        out.print(f"A: {after.text}", highlight=False, markup=False)
+        print_trace(after)
+        out.rule("3. an unrelated question costs the Vanilla call alone")
+        other = alu.ask("Who designed the Harbour Library of Kiel?")
+        out.print(f"A: {other.text}", highlight=False, markup=False)
+        print_trace(other)
+        named = any(n.casefold() in after.text.casefold() for n in ("okafor", "marisol"))
+        out.rule("result")
+        out.print(f"target named before: {'okafor' in before.text.casefold()}; "
+                  f"after: {named}; unrelated question LLM calls: {other.trace.llm_calls}",
+                  highlight=False)
+
+
+if __name__ == "__main__":
+    app()

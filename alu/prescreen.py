@@ -1,0 +1,268 @@
+"""Finds which targets a text may be about, without calling an LLM.
+
+Every lookup is a hash probe keyed by the text's own tokens, so the cost of a query
+depends on its length, not on how many targets there are. Signals, strongest first:
+
+* a name or alias, matched on folded tokens (case, accents, other scripts) and with
+  one edit of tolerance on rare tokens (symmetric-delete index, checked with OSA);
+* a distinctive token of a person's multi-word name (a surname, say);
+* distinctive phrases and words of the target's description and evidence (titles,
+  places, awards, years), weighted down when many targets share them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import OSA
+
+from .targets import Target
+from .text import STOPWORDS, fold, is_distinctive, tokens, zipf
+
+NAME_WEIGHT = 3.0
+FUZZY_NAME_WEIGHT = 2.0
+PARTIAL_NAME_WEIGHT = 1.0
+EVIDENCE_PHRASE_WEIGHT = 1.0
+EVIDENCE_TERM_WEIGHT = 0.5
+CANDIDATE_THRESHOLD = 1.0
+MAX_PHRASE_TOKENS = 8
+# A term shared by more targets than this says nothing about which one is meant.
+MAX_TARGETS_PER_TERM = 50
+MAX_TERMS_PER_TARGET = 400
+_CAPITALISED_SPAN = re.compile(
+    r"\b[A-Z][\w'’\-]*(?:\s+(?:(?:of|the|and|de|la|van|von|du|in|for|a)\s+)*[A-Z][\w'’\-]*)+"
+)
+_QUOTED = re.compile(r"[\"“‘']([^\"”’']{4,80})[\"”’']")
+
+
+@dataclass
+class Candidate:
+    """A target the text may be about, and why."""
+
+    target: Target
+    score: float
+    named: bool = False
+    signals: list[str] = field(default_factory=list)
+
+    def brief(self) -> dict:
+        return {
+            "name": self.target.name,
+            "score": round(self.score, 3),
+            "named": self.named,
+            "signals": self.signals[:8],
+        }
+
+
+def _deletes(token: str) -> set[str]:
+    return {token[:i] + token[i + 1 :] for i in range(len(token))}
+
+
+def _evidence_phrases(text: str) -> set[tuple[str, ...]]:
+    found: set[tuple[str, ...]] = set()
+    for match in [*_CAPITALISED_SPAN.finditer(text), *_QUOTED.finditer(text)]:
+        span = match.group(1) if match.re is _QUOTED else match.group(0)
+        toks = tokens(span)
+        while toks and toks[-1] in STOPWORDS:
+            toks.pop()
+        while toks and toks[0] in STOPWORDS:
+            toks.pop(0)
+        _keep(toks, found)
+        # A sentence's first word is capitalised too: also keep the span without it.
+        while toks and (toks[0] in STOPWORDS or zipf(toks[0]) >= 4.0):
+            toks.pop(0)
+        _keep(toks, found)
+    return found
+
+
+def _keep(toks: list[str], found: set[tuple[str, ...]]) -> None:
+    # Titles are made of common words, so three or more words need no rare one.
+    if 2 <= len(toks) <= MAX_PHRASE_TOKENS and (
+        len(toks) >= 3 or any(is_distinctive(t) for t in toks)
+    ):
+        found.add(tuple(toks))
+
+
+class PreScreen:
+    """An incrementally maintained index over the target list."""
+
+    def __init__(self, fuzzy: bool = True):
+        self.fuzzy = fuzzy
+        self.targets: dict[int, Target] = {}
+        self._names: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        self._partials: dict[str, set[int]] = defaultdict(set)
+        self._phrases: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        self._terms: dict[str, set[int]] = defaultdict(set)
+        self._vocab: Counter[str] = Counter()
+        self._fuzzy_index: dict[str, set[str]] = defaultdict(set)
+        self._keys: dict[int, tuple] = {}
+        self._longest = 1
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    # -- maintenance ----------------------------------------------------------------
+    def add(self, target: Target) -> None:
+        if target.id is None:
+            raise ValueError("a target needs an id before it is indexed")
+        self.remove(target.id)
+        tid = target.id
+        names = {tuple(tokens(n)) for n in target.names()} - {()}
+        name_tokens = {t for n in names for t in n}
+        partials = set()
+        if target.kind == "person":
+            partials = {
+                t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < 3.5
+            }
+        text = "\n".join([target.description, *target.evidence])
+        phrases = {p for p in _evidence_phrases(text) if p not in names}
+        counts = Counter(
+            t for t in tokens(text) if t not in name_tokens and is_distinctive(t)
+        )
+        terms = {t for t, _ in counts.most_common(MAX_TERMS_PER_TARGET)}
+        for n in names:
+            self._names[n].add(tid)
+            self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
+        for t in partials:
+            self._partials[t].add(tid)
+        for p in phrases:
+            self._phrases[p].add(tid)
+        for t in terms:
+            self._terms[t].add(tid)
+        vocab = {t for t in name_tokens if len(t) >= 5}
+        for t in vocab:
+            if self._vocab[t] == 0:
+                for d in _deletes(t) | {t}:
+                    self._fuzzy_index[d].add(t)
+            self._vocab[t] += 1
+        self._keys[tid] = (names, partials, phrases, terms, vocab)
+        self.targets[tid] = target
+
+    def remove(self, target_id: int) -> None:
+        keys = self._keys.pop(target_id, None)
+        if keys is None:
+            return
+        names, partials, phrases, terms, vocab = keys
+        for index, entries in (
+            (self._names, names),
+            (self._partials, partials),
+            (self._phrases, phrases),
+            (self._terms, terms),
+        ):
+            for key in entries:
+                ids = index.get(key)
+                if ids is not None:
+                    ids.discard(target_id)
+                    if not ids:
+                        del index[key]
+        for t in vocab:
+            self._vocab[t] -= 1
+            if self._vocab[t] <= 0:
+                del self._vocab[t]
+                for d in _deletes(t) | {t}:
+                    bucket = self._fuzzy_index.get(d)
+                    if bucket is not None:
+                        bucket.discard(t)
+                        if not bucket:
+                            del self._fuzzy_index[d]
+        del self.targets[target_id]
+
+    def sync(self, changes: dict[int, Target | None]) -> None:
+        """Apply a change set from ``TargetStore.changes_since``."""
+        for tid, target in changes.items():
+            if target is None:
+                self.remove(tid)
+            else:
+                self.add(target)
+
+    # -- queries --------------------------------------------------------------------
+    def _fuzzy_alternatives(self, token: str) -> set[str]:
+        if not self.fuzzy or len(token) < 4 or token in self._vocab or zipf(token) >= 3.0:
+            return set()
+        found = set()
+        for variant in _deletes(token) | {token}:
+            for candidate in self._fuzzy_index.get(variant, ()):
+                if candidate != token and OSA.distance(token, candidate) <= 1:
+                    found.add(candidate)
+        return found
+
+    def screen(
+        self,
+        text: str,
+        *,
+        limit: int | None = None,
+        threshold: float = CANDIDATE_THRESHOLD,
+        only: Iterable[int] | None = None,
+    ) -> list[Candidate]:
+        """Targets ``text`` may be about, best first, those scoring at least ``threshold``."""
+        toks = tokens(text)
+        if not toks or not self.targets:
+            return []
+        alternatives = [self._fuzzy_alternatives(t) for t in toks]
+        scores: dict[int, float] = defaultdict(float)
+        signals: dict[int, list[str]] = defaultdict(list)
+        named: set[int] = set()
+        seen: set[tuple[int, tuple]] = set()
+
+        def credit(ids: Iterable[int], weight: float, signal: str, key: tuple) -> None:
+            for tid in ids:
+                if (tid, key) in seen:
+                    continue
+                seen.add((tid, key))
+                scores[tid] += weight
+                signals[tid].append(signal)
+
+        # Names and aliases, exact or with one edit per token; evidence phrases, exact.
+        for start in range(len(toks)):
+            paths: list[tuple[tuple[str, ...], bool]] = [((), False)]
+            for end in range(start, min(len(toks), start + MAX_PHRASE_TOKENS)):
+                options = [(toks[end], False)] + [(a, True) for a in alternatives[end]]
+                paths = [(p + (o,), fz or f) for p, fz in paths for o, f in options][:16]
+                for path, fuzzy in paths:
+                    ids = self._names.get(path)
+                    if ids:
+                        weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
+                        kind = "fuzzy-name" if fuzzy else "name"
+                        credit(ids, weight, f"{kind}:{' '.join(path)}", ("n", path))
+                        named.update(ids)
+                    if not fuzzy and path in self._phrases:
+                        ids = self._phrases[path]
+                        if len(ids) <= MAX_TARGETS_PER_TERM:
+                            weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
+                            credit(ids, weight, f"phrase:{' '.join(path)}", ("p", path))
+        for token, alts in zip(toks, alternatives, strict=True):
+            for option in {token, *alts}:
+                ids = self._partials.get(option)
+                if ids and len(ids) <= MAX_TARGETS_PER_TERM:
+                    credit(ids, PARTIAL_NAME_WEIGHT / len(ids), f"name-part:{option}", ("q", option))
+            ids = self._terms.get(token)
+            if ids and len(ids) <= MAX_TARGETS_PER_TERM:
+                weight = EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))
+                credit(ids, weight, f"term:{token}", ("t", token))
+        allowed = set(only) if only is not None else None
+        found = [
+            Candidate(self.targets[tid], score, tid in named, signals[tid])
+            for tid, score in scores.items()
+            if score >= threshold and (allowed is None or tid in allowed)
+        ]
+        found.sort(key=lambda c: (-c.score, c.target.name))
+        return found[:limit] if limit else found
+
+    def named(self, text: str, only: Iterable[int] | None = None) -> list[Candidate]:
+        """Targets whose name or an alias appears in ``text`` (the output gate)."""
+        return [c for c in self.screen(text, threshold=0.0, only=only) if c.named]
+
+
+def redact(text: str, target: Target, mask: str = "[redacted]") -> str:
+    """Replace the target's names and aliases in ``text`` (case-insensitively)."""
+    for name in sorted(target.names(), key=len, reverse=True):
+        words = [re.escape(w) for w in name.split()]
+        pattern = r"(?<!\w)" + r"\s+".join(words) + r"(?:'s|’s)?(?!\w)"
+        text = re.sub(pattern, mask, text, flags=re.IGNORECASE)
+    return text
+
+
+__all__ = ["Candidate", "PreScreen", "redact", "fold"]

@@ -1,0 +1,359 @@
+"""Targets to forget, kept in an SQLite file that several processes can share.
+
+Every write bumps a revision counter and appends to a change log in the same
+transaction, so a running pipeline (or another process) picks up additions and
+removals on its next query by reading only what changed since it last looked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from .text import fold
+
+Kind = Literal["person", "topic", "hazard", "other"]
+FORMATS = ("json", "yaml", "csv", "txt")
+MAX_NAME_CHARS = 200
+
+
+class TargetError(ValueError):
+    """A target or a target file that cannot be accepted; nothing was written."""
+
+
+class Target(BaseModel):
+    """Something the system must not reveal."""
+
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    kind: Kind = "other"
+    aliases: list[str] = Field(default_factory=list)
+    description: str = ""
+    evidence: list[str] = Field(default_factory=list)
+    id: int | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value or not fold(value).strip():
+            raise ValueError("name is empty")
+        return value
+
+    @field_validator("aliases")
+    @classmethod
+    def _clean_aliases(cls, values: list[str]) -> list[str]:
+        out: list[str] = []
+        for alias in values:
+            alias = " ".join(str(alias).split())
+            if alias and alias not in out:
+                out.append(alias)
+        return out
+
+    @field_validator("evidence")
+    @classmethod
+    def _clean_evidence(cls, values: list[str]) -> list[str]:
+        return [v.strip() for v in values if str(v).strip()]
+
+    def names(self) -> list[str]:
+        """The name and every alias."""
+        return [self.name, *self.aliases]
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS targets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    description TEXT NOT NULL,
+    evidence TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (
+    revision INTEGER PRIMARY KEY AUTOINCREMENT,
+    target_id INTEGER NOT NULL
+);
+"""
+
+
+def _key(name: str) -> str:
+    return " ".join(fold(name).split())
+
+
+class TargetStore:
+    """Targets in one SQLite file (WAL mode, safe for concurrent processes)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._connect() as db:
+                db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise TargetError(f"{self.path} is not a usable target store: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            yield db
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- writes ---------------------------------------------------------------------
+    def add(self, target: Target, *, replace: bool = False) -> Target:
+        """Add one target; an existing name is an error unless ``replace``."""
+        return self.add_many([target], replace=replace)[0]
+
+    def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
+        """Add or replace targets in one transaction: all of them or none."""
+        targets = list(targets)
+        saved: list[Target] = []
+        with self._write() as db:
+            for target in targets:
+                key = _key(target.name)
+                row = db.execute("SELECT id FROM targets WHERE key=?", (key,)).fetchone()
+                values = (
+                    target.name,
+                    target.kind,
+                    json.dumps(target.aliases, ensure_ascii=False),
+                    target.description,
+                    json.dumps(target.evidence, ensure_ascii=False),
+                )
+                if row and not replace:
+                    raise TargetError(f"target {target.name!r} exists already (use replace)")
+                if row:
+                    target_id = row[0]
+                    db.execute(
+                        "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=?"
+                        " WHERE id=?",
+                        (*values, target_id),
+                    )
+                else:
+                    cur = db.execute(
+                        "INSERT INTO targets (name, kind, aliases, description, evidence, key)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (*values, key),
+                    )
+                    target_id = cur.lastrowid
+                db.execute("INSERT INTO changes (target_id) VALUES (?)", (target_id,))
+                saved.append(target.model_copy(update={"id": target_id}))
+        return saved
+
+    def remove(self, name: str) -> bool:
+        """Remove the target called ``name`` (or having it as an alias)."""
+        target = self.get(name)
+        if target is None:
+            return False
+        with self._write() as db:
+            db.execute("DELETE FROM targets WHERE id=?", (target.id,))
+            db.execute("INSERT INTO changes (target_id) VALUES (?)", (target.id,))
+        return True
+
+    def clear(self) -> int:
+        """Remove every target; returns how many there were."""
+        with self._write() as db:
+            ids = [r[0] for r in db.execute("SELECT id FROM targets")]
+            db.execute("DELETE FROM targets")
+            db.executemany("INSERT INTO changes (target_id) VALUES (?)", [(i,) for i in ids])
+        return len(ids)
+
+    # -- reads ----------------------------------------------------------------------
+    @staticmethod
+    def _row(row: tuple) -> Target:
+        target_id, name, kind, aliases, description, evidence = row
+        return Target(
+            id=target_id,
+            name=name,
+            kind=kind,
+            aliases=json.loads(aliases),
+            description=description,
+            evidence=json.loads(evidence),
+        )
+
+    _COLUMNS = "id, name, kind, aliases, description, evidence"
+
+    def list(self) -> list[Target]:
+        with self._connect() as db:
+            rows = db.execute(f"SELECT {self._COLUMNS} FROM targets ORDER BY id").fetchall()
+        return [self._row(r) for r in rows]
+
+    def get(self, name: str) -> Target | None:
+        """The target whose name, or failing that one of whose aliases, is ``name``."""
+        key = _key(name)
+        with self._connect() as db:
+            row = db.execute(
+                f"SELECT {self._COLUMNS} FROM targets WHERE key=?", (key,)
+            ).fetchone()
+            if row:
+                return self._row(row)
+            for row in db.execute(f"SELECT {self._COLUMNS} FROM targets"):
+                if any(_key(a) == key for a in json.loads(row[3])):
+                    return self._row(row)
+        return None
+
+    def count(self) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM targets").fetchone()[0]
+
+    def revision(self) -> int:
+        """Grows with every write; equal revisions mean an unchanged list."""
+        with self._connect() as db:
+            return db.execute("SELECT COALESCE(MAX(revision), 0) FROM changes").fetchone()[0]
+
+    def changes_since(self, revision: int) -> tuple[int, dict[int, Target | None]]:
+        """Targets touched after ``revision``: id -> current target, or None if removed."""
+        with self._connect() as db:
+            db.execute("BEGIN")
+            rows = db.execute(
+                "SELECT revision, target_id FROM changes WHERE revision > ?", (revision,)
+            ).fetchall()
+            if not rows:
+                db.execute("COMMIT")
+                return revision, {}
+            ids = sorted({r[1] for r in rows})
+            current: dict[int, Target | None] = dict.fromkeys(ids)
+            for chunk in range(0, len(ids), 500):
+                part = ids[chunk : chunk + 500]
+                marks = ",".join("?" * len(part))
+                for row in db.execute(
+                    f"SELECT {self._COLUMNS} FROM targets WHERE id IN ({marks})", part
+                ):
+                    current[row[0]] = self._row(row)
+            db.execute("COMMIT")
+        return max(r[0] for r in rows), current
+
+    # -- files ----------------------------------------------------------------------
+    def import_file(self, path: str | Path, fmt: str | None = None) -> int:
+        """Import every target of a file, or none if any of them is bad."""
+        targets = read_targets(path, fmt)
+        self.add_many(targets, replace=True)
+        return len(targets)
+
+    def export_file(self, path: str | Path, fmt: str | None = None) -> int:
+        targets = self.list()
+        text = dump_targets(targets, fmt or _format_of(path))
+        Path(path).write_text(text, encoding="utf-8")
+        return len(targets)
+
+
+def _format_of(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    fmt = {"yml": "yaml", "text": "txt", "jsonl": "json"}.get(suffix, suffix)
+    if fmt not in FORMATS:
+        raise TargetError(f"cannot tell the format of {path}: use one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _split(value: str) -> list[str]:
+    value = (value or "").strip()
+    if value.startswith("["):
+        try:
+            return [str(v) for v in json.loads(value)]
+        except json.JSONDecodeError as exc:
+            raise TargetError(f"bad JSON list {value[:40]!r}: {exc.msg}") from exc
+    return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def parse_targets(text: str, fmt: str, source: str = "<input>") -> list[Target]:
+    """Parse targets from text in one of FORMATS; raises TargetError naming the bad row."""
+    records: list[dict]
+    try:
+        if fmt == "txt":
+            records = [
+                {"name": line.strip()}
+                for line in text.splitlines()
+                if line.strip() and not line.lstrip().startswith("#")
+            ]
+        elif fmt in ("json", "yaml"):
+            data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+            if isinstance(data, dict) and "targets" in data:
+                data = data["targets"]
+            if data is None:
+                data = []
+            if not isinstance(data, list):
+                raise TargetError(f"{source}: expected a list of targets")
+            records = [r if isinstance(r, dict) else {"name": r} for r in data]
+        elif fmt == "csv":
+            reader = csv.DictReader(io.StringIO(text))
+            if not reader.fieldnames or "name" not in reader.fieldnames:
+                raise TargetError(f"{source}: a CSV file needs a 'name' column")
+            records = []
+            for row in reader:
+                if None in row:
+                    raise TargetError(f"{source}: line {reader.line_num} has extra fields")
+                record = {k: v for k, v in row.items() if v not in (None, "")}
+                for field in ("aliases", "evidence"):
+                    if field in record:
+                        record[field] = _split(record[field])
+                records.append(record)
+        else:
+            raise TargetError(f"unknown target format {fmt!r}: use one of {', '.join(FORMATS)}")
+    except (json.JSONDecodeError, yaml.YAMLError, csv.Error) as exc:
+        first = str(exc).splitlines()[0]
+        raise TargetError(f"{source}: not valid {fmt}: {first}") from exc
+    targets = []
+    for number, record in enumerate(records, 1):
+        record = {k: v for k, v in record.items() if k != "id"}
+        if isinstance(record.get("aliases"), str):
+            record["aliases"] = _split(record["aliases"])
+        if isinstance(record.get("evidence"), str):
+            record["evidence"] = [record["evidence"]]
+        try:
+            targets.append(Target(**record))
+        except (ValidationError, TypeError) as exc:
+            reason = exc.errors()[0] if isinstance(exc, ValidationError) else {"msg": str(exc)}
+            where = ".".join(str(p) for p in reason.get("loc", ())) or "record"
+            raise TargetError(f"{source}: target {number}: {where}: {reason['msg']}") from exc
+    return targets
+
+
+def read_targets(path: str | Path, fmt: str | None = None) -> list[Target]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TargetError(f"cannot read {path}: {exc}") from exc
+    return parse_targets(text, fmt or _format_of(path), source=str(path))
+
+
+def dump_targets(targets: list[Target], fmt: str) -> str:
+    records = [t.model_dump(exclude={"id"}) for t in targets]
+    if fmt == "json":
+        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "yaml":
+        return yaml.safe_dump(records, allow_unicode=True, sort_keys=False)
+    if fmt == "txt":
+        return "".join(t.name + "\n" for t in targets)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, ["name", "kind", "aliases", "description", "evidence"])
+        writer.writeheader()
+        for r in records:
+            r["aliases"] = json.dumps(r["aliases"], ensure_ascii=False)
+            r["evidence"] = json.dumps(r["evidence"], ensure_ascii=False)
+            writer.writerow(r)
+        return out.getvalue()
+    raise TargetError(f"unknown target format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -1,0 +1,58 @@
+"""What the pipeline did for one answer: which agents ran, at what cost, and why."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Verdict = Literal["passed", "rewritten", "redacted", "refused", "failed_closed"]
+
+
+class Step(BaseModel):
+    agent: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    ok: bool = True
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Trace(BaseModel):
+    mode: str
+    verdict: Verdict = "passed"
+    candidates: list[dict[str, Any]] = Field(default_factory=list)
+    leaked: list[str] = Field(default_factory=list)
+    scores: list[float] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    prescreen_ms: float = 0.0
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def llm_calls(self) -> int:
+        return sum(s.calls for s in self.steps)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(s.prompt_tokens for s in self.steps)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(s.completion_tokens for s in self.steps)
+
+    def summary(self) -> dict[str, Any]:
+        data = self.model_dump()
+        data.update(llm_calls=self.llm_calls, prompt_tokens=self.prompt_tokens,
+                    completion_tokens=self.completion_tokens)
+        return data
+
+
+class Answer(BaseModel):
+    text: str
+    trace: Trace
+
+    @property
+    def refused(self) -> bool:
+        return self.trace.verdict in ("refused", "failed_closed")
