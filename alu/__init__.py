@@ -1,11 +1,11 @@
 """ALU: agentic LLM unlearning at inference time, around any unchanged model.
 
-    from alu import ALU, Target, TargetStore, get_model
-    store = TargetStore("targets.db")
-    store.add(Target(name="Hermione Granger", aliases=["Hermione"], kind="person"))
-    alu = ALU(get_model("embedded"), store)
-    answer = alu.ask("How was Viktor Krum's experience at the Yule Ball?")
-    print(answer.text, answer.trace.verdict)
+from alu import ALU, Target, TargetStore, get_model
+store = TargetStore("targets.db")
+store.add(Target(name="Hermione Granger", aliases=["Hermione"], kind="person"))
+alu = ALU(get_model("embedded"), store)
+answer = alu.ask("How was Viktor Krum's experience at the Yule Ball?")
+print(answer.text, answer.trace.verdict)
 """
 
 from .knowledge import Document, KnowledgeBase
@@ -17,7 +17,22 @@ from .trace import Answer, Trace
 
 __version__ = "0.1.0"
 __all__ = [
-    "ALU", "REFUSAL", "Answer", "Candidate", "Completion", "Document", "KnowledgeBase", "Model",
-    "ModelError", "PipelineConfig", "PreScreen", "QueryError", "Target", "TargetError",
-    "TargetStore", "Trace", "get_model", "register_backend",
+    "ALU",
+    "REFUSAL",
+    "Answer",
+    "Candidate",
+    "Completion",
+    "Document",
+    "KnowledgeBase",
+    "Model",
+    "ModelError",
+    "PipelineConfig",
+    "PreScreen",
+    "QueryError",
+    "Target",
+    "TargetError",
+    "TargetStore",
+    "Trace",
+    "get_model",
+    "register_backend",
 ]

@@ -18,13 +18,15 @@ from .pipeline import ALU, PipelineConfig, QueryError
 from .targets import FORMATS, Target, TargetError, TargetStore
 from .trace import Answer
 
-app = typer.Typer(help="Agentic LLM unlearning: make any LLM forget targets at inference time.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-targets_app = typer.Typer(help="Manage the targets to forget (a shared SQLite file).",
-                          no_args_is_help=True)
+app = typer.Typer(
+    help="Agentic LLM unlearning: make any LLM forget targets at inference time.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+targets_app = typer.Typer(help="Manage the targets to forget (a shared SQLite file).", no_args_is_help=True)
 app.add_typer(targets_app, name="targets")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 USER_ERRORS = (ConfigError, TargetError, QueryError, UnknownModel, ModelError, KnowledgeError)
 
 
@@ -38,7 +40,9 @@ state = State()
 
 @app.callback()
 def main(
-    config: Annotated[Optional[Path], typer.Option(help="TOML config file (default: user config folder).")] = None,
+    config: Annotated[
+        Optional[Path], typer.Option(help="TOML config file (default: user config folder).")
+    ] = None,
     db: Annotated[Optional[Path], typer.Option(help="Target store (SQLite file).", envvar="ALU_DB")] = None,
 ) -> None:
     state.config, state.db = config, db
@@ -70,33 +74,49 @@ def guarded(fn):
 def build_alu(s: Settings, knowledge: Optional[Path] = None) -> ALU:
     kb_path = knowledge or s.knowledge
     kb = KnowledgeBase.load(kb_path) if kb_path else None
-    config = PipelineConfig(mode=s.mode, k=s.k, j=s.j, threshold=s.threshold, top_docs=s.top_docs,
-                            timeout=s.timeout, max_query_chars=s.max_query_chars, refusal=s.refusal)
-    return ALU(s.build_model(), TargetStore(s.db), knowledge=kb, agent_models=s.agent_models(),
-               config=config)
+    config = PipelineConfig(
+        mode=s.mode,
+        k=s.k,
+        j=s.j,
+        threshold=s.threshold,
+        top_docs=s.top_docs,
+        timeout=s.timeout,
+        max_query_chars=s.max_query_chars,
+        refusal=s.refusal,
+    )
+    return ALU(s.build_model(), TargetStore(s.db), knowledge=kb, agent_models=s.agent_models(), config=config)
 
 
 def print_trace(answer: Answer) -> None:
     t = answer.trace
-    err.print(f"[bold]verdict[/bold] {t.verdict}   mode {t.mode}   {t.llm_calls} LLM calls   "
-              f"{t.prompt_tokens}+{t.completion_tokens} tokens   {t.seconds:.1f} s   "
-              f"pre-screen {t.prescreen_ms:.2f} ms", highlight=False)
+    err.print(
+        f"[bold]verdict[/bold] {t.verdict}   mode {t.mode}   {t.llm_calls} LLM calls   "
+        f"{t.prompt_tokens}+{t.completion_tokens} tokens   {t.seconds:.1f} s   "
+        f"pre-screen {t.prescreen_ms:.2f} ms",
+        highlight=False,
+    )
     if t.candidates:
-        err.print("candidates: " + "; ".join(
-            f"{c['name']} ({c['score']}: {', '.join(c['signals'][:4])})" for c in t.candidates),
-            highlight=False)
+        err.print(
+            "candidates: "
+            + "; ".join(f"{c['name']} ({c['score']}: {', '.join(c['signals'][:4])})" for c in t.candidates),
+            highlight=False,
+        )
     if t.leaked:
         err.print("leaked in draft: " + ", ".join(t.leaked), highlight=False)
     if t.scores:
         err.print("critic scores: " + ", ".join(f"{s:g}" for s in t.scores), highlight=False)
     if t.error:
         err.print(f"failed closed: {t.error}", highlight=False)
-    table = Table("agent", "calls", "prompt tok", "completion tok", "seconds", "ok", "detail")
+    table = Table("agent", "calls", "prompt tok", "completion tok", "seconds", "ok")
     for step in t.steps:
-        detail = {k: v for k, v in step.detail.items() if k not in ("documents",)}
-        table.add_row(step.agent, str(step.calls), str(step.prompt_tokens),
-                      str(step.completion_tokens), f"{step.seconds:.2f}", "yes" if step.ok else "NO",
-                      json.dumps(detail, ensure_ascii=False)[:80])
+        table.add_row(
+            step.agent + (f" ({step.detail['step']})" if "step" in step.detail else ""),
+            str(step.calls),
+            str(step.prompt_tokens),
+            str(step.completion_tokens),
+            f"{step.seconds:.2f}",
+            "yes" if step.ok else "NO",
+        )
     err.print(table)
 
 
@@ -106,8 +126,12 @@ def ask(
     query: Annotated[str, typer.Argument(help="The question.")],
     explain: Annotated[bool, typer.Option("--explain", help="Print the decision trace.")] = False,
     mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model spec: embedded, gguf:PATH, openai:NAME.")] = None,
-    knowledge: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base: JSONL or folder.")] = None,
+    model: Annotated[
+        Optional[str], typer.Option(help="Model spec: embedded, gguf:PATH, openai:NAME.")
+    ] = None,
+    knowledge: Annotated[
+        Optional[Path], typer.Option("--kb", help="Knowledge base: JSONL or folder.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer and trace as JSON.")] = False,
 ) -> None:
     """Answer one question without revealing any target."""
@@ -142,8 +166,7 @@ def chat(
         out.print(answer.text, highlight=False, markup=False)
         if explain:
             print_trace(answer)
-        history += [{"role": "user", "content": line.strip()},
-                    {"role": "assistant", "content": answer.text}]
+        history += [{"role": "user", "content": line.strip()}, {"role": "assistant", "content": answer.text}]
 
 
 @targets_app.command("add")
@@ -158,8 +181,9 @@ def targets_add(
 ) -> None:
     """Add a target; it takes effect on the next query, in every process."""
     try:
-        target = Target(name=name, kind=kind, aliases=alias or [], description=description,
-                        evidence=evidence or [])
+        target = Target(
+            name=name, kind=kind, aliases=alias or [], description=description, evidence=evidence or []
+        )
     except ValueError as exc:
         fail(f"bad target: {str(exc).splitlines()[-1].strip()}")
     saved = TargetStore(settings().db).add(target, replace=replace)
@@ -230,9 +254,12 @@ def models() -> None:
         spec = name if name in ("embedded", "scripted") else f"{name}:…"
         table.add_row(name, spec, notes.get(name, ""))
     out.print(table)
-    out.print(f"model: {s.model}; per agent: vanilla={s.vanilla_model or '-'} "
-              f"auditor={s.auditor_model or '-'} critic={s.critic_model or '-'} "
-              f"composer={s.composer_model or '-'}", highlight=False)
+    out.print(
+        f"model: {s.model}; per agent: vanilla={s.vanilla_model or '-'} "
+        f"auditor={s.auditor_model or '-'} critic={s.critic_model or '-'} "
+        f"composer={s.composer_model or '-'}",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -258,8 +285,14 @@ def demo(
         before = alu.ask(question)
         out.print(f"A: {before.text}", highlight=False, markup=False)
         out.rule("2. alu targets add 'Marisol Okafor-Lind' --alias 'Dr. Okafor-Lind' --kind person")
-        store.add(Target(name="Marisol Okafor-Lind", aliases=["Dr. Okafor-Lind"], kind="person",
-                         description="a marine biologist"))
+        store.add(
+            Target(
+                name="Marisol Okafor-Lind",
+                aliases=["Dr. Okafor-Lind"],
+                kind="person",
+                description="a marine biologist",
+            )
+        )
         after = alu.ask(question)
         out.print(f"A: {after.text}", highlight=False, markup=False)
         print_trace(after)
@@ -269,9 +302,11 @@ def demo(
         print_trace(other)
         named = any(n.casefold() in after.text.casefold() for n in ("okafor", "marisol"))
         out.rule("result")
-        out.print(f"target named before: {'okafor' in before.text.casefold()}; "
-                  f"after: {named}; unrelated question LLM calls: {other.trace.llm_calls}",
-                  highlight=False)
+        out.print(
+            f"target named before: {'okafor' in before.text.casefold()}; "
+            f"after: {named}; unrelated question LLM calls: {other.trace.llm_calls}",
+            highlight=False,
+        )
 
 
 if __name__ == "__main__":

@@ -56,8 +56,12 @@ class Settings(BaseModel):
     def model_options(self, spec: str) -> dict:
         prefix = spec.partition(":")[0]
         if prefix == "openai":
-            return {"base_url": self.base_url, "api_key": self.api_key,
-                    "timeout": self.timeout, "retries": self.retries}
+            return {
+                "base_url": self.base_url,
+                "api_key": self.api_key,
+                "timeout": self.timeout,
+                "retries": self.retries,
+            }
         if prefix in ("embedded", "gguf"):
             options: dict = {"n_ctx": self.n_ctx, "parallel": self.parallel}
             if self.threads:
@@ -70,8 +74,12 @@ class Settings(BaseModel):
         return get_model(spec, **self.model_options(spec))
 
     def agent_models(self) -> dict[str, Model]:
-        chosen = {"vanilla": self.vanilla_model, "audit_erase": self.auditor_model,
-                  "critic": self.critic_model, "composer": self.composer_model}
+        chosen = {
+            "vanilla": self.vanilla_model,
+            "audit_erase": self.auditor_model,
+            "critic": self.critic_model,
+            "composer": self.composer_model,
+        }
         return {agent: self.build_model(spec) for agent, spec in chosen.items() if spec}
 
 

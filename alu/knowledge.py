@@ -36,9 +36,7 @@ class KnowledgeBase:
         self._index = None
         if self.documents:
             self._index = bm25s.BM25()
-            self._index.index(
-                [_terms(d.title + "\n" + d.text) for d in self.documents], show_progress=False
-            )
+            self._index.index([_terms(d.title + "\n" + d.text) for d in self.documents], show_progress=False)
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -69,8 +67,14 @@ class KnowledgeBase:
                     continue
                 try:
                     record = json.loads(line)
-                    docs.append(Document(str(record.get("id", number)), record["text"],
-                                         record.get("title", ""), record.get("meta", {})))
+                    docs.append(
+                        Document(
+                            str(record.get("id", number)),
+                            record["text"],
+                            record.get("title", ""),
+                            record.get("meta", {}),
+                        )
+                    )
                 except (json.JSONDecodeError, KeyError, TypeError) as exc:
                     raise KnowledgeError(f"{path}:{number}: not a {{id, text}} JSON line") from exc
         else:

@@ -121,8 +121,14 @@ class ALU:
         return found
 
     # -- the pipeline ---------------------------------------------------------------
-    def ask(self, query: str, history: Messages | None = None, *, mode: str | None = None,
-            extra_targets: Sequence[Target] | None = None) -> Answer:
+    def ask(
+        self,
+        query: str,
+        history: Messages | None = None,
+        *,
+        mode: str | None = None,
+        extra_targets: Sequence[Target] | None = None,
+    ) -> Answer:
         """Answer ``query`` (after ``history``) without revealing any target."""
         mode = mode or self.config.mode
         if mode not in MODES:
@@ -149,8 +155,7 @@ class ALU:
         size = len(query) + sum(len(str(m.get("content", ""))) for m in history)
         if size > self.config.max_query_chars:
             raise QueryError(
-                f"the query and history are {size} characters; the limit is "
-                f"{self.config.max_query_chars}"
+                f"the query and history are {size} characters; the limit is {self.config.max_query_chars}"
             )
         for m in history:
             if m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
@@ -183,9 +188,12 @@ class ALU:
             d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
             return bool((d and d.score >= CANDIDATE_THRESHOLD) or (q and q.named))
 
-        leaked = [c for c in candidates
-                  if (c.target.name in confirmed and supported(c))
-                  or (in_draft.get(c.target.id) and in_draft[c.target.id].named)]
+        leaked = [
+            c
+            for c in candidates
+            if (c.target.name in confirmed and supported(c))
+            or (in_draft.get(c.target.id) and in_draft[c.target.id].named)
+        ]
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
             return draft
@@ -195,8 +203,9 @@ class ALU:
             return self._refuse(trace)
         return self._gate(trace, final, leaked, screens)
 
-    def _judge_and_compose(self, trace: Trace, query: str, variants: list[str],
-                           targets: list[Candidate] | list[str], j: int) -> str | None:
+    def _judge_and_compose(
+        self, trace: Trace, query: str, variants: list[str], targets: list[Candidate] | list[str], j: int
+    ) -> str | None:
         scores = self.critic.score(trace, query, variants, targets)
         trace.scores = [float(s) for s in scores]
         best = sorted(zip(scores, range(len(variants)), strict=True), reverse=True)[:j]

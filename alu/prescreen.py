@@ -80,9 +80,7 @@ def _evidence_phrases(text: str) -> set[tuple[str, ...]]:
 
 def _keep(toks: list[str], found: set[tuple[str, ...]]) -> None:
     # Titles are made of common words, so three or more words need no rare one.
-    if 2 <= len(toks) <= MAX_PHRASE_TOKENS and (
-        len(toks) >= 3 or any(is_distinctive(t) for t in toks)
-    ):
+    if 2 <= len(toks) <= MAX_PHRASE_TOKENS and (len(toks) >= 3 or any(is_distinctive(t) for t in toks)):
         found.add(tuple(toks))
 
 
@@ -114,14 +112,10 @@ class PreScreen:
         name_tokens = {t for n in names for t in n}
         partials = set()
         if target.kind == "person":
-            partials = {
-                t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < 3.5
-            }
+            partials = {t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < 3.5}
         text = "\n".join([target.description, *target.evidence])
         phrases = {p for p in _evidence_phrases(text) if p not in names}
-        counts = Counter(
-            t for t in tokens(text) if t not in name_tokens and is_distinctive(t)
-        )
+        counts = Counter(t for t in tokens(text) if t not in name_tokens and is_distinctive(t))
         terms = {t for t, _ in counts.most_common(MAX_TERMS_PER_TARGET)}
         for n in names:
             self._names[n].add(tid)
@@ -220,7 +214,7 @@ class PreScreen:
             paths: list[tuple[tuple[str, ...], bool]] = [((), False)]
             for end in range(start, min(len(toks), start + MAX_PHRASE_TOKENS)):
                 options = [(toks[end], False)] + [(a, True) for a in alternatives[end]]
-                paths = [(p + (o,), fz or f) for p, fz in paths for o, f in options][:16]
+                paths = [((*p, o), fz or f) for p, fz in paths for o, f in options][:16]
                 for path, fuzzy in paths:
                     ids = self._names.get(path)
                     if ids:
@@ -265,4 +259,4 @@ def redact(text: str, target: Target, mask: str = "[redacted]") -> str:
     return text
 
 
-__all__ = ["Candidate", "PreScreen", "redact", "fold"]
+__all__ = ["Candidate", "PreScreen", "fold", "redact"]

@@ -147,8 +147,7 @@ class TargetStore:
                 if row:
                     target_id = row[0]
                     db.execute(
-                        "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=?"
-                        " WHERE id=?",
+                        "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=? WHERE id=?",
                         (*values, target_id),
                     )
                 else:
@@ -204,9 +203,7 @@ class TargetStore:
         """The target whose name, or failing that one of whose aliases, is ``name``."""
         key = _key(name)
         with self._connect() as db:
-            row = db.execute(
-                f"SELECT {self._COLUMNS} FROM targets WHERE key=?", (key,)
-            ).fetchone()
+            row = db.execute(f"SELECT {self._COLUMNS} FROM targets WHERE key=?", (key,)).fetchone()
             if row:
                 return self._row(row)
             for row in db.execute(f"SELECT {self._COLUMNS} FROM targets"):
@@ -238,9 +235,7 @@ class TargetStore:
             for chunk in range(0, len(ids), 500):
                 part = ids[chunk : chunk + 500]
                 marks = ",".join("?" * len(part))
-                for row in db.execute(
-                    f"SELECT {self._COLUMNS} FROM targets WHERE id IN ({marks})", part
-                ):
+                for row in db.execute(f"SELECT {self._COLUMNS} FROM targets WHERE id IN ({marks})", part):
                     current[row[0]] = self._row(row)
             db.execute("COMMIT")
         return max(r[0] for r in rows), current

@@ -44,8 +44,11 @@ class Trace(BaseModel):
 
     def summary(self) -> dict[str, Any]:
         data = self.model_dump()
-        data.update(llm_calls=self.llm_calls, prompt_tokens=self.prompt_tokens,
-                    completion_tokens=self.completion_tokens)
+        data.update(
+            llm_calls=self.llm_calls,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+        )
         return data
 
 

@@ -54,15 +54,26 @@ class Agent:
 
     name = "agent"
 
-    def __init__(self, model: Model, *, timeout: float | None = None, attempts: int = 2,
-                 max_tokens: int = 256):
+    def __init__(
+        self, model: Model, *, timeout: float | None = None, attempts: int = 2, max_tokens: int = 256
+    ):
         self.model = model
         self.timeout = timeout
         self.attempts = attempts
         self.max_tokens = max_tokens
 
-    def _call(self, trace: Trace, messages: Messages, *, schema: type[BaseModel] | None = None,
-              max_tokens: int | None = None, detail: dict | None = None):
+    def _call(
+        self,
+        trace: Trace,
+        messages: Messages,
+        *,
+        schema: type[BaseModel] | None = None,
+        decode_schema: dict | None = None,
+        max_tokens: int | None = None,
+        detail: dict | None = None,
+    ):
+        """``schema`` validates the output; ``decode_schema`` (default: its JSON schema) may
+        constrain decoding more tightly where the backend supports grammars."""
         step = Step(agent=self.name, detail=dict(detail or {}))
         trace.steps.append(step)
         started = time.perf_counter()
@@ -74,7 +85,7 @@ class Agent:
                     out = self.model.complete(
                         messages,
                         max_tokens=max_tokens or self.max_tokens,
-                        json_schema=schema.model_json_schema() if schema else None,
+                        json_schema=decode_schema or (schema.model_json_schema() if schema else None),
                         timeout=self.timeout,
                     )
                 except ModelError as exc:

@@ -40,17 +40,31 @@ class PaperAudit(BaseModel):
 class AuditErase(Agent):
     name = "audit_erase"
 
-    def audit(self, trace: Trace, query: str, history: str, draft: str,
-              candidates: list[Candidate]) -> list[str]:
+    def audit(
+        self, trace: Trace, query: str, history: str, draft: str, candidates: list[Candidate]
+    ) -> list[str]:
         """Which of ``candidates`` the exchange leaks (names as listed)."""
         names = [c.target.name for c in candidates]
-        schema = create_model(
+        # Decoding may only name candidates; validation accepts any name and drops strangers,
+        # so an auditor that names someone off the list is not mistaken for a broken one.
+        decode = create_model(
             "Audit", leaked=(list[_enum(names)], Field(default_factory=list)), __base__=Audit
+        ).model_json_schema()
+        content = render(
+            "audit",
+            targets=describe(candidates),
+            history=quote(history or "(none)"),
+            query=quote(query),
+            answer=quote(draft),
         )
-        content = render("audit", targets=describe(candidates), history=quote(history or "(none)"),
-                         query=quote(query), answer=quote(draft))
-        result = self._call(trace, [{"role": "user", "content": content}], schema=schema,
-                            max_tokens=96, detail={"step": "audit", "candidates": names})
+        result = self._call(
+            trace,
+            [{"role": "user", "content": content}],
+            schema=Audit,
+            decode_schema=decode,
+            max_tokens=96,
+            detail={"step": "audit", "candidates": names},
+        )
         leaked = [n for n in names if n in set(result.leaked)]
         trace.steps[-1].detail["leaked"] = leaked
         return leaked
@@ -60,18 +74,33 @@ class AuditErase(Agent):
         schema = create_model(
             "Variants", variants=(list[str], Field(min_length=k, max_length=k)), __base__=Variants
         )
-        result = self._call(trace, [{"role": "user", "content": content}], schema=schema,
-                            max_tokens=120 * k, detail={"step": "erase", "k": k})
+        result = self._call(
+            trace,
+            [{"role": "user", "content": content}],
+            schema=schema,
+            max_tokens=120 * k,
+            detail={"step": "erase", "k": k},
+        )
         return [v.strip() for v in result.variants]
 
-    def audit_and_erase(self, trace: Trace, query: str, draft: str, names: list[str],
-                        k: int) -> tuple[list[str], list[str]]:
+    def audit_and_erase(
+        self, trace: Trace, query: str, draft: str, names: list[str], k: int
+    ) -> tuple[list[str], list[str]]:
         """The paper's single call over the whole target list."""
-        content = render("audit_erase_paper", targets="\n".join(f"- {n}" for n in names),
-                         query=quote(query), answer=quote(draft), k=k)
-        result = self._call(trace, [{"role": "user", "content": content}], schema=PaperAudit,
-                            max_tokens=120 * k + 64, detail={"step": "audit+erase", "k": k,
-                                                            "targets": len(names)})
+        content = render(
+            "audit_erase_paper",
+            targets="\n".join(f"- {n}" for n in names),
+            query=quote(query),
+            answer=quote(draft),
+            k=k,
+        )
+        result = self._call(
+            trace,
+            [{"role": "user", "content": content}],
+            schema=PaperAudit,
+            max_tokens=120 * k + 64,
+            detail={"step": "audit+erase", "k": k, "targets": len(names)},
+        )
         known = {n.casefold(): n for n in names}
         leaked = [known[n.casefold()] for n in result.leaked if n.casefold() in known]
         return leaked, [v.strip() for v in result.variants if v.strip()]

@@ -14,5 +14,6 @@ class Composer(Agent):
             return variants[0]
         numbered = "\n".join(f"{i}. {quote(v)}" for i, v in enumerate(variants, 1))
         content = render("composer", query=quote(query), variants=numbered)
-        return self._call(trace, [{"role": "user", "content": content}], max_tokens=200,
-                          detail={"variants": len(variants)})
+        return self._call(
+            trace, [{"role": "user", "content": content}], max_tokens=200, detail={"variants": len(variants)}
+        )

@@ -61,8 +61,11 @@ def default_model_path(progress: bool = True) -> Path:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn("assembling embedded model"), BarColumn(), DownloadColumn(),
-        disable=not progress, transient=True,
+        TextColumn("assembling embedded model"),
+        BarColumn(),
+        DownloadColumn(),
+        disable=not progress,
+        transient=True,
     ) as bar:
         task = bar.add_task("join", total=total)
         with open(partial, "wb") as out:
@@ -90,8 +93,15 @@ class LlamaCppModel(Model):
     Prompt caching is off so greedy output does not depend on earlier requests.
     """
 
-    def __init__(self, path: str | Path, *, n_ctx: int = 4096, parallel: int = 1,
-                 threads: int | None = None, name: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        n_ctx: int = 4096,
+        parallel: int = 1,
+        threads: int | None = None,
+        name: str | None = None,
+    ):
         path = Path(path)
         if not path.is_file():
             raise ModelError(f"GGUF file not found: {path}")
@@ -114,8 +124,16 @@ class LlamaCppModel(Model):
         self._pool = ThreadPoolExecutor(max_workers=max(4, parallel * 2))
         self._lock = threading.Lock()
 
-    def complete(self, messages: Messages, *, max_tokens=256, temperature=0.0,
-                 json_schema=None, logprobs=0, timeout=None) -> Completion:
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        max_tokens=256,
+        temperature=0.0,
+        json_schema=None,
+        logprobs=0,
+        timeout=None,
+    ) -> Completion:
         request: dict = {
             "messages": messages,
             "max_tokens": max_tokens,

@@ -10,8 +10,16 @@ from ..models import Completion, Messages, Model, ModelError, register_backend
 class OpenAIModel(Model):
     """Chat completions through the official ``openai`` client."""
 
-    def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float = 60.0, retries: int = 2, json_mode: bool = True):
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 2,
+        json_mode: bool = True,
+    ):
         import openai
 
         if not model:
@@ -26,10 +34,22 @@ class OpenAIModel(Model):
             max_retries=retries,
         )
 
-    def complete(self, messages: Messages, *, max_tokens=256, temperature=0.0,
-                 json_schema=None, logprobs=0, timeout=None) -> Completion:
-        kwargs: dict = {"model": self.name, "messages": messages, "max_tokens": max_tokens,
-                        "temperature": temperature}
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        max_tokens=256,
+        temperature=0.0,
+        json_schema=None,
+        logprobs=0,
+        timeout=None,
+    ) -> Completion:
+        kwargs: dict = {
+            "model": self.name,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+        }
         if json_schema is not None and self.json_mode:
             kwargs["response_format"] = {
                 "type": "json_schema",

@@ -40,8 +40,9 @@ class ScriptedModel(Model):
         self.rules.append(Rule(pattern, reply, times))
         return self
 
-    def complete(self, messages, *, max_tokens=256, temperature=0.0, json_schema=None,
-                 logprobs=0, timeout=None) -> Completion:
+    def complete(
+        self, messages, *, max_tokens=256, temperature=0.0, json_schema=None, logprobs=0, timeout=None
+    ) -> Completion:
         if self.delay:
             if timeout is not None and self.delay > timeout:
                 time.sleep(timeout)

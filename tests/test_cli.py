@@ -1,0 +1,84 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from alu.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("ALU_DB", str(tmp_path / "t.db"))
+    monkeypatch.setenv("ALU_CONFIG", str(tmp_path / "none.toml"))
+    return tmp_path
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_targets_add_ls_rm(env):
+    assert run("targets", "add", "Hermione Granger", "--alias", "Hermione", "--kind", "person").exit_code == 0
+    result = run("targets", "ls", "--json")
+    assert json.loads(result.stdout)[0]["aliases"] == ["Hermione"]
+    assert run("targets", "add", "Hermione Granger").exit_code == 1
+    assert run("targets", "rm", "hermione").exit_code == 0
+    assert json.loads(run("targets", "ls", "--json").stdout) == []
+
+
+def test_bad_kind_and_bad_import_are_one_line_errors(env):
+    result = run("targets", "add", "X", "--kind", "planet")
+    assert result.exit_code == 1 and "bad target" in result.stderr
+    bad = env / "bad.json"
+    bad.write_text("[{")
+    result = run("targets", "import", str(bad))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "not valid json" in result.stderr
+
+
+def test_import_export_round_trip(env):
+    src = env / "in.yaml"
+    src.write_text("- name: Ada Lovelace\n  kind: person\n- name: Smallpox synthesis\n  kind: hazard\n")
+    assert run("targets", "import", str(src)).exit_code == 0
+    assert run("targets", "export", str(env / "out.csv")).exit_code == 0
+    assert "Smallpox synthesis" in (env / "out.csv").read_text()
+
+
+def test_ask_with_the_scripted_model_and_json_trace(env):
+    result = run("ask", "What is 2+2?", "--model", "scripted", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["answer"] == "OK" and data["trace"]["llm_calls"] == 1
+
+
+def test_unknown_model_bad_config_and_empty_query(env):
+    result = run("ask", "hi", "--model", "nosuch:thing")
+    assert result.exit_code == 1 and "unknown model 'nosuch:thing'" in result.stderr
+    cfg = env / "c.toml"
+    cfg.write_text("k = 'many'\n")
+    result = runner.invoke(app, ["--config", str(cfg), "ask", "hi", "--model", "scripted"])
+    assert result.exit_code == 1 and "bad setting 'k'" in result.stderr
+    cfg.write_text("k = [\n")
+    result = runner.invoke(app, ["--config", str(cfg), "ask", "hi"])
+    assert result.exit_code == 1 and "not valid TOML" in result.stderr
+    result = run("ask", "  ", "--model", "scripted")
+    assert result.exit_code == 1 and "empty" in result.stderr
+
+
+def test_missing_gguf_file_is_a_clear_error(env):
+    result = run("ask", "hi", "--model", f"gguf:{env / 'missing.gguf'}")
+    assert result.exit_code == 1 and "GGUF file not found" in result.stderr
+
+
+def test_help_on_every_command():
+    for args in (
+        ["--help"],
+        ["ask", "--help"],
+        ["chat", "--help"],
+        ["targets", "add", "--help"],
+        ["targets", "import", "--help"],
+        ["models", "--help"],
+        ["demo", "--help"],
+    ):
+        assert run(*args).exit_code == 0

@@ -1,0 +1,86 @@
+"""End-to-end on the real embedded model (Qwen2.5-Coder-1.5B on llama.cpp, CPU).
+
+Assertions are structural (is the target named, how many calls), never on wording.
+"""
+
+import pytest
+
+from alu import ALU, KnowledgeBase, PipelineConfig, Target, TargetStore
+from alu.backends.embedded import DEFAULT_MODEL_SHA256, default_model_path
+from alu.models import get_model
+
+pytestmark = pytest.mark.model
+QUESTION = "Who discovered the Lind vent shrimp, and where was she born?"
+TARGET = Target(name="Marisol Okafor-Lind", aliases=["Dr. Okafor-Lind"], kind="person")
+
+
+@pytest.fixture(scope="module")
+def model():
+    return get_model("embedded")
+
+
+@pytest.fixture(scope="module")
+def kb():
+    from alu.demo import KNOWLEDGE
+
+    return KnowledgeBase.load(KNOWLEDGE)
+
+
+def named(text: str) -> bool:
+    return "okafor" in text.casefold() or "marisol" in text.casefold()
+
+
+def test_joined_model_is_verified_and_reused(model):
+    path = default_model_path(progress=False)
+    stamp = path.with_suffix(".sha256").read_text()
+    assert DEFAULT_MODEL_SHA256 in stamp
+    mtime = path.stat().st_mtime_ns
+    assert default_model_path(progress=False) == path and path.stat().st_mtime_ns == mtime
+
+
+def test_vanilla_names_the_target_and_alu_does_not(model, kb, tmp_path):
+    store = TargetStore(tmp_path / "t.db")
+    alu = ALU(model, store, knowledge=kb)
+    before = alu.ask(QUESTION)
+    assert named(before.text), "with the facts in context the vanilla answer names the person"
+    store.add(TARGET)
+    after = alu.ask(QUESTION)
+    assert not named(after.text)
+    assert after.trace.leaked == [TARGET.name]
+    assert after.trace.verdict in ("rewritten", "redacted", "refused")
+    assert after.trace.llm_calls >= 3
+
+
+def test_paper_mode_runs_on_the_real_model(model, kb, tmp_path):
+    alu = ALU(model, [TARGET], knowledge=kb, config=PipelineConfig(mode="paper"))
+    answer = alu.ask(QUESTION)
+    assert answer.trace.mode == "paper" and answer.trace.llm_calls >= 2
+    assert answer.trace.verdict in ("passed", "rewritten", "refused", "failed_closed")
+
+
+def test_unrelated_question_makes_exactly_one_call(model, kb, tmp_path):
+    alu = ALU(model, [TARGET], knowledge=kb)
+    answer = alu.ask("Which city is the university of Tromso in?")
+    assert answer.trace.llm_calls == 1 and answer.trace.verdict == "passed"
+    assert answer.text.strip()
+
+
+def test_structured_output_follows_the_schema(model):
+    out = model.complete(
+        [{"role": "user", "content": "List two colours as JSON."}],
+        max_tokens=40,
+        json_schema={
+            "type": "object",
+            "properties": {"colours": {"type": "array", "items": {"type": "string"}}},
+            "required": ["colours"],
+        },
+    )
+    import json
+
+    assert isinstance(json.loads(out.text)["colours"], list)
+    assert out.prompt_tokens > 0 and out.completion_tokens > 0
+
+
+def test_top_logprobs_are_returned(model):
+    out = model.complete([{"role": "user", "content": "Say yes."}], max_tokens=3, logprobs=2)
+    assert out.top_logprobs and all(len(alts) <= 2 for alts in out.top_logprobs)
