@@ -128,31 +128,35 @@ class ALU:
         *,
         mode: str | None = None,
         extra_targets: Sequence[Target] | None = None,
+        system: str | None = None,
     ) -> Answer:
-        """Answer ``query`` (after ``history``) without revealing any target."""
+        """Answer ``query`` (after ``history``) without revealing any target.
+
+        ``system`` is the caller's own system prompt for the Vanilla agent; it is audited
+        like the rest of the conversation."""
         mode = mode or self.config.mode
         if mode not in MODES:
             raise QueryError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
         history = list(history or [])
-        self._check(query, history)
+        self._check(query, history, system)
         trace = Trace(mode=mode)
         started = time.perf_counter()
         self.sync()
         screens = self._screens(list(extra_targets or []))
         try:
             if mode == "paper":
-                text = self._paper(trace, query, history, screens)
+                text = self._paper(trace, query, history, screens, system)
             else:
-                text = self._default(trace, query, history, screens)
+                text = self._default(trace, query, history, screens, system)
         except AgentFailure as exc:
             trace.verdict, trace.error, text = "failed_closed", str(exc), self.config.refusal
         trace.seconds = round(time.perf_counter() - started, 3)
         return Answer(text=text, trace=trace)
 
-    def _check(self, query: str, history: Messages) -> None:
+    def _check(self, query: str, history: Messages, system: str | None = None) -> None:
         if not isinstance(query, str) or not query.strip():
             raise QueryError("the query is empty")
-        size = len(query) + sum(len(str(m.get("content", ""))) for m in history)
+        size = len(query) + len(system or "") + sum(len(str(m.get("content", ""))) for m in history)
         if size > self.config.max_query_chars:
             raise QueryError(
                 f"the query and history are {size} characters; the limit is {self.config.max_query_chars}"
@@ -161,19 +165,22 @@ class ALU:
             if m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
                 raise QueryError("history messages need a role of user or assistant and text content")
 
-    def _draft(self, trace: Trace, query: str, history: Messages) -> str:
+    def _draft(self, trace: Trace, query: str, history: Messages, system: str | None) -> str:
         docs = self.knowledge.search(query, self.config.top_docs) if self.knowledge else []
-        return self.vanilla.answer(trace, query, history, docs, system=self.system)
+        system = "\n\n".join(s for s in (self.system, system) if s) or None
+        return self.vanilla.answer(trace, query, history, docs, system=system)
 
     def _refuse(self, trace: Trace, verdict: str = "refused") -> str:
         trace.verdict = verdict  # type: ignore[assignment]
         return self.config.refusal
 
-    def _default(self, trace: Trace, query: str, history: Messages, screens: list[PreScreen]) -> str:
+    def _default(
+        self, trace: Trace, query: str, history: Messages, screens: list[PreScreen], system: str | None = None
+    ) -> str:
         cfg = self.config
-        earlier = "\n".join(m["content"] for m in history)
+        earlier = "\n".join([system or "", *(m["content"] for m in history)]).strip()
         asked = f"{earlier}\n{query}"
-        draft = self._draft(trace, query, history)
+        draft = self._draft(trace, query, history, system)
         clock = time.perf_counter()
         candidates = self._find(screens, asked + "\n" + draft, limit=cfg.max_candidates)
         in_query = {c.target.id: c for c in self._find(screens, asked, threshold=0.0)}
@@ -230,11 +237,13 @@ class ALU:
             return self._refuse(trace)
         return text
 
-    def _paper(self, trace: Trace, query: str, history: Messages, screens: list[PreScreen]) -> str:
+    def _paper(
+        self, trace: Trace, query: str, history: Messages, screens: list[PreScreen], system: str | None = None
+    ) -> str:
         cfg = self.config
         with self._lock:
             names = [t.name for s in screens for t in s.targets.values()]
-        draft = self._draft(trace, query, history)
+        draft = self._draft(trace, query, history, system)
         if not names:
             return draft
         leaked, variants = self.auditor.audit_and_erase(trace, query, draft, names, cfg.paper_k)
