@@ -30,8 +30,14 @@ from alu.datasets.tofu import authors, split
 from alu.prescreen import PreScreen
 
 SIZES = [1, 10, 100, 1_000, 10_000, 100_000]
-SYLLABLES = "ba be bi bo ka ke ki ko la le li lo ma me mi mo na ne ni no ra re ri ro sa se si so ta te ti to va ve vi vo za ze zi zo dra gor lin mar tes vel quin".split()
-TOPIC_WORDS = "synthesis protocol enrichment culture strain exploit payload precursor reactor toxin vector aerosol cipher botnet centrifuge isotope pathogen rootkit".split()
+SYLLABLES = (
+    "ba be bi bo ka ke ki ko la le li lo ma me mi mo na ne ni no ra re ri ro sa se si so ta te ti to"
+    " va ve vi vo za ze zi zo dra gor lin mar tes vel quin"
+).split()
+TOPIC_WORDS = (
+    "synthesis protocol enrichment culture strain exploit payload precursor reactor toxin vector"
+    " aerosol cipher botnet centrifuge isotope pathogen rootkit"
+).split()
 
 
 def generated(n: int, rng: random.Random) -> list[Target]:
@@ -138,7 +144,8 @@ def main() -> None:
     console.print(table)
     first, last = rows[0], rows[-1]
     console.print(
-        f"ratios {last['targets']:,} vs {first['targets']:,} targets: pre-screen p95 x{last['p95_ms'] / first['p95_ms']:.1f}, "
+        f"ratios {last['targets']:,} vs {first['targets']:,} targets: "
+        f"pre-screen p95 x{last['p95_ms'] / first['p95_ms']:.1f}, "
         f"default tokens/query x{last['default_tokens'] / first['default_tokens']:.2f}, "
         f"paper tokens/query x{last['paper_tokens'] / first['paper_tokens']:.1f}"
     )
