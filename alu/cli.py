@@ -264,6 +264,35 @@ def models() -> None:
 
 @app.command()
 @guarded
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    admin_token: Annotated[
+        Optional[str],
+        typer.Option(envvar="ALU_ADMIN_TOKEN", help="Bearer token for /v1/targets (off if unset)."),
+    ] = None,
+    max_in_flight: Annotated[int, typer.Option(help="Requests in flight before 429.")] = 8,
+    log: Annotated[Optional[Path], typer.Option(help="Decision log (JSON lines).")] = None,
+    log_text: Annotated[bool, typer.Option(help="Store users' text in the decision log.")] = False,
+    name: Annotated[str, typer.Option(help="Model id reported by /v1/models.")] = "alu",
+    model: Annotated[Optional[str], typer.Option(help="Model spec.")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
+    knowledge: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base.")] = None,
+) -> None:
+    """Serve an OpenAI-compatible /v1/chat/completions with unlearning in front."""
+    from .server import ServerConfig
+    from .server import serve as run_server
+
+    alu = build_alu(settings(model=model, mode=mode), knowledge)
+    config = ServerConfig(
+        model_name=name, admin_token=admin_token, max_in_flight=max_in_flight, log_path=log, log_text=log_text
+    )
+    err.print(f"alu serving on http://{host}:{port}/v1 (admin API {'on' if admin_token else 'off'})")
+    run_server(alu, config, host, port)
+
+
+@app.command()
+@guarded
 def demo(
     model: Annotated[Optional[str], typer.Option(help="Model spec (default: embedded).")] = None,
     mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
