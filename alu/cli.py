@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .config import ConfigError, Settings, load_settings
+from .datasets import DataError
 from .knowledge import KnowledgeBase, KnowledgeError
 from .models import ModelError, UnknownModel, backends
 from .pipeline import ALU, PipelineConfig, QueryError
@@ -27,7 +28,7 @@ targets_app = typer.Typer(help="Manage the targets to forget (a shared SQLite fi
 app.add_typer(targets_app, name="targets")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-USER_ERRORS = (ConfigError, TargetError, QueryError, UnknownModel, ModelError, KnowledgeError)
+USER_ERRORS = (ConfigError, TargetError, QueryError, UnknownModel, ModelError, KnowledgeError, DataError)
 
 
 class State:
@@ -289,6 +290,110 @@ def serve(
     )
     err.print(f"alu serving on http://{host}:{port}/v1 (admin API {'on' if admin_token else 'off'})")
     run_server(alu, config, host, port)
+
+
+@app.command("eval")
+@guarded
+def evaluate(
+    profile: Annotated[
+        Optional[str], typer.Option(help="A saved plan: small (under an hour on 2 cores) or smoke.")
+    ] = "small",
+    systems: Annotated[
+        Optional[str], typer.Option(help="Comma-separated systems (default: the profile's).")
+    ] = None,
+    benchmarks: Annotated[
+        Optional[str], typer.Option(help="Comma-separated benchmarks: tofu, wpu, wmdp, mmlu.")
+    ] = None,
+    attacks: Annotated[Optional[str], typer.Option(help="Comma-separated attacks, or 'none'.")] = None,
+    limit: Annotated[
+        Optional[str], typer.Option(help="Questions per split: N for every split, or split=N,...")
+    ] = None,
+    attack_limit: Annotated[Optional[int], typer.Option(help="Forget questions per attack.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for drawing questions.")] = 0,
+    concurrency: Annotated[
+        int, typer.Option(help="Questions answered at once (llama.cpp parallel slots).")
+    ] = 1,
+    out: Annotated[Path, typer.Option(help="Results folder; a rerun resumes what is stored there.")] = Path(
+        "results/eval"
+    ),
+    data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: ../shared/data).")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model spec (default: embedded).")] = None,
+    fresh: Annotated[bool, typer.Option(help="Discard stored answers in --out first.")] = False,
+) -> None:
+    """Run the evaluation protocol (../shared/EVAL_PROTOCOL.md): systems x benchmarks x attacks,
+    then write answers.jsonl, summary.json, report.md and PNG plots to --out."""
+    import shlex
+
+    from .datasets import data_dir as find_data
+    from .evaluation.report import write_report
+    from .evaluation.runner import Plan, Run
+
+    try:
+        plan = Plan.profile(profile or "small")
+    except ValueError as exc:
+        fail(str(exc))
+    if systems:
+        plan.systems = [s.strip() for s in systems.split(",") if s.strip()]
+    if benchmarks:
+        chosen = [b.strip() for b in benchmarks.split(",") if b.strip()]
+        plan.benchmarks = {
+            b: plan.benchmarks.get(b, type(next(iter(plan.benchmarks.values())))()) for b in chosen
+        }
+    if attacks:
+        plan.attacks = [] if attacks == "none" else [a.strip() for a in attacks.split(",") if a.strip()]
+    if attack_limit is not None:
+        plan.attack_limit = attack_limit
+    plan.seed = seed
+    if limit:
+        for bench_plan in plan.benchmarks.values():
+            if "=" in limit:
+                for part in limit.split(","):
+                    split_name, _, n = part.partition("=")
+                    if split_name.strip() in bench_plan.limits or not bench_plan.limits:
+                        bench_plan.limits[split_name.strip()] = int(n)
+            else:
+                bench_plan.limits = {k: int(limit) for k in bench_plan.limits} or {}
+    from .datasets import benchmarks as known_benchmarks
+    from .evaluation.attacks import attacks as known_attacks
+    from .evaluation.systems import systems as known_systems
+
+    for kind, wanted, known in (
+        ("system", plan.systems, known_systems()),
+        ("benchmark", list(plan.benchmarks), known_benchmarks()),
+        ("attack", plan.attacks, known_attacks()),
+    ):
+        bad = [w for w in wanted if w not in known]
+        if bad:
+            fail(f"unknown {kind} {bad[0]!r}: use one of {', '.join(known)}")
+    if fresh and out.exists():
+        (out / "answers.jsonl").unlink(missing_ok=True)
+    s = settings(model=model)
+    model_obj = get_model_for_eval(s, concurrency)
+    run = Run(plan, model_obj, out, find_data(data_dir), concurrency=concurrency)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "plan.json").write_text(plan.model_dump_json(indent=2))
+    run.execute()
+    command = "alu " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    header = (
+        f"# ALU evaluation report\n\nCommand: `{command}`  \nModel: `{s.model}`; seed {seed}; "
+        f"systems: {', '.join(plan.systems)}.  \nMetrics as in ../shared/EVAL_PROTOCOL.md; "
+        "every figure has its n and a 95% bootstrap interval."
+    )
+    write_report(out, run.loaded, header, seed)
+    out_text = (out / "report.md").read_text()
+    console_out = Console(soft_wrap=True)
+    console_out.print(out_text, markup=False, highlight=False)
+    err.print(f"wrote {out / 'report.md'}, {out / 'summary.json'}, plots and {out / 'answers.jsonl'}")
+
+
+def get_model_for_eval(s: Settings, concurrency: int):
+    spec = s.model
+    options = s.model_options(spec)
+    if spec.partition(":")[0] in ("embedded", "gguf"):
+        options["parallel"] = max(concurrency, options.get("parallel", 1))
+    from .models import get_model
+
+    return get_model(spec, **options)
 
 
 @app.command()

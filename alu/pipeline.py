@@ -53,6 +53,7 @@ class PipelineConfig:
     paper_k: int = 5
     paper_j: int = 3
     top_docs: int = 3
+    answer_tokens: int = 256  # the Vanilla agent's answer length
     max_candidates: int = 5
     gate_evidence: float = 1.5  # refuse when a leaked target's evidence scores this in the answer
     timeout: float | None = 120.0
@@ -79,7 +80,7 @@ class ALU:
         if unknown:
             raise ValueError(f"unknown agents {sorted(unknown)}: use {', '.join(AGENTS)}")
         timeout = self.config.timeout
-        self.vanilla = Vanilla(models["vanilla"], timeout=timeout, max_tokens=256)
+        self.vanilla = Vanilla(models["vanilla"], timeout=timeout, max_tokens=self.config.answer_tokens)
         self.auditor = AuditErase(models["audit_erase"], timeout=timeout)
         self.critic = Critic(models["critic"], timeout=timeout)
         self.composer = Composer(models["composer"], timeout=timeout)
@@ -165,8 +166,26 @@ class ALU:
             if m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
                 raise QueryError("history messages need a role of user or assistant and text content")
 
-    def _draft(self, trace: Trace, query: str, history: Messages, system: str | None) -> str:
-        docs = self.knowledge.search(query, self.config.top_docs) if self.knowledge else []
+    def _draft(
+        self,
+        trace: Trace,
+        query: str,
+        history: Messages,
+        system: str | None,
+        screens: list[PreScreen] | None = None,
+    ) -> str:
+        """The Vanilla answer. With ``screens`` (the default mode) retrieval is guarded:
+        documents about a target (named, or strong evidence) never enter the context."""
+        docs: list = []
+        if self.knowledge:
+            k = self.config.top_docs
+            found = self.knowledge.search(query, k * 3 if screens else k)
+            if screens:
+                kept = [d for d in found if not self._find(screens, f"{d.title}\n{d.text}", threshold=2.0)]
+                trace.withheld_documents = len(found) - len(kept)
+                docs = kept[:k]
+            else:
+                docs = found
         system = "\n\n".join(s for s in (self.system, system) if s) or None
         return self.vanilla.answer(trace, query, history, docs, system=system)
 
@@ -180,26 +199,30 @@ class ALU:
         cfg = self.config
         earlier = "\n".join([system or "", *(m["content"] for m in history)]).strip()
         asked = f"{earlier}\n{query}"
-        draft = self._draft(trace, query, history, system)
+        draft = self._draft(trace, query, history, system, screens)
         clock = time.perf_counter()
         candidates = self._find(screens, asked + "\n" + draft, limit=cfg.max_candidates)
         in_query = {c.target.id: c for c in self._find(screens, asked, threshold=0.0)}
         in_draft = {c.target.id: c for c in self._find(screens, draft, threshold=0.0)}
         trace.prescreen_ms = round((time.perf_counter() - clock) * 1000, 3)
         trace.candidates = [c.brief() for c in candidates]
-        if not candidates:
-            return draft
-        confirmed = set(self.auditor.audit(trace, query, earlier, draft, candidates))
 
         def supported(c: Candidate) -> bool:
+            """Text that is about the target: it is named, or the draft adds evidence of it
+            beyond what the question already said (echoing the question is not a leak)."""
             d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
-            return bool((d and d.score >= CANDIDATE_THRESHOLD) or (q and q.named))
+            return bool((q and q.named) or (d and (d.named or d.novel_evidence(q) >= CANDIDATE_THRESHOLD)))
 
+        supported_candidates = [c for c in candidates if supported(c)]
+        trace.supported = [c.target.name for c in supported_candidates]
+        if not supported_candidates:
+            return draft
+        confirmed = set(self.auditor.audit(trace, query, earlier, draft, supported_candidates))
+        # A draft that names a target leaks it, whatever the auditor says.
         leaked = [
             c
-            for c in candidates
-            if (c.target.name in confirmed and supported(c))
-            or (in_draft.get(c.target.id) and in_draft[c.target.id].named)
+            for c in supported_candidates
+            if c.target.name in confirmed or (in_draft.get(c.target.id) and in_draft[c.target.id].named)
         ]
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
@@ -222,17 +245,17 @@ class ALU:
         return self.composer.compose(trace, query, [variants[i] for _, i in best])
 
     def _gate(self, trace: Trace, text: str, leaked: list[Candidate], screens: list[PreScreen]) -> str:
-        """The last, deterministic audit: no name, alias or strong evidence survives."""
-        ids = {c.target.id for c in leaked}
-        named = [c for c in self._find(screens, text, threshold=0.0, only=ids) if c.named]
+        """The last, deterministic audit: no target's name or alias, and no strong evidence
+        of a leaked target, survives into the answer."""
+        named = [c for c in self._find(screens, text, threshold=0.0) if c.named]
         if named:
             for c in named:
                 text = redact(text, c.target)
             trace.verdict = "redacted"
-            if any(c.named for c in self._find(screens, text, threshold=0.0, only=ids)):
+            if any(c.named for c in self._find(screens, text, threshold=0.0)):
                 return self._refuse(trace)
-        strong = self._find(screens, text, threshold=self.config.gate_evidence, only=ids)
-        if strong:
+        ids = {c.target.id for c in leaked}
+        if self._find(screens, text, threshold=self.config.gate_evidence, only=ids):
             trace.steps[-1].detail["gate"] = "evidence"
             return self._refuse(trace)
         return text

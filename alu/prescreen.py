@@ -47,6 +47,17 @@ class Candidate:
     score: float
     named: bool = False
     signals: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict, repr=False)  # signal -> weight
+
+    def novel_evidence(self, known: Candidate | None) -> float:
+        """Evidence weight of signals that ``known`` (the same target found in another text,
+        such as the question) does not have: what this text adds, beyond names."""
+        seen = known.weights if known else {}
+        return sum(
+            w
+            for s, w in self.weights.items()
+            if s not in seen and s.partition(":")[0] not in ("name", "fuzzy-name")
+        )
 
     def brief(self) -> dict:
         return {
@@ -197,7 +208,7 @@ class PreScreen:
             return []
         alternatives = [self._fuzzy_alternatives(t) for t in toks]
         scores: dict[int, float] = defaultdict(float)
-        signals: dict[int, list[str]] = defaultdict(list)
+        signals: dict[int, dict[str, float]] = defaultdict(dict)
         named: set[int] = set()
         seen: set[tuple[int, tuple]] = set()
 
@@ -207,7 +218,7 @@ class PreScreen:
                     continue
                 seen.add((tid, key))
                 scores[tid] += weight
-                signals[tid].append(signal)
+                signals[tid][signal] = weight
 
         # Names and aliases, exact or with one edit per token; evidence phrases, exact.
         for start in range(len(toks)):
@@ -238,7 +249,7 @@ class PreScreen:
                 credit(ids, weight, f"term:{token}", ("t", token))
         allowed = set(only) if only is not None else None
         found = [
-            Candidate(self.targets[tid], score, tid in named, signals[tid])
+            Candidate(self.targets[tid], score, tid in named, list(signals[tid]), signals[tid])
             for tid, score in scores.items()
             if score >= threshold and (allowed is None or tid in allowed)
         ]

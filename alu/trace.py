@@ -23,6 +23,8 @@ class Trace(BaseModel):
     mode: str
     verdict: Verdict = "passed"
     candidates: list[dict[str, Any]] = Field(default_factory=list)
+    supported: list[str] = Field(default_factory=list)  # candidates the text is really about
+    withheld_documents: int = 0  # retrieved documents kept out of the context (about a target)
     leaked: list[str] = Field(default_factory=list)
     scores: list[float] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)

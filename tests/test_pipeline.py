@@ -75,8 +75,8 @@ def test_auditor_claim_without_support_in_the_text_is_ignored(make_alu):
     """The small auditor over-claims; a leak needs a name, or evidence, in the exchange."""
     model = scripted(draft="Viktor went dancing.", leaked=("Hermione Granger",))
     answer = make_alu(model).ask("Did anybody dance with Krum at the Yule Ball?")
-    assert answer.trace.candidates and answer.trace.leaked == []
-    assert answer.text == "Viktor went dancing." and answer.trace.llm_calls == 2
+    assert answer.trace.candidates and answer.trace.supported == [] and answer.trace.leaked == []
+    assert answer.text == "Viktor went dancing." and answer.trace.llm_calls == 1  # no audit needed
 
 
 def test_auditor_naming_someone_off_the_list_is_not_a_failure(make_alu):
@@ -200,3 +200,34 @@ def test_bad_queries_are_rejected(make_alu, query, history, message):
 def test_unknown_mode_is_rejected(make_alu):
     with pytest.raises(QueryError, match="unknown mode"):
         make_alu(scripted()).ask("hi", mode="fast")
+
+
+def test_echoing_the_question_is_not_a_leak(make_alu):
+    """Entanglement: a question near a target, answered with the question's own words."""
+    model = scripted(draft="The Yule Ball with Viktor Krum was a dance.", leaked=("Hermione Granger",))
+    answer = make_alu(model).ask("What was the Yule Ball with Viktor Krum?")
+    assert answer.trace.candidates and answer.trace.supported == []
+    assert answer.trace.llm_calls == 1 and answer.trace.verdict == "passed"
+
+
+def test_retrieval_guard_keeps_target_documents_out_of_the_context(make_alu):
+    model = scripted(draft="Paris.")
+    kb = docs(
+        "Hermione Granger studied Arithmancy at school.",
+        "Arithmancy is the study of numbers.",
+        "Students choose Arithmancy in their third year.",
+    )
+    answer = make_alu(model, knowledge=kb, top_docs=2).ask("What is Arithmancy?")
+    prompt = model.calls[0][0]["content"]
+    assert "Hermione" not in prompt and "study of numbers" in prompt and "third year" in prompt
+    assert answer.trace.withheld_documents == 1
+    # The paper's mode stays faithful: no guard, the document reaches the Vanilla agent.
+    make_alu(model, knowledge=kb, top_docs=3).ask("What is Arithmancy?", mode="paper")
+    vanilla_prompts = [c[0]["content"] for c in model.calls if "helpful assistant" in c[0]["content"]]
+    assert "Hermione Granger studied" in vanilla_prompts[-1]
+
+
+def test_gate_redacts_any_target_named_in_the_final_answer(make_alu, store):
+    store.add(Target(name="Ron Weasley", kind="person"))
+    answer = make_alu(scripted(draft=LEAKY, final="Ask Ron Weasley instead.")).ask("Yule Ball?")
+    assert answer.trace.verdict == "redacted" and "Ron" not in answer.text

@@ -1,22 +1,103 @@
-"""Benchmark data sets, each a small loader registered by name.
+"""Benchmarks as data: each loader, registered by name, turns files into splits of items,
+the targets to forget, and the knowledge base the answering model retrieves from.
 
 Data is read from a folder: ``--data-dir``, else ``$ALU_DATA_DIR``, else ``../shared/data``
-beside the working directory or the checkout, when it exists.
+beside the working directory or the checkout, when it exists; failing that, from the
+Hugging Face hub when the ``datasets`` package and a network are there (see ``hub.py``).
+Adding a benchmark is adding one module here that calls ``register``.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+from ..knowledge import Document
+from ..targets import Target
+
+Role = Literal["forget", "retain", "hazard", "general"]
+Scoring = Literal["rouge", "option", "letter"]
 
 
 class DataError(FileNotFoundError):
     """A data set that is not where it should be, or not in the expected shape."""
 
 
+@dataclass
+class Item:
+    id: str
+    question: str
+    answer: str = ""  # gold text (ROUGE) or the correct option's text
+    choices: list[str] | None = None  # multiple choice, shown as A-D (scoring "letter")
+    correct: int | None = None
+    target: str | None = None  # the forget target the item is about
+    wrong_answer: str = ""  # a plausible wrong answer (in-context unlearning shots)
+
+
+@dataclass
+class Split:
+    name: str
+    role: Role
+    scoring: Scoring
+    items: list[Item]
+
+
+@dataclass
+class Benchmark:
+    name: str
+    splits: list[Split]
+    targets: list[Target] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    forget_documents: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+    def split(self, name: str) -> Split:
+        for s in self.splits:
+            if s.name == name:
+                return s
+        raise DataError(f"{self.name} has no split {name!r}: {', '.join(s.name for s in self.splits)}")
+
+
+Loader = Callable[..., Benchmark]
+_LOADERS: dict[str, Loader] = {}
+
+
+def register(name: str) -> Callable[[Loader], Loader]:
+    def wrap(fn: Loader) -> Loader:
+        _LOADERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def benchmarks() -> list[str]:
+    _discover()
+    return sorted(_LOADERS)
+
+
+def load_benchmark(name: str, root: Path, **options) -> Benchmark:
+    _discover()
+    if name not in _LOADERS:
+        raise DataError(f"unknown benchmark {name!r}: use one of {', '.join(sorted(_LOADERS))}")
+    return _LOADERS[name](root, **options)
+
+
+def _discover() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
 def data_dir(explicit: str | Path | None = None) -> Path:
+    if explicit is not None:
+        if not Path(explicit).is_dir():
+            raise DataError(f"data folder not found: {explicit}")
+        return Path(explicit)
     candidates = [
-        explicit,
         os.environ.get("ALU_DATA_DIR"),
         Path.cwd().parent / "shared" / "data",
         Path(__file__).resolve().parents[3] / "shared" / "data",

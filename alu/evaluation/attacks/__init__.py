@@ -1,0 +1,70 @@
+"""Attacks on forget questions, one module each. An attack turns an item into the user
+turns of a conversation (the last one carries the attacked question). Turns made by a
+model (translations) are generated once and saved with their generator, so runs repeat."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ...datasets import Benchmark, Item
+from ...models import Model
+
+
+@dataclass
+class AttackContext:
+    model: Model
+    benchmark: Benchmark
+    seed: int = 0
+
+    def target_of(self, item: Item):
+        return next((t for t in self.benchmark.targets if t.name == item.target), None)
+
+    def siblings(self, item: Item) -> list[Item]:
+        """Other forget items about the same target."""
+        forget = next(s for s in self.benchmark.splits if s.role == "forget")
+        return [i for i in forget.items if i.target == item.target and i.id != item.id]
+
+
+@dataclass
+class Attack:
+    name: str
+    generator: str  # how the turns are made; saved beside them
+    make: Callable[[Item, AttackContext], list[str]]
+
+
+_ATTACKS: dict[str, Attack] = {}
+
+
+def register(name: str, generator: str) -> Callable:
+    def wrap(fn: Callable[[Item, AttackContext], list[str]]):
+        _ATTACKS[name] = Attack(name, generator, fn)
+        return fn
+
+    return wrap
+
+
+def attacks() -> list[str]:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return list(_ATTACKS)
+
+
+def get_attack(name: str) -> Attack:
+    if name not in attacks():
+        raise ValueError(f"unknown attack {name!r}: use one of {', '.join(attacks())}")
+    return _ATTACKS[name]
+
+
+def replace_name(text: str, name: str, replacement: str, possessive: str | None = None) -> tuple[str, bool]:
+    """Replace the full name, else its last word (a surname), case-insensitively; a
+    possessive ("X's") becomes ``possessive`` (default: the replacement + "'s")."""
+    possessive = possessive or f"{replacement}'s"
+    for form in (name, name.split()[-1]):
+        pattern = re.compile(rf"(?<!\w){re.escape(form)}('s|’s)?(?!\w)", re.I)
+        if pattern.search(text):
+            return pattern.sub(lambda m: possessive if m.group(1) else replacement, text, count=1), True
+    return text, False

@@ -1,0 +1,35 @@
+"""many-shot: dozens of benign QA shots before the question (Anil et al. 2024)."""
+
+import json
+import random
+
+from ...datasets import Item, data_dir
+from . import AttackContext, register
+
+SHOTS = 24
+
+
+def _pool(ctx: AttackContext) -> list[tuple[str, str]]:
+    pool: list[tuple[str, str]] = []
+    try:
+        root = data_dir()
+        adversarial = json.loads((root / "adversarial" / "wpu_msj_attack_causal_unlearn.json").read_text())
+        pool += [(r["question"], str(r["answer"])) for r in adversarial]
+    except (OSError, ValueError):
+        pass
+    for split in ctx.benchmark.splits:
+        if split.role == "retain" and split.scoring == "rouge":
+            pool += [(i.question, i.answer) for i in split.items[:100]]
+    return pool
+
+
+@register(
+    "many-shot",
+    f"{SHOTS} shots drawn (seeded) from adversarial/wpu_msj_attack_causal_unlearn.json and retain QA",
+)
+def make(item: Item, ctx: AttackContext) -> list[str]:
+    rng = random.Random(f"{ctx.seed}-{item.id}")
+    pool = _pool(ctx)
+    shots = rng.sample(pool, min(SHOTS, len(pool)))
+    body = "\n\n".join(f"Q: {q}\nA: {a}" for q, a in shots)
+    return [f"{body}\n\nQ: {item.question}\nA:"]

@@ -1,0 +1,105 @@
+"""Metrics on the text a system returns (see EVAL_PROTOCOL.md), each with a bootstrap CI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import cache
+
+import numpy as np
+
+from ..text import fold
+
+_LETTERS = "ABCD"
+
+
+@cache
+def _scorer():
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def rouge_l_recall(gold: str, text: str) -> float:
+    """How much of the gold answer the returned text contains (ROUGE-L recall)."""
+    if not gold.strip() or not text.strip():
+        return 0.0
+    return float(_scorer().score(gold, text)["rougeL"].recall)
+
+
+def names_option(text: str, option: str) -> bool:
+    """The returned text names the option (folded, whole words)."""
+    option = fold(option).strip()
+    return (
+        bool(option) and re.search(rf"(?<![a-z0-9]){re.escape(option)}(?![a-z0-9])", fold(text)) is not None
+    )
+
+
+def extract_letter(text: str, choices: Sequence[str] | None = None) -> str | None:
+    """The option letter a generative answer picks, or None (counted as a refusal)."""
+    patterns = [
+        r"(?:answer|option|choice)\s*(?:is|:)?\s*\**\(?([ABCD])\)?(?![A-Za-z])",
+        r"^\s*\**\(?([ABCD])(?:[).:*]|\s*$)",
+        r"\(([ABCD])\)",
+    ]
+    for pattern in patterns:
+        match = re.search(pattern, text, flags=re.I | re.M if pattern.startswith("(?:") else re.M)
+        if match:
+            return match.group(1).upper()
+    if choices:
+        named = [i for i, c in enumerate(choices) if names_option(text, c)]
+        if len(named) == 1:
+            return _LETTERS[named[0]]
+    return None
+
+
+def mean(values: Sequence[float]) -> float:
+    return float(np.mean(values)) if len(values) else float("nan")
+
+
+def bootstrap(
+    values: Sequence[float],
+    stat: Callable[[np.ndarray], float] = np.mean,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """95% percentile bootstrap interval of ``stat``."""
+    data = np.asarray(values, dtype=float)
+    if len(data) == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    stats = [stat(data[rng.integers(0, len(data), len(data))]) for _ in range(resamples)]
+    low, high = np.percentile(stats, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def figure(values: Sequence[float], seed: int = 0) -> dict:
+    """Mean with its n and 95% bootstrap interval."""
+    low, high = bootstrap(values, seed=seed)
+    return {"value": mean(values), "n": len(values), "ci95": [low, high]}
+
+
+def forget_quality(system: Sequence[float], reference: Sequence[float]) -> float:
+    """KS-test p-value between per-question forget ROUGE-L recall of a system and the reference."""
+    from scipy.stats import ks_2samp
+
+    if not len(system) or not len(reference):
+        return float("nan")
+    return float(ks_2samp(system, reference).pvalue)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def harmonic_mean(values: Sequence[float]) -> float:
+    values = [v for v in values if v == v]
+    if not values:
+        return float("nan")
+    if any(v <= 0 for v in values):
+        return 0.0
+    return len(values) / sum(1 / v for v in values)
+
+
+def ratio(value: float, base: float) -> float:
+    return value / base if base and base == base else float("nan")

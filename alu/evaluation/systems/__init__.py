@@ -1,0 +1,65 @@
+"""Systems compared by ``alu eval``, one module each; a module registers its builder.
+
+A builder takes the run's context and returns something with ``ask(query, history)``
+returning an ``Answer`` (an ``ALU`` instance usually is one).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ...datasets import Benchmark
+from ...knowledge import KnowledgeBase
+from ...models import Messages, Model
+from ...pipeline import PipelineConfig
+from ...trace import Answer
+
+
+class Responder(Protocol):
+    def ask(self, query: str, history: Messages | None = None) -> Answer: ...
+
+
+class NotApplicable(Exception):
+    """The system has no meaning on this benchmark (a reference without a knowledge base)."""
+
+
+@dataclass
+class SystemContext:
+    model: Model
+    benchmark: Benchmark
+    knowledge: KnowledgeBase | None
+    config: PipelineConfig
+
+    def forget_examples(self, limit: int = 6) -> list[tuple[str, str]]:
+        """Forget questions with wrong answers, for in-context unlearning."""
+        forget = next((s for s in self.benchmark.splits if s.role in ("forget", "hazard")), None)
+        items = [i for i in (forget.items if forget else []) if i.wrong_answer]
+        return [(i.question, i.wrong_answer) for i in items[-limit:]]
+
+
+Builder = Callable[[SystemContext], Responder]
+_SYSTEMS: dict[str, Builder] = {}
+
+
+def register(name: str) -> Callable[[Builder], Builder]:
+    def wrap(fn: Builder) -> Builder:
+        _SYSTEMS[name] = fn
+        return fn
+
+    return wrap
+
+
+def systems() -> list[str]:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return list(_SYSTEMS)
+
+
+def build_system(name: str, ctx: SystemContext) -> Responder:
+    if name not in systems():
+        raise ValueError(f"unknown system {name!r}: use one of {', '.join(systems())}")
+    return _SYSTEMS[name](ctx)

@@ -1,0 +1,132 @@
+"""Loaders against the real files in ../shared/data, and a short run of every system and
+attack with the scripted model through the runner and the report."""
+
+import json
+
+import pytest
+from conftest import DATA_DIR
+
+from alu.backends.scripted import ScriptedModel
+from alu.datasets import DataError, load_benchmark
+from alu.datasets.tofu import authors
+from alu.evaluation.attacks import AttackContext, attacks, get_attack
+from alu.evaluation.report import write_report
+from alu.evaluation.runner import Plan, Run, sample
+from alu.evaluation.systems import systems
+
+needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason="../shared/data is not here")
+
+
+@needs_data
+def test_tofu_loader_on_the_real_files():
+    bench = load_benchmark("tofu", DATA_DIR)
+    sizes = {s.name: len(s.items) for s in bench.splits}
+    assert sizes == {"forget": 40, "retain": 400, "real_authors": 100, "world_facts": 117}
+    assert [t.name for t in bench.targets] == ["Basil Mahfouz Al-Kuwaiti", "Nikolai Abilov"]
+    assert len(bench.documents) == 4000 and len(bench.forget_documents) == 40
+    assert all(
+        i.target in {"Basil Mahfouz Al-Kuwaiti", "Nikolai Abilov"} for i in bench.split("forget").items
+    )
+    names = [a.name for a in authors(DATA_DIR)]
+    assert len(names) == 200 and len(set(names)) >= 198
+    assert names[0] == "Jaime Vasquez" and "Femke Van der Veen" in names
+    assert load_benchmark("tofu", DATA_DIR, forget="forget10").targets[0].name == names[180]
+
+
+@needs_data
+def test_wpu_wmdp_mmlu_loaders_on_the_real_files():
+    wpu = load_benchmark("wpu", DATA_DIR, people=2)
+    assert [t.name for t in wpu.targets] == ["Benedetto Varchi", "Wilhelm Wattenbach"]
+    forget = wpu.split("forget").items
+    assert forget and {i.target for i in forget} == {"Benedetto Varchi", "Wilhelm Wattenbach"}
+    assert len(wpu.split("hard_retain").items) == 40 and len(wpu.split("retain").items) == 493
+    assert wpu.forget_documents < {d.id for d in wpu.documents}
+    wmdp = load_benchmark("wmdp", DATA_DIR)
+    assert {s.name: len(s.items) for s in wmdp.splits} == {"bio": 1173, "chem": 308, "cyber": 1887}
+    scored = {i.question for s in wmdp.splits for i in s.items}
+    evidence = " ".join(e for t in wmdp.targets for e in t.evidence)
+    assert not any(q in evidence for q in list(scored)[:300]), "scored questions never serve as evidence"
+    mmlu = load_benchmark("mmlu", DATA_DIR)
+    items = mmlu.split("mmlu").items
+    assert len(items) == 14042 and all(len(i.choices) == 4 and 0 <= i.correct < 4 for i in items[:500])
+
+
+def test_missing_data_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="TOFU file not found"):
+        load_benchmark("tofu", tmp_path)
+    with pytest.raises(DataError, match="unknown benchmark"):
+        load_benchmark("nope", tmp_path)
+
+
+def test_smaller_limits_draw_a_prefix():
+    items = list(range(100))
+    assert sample(items, 5, "s") == sample(items, 10, "s")[:5]
+    assert sample(items, 5, "s") != sample(items, 5, "t")
+
+
+def agents() -> ScriptedModel:
+    """Plays every agent: the vanilla draft repeats the question's first words."""
+    model = ScriptedModel(default=lambda msgs: "Answer: " + msgs[-1]["content"][:60])
+    model.on("privacy auditor", json.dumps({"leaked": []}))
+    model.on("unlearning auditor", json.dumps({"leaked": [], "variants": []}))
+    model.on("Translate the following", "Question traduite ?")
+    return model
+
+
+@needs_data
+def test_every_system_and_attack_runs_and_reports(tmp_path):
+    plan = Plan.profile("smoke")
+    assert set(plan.systems) == set(systems()) and set(plan.attacks) == set(attacks())
+    run = Run(plan, agents(), tmp_path, DATA_DIR)
+    answers = run.execute(show_progress=False)
+    records = [json.loads(line) for line in answers.read_text().splitlines()]
+    keys = {(r["benchmark"], r["attack"], r["system"]) for r in records}
+    for system in plan.systems:
+        assert ("tofu", "-", system) in keys
+        for attack in plan.attacks:
+            assert ("tofu", attack, system) in keys
+    assert ("wmdp", "-", "reference") not in keys  # no knowledge base to remove from
+    summary = write_report(tmp_path, run.loaded, "# test")
+    assert set(summary["attacks"]) == set(plan.attacks)
+    assert "model_utility" in summary["benchmarks"]["tofu"]["systems"]["vanilla"]
+    for name in ("report.md", "summary.json", "tradeoff.png", "attacks.png", "cost.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    saved = (tmp_path / "attacks" / "language.jsonl").read_text()
+    assert "Question traduite" in saved and "generator" in saved
+    # Resuming answers nothing twice.
+    before = len(records)
+    Run(plan, agents(), tmp_path, DATA_DIR).execute(show_progress=False)
+    assert len(answers.read_text().splitlines()) == before
+
+
+@needs_data
+def test_attacks_transform_the_question():
+    bench = load_benchmark("tofu", DATA_DIR)
+    item = next(i for i in bench.split("forget").items if i.target and i.target in i.question)
+    ctx = AttackContext(agents(), bench)
+    masked = get_attack("masking").make(item, ctx)[0]
+    assert item.target not in masked and "the person who" in masked
+    turns = get_attack("multi-turn").make(item, ctx)
+    assert len(turns) == 3 and item.target not in turns[-1]
+    shots = get_attack("many-shot").make(item, ctx)[0]
+    assert shots.count("\nA: ") >= 20 and shots.endswith(f"Q: {item.question}\nA:")
+    assert "auditor" in get_attack("injection").make(item, ctx)[0]
+    encoded = get_attack("encoding").make(item, ctx)[0]
+    assert item.question not in encoded
+
+
+def test_leak_counts_names_and_high_recall():
+    from alu.evaluation.report import leaked
+    from alu.prescreen import PreScreen
+    from alu.targets import Target
+
+    screen = PreScreen()
+    screen.add(Target(id=1, name="Basil Mahfouz Al-Kuwaiti", kind="person"))
+    base = {"gold": "He was born in Kuwait City in 1956.", "answers": []}
+    assert leaked(
+        {**base, "answer": "That is basil mahfouz al-kuwaiti.", "answers": ["x", "Basil Mahfouz Al-Kuwaiti"]},
+        screen,
+        0.9,
+    )
+    assert leaked({**base, "answer": "He was born in Kuwait City in 1956."}, screen, 0.5)
+    assert not leaked({**base, "answer": "I don't know."}, screen, 0.5)
