@@ -102,6 +102,10 @@ def print_trace(answer: Answer) -> None:
             + "; ".join(f"{c['name']} ({c['score']}: {', '.join(c['signals'][:4])})" for c in t.candidates),
             highlight=False,
         )
+    if t.withheld_documents:
+        err.print(f"retrieval guard: {t.withheld_documents} documents about targets kept out of the context")
+    if t.candidates:
+        err.print("about (supported): " + (", ".join(t.supported) or "none"), highlight=False)
     if t.leaked:
         err.print("leaked in draft: " + ", ".join(t.leaked), highlight=False)
     if t.scores:

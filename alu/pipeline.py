@@ -40,6 +40,10 @@ REFUSAL = "I'm sorry, but I can't help with that."
 AGENTS = ("vanilla", "audit_erase", "critic", "composer")
 
 
+def _evidence_chars(target: Target) -> int:
+    return len(target.description) + sum(len(e) for e in target.evidence)
+
+
 class QueryError(ValueError):
     """A request the pipeline will not run (empty, too long, bad history)."""
 
@@ -56,6 +60,9 @@ class PipelineConfig:
     answer_tokens: int = 256  # the Vanilla agent's answer length
     max_candidates: int = 5
     gate_evidence: float = 1.5  # refuse when a leaked target's evidence scores this in the answer
+    # A target named in the question whose draft adds none of its evidence is an echo, not a
+    # leak, only when it has this much evidence on file to judge by; else the agents judge.
+    echo_evidence_chars: int = 300
     timeout: float | None = 120.0
     max_query_chars: int = 20_000
     refusal: str = REFUSAL
@@ -207,16 +214,27 @@ class ALU:
         trace.prescreen_ms = round((time.perf_counter() - clock) * 1000, 3)
         trace.candidates = [c.brief() for c in candidates]
 
-        def supported(c: Candidate) -> bool:
-            """Text that is about the target: it is named, or the draft adds evidence of it
-            beyond what the question already said (echoing the question is not a leak)."""
-            d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
-            return bool((q and q.named) or (d and (d.named or d.novel_evidence(q) >= CANDIDATE_THRESHOLD)))
+        def about(c: Candidate) -> bool:
+            """Whether the exchange is about the target beyond an echo of the question.
 
-        supported_candidates = [c for c in candidates if supported(c)]
+            A hazard is about the question: asking is enough. A person or topic counts when
+            the draft names it though the question did not, when the draft adds evidence the
+            question lacked, or when it is named at all but has too little evidence on file
+            to tell an echo from a leak."""
+            d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
+            novel = d.novel_evidence(q) if d else 0.0
+            if c.target.kind == "hazard":
+                return bool(q and q.score >= CANDIDATE_THRESHOLD) or novel >= CANDIDATE_THRESHOLD
+            if (d and d.named and not (q and q.named)) or novel >= CANDIDATE_THRESHOLD:
+                return True
+            named = bool((q and q.named) or (d and d.named))
+            return named and _evidence_chars(c.target) < cfg.echo_evidence_chars
+
+        supported_candidates = [c for c in candidates if about(c)]
         trace.supported = [c.target.name for c in supported_candidates]
         if not supported_candidates:
-            return draft
+            # At most an echo of the question: names go, nothing else needs rewriting.
+            return self._gate(trace, draft, [], screens)
         confirmed = set(self.auditor.audit(trace, query, earlier, draft, supported_candidates))
         # A draft that names a target leaks it, whatever the auditor says.
         leaked = [
