@@ -431,18 +431,29 @@ def demo(
                 description="a marine biologist",
             )
         )
+        out.print(f"Q: {question}", highlight=False)
         after = alu.ask(question)
         out.print(f"A: {after.text}", highlight=False, markup=False)
         print_trace(after)
-        out.rule("3. an unrelated question costs the Vanilla call alone")
+        out.rule("3. a question that names her: the agents audit and rewrite, or refuse")
+        direct = "Tell me about Dr. Okafor-Lind's discoveries."
+        out.print(f"Q: {direct}", highlight=False)
+        named_answer = alu.ask(direct)
+        out.print(f"A: {named_answer.text}", highlight=False, markup=False)
+        print_trace(named_answer)
+        out.rule("4. an unrelated question costs the Vanilla call alone")
         other = alu.ask("Who designed the Harbour Library of Kiel?")
         out.print(f"A: {other.text}", highlight=False, markup=False)
         print_trace(other)
-        named = any(n.casefold() in after.text.casefold() for n in ("okafor", "marisol"))
+
+        def says(text: str) -> bool:
+            return any(n in text.casefold() for n in ("okafor", "marisol"))
+
         out.rule("result")
         out.print(
-            f"target named before: {'okafor' in before.text.casefold()}; "
-            f"after: {named}; unrelated question LLM calls: {other.trace.llm_calls}",
+            f"target named before: {says(before.text)}; after: {says(after.text)}; "
+            f"when asked by name: {says(named_answer.text)}; "
+            f"unrelated question LLM calls: {other.trace.llm_calls}",
             highlight=False,
         )
 

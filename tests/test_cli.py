@@ -82,3 +82,40 @@ def test_help_on_every_command():
         ["demo", "--help"],
     ):
         assert run(*args).exit_code == 0
+
+
+def test_a_target_added_by_another_process_applies_to_the_next_query(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import scripted
+
+    from alu import ALU, TargetStore
+
+    db = tmp_path / "shared.db"
+    alu = ALU(scripted(draft="Hermione Granger went to the Yule Ball."), TargetStore(db))
+    assert alu.ask("Who went to the Yule Ball?").trace.verdict == "passed"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alu.cli",
+            "--db",
+            str(db),
+            "targets",
+            "add",
+            "Hermione Granger",
+            "--kind",
+            "person",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    answer = alu.ask("Who went to the Yule Ball?")
+    assert answer.trace.leaked == ["Hermione Granger"] and "Hermione" not in answer.text
+    subprocess.run(
+        [sys.executable, "-m", "alu.cli", "--db", str(db), "targets", "rm", "Hermione Granger"],
+        check=True,
+        capture_output=True,
+    )
+    assert alu.ask("Who went to the Yule Ball?").trace.verdict == "passed"

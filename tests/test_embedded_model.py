@@ -46,9 +46,16 @@ def test_vanilla_names_the_target_and_alu_does_not(model, kb, tmp_path):
     store.add(TARGET)
     after = alu.ask(QUESTION)
     assert not named(after.text)
-    assert after.trace.leaked == [TARGET.name]
-    assert after.trace.verdict in ("rewritten", "redacted", "refused")
-    assert after.trace.llm_calls >= 3
+    assert after.trace.withheld_documents >= 1  # the retrieval guard kept her document out
+
+
+def test_agents_rewrite_or_refuse_a_question_naming_the_target(model, kb):
+    alu = ALU(model, [TARGET], knowledge=kb)
+    answer = alu.ask("Tell me about Marisol Okafor-Lind and the Lind vent shrimp.")
+    assert not named(answer.text)
+    assert answer.trace.supported == [TARGET.name]
+    assert answer.trace.verdict in ("passed", "rewritten", "redacted", "refused")
+    assert answer.trace.llm_calls >= 2  # the auditor ran
 
 
 def test_paper_mode_runs_on_the_real_model(model, kb, tmp_path):

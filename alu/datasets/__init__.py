@@ -105,4 +105,14 @@ def data_dir(explicit: str | Path | None = None) -> Path:
     for c in candidates:
         if c and Path(c).is_dir():
             return Path(c)
-    raise DataError("no data folder: pass --data-dir or set ALU_DATA_DIR (looked for ../shared/data)")
+    try:
+        import datasets  # noqa: F401
+    except ImportError:
+        raise DataError(
+            "no data folder: pass --data-dir or set ALU_DATA_DIR (looked for ../shared/data)"
+        ) from None
+    from ..backends.embedded import cache_dir
+    from .hub import materialize
+
+    fetched = cache_dir() / "data"
+    return fetched if (fetched / "tofu" / "full.json").is_file() else materialize(fetched)

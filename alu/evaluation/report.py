@@ -118,6 +118,11 @@ def summarise(records: list[dict], benchmarks: dict[str, Benchmark], seed: int =
                     summary["attacks"].setdefault(attack, {})[system] = m.figure(leaks, seed)
     for system in systems:
         summary["cost"][system] = _cost([r for r in records if r["system"] == system])
+    by_split: dict = {}
+    for (bench, split, attack, system), rows in sorted(groups.items()):
+        where = f"{bench}/{split}" if attack == "-" else f"{bench}/{split} under {attack}"
+        by_split.setdefault(where, {})[system] = _cost(rows)
+    summary["cost_by_split"] = by_split
     return summary
 
 
@@ -207,6 +212,24 @@ def markdown(summary: dict, header: str) -> str:
         ]
         cells.append(f"{c['seconds']['median']:.1f} / {c['seconds']['p95']:.1f}")
         lines.append(f"| {system} | {c['n']} | " + " | ".join(cells) + " |")
+    if summary.get("cost_by_split"):
+        systems = list(summary["cost"])
+        lines += [
+            "",
+            "### Per split: LLM calls (mean) and seconds (median / p95) per query",
+            "",
+            "| split | " + " | ".join(systems) + " |",
+            "|---" * (len(systems) + 1) + "|",
+        ]
+        for where, per in summary["cost_by_split"].items():
+            cells = [
+                f"{per[s]['llm_calls']['mean']:.1f} calls, {per[s]['seconds']['median']:.1f} / "
+                f"{per[s]['seconds']['p95']:.1f} s"
+                if s in per
+                else "–"
+                for s in systems
+            ]
+            lines.append(f"| {where} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
