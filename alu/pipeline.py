@@ -244,7 +244,7 @@ class ALU:
         ]
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
-            return draft
+            return self._gate(trace, draft, [], screens)
         variants = self.auditor.erase(trace, query, draft, leaked, cfg.k)
         final = self._judge_and_compose(trace, query, variants, leaked, cfg.j)
         if final is None:

@@ -68,7 +68,7 @@ def agents() -> ScriptedModel:
     """Plays every agent: the vanilla draft repeats the question's first words."""
     model = ScriptedModel(default=lambda msgs: "Answer: " + msgs[-1]["content"][:60])
     model.on("privacy auditor", json.dumps({"leaked": []}))
-    model.on("unlearning auditor", json.dumps({"leaked": [], "variants": []}))
+    model.on("unlearning auditor", json.dumps({"leaked": [], "variants": ["Same."] * 5}))
     model.on("Translate the following", "Question traduite ?")
     return model
 

@@ -94,10 +94,14 @@ class AuditErase(Agent):
             answer=quote(draft),
             k=k,
         )
+        # Always k variants, as in the paper, so a found leak never comes without rewrites.
+        schema = create_model(
+            "PaperAudit", variants=(list[str], Field(min_length=k, max_length=k)), __base__=PaperAudit
+        )
         result = self._call(
             trace,
             [{"role": "user", "content": content}],
-            schema=PaperAudit,
+            schema=schema,
             max_tokens=120 * k + 64,
             detail={"step": "audit+erase", "k": k, "targets": len(names)},
         )
