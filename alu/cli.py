@@ -15,7 +15,7 @@ from .config import ConfigError, Settings, load_settings
 from .datasets import DataError
 from .knowledge import KnowledgeBase, KnowledgeError
 from .models import ModelError, UnknownModel, backends
-from .pipeline import ALU, PipelineConfig, QueryError
+from .pipeline import ALU, QueryError
 from .targets import FORMATS, Target, TargetError, TargetStore
 from .trace import Answer
 
@@ -75,17 +75,13 @@ def guarded(fn):
 def build_alu(s: Settings, knowledge: Optional[Path] = None) -> ALU:
     kb_path = knowledge or s.knowledge
     kb = KnowledgeBase.load(kb_path) if kb_path else None
-    config = PipelineConfig(
-        mode=s.mode,
-        k=s.k,
-        j=s.j,
-        threshold=s.threshold,
-        top_docs=s.top_docs,
-        timeout=s.timeout,
-        max_query_chars=s.max_query_chars,
-        refusal=s.refusal,
+    return ALU(
+        s.build_model(),
+        TargetStore(s.db),
+        knowledge=kb,
+        agent_models=s.agent_models(),
+        config=s.pipeline_config(),
     )
-    return ALU(s.build_model(), TargetStore(s.db), knowledge=kb, agent_models=s.agent_models(), config=config)
 
 
 def print_trace(answer: Answer) -> None:
@@ -415,8 +411,9 @@ def demo(
     with tempfile.TemporaryDirectory() as tmp:
         store = TargetStore(Path(tmp) / "demo.db")
         kb = KnowledgeBase.load(KNOWLEDGE)
-        config = PipelineConfig(mode=s.mode, k=s.k, j=s.j, threshold=s.threshold, timeout=s.timeout)
-        alu = ALU(s.build_model(), store, knowledge=kb, config=config)
+        alu = ALU(
+            s.build_model(), store, knowledge=kb, agent_models=s.agent_models(), config=s.pipeline_config()
+        )
         question = "Who discovered the Lind vent shrimp, and where was she born?"
         out.rule("1. no targets yet: the model answers from its knowledge base")
         out.print(f"Q: {question}", highlight=False)

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .models import Model, get_model
+from .pipeline import PipelineConfig
 
 
 class ConfigError(ValueError):
@@ -72,6 +73,18 @@ class Settings(BaseModel):
     def build_model(self, spec: str | None = None) -> Model:
         spec = spec or self.model
         return get_model(spec, **self.model_options(spec))
+
+    def pipeline_config(self) -> PipelineConfig:
+        return PipelineConfig(
+            mode=self.mode,
+            k=self.k,
+            j=self.j,
+            threshold=self.threshold,
+            top_docs=self.top_docs,
+            timeout=self.timeout,
+            max_query_chars=self.max_query_chars,
+            refusal=self.refusal,
+        )
 
     def agent_models(self) -> dict[str, Model]:
         chosen = {

@@ -58,6 +58,20 @@ class Model(ABC):
         """Release what the backend holds (threads, memory)."""
 
 
+def chat_options(json_schema: dict | None, logprobs: int) -> dict[str, Any]:
+    """The OpenAI chat-completions fields for structured output and top log-probabilities
+    (llama.cpp's server reads the same ones)."""
+    options: dict[str, Any] = {}
+    if json_schema is not None:
+        options["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "output", "schema": json_schema},
+        }
+    if logprobs:
+        options.update(logprobs=True, top_logprobs=logprobs)
+    return options
+
+
 _BACKENDS: dict[str, Callable[..., Model]] = {}
 _CACHE: dict[tuple, Model] = {}
 _LOCK = threading.Lock()

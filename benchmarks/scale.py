@@ -19,9 +19,9 @@ import statistics
 import time
 from pathlib import Path
 
+from _table import print_rows
 from rich.console import Console
 from rich.progress import track
-from rich.table import Table
 
 from alu import ALU, PipelineConfig, Target
 from alu.backends.scripted import ScriptedModel
@@ -136,12 +136,7 @@ def main() -> None:
                 "paper_tokens": round(cost["paper"][1], 1),
             }
         )
-    table = Table(title="pre-screen latency and LLM cost per query vs target count")
-    for key in rows[0]:
-        table.add_column(key, justify="right")
-    for r in rows:
-        table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in r.values()))
-    console.print(table)
+    print_rows(console, "pre-screen latency and LLM cost per query vs target count", rows)
     first, last = rows[0], rows[-1]
     console.print(
         f"ratios {last['targets']:,} vs {first['targets']:,} targets: "

@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openai
+from _table import print_rows
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
 from alu import ALU, Target, Trace
 from alu.backends.scripted import ScriptedModel
@@ -125,12 +125,7 @@ def main() -> None:
             embedded = get_model("embedded", parallel=2)
             levels = [int(c) for c in args.embedded_clients.split(",")]
             rows += bench("embedded", embedded, args.embedded_requests, levels, progress)
-    table = Table(title="alu serve vs the same backend called directly (1,000 targets loaded)")
-    for key in rows[0]:
-        table.add_column(key, justify="right")
-    for r in rows:
-        table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in r.values()))
-    console.print(table)
+    print_rows(console, "alu serve vs the same backend called directly (1,000 targets loaded)", rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "server_load.json").write_text(json.dumps(rows, indent=2))

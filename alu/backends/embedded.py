@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
-from ..models import Completion, Messages, Model, ModelError, register_backend
+from ..models import Completion, Messages, Model, ModelError, chat_options, register_backend
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 DEFAULT_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -140,15 +140,8 @@ class LlamaCppModel(Model):
             "temperature": temperature,
             "cache_prompt": False,
             "seed": 0,
+            **chat_options(json_schema, logprobs),
         }
-        if json_schema is not None:
-            request["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "output", "schema": json_schema},
-            }
-        if logprobs:
-            request["logprobs"] = True
-            request["top_logprobs"] = logprobs
         future = self._pool.submit(self._server.handle_chat_completions, request)
         try:
             result = future.result(timeout=timeout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from ..models import Completion, Messages, Model, ModelError, register_backend
+from ..models import Completion, Messages, Model, ModelError, chat_options, register_backend
 
 
 class OpenAIModel(Model):
@@ -49,15 +49,8 @@ class OpenAIModel(Model):
             "messages": messages,
             "max_tokens": max_tokens,
             "temperature": temperature,
+            **chat_options(json_schema if self.json_mode else None, logprobs),
         }
-        if json_schema is not None and self.json_mode:
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "output", "schema": json_schema},
-            }
-        if logprobs:
-            kwargs["logprobs"] = True
-            kwargs["top_logprobs"] = logprobs
         if timeout is not None:
             kwargs["timeout"] = timeout
         try:
