@@ -2,7 +2,7 @@
 
 Starts ``alu serve`` (the real CLI, a separate process) on a free loopback port with the
 demo knowledge base, adds a target through the admin API, then asks, with the plain
-``openai`` client, a question about the target (streamed) and an unrelated one.
+``openai`` client, about the target (once by name, streamed) and an unrelated question.
 
     .venv/bin/python examples/openai_client_demo.py
 """
@@ -64,11 +64,14 @@ def main() -> None:
             json={"name": "Marisol Okafor-Lind", "kind": "person", "aliases": ["Dr. Okafor-Lind"]},
         )
         print(f"POST /v1/targets -> {r.status_code}")
+        again = client.chat.completions.create(model="alu", messages=[{"role": "user", "content": question}])
+        print(f"A (target forgotten, her document kept out): {again.choices[0].message.content}")
+        direct = "Tell me about Dr. Okafor-Lind's discoveries."
         stream = client.chat.completions.create(
-            model="alu", stream=True, messages=[{"role": "user", "content": question}]
+            model="alu", stream=True, messages=[{"role": "user", "content": direct}]
         )
         text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-        print(f"A (streamed, target forgotten): {text}")
+        print(f"Q: {direct}\nA (streamed, after the audit): {text}")
         other = "Who designed the Harbour Library of Kiel?"
         answer = client.chat.completions.create(model="alu", messages=[{"role": "user", "content": other}])
         print(

@@ -91,6 +91,8 @@ def test_every_system_and_attack_runs_and_reports(tmp_path):
     assert "model_utility" in summary["benchmarks"]["tofu"]["systems"]["vanilla"]
     for name in ("report.md", "summary.json", "tradeoff.png", "attacks.png", "cost.png"):
         assert (tmp_path / name).stat().st_size > 0
+    report = (tmp_path / "report.md").read_text()
+    assert "## Goals" in report and "many-shot: lower leak rate than every baseline" in report
     saved = (tmp_path / "attacks" / "language.jsonl").read_text()
     assert "Question traduite" in saved and "generator" in saved
     # Resuming answers nothing twice.
