@@ -326,7 +326,7 @@ def evaluate(
 
     from .datasets import data_dir as find_data
     from .evaluation.report import write_report
-    from .evaluation.runner import Plan, Run
+    from .evaluation.runner import BenchmarkPlan, Plan, Run
 
     try:
         plan = Plan.profile(profile or "small")
@@ -336,23 +336,28 @@ def evaluate(
         plan.systems = [s.strip() for s in systems.split(",") if s.strip()]
     if benchmarks:
         chosen = [b.strip() for b in benchmarks.split(",") if b.strip()]
-        plan.benchmarks = {
-            b: plan.benchmarks.get(b, type(next(iter(plan.benchmarks.values())))()) for b in chosen
-        }
+        plan.benchmarks = {b: plan.benchmarks.get(b, BenchmarkPlan()) for b in chosen}
     if attacks:
         plan.attacks = [] if attacks == "none" else [a.strip() for a in attacks.split(",") if a.strip()]
     if attack_limit is not None:
         plan.attack_limit = attack_limit
     plan.seed = seed
     if limit:
+        try:
+            if "=" in limit:
+                pairs = [part.partition("=") for part in limit.split(",") if part.strip()]
+                wanted = {name.strip(): int(n) for name, _, n in pairs}
+            else:
+                every = int(limit)
+        except ValueError:
+            fail(f"bad --limit {limit!r}: use N or split=N,split=N")
         for bench_plan in plan.benchmarks.values():
             if "=" in limit:
-                for part in limit.split(","):
-                    split_name, _, n = part.partition("=")
-                    if split_name.strip() in bench_plan.limits or not bench_plan.limits:
-                        bench_plan.limits[split_name.strip()] = int(n)
+                for name, n in wanted.items():
+                    if name in bench_plan.limits or not bench_plan.limits:
+                        bench_plan.limits[name] = n
             else:
-                bench_plan.limits = {k: int(limit) for k in bench_plan.limits} or {}
+                bench_plan.limits = {k: every for k in bench_plan.limits}
     from .datasets import benchmarks as known_benchmarks
     from .evaluation.attacks import attacks as known_attacks
     from .evaluation.systems import systems as known_systems

@@ -124,8 +124,8 @@ def create_app(alu: ALU, config: ServerConfig | None = None) -> FastAPI:
         with log_lock, open(cfg.log_path, "a", encoding="utf-8") as out:
             out.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
-    def answer_in_thread(body: ChatRequest, extra: list[Target], explain: bool) -> Answer:
-        messages = [m for m in body.messages]
+    def answer_in_thread(body: ChatRequest, extra: list[Target]) -> Answer:
+        messages = body.messages
         if messages[-1].role != "user":
             raise ApiError(400, "the last message must come from the user")
         system = "\n".join(m.text() for m in messages if m.role in ("system", "developer")) or None
@@ -166,7 +166,7 @@ def create_app(alu: ALU, config: ServerConfig | None = None) -> FastAPI:
         request_id = "chatcmpl-" + uuid.uuid4().hex[:24]
         started = time.perf_counter()
         try:
-            answer = await run_in_threadpool(answer_in_thread, body, extra, explain)
+            answer = await run_in_threadpool(answer_in_thread, body, extra)
         except QueryError as exc:
             metrics.requests.labels("400").inc()
             raise ApiError(400, str(exc)) from exc

@@ -119,3 +119,14 @@ def test_a_target_added_by_another_process_applies_to_the_next_query(tmp_path):
         capture_output=True,
     )
     assert alu.ask("Who went to the Yule Ball?").trace.verdict == "passed"
+
+
+def test_eval_rejects_bad_options_in_one_line(env):
+    for args, message in (
+        (["--limit", "forget=x"], "bad --limit"),
+        (["--systems", "nosuch"], "unknown system"),
+        (["--profile", "huge"], "unknown profile"),
+        (["--attacks", "rot13"], "unknown attack"),
+    ):
+        result = run("eval", "--model", "scripted", "--out", str(env / "ev"), *args)
+        assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
