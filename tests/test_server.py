@@ -201,3 +201,15 @@ def test_health_metrics_and_decision_log(serve, tmp_path):
         and entry["llm_calls"] == 5
         and entry["request_id"].startswith("chatcmpl-")
     )
+
+
+def test_the_openai_backend_talks_to_an_openai_compatible_server(serve):
+    """The ``openai:`` backend against a real server on loopback (here, alu serve itself)."""
+    server, _ = serve(scripted(draft="Paris."))
+    remote = OpenAIModel("alu", base_url=server.url, timeout=10, retries=0)
+    out = remote.complete(
+        [{"role": "user", "content": "Capital of France?"}], max_tokens=20, json_schema={"type": "object"}
+    )
+    assert out.text == "Paris." and out.prompt_tokens > 0 and out.model == "alu"
+    answer = ALU(remote, []).ask("Capital of France?")
+    assert answer.text == "Paris." and answer.trace.llm_calls == 1
