@@ -36,7 +36,8 @@ class SystemContext:
 
     def forget_examples(self, limit: int = 6) -> list[tuple[str, str]]:
         """Forget questions with wrong answers, for in-context unlearning."""
-        forget = next((s for s in self.benchmark.splits if s.role in ("forget", "hazard")), None)
+        # Only a forget set given to the method (TOFU, WPU); WMDP's questions are never shown.
+        forget = next((s for s in self.benchmark.splits if s.role == "forget"), None)
         items = [i for i in (forget.items if forget else []) if i.wrong_answer]
         return [(i.question, i.wrong_answer) for i in items[-limit:]]
 
