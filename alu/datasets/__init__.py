@@ -9,15 +9,14 @@ Adding a benchmark is adding one module here that calls ``register``.
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from ..knowledge import Document
+from ..registry import Registry
 from ..targets import Target
 
 Role = Literal["forget", "retain", "hazard", "general"]
@@ -64,32 +63,16 @@ class Benchmark:
 
 
 Loader = Callable[..., Benchmark]
-_LOADERS: dict[str, Loader] = {}
-
-
-def register(name: str) -> Callable[[Loader], Loader]:
-    def wrap(fn: Loader) -> Loader:
-        _LOADERS[name] = fn
-        return fn
-
-    return wrap
+_LOADERS: Registry[Loader] = Registry("benchmark", __name__, DataError)
+register = _LOADERS.register
 
 
 def benchmarks() -> list[str]:
-    _discover()
-    return sorted(_LOADERS)
+    return sorted(_LOADERS.names())
 
 
 def load_benchmark(name: str, root: Path, **options) -> Benchmark:
-    _discover()
-    if name not in _LOADERS:
-        raise DataError(f"unknown benchmark {name!r}: use one of {', '.join(sorted(_LOADERS))}")
-    return _LOADERS[name](root, **options)
-
-
-def _discover() -> None:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    return _LOADERS.get(name)(root, **options)
 
 
 def data_dir(explicit: str | Path | None = None) -> Path:

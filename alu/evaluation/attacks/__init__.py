@@ -4,14 +4,13 @@ model (translations) are generated once and saved with their generator, so runs 
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...datasets import Benchmark, Item
 from ...models import Model
+from ...registry import Registry
 
 
 @dataclass
@@ -36,27 +35,23 @@ class Attack:
     make: Callable[[Item, AttackContext], list[str]]
 
 
-_ATTACKS: dict[str, Attack] = {}
+_ATTACKS: Registry[Attack] = Registry("attack", __name__)
 
 
 def register(name: str, generator: str) -> Callable:
-    def wrap(fn: Callable[[Item, AttackContext], list[str]]):
-        _ATTACKS[name] = Attack(name, generator, fn)
-        return fn
+    def wrap(make: Callable[[Item, AttackContext], list[str]]):
+        _ATTACKS.add(name, Attack(name, generator, make))
+        return make
 
     return wrap
 
 
 def attacks() -> list[str]:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    return list(_ATTACKS)
+    return _ATTACKS.names()
 
 
 def get_attack(name: str) -> Attack:
-    if name not in attacks():
-        raise ValueError(f"unknown attack {name!r}: use one of {', '.join(attacks())}")
-    return _ATTACKS[name]
+    return _ATTACKS.get(name)
 
 
 def replace_name(text: str, name: str, replacement: str, possessive: str | None = None) -> tuple[str, bool]:

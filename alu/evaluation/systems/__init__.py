@@ -6,8 +6,6 @@ returning an ``Answer`` (an ``ALU`` instance usually is one).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -16,6 +14,7 @@ from ...datasets import Benchmark
 from ...knowledge import KnowledgeBase
 from ...models import Messages, Model
 from ...pipeline import PipelineConfig
+from ...registry import Registry
 from ...trace import Answer
 
 
@@ -43,24 +42,13 @@ class SystemContext:
 
 
 Builder = Callable[[SystemContext], Responder]
-_SYSTEMS: dict[str, Builder] = {}
-
-
-def register(name: str) -> Callable[[Builder], Builder]:
-    def wrap(fn: Builder) -> Builder:
-        _SYSTEMS[name] = fn
-        return fn
-
-    return wrap
+_SYSTEMS: Registry[Builder] = Registry("system", __name__)
+register = _SYSTEMS.register
 
 
 def systems() -> list[str]:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    return list(_SYSTEMS)
+    return _SYSTEMS.names()
 
 
 def build_system(name: str, ctx: SystemContext) -> Responder:
-    if name not in systems():
-        raise ValueError(f"unknown system {name!r}: use one of {', '.join(systems())}")
-    return _SYSTEMS[name](ctx)
+    return _SYSTEMS.get(name)(ctx)

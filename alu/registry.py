@@ -1,0 +1,41 @@
+"""Things registered by name: benchmarks, systems, attacks.
+
+A registry tied to a package imports every module of it on first lookup, so adding a
+benchmark, system or attack is adding one file that calls ``register``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    def __init__(self, kind: str, package: str, error: type[Exception] = ValueError):
+        self.kind, self.package, self.error = kind, package, error
+        self._items: dict[str, T] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def wrap(item: T) -> T:
+            self._items[name] = item
+            return item
+
+        return wrap
+
+    def add(self, name: str, item: T) -> None:
+        self._items[name] = item
+
+    def names(self) -> list[str]:
+        package = importlib.import_module(self.package)
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{self.package}.{module.name}")
+        return list(self._items)
+
+    def get(self, name: str) -> T:
+        if name not in self.names():
+            raise self.error(f"unknown {self.kind} {name!r}: use one of {', '.join(sorted(self._items))}")
+        return self._items[name]
