@@ -234,7 +234,7 @@ class ALU:
         trace.supported = [c.target.name for c in supported_candidates]
         if not supported_candidates:
             # At most an echo of the question: names go, nothing else needs rewriting.
-            return self._gate(trace, draft, [], screens)
+            return self._gate(trace, draft, [], screens, found=list(in_draft.values()))
         confirmed = set(self.auditor.audit(trace, query, earlier, draft, supported_candidates))
         # A draft that names a target leaks it, whatever the auditor says.
         leaked = [
@@ -244,7 +244,7 @@ class ALU:
         ]
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
-            return self._gate(trace, draft, [], screens)
+            return self._gate(trace, draft, [], screens, found=list(in_draft.values()))
         variants = self.auditor.erase(trace, query, draft, leaked, cfg.k)
         final = self._judge_and_compose(trace, query, variants, leaked, cfg.j)
         if final is None:
@@ -262,10 +262,20 @@ class ALU:
         trace.verdict = "rewritten"
         return self.composer.compose(trace, query, [variants[i] for _, i in best])
 
-    def _gate(self, trace: Trace, text: str, leaked: list[Candidate], screens: list[PreScreen]) -> str:
+    def _gate(
+        self,
+        trace: Trace,
+        text: str,
+        leaked: list[Candidate],
+        screens: list[PreScreen],
+        found: list[Candidate] | None = None,
+    ) -> str:
         """The last, deterministic audit: no target's name or alias, and no strong evidence
-        of a leaked target, survives into the answer."""
-        named = [c for c in self._find(screens, text, threshold=0.0) if c.named]
+        of a leaked target, survives into the answer. ``found`` is ``text``'s screening when
+        the caller has it already (the draft)."""
+        if found is None:
+            found = self._find(screens, text, threshold=0.0)
+        named = [c for c in found if c.named]
         if named:
             for c in named:
                 text = redact(text, c.target)
@@ -273,7 +283,7 @@ class ALU:
             if any(c.named for c in self._find(screens, text, threshold=0.0)):
                 return self._refuse(trace)
         ids = {c.target.id for c in leaked}
-        if self._find(screens, text, threshold=self.config.gate_evidence, only=ids):
+        if ids and self._find(screens, text, threshold=self.config.gate_evidence, only=ids):
             trace.steps[-1].detail["gate"] = "evidence"
             return self._refuse(trace)
         return text

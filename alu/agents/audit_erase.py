@@ -71,9 +71,7 @@ class AuditErase(Agent):
 
     def erase(self, trace: Trace, query: str, draft: str, leaked: list[Candidate], k: int) -> list[str]:
         content = render("erase", targets=describe(leaked), query=quote(query), answer=quote(draft), k=k)
-        schema = create_model(
-            "Variants", variants=(list[str], Field(min_length=k, max_length=k)), __base__=Variants
-        )
+        schema = _with_k_variants(Variants, k)
         result = self._call(
             trace,
             [{"role": "user", "content": content}],
@@ -95,9 +93,7 @@ class AuditErase(Agent):
             k=k,
         )
         # Always k variants, as in the paper, so a found leak never comes without rewrites.
-        schema = create_model(
-            "PaperAudit", variants=(list[str], Field(min_length=k, max_length=k)), __base__=PaperAudit
-        )
+        schema = _with_k_variants(PaperAudit, k)
         result = self._call(
             trace,
             [{"role": "user", "content": content}],
@@ -108,6 +104,11 @@ class AuditErase(Agent):
         known = {n.casefold(): n for n in names}
         leaked = [known[n.casefold()] for n in result.leaked if n.casefold() in known]
         return leaked, [v.strip() for v in result.variants if v.strip()]
+
+
+def _with_k_variants(base: type[BaseModel], k: int) -> type[BaseModel]:
+    """``base`` whose ``variants`` must hold exactly ``k`` answers."""
+    return create_model(base.__name__, variants=(list[str], Field(min_length=k, max_length=k)), __base__=base)
 
 
 def _enum(names: list[str]):
