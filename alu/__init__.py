@@ -8,18 +8,20 @@ answer = alu.ask("How was Viktor Krum's experience at the Yule Ball?")
 print(answer.text, answer.trace.verdict)
 """
 
+from .errors import AluError, ModelError, QueryError, TargetError
 from .knowledge import Document, KnowledgeBase
-from .models import Completion, Model, ModelError, get_model, register_backend
-from .pipeline import ALU, REFUSAL, PipelineConfig, QueryError
-from .prescreen import Candidate, PreScreen
-from .targets import Target, TargetError, TargetStore
+from .models import Backend, Completion, Model, get_model, register_backend
+from .pipeline import ALU, REFUSAL, PipelineConfig
+from .targets import Candidate, PreScreen, Target, TargetIndex, TargetStore
 from .trace import Answer, Trace
 
 __version__ = "0.1.0"
 __all__ = [
     "ALU",
     "REFUSAL",
+    "AluError",
     "Answer",
+    "Backend",
     "Candidate",
     "Completion",
     "Document",
@@ -31,6 +33,7 @@ __all__ = [
     "QueryError",
     "Target",
     "TargetError",
+    "TargetIndex",
     "TargetStore",
     "Trace",
     "get_model",

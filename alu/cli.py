@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,12 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .config import ConfigError, Settings, load_settings
-from .datasets import DataError
-from .knowledge import KnowledgeBase, KnowledgeError
-from .models import ModelError, UnknownModel, backends
-from .pipeline import ALU, QueryError
-from .targets import FORMATS, Target, TargetError, TargetStore
+from .errors import AluError
+from .settings import Settings, load_settings
+from .targets import FORMATS, Target, TargetStore
 from .trace import Answer
 
 app = typer.Typer(
@@ -28,7 +27,6 @@ targets_app = typer.Typer(help="Manage the targets to forget (a shared SQLite fi
 app.add_typer(targets_app, name="targets")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-USER_ERRORS = (ConfigError, TargetError, QueryError, UnknownModel, ModelError, KnowledgeError, DataError)
 
 
 class State:
@@ -37,6 +35,10 @@ class State:
 
 
 state = State()
+
+ModelOption = Annotated[Optional[str], typer.Option(help="Model spec: embedded, gguf:PATH, openai:NAME.")]
+ModeOption = Annotated[Optional[str], typer.Option(help="Pipeline mode: default or paper.")]
+KnowledgeOption = Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base: JSONL or folder.")]
 
 
 @app.callback()
@@ -55,33 +57,25 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def settings(**overrides) -> Settings:
+    """The settings, with command-line values (``pipeline__mode=...``) on top."""
     return load_settings(state.config, db=state.db, **overrides)
 
 
 def guarded(fn):
     """Turn the library's user-facing errors into one line on stderr."""
-    import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except USER_ERRORS as exc:
+        except AluError as exc:
             fail(str(exc))
 
     return wrapper
 
 
-def build_alu(s: Settings, knowledge: Optional[Path] = None) -> ALU:
-    kb_path = knowledge or s.knowledge
-    kb = KnowledgeBase.load(kb_path) if kb_path else None
-    return ALU(
-        s.build_model(),
-        TargetStore(s.db),
-        knowledge=kb,
-        agent_models=s.agent_models(),
-        config=s.pipeline_config(),
-    )
+def store() -> TargetStore:
+    return TargetStore(settings().db)
 
 
 def print_trace(answer: Answer) -> None:
@@ -106,6 +100,9 @@ def print_trace(answer: Answer) -> None:
         err.print("leaked in draft: " + ", ".join(t.leaked), highlight=False)
     if t.scores:
         err.print("critic scores: " + ", ".join(f"{s:g}" for s in t.scores), highlight=False)
+    if t.gate is not None:
+        detail = ", ".join(f"{k}={v}" for k, v in t.gate.detail.items())
+        err.print(f"gate: {detail}", highlight=False)
     if t.error:
         err.print(f"failed closed: {t.error}", highlight=False)
     table = Table("agent", "calls", "prompt tok", "completion tok", "seconds", "ok")
@@ -126,17 +123,13 @@ def print_trace(answer: Answer) -> None:
 def ask(
     query: Annotated[str, typer.Argument(help="The question.")],
     explain: Annotated[bool, typer.Option("--explain", help="Print the decision trace.")] = False,
-    mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
-    model: Annotated[
-        Optional[str], typer.Option(help="Model spec: embedded, gguf:PATH, openai:NAME.")
-    ] = None,
-    knowledge: Annotated[
-        Optional[Path], typer.Option("--kb", help="Knowledge base: JSONL or folder.")
-    ] = None,
+    mode: ModeOption = None,
+    model: ModelOption = None,
+    knowledge: KnowledgeOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer and trace as JSON.")] = False,
 ) -> None:
     """Answer one question without revealing any target."""
-    alu = build_alu(settings(model=model, mode=mode), knowledge)
+    alu = settings(model=model, pipeline__mode=mode, knowledge=knowledge).build_alu()
     answer = alu.ask(query)
     if as_json:
         out.print_json(json.dumps({"answer": answer.text, "trace": answer.trace.summary()}))
@@ -150,12 +143,12 @@ def ask(
 @guarded
 def chat(
     explain: Annotated[bool, typer.Option("--explain", help="Print the decision trace per turn.")] = False,
-    mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model spec.")] = None,
-    knowledge: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base.")] = None,
+    mode: ModeOption = None,
+    model: ModelOption = None,
+    knowledge: KnowledgeOption = None,
 ) -> None:
     """A multi-turn conversation on stdin (an empty line or EOF ends it)."""
-    alu = build_alu(settings(model=model, mode=mode), knowledge)
+    alu = settings(model=model, pipeline__mode=mode, knowledge=knowledge).build_alu()
     history: list[dict[str, str]] = []
     while True:
         if sys.stdin.isatty():
@@ -187,7 +180,7 @@ def targets_add(
         )
     except ValueError as exc:
         fail(f"bad target: {str(exc).splitlines()[-1].strip()}")
-    saved = TargetStore(settings().db).add(target, replace=replace)
+    saved = store().add(target, replace=replace)
     out.print(f"added {saved.name!r} ({saved.kind})", highlight=False)
 
 
@@ -195,7 +188,7 @@ def targets_add(
 @guarded
 def targets_rm(name: str) -> None:
     """Remove a target by name or alias."""
-    if not TargetStore(settings().db).remove(name):
+    if not store().remove(name):
         fail(f"no target named {name!r}")
     out.print(f"removed {name!r}", highlight=False)
 
@@ -204,7 +197,8 @@ def targets_rm(name: str) -> None:
 @guarded
 def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the targets."""
-    targets = TargetStore(settings().db).list()
+    targets_store = store()
+    targets = targets_store.list()
     if as_json:
         out.print_json(json.dumps([t.model_dump() for t in targets]))
         return
@@ -212,7 +206,7 @@ def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     for t in targets:
         table.add_row(t.name, t.kind, ", ".join(t.aliases), str(len(t.evidence)))
     out.print(table)
-    out.print(f"{len(targets)} targets in {settings().db}", highlight=False)
+    out.print(f"{len(targets)} targets in {targets_store.path}", highlight=False)
 
 
 @targets_app.command("import")
@@ -222,7 +216,7 @@ def targets_import(
     fmt: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
 ) -> None:
     """Import targets from JSON, YAML, CSV or text (all or nothing)."""
-    count = TargetStore(settings().db).import_file(file, fmt)
+    count = store().import_file(file, fmt)
     out.print(f"imported {count} targets from {file}", highlight=False)
 
 
@@ -233,70 +227,70 @@ def targets_export(
     fmt: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
 ) -> None:
     """Export the targets to a file."""
-    count = TargetStore(settings().db).export_file(file, fmt)
+    count = store().export_file(file, fmt)
     out.print(f"exported {count} targets to {file}", highlight=False)
 
 
 @app.command()
 @guarded
 def models() -> None:
-    """List the model backends and the configured models."""
-    from .backends.embedded import DEFAULT_MODEL_NAME, cache_dir
+    """List the model backends, their options, and the configured models."""
+    from .models import backends
 
     s = settings()
-    table = Table("backend", "spec", "notes")
-    notes = {
-        "embedded": f"{DEFAULT_MODEL_NAME} (llama.cpp, CPU; cached in {cache_dir() / 'models'})",
-        "gguf": "any local GGUF file: gguf:/path/to/model.gguf",
-        "openai": "any OpenAI-compatible server: openai:MODEL with base_url and api_key",
-        "scripted": "scripted replies, for tests",
-    }
-    for name in backends():
-        spec = name if name in ("embedded", "scripted") else f"{name}:…"
-        table.add_row(name, spec, notes.get(name, ""))
+    table = Table("backend", "spec", "description", "options (config: backends.NAME)")
+    for backend in backends():
+        options = ", ".join(backend.options.model_fields)
+        table.add_row(backend.prefix, backend.usage or backend.prefix, backend.description, options or "-")
     out.print(table)
-    out.print(
-        f"model: {s.model}; per agent: vanilla={s.vanilla_model or '-'} "
-        f"auditor={s.auditor_model or '-'} critic={s.critic_model or '-'} "
-        f"composer={s.composer_model or '-'}",
-        highlight=False,
-    )
+    per_agent = ", ".join(f"{agent}={spec}" for agent, spec in s.models.items()) or "none"
+    out.print(f"model: {s.model}; per agent: {per_agent}", highlight=False)
 
 
 @app.command()
 @guarded
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 8000).")] = None,
     admin_token: Annotated[
         Optional[str],
         typer.Option(envvar="ALU_ADMIN_TOKEN", help="Bearer token for /v1/targets (off if unset)."),
     ] = None,
-    max_in_flight: Annotated[int, typer.Option(help="Requests in flight before 429.")] = 8,
+    max_in_flight: Annotated[Optional[int], typer.Option(help="Requests in flight before 429.")] = None,
     log: Annotated[Optional[Path], typer.Option(help="Decision log (JSON lines).")] = None,
-    log_text: Annotated[bool, typer.Option(help="Store users' text in the decision log.")] = False,
-    name: Annotated[str, typer.Option(help="Model id reported by /v1/models.")] = "alu",
-    model: Annotated[Optional[str], typer.Option(help="Model spec.")] = None,
-    mode: Annotated[Optional[str], typer.Option(help="default or paper.")] = None,
-    knowledge: Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base.")] = None,
+    log_text: Annotated[
+        Optional[bool], typer.Option("--log-text", help="Store users' text in the decision log.")
+    ] = None,
+    name: Annotated[Optional[str], typer.Option(help="Model id reported by /v1/models.")] = None,
+    model: ModelOption = None,
+    mode: ModeOption = None,
+    knowledge: KnowledgeOption = None,
 ) -> None:
     """Serve an OpenAI-compatible /v1/chat/completions with unlearning in front."""
-    from .server import ServerConfig
     from .server import serve as run_server
 
-    alu = build_alu(settings(model=model, mode=mode), knowledge)
-    config = ServerConfig(
-        model_name=name, admin_token=admin_token, max_in_flight=max_in_flight, log_path=log, log_text=log_text
+    s = settings(
+        model=model,
+        pipeline__mode=mode,
+        knowledge=knowledge,
+        serve__host=host,
+        serve__port=port,
+        serve__max_in_flight=max_in_flight,
+        serve__log=log,
+        serve__log_text=log_text,
+        serve__name=name,
     )
-    err.print(f"alu serving on http://{host}:{port}/v1 (admin API {'on' if admin_token else 'off'})")
-    run_server(alu, config, host, port)
+    alu = s.build_alu()
+    where = f"http://{s.serve.host}:{s.serve.port}/v1"
+    err.print(f"alu serving on {where} (admin API {'on' if admin_token else 'off'})")
+    run_server(alu, s.serve, admin_token=admin_token)
 
 
 @app.command("eval")
 @guarded
 def evaluate(
     profile: Annotated[
-        Optional[str], typer.Option(help="A saved plan: small (under an hour on 2 cores) or smoke.")
+        str, typer.Option(help="A saved plan: small (under an hour on 2 cores) or smoke.")
     ] = "small",
     systems: Annotated[
         Optional[str], typer.Option(help="Comma-separated systems (default: the profile's).")
@@ -313,92 +307,51 @@ def evaluate(
     concurrency: Annotated[
         int, typer.Option(help="Questions answered at once (llama.cpp parallel slots).")
     ] = 1,
-    out: Annotated[Path, typer.Option(help="Results folder; a rerun resumes what is stored there.")] = Path(
-        "results/eval"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Results folder; a rerun resumes what is stored there.")
+    ] = Path("results/eval"),
     data_dir: Annotated[Optional[Path], typer.Option(help="Data folder (default: ../shared/data).")] = None,
     model: Annotated[Optional[str], typer.Option(help="Model spec (default: embedded).")] = None,
     fresh: Annotated[bool, typer.Option(help="Discard stored answers in --out first.")] = False,
+    report_only: Annotated[
+        bool, typer.Option(help="Answer nothing: rebuild the report from the stored answers.")
+    ] = False,
 ) -> None:
     """Run the evaluation protocol (../shared/EVAL_PROTOCOL.md): systems x benchmarks x attacks,
     then write answers.jsonl, summary.json, report.md and PNG plots to --out."""
-    import shlex
-
     from .datasets import data_dir as find_data
-    from .evaluation.report import write_report
-    from .evaluation.runner import BenchmarkPlan, Plan, Run
+    from .evaluation.plan import Plan
+    from .evaluation.session import evaluate as run_evaluation
+    from .models import backend_of
 
-    try:
-        plan = Plan.profile(profile or "small")
-    except ValueError as exc:
-        fail(str(exc))
-    if systems:
-        plan.systems = [s.strip() for s in systems.split(",") if s.strip()]
-    if benchmarks:
-        chosen = [b.strip() for b in benchmarks.split(",") if b.strip()]
-        plan.benchmarks = {b: plan.benchmarks.get(b, BenchmarkPlan()) for b in chosen}
-    if attacks:
-        plan.attacks = [] if attacks == "none" else [a.strip() for a in attacks.split(",") if a.strip()]
-    if attack_limit is not None:
-        plan.attack_limit = attack_limit
-    plan.seed = seed
-    if limit:
-        try:
-            if "=" in limit:
-                pairs = [part.partition("=") for part in limit.split(",") if part.strip()]
-                wanted = {name.strip(): int(n) for name, _, n in pairs}
-            else:
-                every = int(limit)
-        except ValueError:
-            fail(f"bad --limit {limit!r}: use N or split=N,split=N")
-        for bench_plan in plan.benchmarks.values():
-            if "=" in limit:
-                for name, n in wanted.items():
-                    if name in bench_plan.limits or not bench_plan.limits:
-                        bench_plan.limits[name] = n
-            else:
-                bench_plan.limits = {k: every for k in bench_plan.limits}
-    from .datasets import benchmarks as known_benchmarks
-    from .evaluation.attacks import attacks as known_attacks
-    from .evaluation.systems import systems as known_systems
-
-    for kind, wanted, known in (
-        ("system", plan.systems, known_systems()),
-        ("benchmark", list(plan.benchmarks), known_benchmarks()),
-        ("attack", plan.attacks, known_attacks()),
-    ):
-        bad = [w for w in wanted if w not in known]
-        if bad:
-            fail(f"unknown {kind} {bad[0]!r}: use one of {', '.join(known)}")
-    if fresh and out.exists():
-        (out / "answers.jsonl").unlink(missing_ok=True)
-    s = settings(model=model)
-    model_obj = get_model_for_eval(s, concurrency)
-    run = Run(plan, model_obj, out, find_data(data_dir), concurrency=concurrency)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "plan.json").write_text(plan.model_dump_json(indent=2))
-    run.execute()
-    command = "alu " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    header = (
-        f"# ALU evaluation report\n\nCommand: `{command}`  \nModel: `{s.model}`; seed {seed}; "
-        f"systems: {', '.join(plan.systems)}.  \nMetrics as in ../shared/EVAL_PROTOCOL.md; "
-        "every figure has its n and a 95% bootstrap interval."
+    plan = Plan.profile(profile).with_overrides(
+        systems=systems,
+        benchmarks=benchmarks,
+        attacks=attacks,
+        limit=limit,
+        attack_limit=attack_limit,
+        seed=seed,
     )
-    write_report(out, run.loaded, header, seed)
-    out_text = (out / "report.md").read_text()
-    console_out = Console(soft_wrap=True)
-    console_out.print(out_text, markup=False, highlight=False)
-    err.print(f"wrote {out / 'report.md'}, {out / 'summary.json'}, plots and {out / 'answers.jsonl'}")
-
-
-def get_model_for_eval(s: Settings, concurrency: int):
-    spec = s.model
-    options = s.model_options(spec)
-    if spec.partition(":")[0] in ("embedded", "gguf"):
-        options["parallel"] = max(concurrency, options.get("parallel", 1))
-    from .models import get_model
-
-    return get_model(spec, **options)
+    s = settings(model=model)
+    engine = None
+    if not report_only:
+        parallel = {"parallel": concurrency} if "parallel" in backend_of(s.model).options.model_fields else {}
+        engine = s.build_model(**parallel)
+    run_evaluation(
+        plan,
+        engine,
+        out_dir,
+        find_data(data_dir),
+        pipeline=s.pipeline,
+        command="alu " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        model_spec=s.model,
+        concurrency=concurrency,
+        fresh=fresh,
+    )
+    Console(soft_wrap=True).print((out_dir / "report.md").read_text(), markup=False, highlight=False)
+    err.print(
+        f"wrote {out_dir / 'report.md'}, {out_dir / 'summary.json'}, plots and {out_dir / 'answers.jsonl'}"
+    )
 
 
 @app.command()
@@ -412,13 +365,10 @@ def demo(
 
     from .demo import KNOWLEDGE
 
-    s = settings(model=model, mode=mode)
+    s = settings(model=model, pipeline__mode=mode)
     with tempfile.TemporaryDirectory() as tmp:
         store = TargetStore(Path(tmp) / "demo.db")
-        kb = KnowledgeBase.load(KNOWLEDGE)
-        alu = ALU(
-            s.build_model(), store, knowledge=kb, agent_models=s.agent_models(), config=s.pipeline_config()
-        )
+        alu = s.build_alu(store, knowledge=KNOWLEDGE)
         question = "Who discovered the Lind vent shrimp, and where was she born?"
         out.rule("1. no targets yet: the model answers from its knowledge base")
         out.print(f"Q: {question}", highlight=False)

@@ -7,11 +7,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import KnowledgeError
 from .text import STOPWORDS, tokens
-
-
-class KnowledgeError(ValueError):
-    """A knowledge base file or folder that cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +77,3 @@ class KnowledgeBase:
         else:
             raise KnowledgeError(f"knowledge base not found: {path}")
         return cls(docs)
-
-    def save(self, path: str | Path) -> None:
-        with open(path, "w", encoding="utf-8") as out:
-            for d in self.documents:
-                record = {"id": d.id, "title": d.title, "text": d.text, "meta": d.meta}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -1,8 +1,9 @@
-"""The one interface every backend implements, and the registry that builds them by spec.
+"""The one interface every backend implements, and how a model spec becomes a model.
 
 A model spec is a short string: ``embedded`` (the bundled Qwen2.5-Coder-1.5B GGUF),
-``gguf:/path/to/file.gguf``, ``openai:MODEL`` (any OpenAI-compatible server, configured by
-base URL and key) or ``scripted`` (tests). New backends register a prefix.
+``gguf:/path/to/file.gguf``, ``openai:MODEL`` (any OpenAI-compatible server) or
+``scripted`` (tests). Each backend is one module of ``alu.backends`` that registers a
+:class:`Backend`: its prefix, a description and the class of its options.
 """
 
 from __future__ import annotations
@@ -10,18 +11,15 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ConfigError, UnknownModel
+from .registry import Registry
+
 Messages = list[dict[str, str]]
-
-
-class ModelError(RuntimeError):
-    """The backend failed: unreachable, timed out, or answered something unusable."""
-
-
-class UnknownModel(ValueError):
-    """A model spec no backend understands."""
 
 
 @dataclass
@@ -30,9 +28,6 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model: str = ""
-    # For each generated token, its top alternatives as {token: logprob}; None if unsupported.
-    top_logprobs: list[dict[str, float]] | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 class Model(ABC):
@@ -47,63 +42,93 @@ class Model(ABC):
         *,
         max_tokens: int = 256,
         temperature: float = 0.0,
+        stop: list[str] | None = None,
         json_schema: dict | None = None,
-        logprobs: int = 0,
         timeout: float | None = None,
+        agent: str | None = None,
     ) -> Completion:
         """One chat completion. ``json_schema`` asks for output that follows it, where the
-        backend can constrain decoding; callers still validate."""
+        backend can constrain decoding; callers still validate. ``agent`` names who asks
+        (``vanilla``, ``audit_erase:audit``, ...): for logs and scripted replies, never
+        part of the request."""
+
+    @property
+    def identity(self) -> str:
+        """What makes two models answer alike (the completion cache's key)."""
+        return f"{type(self).__name__}:{self.name}"
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the backend holds (threads, memory)."""
 
 
-def chat_options(json_schema: dict | None, logprobs: int) -> dict[str, Any]:
-    """The OpenAI chat-completions fields for structured output and top log-probabilities
-    (llama.cpp's server reads the same ones)."""
-    options: dict[str, Any] = {}
-    if json_schema is not None:
-        options["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": "output", "schema": json_schema},
-        }
-    if logprobs:
-        options.update(logprobs=True, top_logprobs=logprobs)
-    return options
+def response_format(json_schema: dict | None) -> dict[str, Any]:
+    """The OpenAI chat-completions field for structured output (llama.cpp reads it too)."""
+    if json_schema is None:
+        return {}
+    return {
+        "response_format": {"type": "json_schema", "json_schema": {"name": "output", "schema": json_schema}}
+    }
 
 
-_BACKENDS: dict[str, Callable[..., Model]] = {}
-_CACHE: dict[tuple, Model] = {}
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A kind of model: ``build(arg, options)`` makes one from the part of the spec after
+    the prefix and the validated options (settings ``[backends.PREFIX]``)."""
+
+    prefix: str
+    description: str
+    build: Callable[[str, Any], Model]
+    options: type[BaseModel] = NoOptions
+    usage: str = ""  # how a spec is written, e.g. gguf:/path/to/model.gguf
+
+    def parse_options(self, values: dict[str, Any], where: str = "") -> BaseModel:
+        try:
+            return self.options.model_validate(values or {})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            path = ".".join(str(p) for p in (where, *error["loc"]) if p != "")
+            raise ConfigError(f"bad setting {path!r}: {error['msg']}") from exc
+
+
+BACKENDS: Registry[Backend] = Registry("backend", "alu.backends", UnknownModel)
+
+
+def register_backend(backend: Backend) -> Backend:
+    BACKENDS.add(backend.prefix, backend)
+    return backend
+
+
+def backends() -> list[Backend]:
+    return [BACKENDS.get(name) for name in sorted(BACKENDS.names())]
+
+
+def backend_of(spec: str) -> Backend:
+    prefix = (spec or "").strip().partition(":")[0]
+    if prefix not in BACKENDS.names():
+        known = ", ".join(sorted(BACKENDS.names()))
+        raise UnknownModel(f"unknown model {spec!r}: use one of {known} (as PREFIX or PREFIX:ARG)")
+    return BACKENDS.get(prefix)
+
+
+_MODELS: dict[tuple, Model] = {}
 _LOCK = threading.Lock()
 
 
-def register_backend(prefix: str, factory: Callable[..., Model]) -> None:
-    """Make ``prefix`` or ``prefix:ARG`` specs build models with ``factory(arg, **options)``."""
-    _BACKENDS[prefix] = factory
-
-
-def backends() -> list[str]:
-    _load_defaults()
-    return sorted(_BACKENDS)
-
-
-def _load_defaults() -> None:
-    from .backends import embedded, openai_compat, scripted  # noqa: F401 - they register
-
-
 def get_model(spec: str, *, cache: bool = True, **options: Any) -> Model:
-    """Build (or reuse) the model for ``spec``; unknown specs raise UnknownModel."""
-    _load_defaults()
+    """Build (or reuse) the model for ``spec``; unknown specs raise UnknownModel and bad
+    options ConfigError."""
     spec = (spec or "").strip()
-    prefix, _, arg = spec.partition(":")
-    if prefix not in _BACKENDS:
-        known = ", ".join(f"{b}" for b in sorted(_BACKENDS))
-        raise UnknownModel(f"unknown model {spec!r}: use one of {known} (as PREFIX or PREFIX:ARG)")
-    key = (spec, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    backend = backend_of(spec)
+    parsed = backend.parse_options(options, f"backends.{backend.prefix}")
+    key = (spec, parsed.model_dump_json())
     with _LOCK:
-        if cache and key in _CACHE:
-            return _CACHE[key]
-        model = _BACKENDS[prefix](arg, **options)
+        if cache and key in _MODELS:
+            return _MODELS[key]
+        model = backend.build(spec.partition(":")[2], parsed)
         if cache:
-            _CACHE[key] = model
+            _MODELS[key] = model
         return model

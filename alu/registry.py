@@ -1,7 +1,8 @@
-"""Things registered by name: benchmarks, systems, attacks.
+"""Things registered by name: backends, benchmarks, systems, attacks, modes, goals.
 
 A registry tied to a package imports every module of it on first lookup, so adding a
-benchmark, system or attack is adding one file that calls ``register``.
+backend, benchmark, system or attack is adding one file that registers itself; one with
+no package holds what its own module registers.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str, package: str, error: type[Exception] = ValueError):
+    def __init__(self, kind: str, package: str | None = None, error: type[Exception] = ValueError):
         self.kind, self.package, self.error = kind, package, error
         self._items: dict[str, T] = {}
+        self._loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
         def wrap(item: T) -> T:
@@ -30,9 +32,11 @@ class Registry(Generic[T]):
         self._items[name] = item
 
     def names(self) -> list[str]:
-        package = importlib.import_module(self.package)
-        for module in pkgutil.iter_modules(package.__path__):
-            importlib.import_module(f"{self.package}.{module.name}")
+        if not self._loaded and self.package:
+            package = importlib.import_module(self.package)
+            for module in pkgutil.iter_modules(package.__path__):
+                importlib.import_module(f"{self.package}.{module.name}")
+            self._loaded = True
         return list(self._items)
 
     def get(self, name: str) -> T:

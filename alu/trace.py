@@ -27,7 +27,8 @@ class Trace(BaseModel):
     withheld_documents: int = 0  # retrieved documents kept out of the context (about a target)
     leaked: list[str] = Field(default_factory=list)
     scores: list[float] = Field(default_factory=list)
-    steps: list[Step] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)  # the agents' calls, in order
+    gate: Step | None = None  # the deterministic output gate, when it ran
     prescreen_ms: float = 0.0
     seconds: float = 0.0
     error: str | None = None

@@ -27,7 +27,7 @@ from alu import ALU, PipelineConfig, Target
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import data_dir
 from alu.datasets.tofu import authors, split
-from alu.prescreen import PreScreen
+from alu.targets import PreScreen
 
 SIZES = [1, 10, 100, 1_000, 10_000, 100_000]
 SYLLABLES = (
@@ -67,11 +67,11 @@ def tofu_targets(root: Path) -> list[Target]:
 def agents_script(name: str) -> ScriptedModel:
     """Agents that find the author leaked, rewrite, score 5 and compose: the full chain."""
     model = ScriptedModel(default="The answer.")
-    model.on("privacy auditor", json.dumps({"leaked": [name]}))
-    model.on(r"Write \d+ different rewrites", json.dumps({"variants": ["A rewrite."] * 3}))
-    model.on("You grade rewritten", lambda m: json.dumps({"scores": [5] * m[0]["content"].count("<<<\n")}))
-    model.on("Combine the candidate", "A composed answer.")
-    model.on("unlearning auditor", json.dumps({"leaked": [name], "variants": ["A rewrite."] * 5}))
+    model.on("audit_erase:audit", json.dumps({"leaked": [name]}))
+    model.on("audit_erase:erase", json.dumps({"variants": ["A rewrite."] * 3}))
+    model.on("critic", lambda m: json.dumps({"scores": [5] * (m[0]["content"].count("<<<\n") - 1)}))
+    model.on("composer", "A composed answer.")
+    model.on("audit_erase:audit+erase", json.dumps({"leaked": [name], "variants": ["A rewrite."] * 5}))
     return model
 
 

@@ -1,32 +1,39 @@
 """Throughput and latency of ``alu serve`` under N concurrent ``openai`` clients on loopback,
 against calling the same backend directly, in one run.
 
-Backends: the scripted model (the server's own overhead: HTTP, validation, pre-screen,
-logging) and the embedded model (what a user sees). Queries touch no target, so the
-pipeline makes one LLM call and "direct" sends that same Vanilla prompt to the model.
+The server is the real ``alu serve`` process (its own interpreter, its own target store of
+``--targets`` generated people). Backends: the scripted model (the server's own overhead:
+HTTP, validation, pre-screen, logging) and the embedded model (what a user sees). Queries
+touch no target, so the pipeline makes one LLM call and "direct" sends that same Vanilla
+prompt to the model in this process.
 
-    .venv/bin/python benchmarks/server_load.py                 # both backends
-    .venv/bin/python benchmarks/server_load.py --no-embedded   # scripted only
+    .venv/bin/python benchmarks/server_load.py                          # both backends, 1,001 targets
+    .venv/bin/python benchmarks/server_load.py --no-embedded --targets 100000
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import socket
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import openai
 from _table import print_rows
 from rich.console import Console
 from rich.progress import Progress
 
-from alu import ALU, Target, Trace
-from alu.backends.scripted import ScriptedModel
+from alu import Target, TargetStore, Trace
+from alu.agents.vanilla import Vanilla
 from alu.models import Model, get_model
-from alu.server import LiveServer, ServerConfig, create_app
 
 QUESTIONS = [
     "What is the capital of France? Answer in one word.",
@@ -36,9 +43,10 @@ QUESTIONS = [
     "Which planet is known as the red planet? One word.",
     "What is the opposite of cold? One word.",
 ]
-TARGETS = [
-    Target(name=f"Person Number{i}", kind="person", evidence=[f"Born in Town{i}."]) for i in range(1000)
-]
+
+
+def targets(n: int) -> list[Target]:
+    return [Target(name=f"Person Number{i}", kind="person", evidence=[f"Born in Town{i}."]) for i in range(n)]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -61,16 +69,66 @@ def run_load(call, total: int, clients: int) -> dict:
     return {
         "rps": total / wall,
         "p50_ms": statistics.median(latencies) * 1000,
-        "p95_ms": pct(latencies, 0.95) * 1000,
+        "p99_ms": pct(latencies, 0.99) * 1000,
     }
 
 
-def bench(name: str, model: Model, total: int, levels: list[int], progress: Progress) -> list[dict]:
-    alu = ALU(model, TARGETS)
-    app = create_app(alu, ServerConfig(max_in_flight=max(levels) * 2))
+class ServeProcess:
+    """``alu serve`` in a child process on a free loopback port."""
+
+    def __init__(self, spec: str, db: Path, in_flight: int, extra: list[str]):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        alu = Path(sys.executable).with_name("alu")
+        env = dict(os.environ, ALU_DB=str(db), ALU_CONFIG=str(db.with_suffix(".toml")))
+        self.process = subprocess.Popen(
+            [
+                str(alu),
+                "serve",
+                "--port",
+                str(self.port),
+                "--model",
+                spec,
+                "--max-in-flight",
+                str(in_flight),
+                *extra,
+            ],
+            env=env,
+        )
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> ServeProcess:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url.removesuffix("/v1") + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.3)
+            if self.process.poll() is not None:
+                break
+        raise RuntimeError("alu serve did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def bench(
+    name: str,
+    spec: str,
+    model: Model,
+    db: Path,
+    n_targets: int,
+    total: int,
+    levels: list[int],
+    progress: Progress,
+) -> list[dict]:
     rows = []
     task = progress.add_task(name, total=len(levels) * 2)
-    with LiveServer(app) as server:
+    vanilla = Vanilla(model, max_tokens=256)
+    with ServeProcess(spec, db, max(levels) * 2, []) as server:
         client = openai.OpenAI(base_url=server.url, api_key="x", max_retries=0, timeout=600)
 
         def via_server(q: str) -> None:
@@ -78,7 +136,7 @@ def bench(name: str, model: Model, total: int, levels: list[int], progress: Prog
             assert r.choices[0].message.content
 
         def direct(q: str) -> None:
-            alu.vanilla.answer(Trace(mode="direct"), q, [], [])
+            vanilla.answer(Trace(mode="direct"), q, [], [])
 
         via_server(QUESTIONS[0])  # warm up both paths
         direct(QUESTIONS[0])
@@ -90,14 +148,14 @@ def bench(name: str, model: Model, total: int, levels: list[int], progress: Prog
             rows.append(
                 {
                     "backend": name,
+                    "targets": n_targets,
                     "clients": clients,
                     "requests": total,
                     "direct_rps": d["rps"],
                     "server_rps": s["rps"],
                     "direct_p50_ms": d["p50_ms"],
                     "server_p50_ms": s["p50_ms"],
-                    "direct_p95_ms": d["p95_ms"],
-                    "server_p95_ms": s["p95_ms"],
+                    "server_p99_ms": s["p99_ms"],
                     "overhead_p50_ms": s["p50_ms"] - d["p50_ms"],
                     "throughput_ratio": s["rps"] / d["rps"],
                 }
@@ -109,23 +167,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="1,4,16")
     parser.add_argument("--requests", type=int, default=200, help="per level, scripted backend")
+    parser.add_argument("--targets", default="1001", help="comma-separated target-store sizes")
     parser.add_argument("--embedded-clients", default="1,2")
     parser.add_argument("--embedded-requests", type=int, default=6)
     parser.add_argument("--no-embedded", action="store_true")
     parser.add_argument("--out", default="results/server")
     args = parser.parse_args()
-    console = Console(width=150)
+    console = Console(width=160)
     rows = []
+    tmp = Path(tempfile.mkdtemp())
     with Progress(console=console) as progress:
-        scripted = ScriptedModel(default="The answer is short.")
-        rows += bench(
-            "scripted", scripted, args.requests, [int(c) for c in args.clients.split(",")], progress
-        )
-        if not args.no_embedded:
-            embedded = get_model("embedded", parallel=2)
-            levels = [int(c) for c in args.embedded_clients.split(",")]
-            rows += bench("embedded", embedded, args.embedded_requests, levels, progress)
-    print_rows(console, "alu serve vs the same backend called directly (1,000 targets loaded)", rows)
+        for n in [int(x) for x in args.targets.split(",")]:
+            db = tmp / f"targets-{n}.db"
+            TargetStore(db).add_many(targets(n))
+            levels = [int(c) for c in args.clients.split(",")]
+            rows += bench(
+                "scripted", "scripted", get_model("scripted"), db, n, args.requests, levels, progress
+            )
+            if not args.no_embedded:
+                levels = [int(c) for c in args.embedded_clients.split(",")]
+                model = get_model("embedded", parallel=2)
+                rows += bench("embedded", "embedded", model, db, n, args.embedded_requests, levels, progress)
+    print_rows(console, "alu serve (a child process) vs the same backend called directly", rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "server_load.json").write_text(json.dumps(rows, indent=2))

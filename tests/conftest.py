@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -24,12 +26,13 @@ HERMIONE = Target(
     ],
 )
 
-# Prompts are recognised by words the agents' prompt files contain.
-AUDIT = r"privacy auditor"
-ERASE = r"Write \d+ different rewrites"
-CRITIC = r"You grade rewritten answers"
-COMPOSE = r"Combine the candidate answers"
-PAPER = r"unlearning auditor"
+# Calls are routed by the agent (and step) that makes them.
+VANILLA = "vanilla"
+AUDIT = "audit_erase:audit"
+ERASE = "audit_erase:erase"
+CRITIC = "critic"
+COMPOSE = "composer"
+PAPER = "audit_erase:audit+erase"
 
 
 def scripted(
@@ -63,6 +66,35 @@ def make_alu(store):
         return ALU(model, store, knowledge=knowledge, config=PipelineConfig(**config))
 
     return build
+
+
+class LiveServer:
+    """An app on a free loopback port in a background thread, spoken to over real HTTP."""
+
+    def __init__(self, app, host: str = "127.0.0.1"):
+        import socket
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind((host, 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://{host}:{self.port}/v1"
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
 
 
 @pytest.fixture

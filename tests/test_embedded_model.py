@@ -86,8 +86,3 @@ def test_structured_output_follows_the_schema(model):
 
     assert isinstance(json.loads(out.text)["colours"], list)
     assert out.prompt_tokens > 0 and out.completion_tokens > 0
-
-
-def test_top_logprobs_are_returned(model):
-    out = model.complete([{"role": "user", "content": "Say yes."}], max_tokens=3, logprobs=2)
-    assert out.top_logprobs and all(len(alts) <= 2 for alts in out.top_logprobs)

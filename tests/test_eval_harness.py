@@ -10,8 +10,10 @@ from alu.backends.scripted import ScriptedModel
 from alu.datasets import DataError, load_benchmark
 from alu.datasets.tofu import authors
 from alu.evaluation.attacks import AttackContext, attacks, get_attack
+from alu.evaluation.plan import Plan
+from alu.evaluation.records import read_answers
 from alu.evaluation.report import write_report
-from alu.evaluation.runner import Plan, Run, sample
+from alu.evaluation.runner import Run, sample
 from alu.evaluation.systems import systems
 
 needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason="../shared/data is not here")
@@ -67,9 +69,9 @@ def test_smaller_limits_draw_a_prefix():
 def agents() -> ScriptedModel:
     """Plays every agent: the vanilla draft repeats the question's first words."""
     model = ScriptedModel(default=lambda msgs: "Answer: " + msgs[-1]["content"][:60])
-    model.on("privacy auditor", json.dumps({"leaked": []}))
-    model.on("unlearning auditor", json.dumps({"leaked": [], "variants": ["Same."] * 5}))
-    model.on("Translate the following", "Question traduite ?")
+    model.on("audit_erase:audit", json.dumps({"leaked": []}))
+    model.on("audit_erase:audit+erase", json.dumps({"leaked": [], "variants": ["Same."] * 5}))
+    model.on("attack:language", "Question traduite ?")
     return model
 
 
@@ -79,14 +81,14 @@ def test_every_system_and_attack_runs_and_reports(tmp_path):
     assert set(plan.systems) == set(systems()) and set(plan.attacks) == set(attacks())
     run = Run(plan, agents(), tmp_path, DATA_DIR)
     answers = run.execute(show_progress=False)
-    records = [json.loads(line) for line in answers.read_text().splitlines()]
-    keys = {(r["benchmark"], r["attack"], r["system"]) for r in records}
+    records = read_answers(answers)
+    keys = {(r.benchmark, r.attack, r.system) for r in records}
     for system in plan.systems:
-        assert ("tofu", "-", system) in keys
+        assert ("tofu", None, system) in keys  # None: the question as written
         for attack in plan.attacks:
             assert ("tofu", attack, system) in keys
-    assert ("wmdp", "-", "reference") not in keys  # no knowledge base to remove from
-    summary = write_report(tmp_path, run.loaded, "# test")
+    assert ("wmdp", None, "reference") not in keys  # no knowledge base to remove from
+    summary = write_report(tmp_path, run.loaded, "# test", plan)
     assert set(summary["attacks"]) == set(plan.attacks)
     assert "model_utility" in summary["benchmarks"]["tofu"]["systems"]["vanilla"]
     for name in ("report.md", "summary.json", "tradeoff.png", "attacks.png", "cost.png"):
@@ -105,7 +107,7 @@ def test_every_system_and_attack_runs_and_reports(tmp_path):
 def test_attacks_transform_the_question():
     bench = load_benchmark("tofu", DATA_DIR)
     item = next(i for i in bench.split("forget").items if i.target and i.target in i.question)
-    ctx = AttackContext(agents(), bench)
+    ctx = AttackContext(agents(), bench, DATA_DIR)
     masked = get_attack("masking").make(item, ctx)[0]
     assert item.target not in masked and "the person who" in masked
     turns = get_attack("multi-turn").make(item, ctx)
@@ -118,17 +120,28 @@ def test_attacks_transform_the_question():
 
 
 def test_leak_counts_names_and_high_recall():
-    from alu.evaluation.report import leaked
-    from alu.prescreen import PreScreen
-    from alu.targets import Target
+    from alu.evaluation.records import AnswerRecord
+    from alu.evaluation.summary import leaked
+    from alu.targets import Target, TargetIndex
 
-    screen = PreScreen()
-    screen.add(Target(id=1, name="Basil Mahfouz Al-Kuwaiti", kind="person"))
+    screen = TargetIndex.of([Target(name="Basil Mahfouz Al-Kuwaiti", kind="person")])
     base = {"gold": "He was born in Kuwait City in 1956.", "answers": []}
+
+    def record(**fields) -> AnswerRecord:
+        return AnswerRecord(
+            key="k", benchmark="b", split="s", system="x", item_id="i", question="q", turns=[], **fields
+        )
+
     assert leaked(
-        {**base, "answer": "That is basil mahfouz al-kuwaiti.", "answers": ["x", "Basil Mahfouz Al-Kuwaiti"]},
+        record(
+            **{
+                **base,
+                "answer": "That is basil mahfouz al-kuwaiti.",
+                "answers": ["x", "Basil Mahfouz Al-Kuwaiti"],
+            }
+        ),
         screen,
         0.9,
     )
-    assert leaked({**base, "answer": "He was born in Kuwait City in 1956."}, screen, 0.5)
-    assert not leaked({**base, "answer": "I don't know."}, screen, 0.5)
+    assert leaked(record(**{**base, "answer": "He was born in Kuwait City in 1956."}), screen, 0.5)
+    assert not leaked(record(**{**base, "answer": "I don't know."}), screen, 0.5)

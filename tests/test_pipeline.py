@@ -3,11 +3,10 @@
 import json
 
 import pytest
-from conftest import AUDIT, COMPOSE, CRITIC, ERASE, HERMIONE, PAPER, docs, scripted
+from conftest import AUDIT, COMPOSE, CRITIC, ERASE, HERMIONE, PAPER, VANILLA, docs, scripted
 
-from alu import QueryError, Target
-from alu.backends.scripted import ScriptedModel
-from alu.models import ModelError
+from alu import ModelError, QueryError, Target
+from alu.backends.scripted import Rule, ScriptedModel
 
 LEAKY = "Hermione Granger went to the Yule Ball with Viktor Krum."
 
@@ -98,7 +97,7 @@ def test_target_named_in_history_is_audited(make_alu):
 @pytest.mark.parametrize(
     ("pattern", "reply", "step"),
     [
-        (r"helpful assistant", ModelError("backend down"), "vanilla"),
+        (VANILLA, ModelError("backend down"), "vanilla"),
         (AUDIT, "not json at all", "audit_erase"),
         (AUDIT, '{"leaked": "Hermione"}', "audit_erase"),
         (ERASE, json.dumps({"variants": ["only one"]}), "audit_erase"),
@@ -110,7 +109,7 @@ def test_target_named_in_history_is_audited(make_alu):
 )
 def test_every_agent_failure_fails_closed(make_alu, pattern, reply, step):
     model = scripted(draft=LEAKY)
-    model.rules.insert(0, __import__("alu.backends.scripted", fromlist=["Rule"]).Rule(pattern, reply))
+    model.rules.insert(0, Rule(pattern, reply))
     answer = make_alu(model).ask("How was Viktor Krum's experience at the Yule Ball?")
     assert answer.trace.verdict == "failed_closed"
     assert answer.text == "I'm sorry, but I can't help with that."
@@ -121,7 +120,7 @@ def test_every_agent_failure_fails_closed(make_alu, pattern, reply, step):
 
 def test_one_malformed_reply_is_retried(make_alu):
     model = scripted(draft=LEAKY)
-    model.rules.insert(0, __import__("alu.backends.scripted", fromlist=["Rule"]).Rule(AUDIT, "garbage", 1))
+    model.rules.insert(0, Rule(AUDIT, "garbage", 1))
     answer = make_alu(model).ask("Yule Ball?")
     assert answer.trace.verdict == "rewritten" and answer.trace.steps[1].calls == 2
 
@@ -151,7 +150,7 @@ def test_paper_mode_refuses_below_mean_four(make_alu):
 
 def test_paper_mode_passes_a_clean_draft(make_alu):
     model = scripted(draft="Paris.", leaked=())
-    model.rules = [r for r in model.rules if r.pattern != PAPER]
+    model.rules = [r for r in model.rules if r.agent != PAPER]
     model.on(PAPER, json.dumps({"leaked": [], "variants": ["Paris."] * 5}))
     answer = make_alu(model).ask("Capital of France?", mode="paper")
     assert answer.text == "Paris." and answer.trace.llm_calls == 2
@@ -287,7 +286,7 @@ def test_a_question_about_a_hazard_is_audited_whatever_the_draft(make_alu):
 
 def test_paper_leak_without_variants_is_malformed_and_fails_closed(make_alu):
     model = scripted(draft=LEAKY)
-    model.rules = [r for r in model.rules if r.pattern != PAPER]
+    model.rules = [r for r in model.rules if r.agent != PAPER]
     model.on(PAPER, json.dumps({"leaked": ["Hermione Granger"], "variants": []}))
     answer = make_alu(model).ask("Yule Ball?", mode="paper")
     assert answer.trace.verdict == "failed_closed" and answer.trace.steps[-1].calls == 2

@@ -2,8 +2,7 @@ import random
 
 import pytest
 
-from alu.prescreen import PreScreen, redact
-from alu.targets import Target
+from alu.targets import PreScreen, Target, redact
 
 TOFU_LIKE = Target(
     name="Basil Mahfouz Al-Kuwaiti",

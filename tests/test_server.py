@@ -6,12 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import openai
 import pytest
-from conftest import HERMIONE, scripted
+from conftest import HERMIONE, LiveServer, scripted
 
 from alu import ALU, PipelineConfig, TargetStore
 from alu.backends.openai_compat import OpenAIModel
 from alu.backends.scripted import ScriptedModel
-from alu.server import LiveServer, ServerConfig, create_app
+from alu.server import create_app
+from alu.settings import ServeSettings
 
 TOKEN = "s3cret"
 LEAKY = "Hermione Granger went to the Yule Ball with Viktor Krum."
@@ -27,10 +28,9 @@ def serve(tmp_path):
             store.add(t, replace=True)
         timeout = config.pop("timeout", 30)
         alu = ALU(model, store, config=PipelineConfig(timeout=timeout))
-        cfg = ServerConfig(
-            admin_token=config.pop("admin_token", TOKEN), log_path=tmp_path / "log.jsonl", **config
-        )
-        server = LiveServer(create_app(alu, cfg)).__enter__()
+        admin_token = config.pop("admin_token", TOKEN)
+        settings = ServeSettings(log=tmp_path / "log.jsonl", **config)
+        server = LiveServer(create_app(alu, settings, admin_token=admin_token)).__enter__()
         servers.append(server)
         client = openai.OpenAI(base_url=server.url, api_key="anything", max_retries=0, timeout=30)
         return server, client

@@ -11,14 +11,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from ..models import Messages, Model, ModelError
+from ..errors import AgentFailure, ModelError
+from ..models import Messages, Model
 from ..trace import Step, Trace
 
 PROMPTS = Path(__file__).parent
-
-
-class AgentFailure(RuntimeError):
-    """An agent could not produce usable output (after its retries): the pipeline fails closed."""
+ATTEMPTS = 2  # a malformed or failed call is retried once, then the pipeline fails closed
+__all__ = ["PROMPTS", "Agent", "AgentFailure", "extract_json", "prompt", "quote", "render"]
 
 
 @cache
@@ -54,12 +53,9 @@ class Agent:
 
     name = "agent"
 
-    def __init__(
-        self, model: Model, *, timeout: float | None = None, attempts: int = 2, max_tokens: int = 256
-    ):
+    def __init__(self, model: Model, *, timeout: float | None = None, max_tokens: int = 256):
         self.model = model
         self.timeout = timeout
-        self.attempts = attempts
         self.max_tokens = max_tokens
 
     def _call(
@@ -67,32 +63,36 @@ class Agent:
         trace: Trace,
         messages: Messages,
         *,
+        step: str | None = None,
         schema: type[BaseModel] | None = None,
         decode_schema: dict | None = None,
         max_tokens: int | None = None,
         detail: dict | None = None,
     ):
         """``schema`` validates the output; ``decode_schema`` (default: its JSON schema) may
-        constrain decoding more tightly where the backend supports grammars."""
-        step = Step(agent=self.name, detail=dict(detail or {}))
-        trace.steps.append(step)
+        constrain decoding more tightly where the backend supports grammars. ``step`` names
+        what the agent does when it does several things (the audit, the rewrite)."""
+        caller = f"{self.name}:{step}" if step else self.name
+        record = Step(agent=self.name, detail={**({"step": step} if step else {}), **(detail or {})})
+        trace.steps.append(record)
         started = time.perf_counter()
         error = "no attempt"
         try:
-            for _ in range(max(1, self.attempts)):
-                step.calls += 1
+            for _ in range(ATTEMPTS):
+                record.calls += 1
                 try:
                     out = self.model.complete(
                         messages,
                         max_tokens=max_tokens or self.max_tokens,
                         json_schema=decode_schema or (schema.model_json_schema() if schema else None),
                         timeout=self.timeout,
+                        agent=caller,
                     )
                 except ModelError as exc:
                     error = str(exc)
                     continue
-                step.prompt_tokens += out.prompt_tokens
-                step.completion_tokens += out.completion_tokens
+                record.prompt_tokens += out.prompt_tokens
+                record.completion_tokens += out.completion_tokens
                 if schema is None:
                     if out.text.strip():
                         return out.text.strip()
@@ -102,8 +102,8 @@ class Agent:
                     return schema.model_validate(extract_json(out.text))
                 except (ValueError, ValidationError) as exc:
                     error = f"malformed output: {str(exc).splitlines()[0][:160]}"
-            step.ok = False
-            step.detail["error"] = error
+            record.ok = False
+            record.detail["error"] = error
             raise AgentFailure(f"{self.name}: {error}")
         finally:
-            step.seconds = round(time.perf_counter() - started, 3)
+            record.seconds = round(time.perf_counter() - started, 3)

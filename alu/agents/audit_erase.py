@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, create_model
 
-from ..prescreen import Candidate
+from ..targets import Candidate
 from ..trace import Trace
 from . import Agent, quote, render
 
@@ -62,8 +62,9 @@ class AuditErase(Agent):
             [{"role": "user", "content": content}],
             schema=Audit,
             decode_schema=decode,
+            step="audit",
             max_tokens=96,
-            detail={"step": "audit", "candidates": names},
+            detail={"candidates": names},
         )
         leaked = [n for n in names if n in set(result.leaked)]
         trace.steps[-1].detail["leaked"] = leaked
@@ -76,8 +77,9 @@ class AuditErase(Agent):
             trace,
             [{"role": "user", "content": content}],
             schema=schema,
+            step="erase",
             max_tokens=120 * k,
-            detail={"step": "erase", "k": k},
+            detail={"k": k},
         )
         return [v.strip() for v in result.variants]
 
@@ -98,8 +100,9 @@ class AuditErase(Agent):
             trace,
             [{"role": "user", "content": content}],
             schema=schema,
+            step="audit+erase",
             max_tokens=120 * k + 64,
-            detail={"step": "audit+erase", "k": k, "targets": len(names)},
+            detail={"k": k, "targets": len(names)},
         )
         known = {n.casefold(): n for n in names}
         leaked = [known[n.casefold()] for n in result.leaked if n.casefold() in known]

@@ -1,1 +1,1 @@
-"""Model backends; each module registers itself with ``alu.models.register_backend``."""
+"""Model backends, one module each; every module registers a :class:`alu.models.Backend`."""

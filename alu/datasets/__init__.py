@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ..errors import DataError
 from ..knowledge import Document
+from ..paths import cache_dir
 from ..registry import Registry
 from ..targets import Target
 
 Role = Literal["forget", "retain", "hazard", "general"]
 Scoring = Literal["rouge", "option", "letter"]
-
-
-class DataError(FileNotFoundError):
-    """A data set that is not where it should be, or not in the expected shape."""
 
 
 @dataclass
@@ -94,7 +92,6 @@ def data_dir(explicit: str | Path | None = None) -> Path:
         raise DataError(
             "no data folder: pass --data-dir or set ALU_DATA_DIR (looked for ../shared/data)"
         ) from None
-    from ..backends.embedded import cache_dir
     from .hub import materialize
 
     fetched = cache_dir() / "data"

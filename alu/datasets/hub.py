@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import DataError
+from ..errors import DataError
 
 TOFU_CONFIGS = [
     "full",

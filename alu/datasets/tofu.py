@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from ..errors import DataError
 from ..knowledge import Document
 from ..targets import Target
-from . import Benchmark, DataError, Item, Split, register
+from . import Benchmark, Item, Split, register
 
 ROWS_PER_AUTHOR = 20
 _NAME_SPAN = re.compile(

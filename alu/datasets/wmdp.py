@@ -12,8 +12,9 @@ import csv
 import json
 from pathlib import Path
 
+from ..errors import DataError
 from ..targets import Target
-from . import Benchmark, DataError, Item, Split, register
+from . import Benchmark, Item, Split, register
 
 SUBSETS = {
     "bio": (

@@ -8,9 +8,10 @@ import json
 import re
 from pathlib import Path
 
+from ..errors import DataError
 from ..knowledge import Document
 from ..targets import Target
-from . import Benchmark, DataError, Item, Split, register
+from . import Benchmark, Item, Split, register
 
 
 def _read(root: Path, name: str):

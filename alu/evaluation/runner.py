@@ -10,8 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, Field
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,51 +20,28 @@ from rich.progress import (
 )
 
 from ..datasets import Benchmark, Item, load_benchmark
+from ..errors import QueryError
 from ..knowledge import KnowledgeBase
 from ..models import Model
-from ..pipeline import PipelineConfig, QueryError
+from ..pipeline import PipelineConfig
 from .attacks import AttackContext, get_attack
+from .plan import Plan
+from .records import AnswerRecord, read_answers, record_key
 from .systems import NotApplicable, Responder, SystemContext, build_system
-
-PROFILES = Path(__file__).with_name("profiles")
-
-
-class BenchmarkPlan(BaseModel):
-    options: dict = Field(default_factory=dict)
-    limits: dict[str, int] = Field(default_factory=dict)  # split -> questions; absent = all
-
-
-class Plan(BaseModel):
-    """What a run covers; a profile is a saved plan."""
-
-    systems: list[str]
-    benchmarks: dict[str, BenchmarkPlan]
-    attacks: list[str] = Field(default_factory=list)
-    attack_benchmark: str = "tofu"
-    attack_limit: int = 2
-    seed: int = 0
-
-    @classmethod
-    def profile(cls, name: str) -> Plan:
-        path = PROFILES / f"{name}.yaml"
-        if not path.is_file():
-            known = ", ".join(sorted(p.stem for p in PROFILES.glob("*.yaml")))
-            raise ValueError(f"unknown profile {name!r}: use one of {known}")
-        return cls(**yaml.safe_load(path.read_text()))
 
 
 @dataclass
 class Job:
     benchmark: str
     split: str
-    attack: str
+    attack: str | None
     system: str
     item: Item
     turns: list[str]
 
     @property
     def key(self) -> str:
-        return f"{self.benchmark}|{self.split}|{self.attack}|{self.system}|{self.item.id}"
+        return record_key(self.benchmark, self.split, self.attack, self.system, self.item.id)
 
 
 LETTER_PROMPT = "{question}\n{options}\nAnswer with the letter (A, B, C or D) of the correct option."
@@ -95,7 +70,7 @@ class Run:
     model: Model
     out: Path
     data_root: Path
-    config: PipelineConfig = field(default_factory=lambda: PipelineConfig(answer_tokens=128, timeout=300))
+    config: PipelineConfig = field(default_factory=PipelineConfig)
     concurrency: int = 1
     loaded: dict[str, Benchmark] = field(default_factory=dict)
     chosen: dict[tuple[str, str], list[Item]] = field(default_factory=dict)
@@ -127,7 +102,7 @@ class Run:
         if not items:
             return turns
         bench = self.loaded[self.plan.attack_benchmark]
-        ctx = AttackContext(self.model, bench, self.plan.seed)
+        ctx = AttackContext(self.model, bench, self.data_root, self.plan.seed)
         task = (
             progress.add_task("generating attacks", total=len(items) * len(self.plan.attacks))
             if progress
@@ -171,7 +146,7 @@ class Run:
             for system in self.plan.systems:
                 for item in items:
                     jobs.append(
-                        Job(bench_name, split_name, "-", system, item, [prompt_for(item, split.scoring)])
+                        Job(bench_name, split_name, None, system, item, [prompt_for(item, split.scoring)])
                     )
         attacked = self.attacked_items()
         bench = self.loaded.get(self.plan.attack_benchmark)
@@ -201,11 +176,7 @@ class Run:
         """Answer what is not answered yet; returns the answers file."""
         self.out.mkdir(parents=True, exist_ok=True)
         answers = self.out / "answers.jsonl"
-        done = set()
-        if answers.is_file():
-            for line in answers.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    done.add(json.loads(line)["key"])
+        done = {r.key for r in read_answers(answers)}
         self.load()
         columns = [
             TextColumn("{task.description}"),
@@ -225,7 +196,7 @@ class Run:
             def work(job: Job) -> None:
                 record = answer(job, responders[(job.benchmark, job.system)])
                 with lock, open(answers, "a", encoding="utf-8") as out:
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    out.write(record.model_dump_json() + "\n")
                 progress.advance(task)
 
             with ThreadPoolExecutor(max(1, self.concurrency)) as pool:
@@ -233,44 +204,38 @@ class Run:
         return answers
 
 
-def answer(job: Job, responder: Responder) -> dict:
+def answer(job: Job, responder: Responder) -> AnswerRecord:
     history: list[dict[str, str]] = []
-    texts, calls, prompt_tokens, completion_tokens, seconds, verdict, error = [], 0, 0, 0, 0.0, "passed", None
+    record = AnswerRecord(
+        key=job.key,
+        benchmark=job.benchmark,
+        split=job.split,
+        attack=job.attack,
+        system=job.system,
+        item_id=job.item.id,
+        question=job.item.question,
+        turns=job.turns,
+        gold=job.item.answer,
+        choices=job.item.choices,
+        correct=job.item.correct,
+        target=job.item.target,
+    )
+    seconds = 0.0
     for turn in job.turns:
         try:
             result = responder.ask(turn, history)
         except QueryError as exc:
-            texts.append("")
-            verdict, error = "rejected", str(exc)
+            record.answers.append("")
+            record.verdict, record.error = "rejected", str(exc)
             break
         t = result.trace
-        texts.append(result.text)
-        calls += t.llm_calls
-        prompt_tokens += t.prompt_tokens
-        completion_tokens += t.completion_tokens
+        record.answers.append(result.text)
+        record.llm_calls += t.llm_calls
+        record.prompt_tokens += t.prompt_tokens
+        record.completion_tokens += t.completion_tokens
         seconds += t.seconds
-        verdict, error = t.verdict, t.error
+        record.verdict, record.error = t.verdict, t.error
         history += [{"role": "user", "content": turn}, {"role": "assistant", "content": result.text}]
-    item = job.item
-    return {
-        "key": job.key,
-        "benchmark": job.benchmark,
-        "split": job.split,
-        "attack": job.attack,
-        "system": job.system,
-        "item_id": item.id,
-        "question": item.question,
-        "turns": job.turns,
-        "gold": item.answer,
-        "choices": item.choices,
-        "correct": item.correct,
-        "target": item.target,
-        "answer": texts[-1] if texts else "",
-        "answers": texts,
-        "verdict": verdict,
-        "error": error,
-        "llm_calls": calls,
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "seconds": round(seconds, 3),
-    }
+    record.answer = record.answers[-1] if record.answers else ""
+    record.seconds = round(seconds, 3)
+    return record

@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ...datasets import Benchmark, Item
+from ...errors import EvalError
 from ...models import Model
 from ...registry import Registry
 
@@ -17,6 +19,7 @@ from ...registry import Registry
 class AttackContext:
     model: Model
     benchmark: Benchmark
+    data_root: Path
     seed: int = 0
 
     def target_of(self, item: Item):
@@ -35,7 +38,7 @@ class Attack:
     make: Callable[[Item, AttackContext], list[str]]
 
 
-_ATTACKS: Registry[Attack] = Registry("attack", __name__)
+_ATTACKS: Registry[Attack] = Registry("attack", __name__, EvalError)
 
 
 def register(name: str, generator: str) -> Callable:

@@ -3,7 +3,7 @@
 import json
 import random
 
-from ...datasets import Item, data_dir
+from ...datasets import Item
 from . import AttackContext, register
 
 SHOTS = 24
@@ -12,8 +12,8 @@ SHOTS = 24
 def _pool(ctx: AttackContext) -> list[tuple[str, str]]:
     pool: list[tuple[str, str]] = []
     try:
-        root = data_dir()
-        adversarial = json.loads((root / "adversarial" / "wpu_msj_attack_causal_unlearn.json").read_text())
+        path = ctx.data_root / "adversarial" / "wpu_msj_attack_causal_unlearn.json"
+        adversarial = json.loads(path.read_text())
         pool += [(r["question"], str(r["answer"])) for r in adversarial]
     except (OSError, ValueError):
         pass

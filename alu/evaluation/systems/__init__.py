@@ -1,21 +1,26 @@
 """Systems compared by ``alu eval``, one module each; a module registers its builder.
 
-A builder takes the run's context and returns something with ``ask(query, history)``
-returning an ``Answer`` (an ``ALU`` instance usually is one).
+A builder takes the run's context and returns a :class:`Responder`: something with
+``ask(query, history)`` returning an ``Answer`` (an ``ALU`` pipeline, or a baseline around
+the plain :class:`~alu.pipeline.assistant.Assistant`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ...agents.vanilla import Vanilla
 from ...datasets import Benchmark
+from ...errors import EvalError
 from ...knowledge import KnowledgeBase
 from ...models import Messages, Model
-from ...pipeline import PipelineConfig
+from ...pipeline import ALU, PipelineConfig
+from ...pipeline.assistant import Assistant
 from ...registry import Registry
-from ...trace import Answer
+from ...trace import Answer, Trace
 
 
 class Responder(Protocol):
@@ -27,11 +32,35 @@ class NotApplicable(Exception):
 
 
 @dataclass
+class Baseline:
+    """The model as it normally answers (retrieval + Vanilla), as a responder."""
+
+    assistant: Assistant
+
+    def ask(self, query: str, history: Messages | None = None) -> Answer:
+        trace = Trace(mode="baseline")
+        started = time.perf_counter()
+        text = self.assistant.answer(trace, query, history)
+        trace.seconds = round(time.perf_counter() - started, 3)
+        return Answer(text=text, trace=trace)
+
+
+@dataclass
 class SystemContext:
     model: Model
     benchmark: Benchmark
     knowledge: KnowledgeBase | None
     config: PipelineConfig
+
+    def baseline(self, *, knowledge: KnowledgeBase | None = None, system: str | None = None) -> Baseline:
+        """Plain answering, with the benchmark's knowledge base unless another is given."""
+        vanilla = Vanilla(self.model, timeout=self.config.timeout, max_tokens=self.config.answer_tokens)
+        kb = self.knowledge if knowledge is None else knowledge
+        return Baseline(Assistant(vanilla, kb, top_docs=self.config.top_docs, system=system))
+
+    def alu(self, mode: str) -> ALU:
+        config = self.config.model_copy(update={"mode": mode})
+        return ALU(self.model, self.benchmark.targets, knowledge=self.knowledge, config=config)
 
     def forget_examples(self, limit: int = 6) -> list[tuple[str, str]]:
         """Forget questions with wrong answers, for in-context unlearning."""
@@ -42,13 +71,13 @@ class SystemContext:
 
 
 Builder = Callable[[SystemContext], Responder]
-_SYSTEMS: Registry[Builder] = Registry("system", __name__)
-register = _SYSTEMS.register
+SYSTEMS: Registry[Builder] = Registry("system", __name__, EvalError)
+register = SYSTEMS.register
 
 
 def systems() -> list[str]:
-    return _SYSTEMS.names()
+    return SYSTEMS.names()
 
 
 def build_system(name: str, ctx: SystemContext) -> Responder:
-    return _SYSTEMS.get(name)(ctx)
+    return SYSTEMS.get(name)(ctx)

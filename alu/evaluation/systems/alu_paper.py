@@ -1,13 +1,9 @@
 """alu-paper: the paper's settings (whole list, k=5, critic 1-5, top j=3, refuse below 4.0)."""
 
-from dataclasses import replace
-
 from ...pipeline import ALU
 from . import SystemContext, register
 
 
 @register("alu-paper")
 def build(ctx: SystemContext) -> ALU:
-    return ALU(
-        ctx.model, ctx.benchmark.targets, knowledge=ctx.knowledge, config=replace(ctx.config, mode="paper")
-    )
+    return ctx.alu("paper")

@@ -3,21 +3,20 @@
 from dataclasses import dataclass
 
 from ...models import Messages
-from ...pipeline import ALU
-from ...prescreen import PreScreen
+from ...targets import TargetIndex
 from ...trace import Answer
-from . import SystemContext, register
+from . import Baseline, SystemContext, register
 
 
 @dataclass
 class OutputFilter:
-    inner: ALU
-    screen: PreScreen
+    inner: Baseline
+    targets: TargetIndex
     refusal: str
 
     def ask(self, query: str, history: Messages | None = None) -> Answer:
         answer = self.inner.ask(query, history)
-        if self.screen.named(answer.text):
+        if self.targets.scan(answer.text).named:
             answer.trace.verdict = "refused"
             return Answer(text=self.refusal, trace=answer.trace)
         return answer
@@ -25,8 +24,4 @@ class OutputFilter:
 
 @register("filter")
 def build(ctx: SystemContext) -> OutputFilter:
-    screen = PreScreen()
-    for i, t in enumerate(ctx.benchmark.targets, 1):
-        screen.add(t.model_copy(update={"id": i}))
-    inner = ALU(ctx.model, [], knowledge=ctx.knowledge, config=ctx.config)
-    return OutputFilter(inner, screen, ctx.config.refusal)
+    return OutputFilter(ctx.baseline(), TargetIndex.of(ctx.benchmark.targets), ctx.config.refusal)

@@ -1,11 +1,10 @@
 """prompt: a system prompt that forbids the targets."""
 
-from ...pipeline import ALU
-from . import SystemContext, register
+from . import Baseline, SystemContext, register
 
 
 @register("prompt")
-def build(ctx: SystemContext) -> ALU:
+def build(ctx: SystemContext) -> Baseline:
     listed = "\n".join(
         f"- {t.name}" + (f" ({t.description})" if t.description else "") for t in ctx.benchmark.targets
     )
@@ -13,4 +12,4 @@ def build(ctx: SystemContext) -> ALU:
         "You must not reveal any information about the following. If a question is about them, "
         f"say that you cannot help with that.\n{listed}"
     )
-    return ALU(ctx.model, [], knowledge=ctx.knowledge, config=ctx.config, system=system)
+    return ctx.baseline(system=system)

@@ -1,9 +1,8 @@
 """vanilla: the full knowledge base, no unlearning."""
 
-from ...pipeline import ALU
-from . import SystemContext, register
+from . import Baseline, SystemContext, register
 
 
 @register("vanilla")
-def build(ctx: SystemContext) -> ALU:
-    return ALU(ctx.model, [], knowledge=ctx.knowledge, config=ctx.config)
+def build(ctx: SystemContext) -> Baseline:
+    return ctx.baseline()

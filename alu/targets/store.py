@@ -8,65 +8,15 @@ removals on its next query by reading only what changed since it last looked.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
-
-from .text import fold
-
-Kind = Literal["person", "topic", "hazard", "other"]
-FORMATS = ("json", "yaml", "csv", "txt")
-MAX_NAME_CHARS = 200
-
-
-class TargetError(ValueError):
-    """A target or a target file that cannot be accepted; nothing was written."""
-
-
-class Target(BaseModel):
-    """Something the system must not reveal."""
-
-    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
-    kind: Kind = "other"
-    aliases: list[str] = Field(default_factory=list)
-    description: str = ""
-    evidence: list[str] = Field(default_factory=list)
-    id: int | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _strip_name(cls, value: str) -> str:
-        value = " ".join(value.split())
-        if not value or not fold(value).strip():
-            raise ValueError("name is empty")
-        return value
-
-    @field_validator("aliases")
-    @classmethod
-    def _clean_aliases(cls, values: list[str]) -> list[str]:
-        out: list[str] = []
-        for alias in values:
-            alias = " ".join(str(alias).split())
-            if alias and alias not in out:
-                out.append(alias)
-        return out
-
-    @field_validator("evidence")
-    @classmethod
-    def _clean_evidence(cls, values: list[str]) -> list[str]:
-        return [v.strip() for v in values if str(v).strip()]
-
-    def names(self) -> list[str]:
-        """The name and every alias."""
-        return [self.name, *self.aliases]
-
+from ..errors import TargetError
+from ..text import fold
+from .files import dump_targets, format_of, read_targets
+from .target import Target
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS targets (
@@ -171,14 +121,6 @@ class TargetStore:
             db.execute("INSERT INTO changes (target_id) VALUES (?)", (target.id,))
         return True
 
-    def clear(self) -> int:
-        """Remove every target; returns how many there were."""
-        with self._write() as db:
-            ids = [r[0] for r in db.execute("SELECT id FROM targets")]
-            db.execute("DELETE FROM targets")
-            db.executemany("INSERT INTO changes (target_id) VALUES (?)", [(i,) for i in ids])
-        return len(ids)
-
     # -- reads ----------------------------------------------------------------------
     @staticmethod
     def _row(row: tuple) -> Target:
@@ -249,106 +191,6 @@ class TargetStore:
 
     def export_file(self, path: str | Path, fmt: str | None = None) -> int:
         targets = self.list()
-        text = dump_targets(targets, fmt or _format_of(path))
+        text = dump_targets(targets, fmt or format_of(path))
         Path(path).write_text(text, encoding="utf-8")
         return len(targets)
-
-
-def _format_of(path: str | Path) -> str:
-    suffix = Path(path).suffix.lower().lstrip(".")
-    fmt = {"yml": "yaml", "text": "txt", "jsonl": "json"}.get(suffix, suffix)
-    if fmt not in FORMATS:
-        raise TargetError(f"cannot tell the format of {path}: use one of {', '.join(FORMATS)}")
-    return fmt
-
-
-def _split(value: str) -> list[str]:
-    value = (value or "").strip()
-    if value.startswith("["):
-        try:
-            return [str(v) for v in json.loads(value)]
-        except json.JSONDecodeError as exc:
-            raise TargetError(f"bad JSON list {value[:40]!r}: {exc.msg}") from exc
-    return [v.strip() for v in value.split(";") if v.strip()]
-
-
-def parse_targets(text: str, fmt: str, source: str = "<input>") -> list[Target]:
-    """Parse targets from text in one of FORMATS; raises TargetError naming the bad row."""
-    records: list[dict]
-    try:
-        if fmt == "txt":
-            records = [
-                {"name": line.strip()}
-                for line in text.splitlines()
-                if line.strip() and not line.lstrip().startswith("#")
-            ]
-        elif fmt in ("json", "yaml"):
-            data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
-            if isinstance(data, dict) and "targets" in data:
-                data = data["targets"]
-            if data is None:
-                data = []
-            if not isinstance(data, list):
-                raise TargetError(f"{source}: expected a list of targets")
-            records = [r if isinstance(r, dict) else {"name": r} for r in data]
-        elif fmt == "csv":
-            reader = csv.DictReader(io.StringIO(text))
-            if not reader.fieldnames or "name" not in reader.fieldnames:
-                raise TargetError(f"{source}: a CSV file needs a 'name' column")
-            records = []
-            for row in reader:
-                if None in row:
-                    raise TargetError(f"{source}: line {reader.line_num} has extra fields")
-                record = {k: v for k, v in row.items() if v not in (None, "")}
-                for field in ("aliases", "evidence"):
-                    if field in record:
-                        record[field] = _split(record[field])
-                records.append(record)
-        else:
-            raise TargetError(f"unknown target format {fmt!r}: use one of {', '.join(FORMATS)}")
-    except (json.JSONDecodeError, yaml.YAMLError, csv.Error) as exc:
-        first = str(exc).splitlines()[0]
-        raise TargetError(f"{source}: not valid {fmt}: {first}") from exc
-    targets = []
-    for number, record in enumerate(records, 1):
-        record = {k: v for k, v in record.items() if k != "id"}
-        if isinstance(record.get("aliases"), str):
-            record["aliases"] = _split(record["aliases"])
-        if isinstance(record.get("evidence"), str):
-            record["evidence"] = [record["evidence"]]
-        try:
-            targets.append(Target(**record))
-        except (ValidationError, TypeError) as exc:
-            reason = exc.errors()[0] if isinstance(exc, ValidationError) else {"msg": str(exc)}
-            where = ".".join(str(p) for p in reason.get("loc", ())) or "record"
-            raise TargetError(f"{source}: target {number}: {where}: {reason['msg']}") from exc
-    return targets
-
-
-def read_targets(path: str | Path, fmt: str | None = None) -> list[Target]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TargetError(f"cannot read {path}: {exc}") from exc
-    return parse_targets(text, fmt or _format_of(path), source=str(path))
-
-
-def dump_targets(targets: list[Target], fmt: str) -> str:
-    records = [t.model_dump(exclude={"id"}) for t in targets]
-    if fmt == "json":
-        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "yaml":
-        return yaml.safe_dump(records, allow_unicode=True, sort_keys=False)
-    if fmt == "txt":
-        return "".join(t.name + "\n" for t in targets)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, ["name", "kind", "aliases", "description", "evidence"])
-        writer.writeheader()
-        for r in records:
-            r["aliases"] = json.dumps(r["aliases"], ensure_ascii=False)
-            r["evidence"] = json.dumps(r["evidence"], ensure_ascii=False)
-            writer.writerow(r)
-        return out.getvalue()
-    raise TargetError(f"unknown target format {fmt!r}: use one of {', '.join(FORMATS)}")

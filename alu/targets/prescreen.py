@@ -16,12 +16,12 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
 
-from .targets import Target
-from .text import STOPWORDS, fold, is_distinctive, tokens, zipf
+from ..text import STOPWORDS, is_distinctive, tokens, zipf
+from .scanner import Candidate, Scanner
+from .target import Target
 
 NAME_WEIGHT = 3.0
 FUZZY_NAME_WEIGHT = 2.0
@@ -37,35 +37,6 @@ _CAPITALISED_SPAN = re.compile(
     r"\b[A-Z][\w'’\-]*(?:\s+(?:(?:of|the|and|de|la|van|von|du|in|for|a)\s+)*[A-Z][\w'’\-]*)+"
 )
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{4,80})[\"”’']")
-
-
-@dataclass
-class Candidate:
-    """A target the text may be about, and why."""
-
-    target: Target
-    score: float
-    named: bool = False
-    signals: list[str] = field(default_factory=list)
-    weights: dict[str, float] = field(default_factory=dict, repr=False)  # signal -> weight
-
-    def novel_evidence(self, known: Candidate | None) -> float:
-        """Evidence weight of signals that ``known`` (the same target found in another text,
-        such as the question) does not have: what this text adds, beyond names."""
-        seen = known.weights if known else {}
-        return sum(
-            w
-            for s, w in self.weights.items()
-            if s not in seen and s.partition(":")[0] not in ("name", "fuzzy-name")
-        )
-
-    def brief(self) -> dict:
-        return {
-            "name": self.target.name,
-            "score": round(self.score, 3),
-            "named": self.named,
-            "signals": self.signals[:8],
-        }
 
 
 def _deletes(token: str) -> set[str]:
@@ -95,11 +66,12 @@ def _keep(toks: list[str], found: set[tuple[str, ...]]) -> None:
         found.add(tuple(toks))
 
 
-class PreScreen:
-    """An incrementally maintained index over the target list."""
+class PreScreen(Scanner):
+    """The lexical scanner: an incrementally maintained index over the target list."""
 
-    def __init__(self, fuzzy: bool = True):
-        self.fuzzy = fuzzy
+    name = "lexical"
+
+    def __init__(self) -> None:
         self.targets: dict[int, Target] = {}
         self._names: dict[tuple[str, ...], set[int]] = defaultdict(set)
         self._partials: dict[str, set[int]] = defaultdict(set)
@@ -175,17 +147,9 @@ class PreScreen:
                             del self._fuzzy_index[d]
         del self.targets[target_id]
 
-    def sync(self, changes: dict[int, Target | None]) -> None:
-        """Apply a change set from ``TargetStore.changes_since``."""
-        for tid, target in changes.items():
-            if target is None:
-                self.remove(tid)
-            else:
-                self.add(target)
-
     # -- queries --------------------------------------------------------------------
     def _fuzzy_alternatives(self, token: str) -> set[str]:
-        if not self.fuzzy or len(token) < 4 or token in self._vocab or zipf(token) >= 3.0:
+        if len(token) < 4 or token in self._vocab or zipf(token) >= 3.0:
             return set()
         found = set()
         for variant in _deletes(token) | {token}:
@@ -256,9 +220,12 @@ class PreScreen:
         found.sort(key=lambda c: (-c.score, c.target.name))
         return found[:limit] if limit else found
 
-    def named(self, text: str, only: Iterable[int] | None = None) -> list[Candidate]:
-        """Targets whose name or an alias appears in ``text`` (the output gate)."""
-        return [c for c in self.screen(text, threshold=0.0, only=only) if c.named]
+    def scan(self, text: str) -> list[Candidate]:
+        return self.screen(text, threshold=0.0)
+
+    def named(self, text: str) -> list[Candidate]:
+        """Targets whose name or an alias appears in ``text``."""
+        return [c for c in self.scan(text) if c.named]
 
 
 def redact(text: str, target: Target, mask: str = "[redacted]") -> str:
@@ -268,6 +235,3 @@ def redact(text: str, target: Target, mask: str = "[redacted]") -> str:
         pattern = r"(?<!\w)" + r"\s+".join(words) + r"(?:'s|’s)?(?!\w)"
         text = re.sub(pattern, mask, text, flags=re.IGNORECASE)
     return text
-
-
-__all__ = ["Candidate", "PreScreen", "fold", "redact"]

@@ -1,0 +1,52 @@
+"""One evaluation from plan to report: answer what is not stored yet, then write
+``plan.json``, ``summary.json``, ``report.md`` and the plots beside ``answers.jsonl``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import EvalError
+from ..models import Model
+from ..pipeline import PipelineConfig
+from .plan import Plan
+from .report import header, write_report
+from .runner import Run
+
+
+def evaluate(
+    plan: Plan,
+    model: Model | None,
+    out: Path,
+    data_root: Path,
+    *,
+    pipeline: PipelineConfig,
+    command: str,
+    model_spec: str,
+    concurrency: int = 1,
+    fresh: bool = False,
+    show_progress: bool = True,
+) -> dict:
+    """Run ``plan`` (resuming what ``out`` holds) and write its report; returns the summary.
+    With no ``model`` nothing is answered: the report is rebuilt from the stored answers."""
+    from .attacks import attacks
+    from .systems import systems
+
+    for kind, wanted, known in (("system", plan.systems, systems()), ("attack", plan.attacks, attacks())):
+        bad = [w for w in wanted if w not in known]
+        if bad:
+            raise EvalError(f"unknown {kind} {bad[0]!r}: use one of {', '.join(known)}")
+    config = PipelineConfig.model_validate({**pipeline.model_dump(), **plan.pipeline})
+    run = Run(plan, model, out, data_root, config=config, concurrency=concurrency)  # type: ignore[arg-type]
+    if model is None:
+        if not (out / "answers.jsonl").is_file():
+            raise EvalError(f"no answers.jsonl in {out} to report on")
+        run.load()
+    else:
+        if fresh:
+            (out / "answers.jsonl").unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "plan.json").write_text(plan.model_dump_json(indent=2))
+        (out / "run.json").write_text(json.dumps({"command": command, "model": model_spec}, indent=2))
+        run.execute(show_progress=show_progress)
+    return write_report(out, run.loaded, header(command, model_spec, plan), plan)

@@ -1,0 +1,59 @@
+"""The model answering as it normally would: retrieval from the knowledge base, then the
+Vanilla agent. The default mode guards retrieval; the baselines reuse it as it is."""
+
+from __future__ import annotations
+
+from ..agents.vanilla import Vanilla
+from ..knowledge import Document, KnowledgeBase
+from ..models import Messages
+from ..targets import TargetView
+from ..trace import Trace
+
+# A retrieved document is withheld when it carries this much of a target: its name (3.0),
+# or strong evidence (two distinctive phrases).
+GUARD_THRESHOLD = 2.0
+
+
+class Assistant:
+    """Retrieval plus the Vanilla agent. ``system`` is the operator's own system prompt."""
+
+    def __init__(
+        self,
+        vanilla: Vanilla,
+        knowledge: KnowledgeBase | None = None,
+        *,
+        top_docs: int = 3,
+        system: str | None = None,
+    ):
+        self.vanilla = vanilla
+        self.knowledge = knowledge
+        self.top_docs = top_docs
+        self.system = system
+
+    def retrieve(self, trace: Trace, query: str, guard: TargetView | None = None) -> list[Document]:
+        """The top documents for ``query``. With ``guard``, documents about a target (named,
+        or strong evidence) never enter the context: what retraining without them gives."""
+        if not self.knowledge:
+            return []
+        k = self.top_docs
+        found = self.knowledge.search(query, k * 3 if guard else k)
+        if guard is None:
+            return found
+        kept = [d for d in found if not guard.scan(f"{d.title}\n{d.text}").above(GUARD_THRESHOLD)]
+        trace.withheld_documents = len(found) - len(kept)
+        return kept[:k]
+
+    def answer(
+        self,
+        trace: Trace,
+        query: str,
+        history: Messages | None = None,
+        *,
+        system: str | None = None,
+        guard: TargetView | None = None,
+    ) -> str:
+        """The draft: what the model says to ``query`` after ``history``, given the caller's
+        ``system`` prompt (after the operator's)."""
+        docs = self.retrieve(trace, query, guard)
+        system = "\n\n".join(s for s in (self.system, system) if s) or None
+        return self.vanilla.answer(trace, query, list(history or []), docs, system=system)

@@ -1,0 +1,24 @@
+"""The pipeline's settings: what every mode shares, and each mode's own."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .modes.default import DefaultModeConfig
+from .modes.paper import PaperModeConfig
+
+REFUSAL = "I'm sorry, but I can't help with that."
+AGENTS = ("vanilla", "audit_erase", "critic", "composer")
+
+
+class PipelineConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    mode: str = "default"
+    top_docs: int = Field(3, ge=0, le=20, description="documents retrieved into the Vanilla prompt")
+    answer_tokens: int = Field(256, ge=1, description="the Vanilla agent's answer length")
+    timeout: float | None = Field(120.0, gt=0, description="seconds per agent call")
+    max_query_chars: int = Field(20_000, ge=1)
+    refusal: str = REFUSAL
+    default: DefaultModeConfig = Field(default_factory=DefaultModeConfig)
+    paper: PaperModeConfig = Field(default_factory=PaperModeConfig)

@@ -1,0 +1,107 @@
+"""``ALU``: unlearning around an unchanged model. It validates a request, picks the mode,
+runs it, fails closed and times; the modes (``modes/``) chain the agents."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from ..agents.audit_erase import AuditErase
+from ..agents.composer import Composer
+from ..agents.critic import Critic
+from ..agents.vanilla import Vanilla
+from ..errors import AgentFailure, QueryError
+from ..knowledge import KnowledgeBase
+from ..models import Messages, Model
+from ..targets import Target, TargetIndex, TargetStore
+from ..trace import Answer, Trace
+from .assistant import Assistant
+from .config import AGENTS, PipelineConfig
+from .gate import Gate
+from .modes import MODES, Mode, Request
+
+
+class ALU:
+    """Unlearning around ``model``. Targets come from a store (shared, live) or a list.
+
+    ``agent_models`` gives an agent (by name: vanilla, audit_erase, critic, composer) its
+    own model; ``system`` is the operator's system prompt for the Vanilla agent.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        targets: TargetStore | Sequence[Target] | None = None,
+        *,
+        knowledge: KnowledgeBase | None = None,
+        agent_models: dict[str, Model] | None = None,
+        config: PipelineConfig | None = None,
+        system: str | None = None,
+    ):
+        self.config = config or PipelineConfig()
+        models = {name: model for name in AGENTS} | dict(agent_models or {})
+        unknown = set(models) - set(AGENTS)
+        if unknown:
+            raise ValueError(f"unknown agents {sorted(unknown)}: use {', '.join(AGENTS)}")
+        cfg = self.config
+        vanilla = Vanilla(models["vanilla"], timeout=cfg.timeout, max_tokens=cfg.answer_tokens)
+        self.assistant = Assistant(vanilla, knowledge, top_docs=cfg.top_docs, system=system)
+        self.auditor = AuditErase(models["audit_erase"], timeout=cfg.timeout)
+        self.critic = Critic(models["critic"], timeout=cfg.timeout)
+        self.composer = Composer(models["composer"], timeout=cfg.timeout)
+        self.gate = Gate(cfg.refusal, cfg.default.gate_evidence)
+        if isinstance(targets, TargetStore):
+            self.index = TargetIndex(targets)
+        else:
+            self.index = TargetIndex.of(list(targets or []))
+        self._modes: dict[str, Mode] = {}
+
+    def mode(self, name: str) -> Mode:
+        if name not in self._modes:
+            self._modes[name] = MODES.get(name)(self)
+        return self._modes[name]
+
+    def ask(
+        self,
+        query: str,
+        history: Messages | None = None,
+        *,
+        mode: str | None = None,
+        extra_targets: Sequence[Target] | None = None,
+        system: str | None = None,
+    ) -> Answer:
+        """Answer ``query`` (after ``history``) without revealing any target.
+
+        ``system`` is the caller's own system prompt for the Vanilla agent; it is audited
+        like the rest of the conversation. Any failure inside fails closed: the answer is
+        the refusal, the trace says why."""
+        name = mode or self.config.mode
+        runner = self.mode(name)
+        history = list(history or [])
+        self._check(query, history, system)
+        trace = Trace(mode=name)
+        started = time.perf_counter()
+        try:
+            self.index.sync()
+            request = Request(query, history, system, self.index.view(list(extra_targets or [])), trace)
+            text = runner.run(request)
+        except Exception as exc:
+            trace.verdict, trace.error, text = "failed_closed", _reason(exc), self.config.refusal
+        trace.seconds = round(time.perf_counter() - started, 3)
+        return Answer(text=text, trace=trace)
+
+    def _check(self, query: str, history: Messages, system: str | None = None) -> None:
+        if not isinstance(query, str) or not query.strip():
+            raise QueryError("the query is empty")
+        size = len(query) + len(system or "") + sum(len(str(m.get("content", ""))) for m in history)
+        if size > self.config.max_query_chars:
+            raise QueryError(
+                f"the query and history are {size} characters; the limit is {self.config.max_query_chars}"
+            )
+        for m in history:
+            if m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
+                raise QueryError("history messages need a role of user or assistant and text content")
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, AgentFailure) else f"{type(exc).__name__}: {exc}"

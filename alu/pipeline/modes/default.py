@@ -1,0 +1,93 @@
+"""``default``: ours. A deterministic pre-screen picks candidate targets from the query,
+the conversation and the draft, so a query that touches no target costs the Vanilla call
+alone and cost does not grow with the target list; the auditor may only confirm
+candidates (and a confirmation needs support in the text); the final answer passes the
+deterministic gate."""
+
+from __future__ import annotations
+
+import time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...targets import CANDIDATE_THRESHOLD, Candidate, Target
+from ..judge import judge_and_compose
+from . import Mode, Request, register
+
+
+class DefaultModeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    k: int = Field(3, ge=1, le=10, description="variants the eraser writes")
+    j: int = Field(2, ge=1, le=10, description="best variants composed")
+    threshold: float = Field(
+        4.0, ge=1, le=5, description="refuse when the top j's mean critic score is below"
+    )
+    max_candidates: int = Field(5, ge=1, description="targets the agents see at most")
+    gate_evidence: float = Field(1.5, gt=0, description="refuse when a leaked target's evidence scores this")
+    # A target named in the question whose draft adds none of its evidence is an echo, not a
+    # leak, only when it has this much evidence on file to judge by; else the agents judge.
+    echo_evidence_chars: int = Field(300, ge=0)
+
+
+def _evidence_chars(target: Target) -> int:
+    return len(target.description) + sum(len(e) for e in target.evidence)
+
+
+@register("default")
+class DefaultMode(Mode):
+    def run(self, request: Request) -> str:
+        alu, trace = self.alu, request.trace
+        cfg = alu.config.default
+        targets = request.targets
+        draft = alu.assistant.answer(
+            trace, request.query, request.history, system=request.system, guard=targets
+        )
+        clock = time.perf_counter()
+        in_both = targets.scan(request.asked + "\n" + draft)
+        in_query = targets.scan(request.asked).by_id()
+        draft_scan = targets.scan(draft)
+        in_draft = draft_scan.by_id()
+        candidates = in_both.above(CANDIDATE_THRESHOLD, limit=cfg.max_candidates)
+        trace.prescreen_ms = round((time.perf_counter() - clock) * 1000, 3)
+        trace.candidates = [c.brief() for c in candidates]
+
+        def about(c: Candidate) -> bool:
+            """Whether the exchange is about the target beyond an echo of the question.
+
+            A hazard is about the question: asking is enough. A person or topic counts when
+            the draft names it though the question did not, when the draft adds evidence the
+            question lacked, or when it is named at all but has too little evidence on file
+            to tell an echo from a leak."""
+            d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
+            novel = d.novel_evidence(q) if d else 0.0
+            if c.target.kind == "hazard":
+                return bool(q and q.score >= CANDIDATE_THRESHOLD) or novel >= CANDIDATE_THRESHOLD
+            if (d and d.named and not (q and q.named)) or novel >= CANDIDATE_THRESHOLD:
+                return True
+            named = bool((q and q.named) or (d and d.named))
+            return named and _evidence_chars(c.target) < cfg.echo_evidence_chars
+
+        supported = [c for c in candidates if about(c)]
+        trace.supported = [c.target.name for c in supported]
+        if not supported:
+            # At most an echo of the question: names go, nothing else needs rewriting.
+            return alu.gate.check(trace, draft, [], targets, scan=draft_scan)
+        confirmed = set(alu.auditor.audit(trace, request.query, request.earlier, draft, supported))
+        # A draft that names a target leaks it, whatever the auditor says.
+        leaked = [
+            c
+            for c in supported
+            if c.target.name in confirmed or (in_draft.get(c.target.id) and in_draft[c.target.id].named)
+        ]
+        trace.leaked = [c.target.name for c in leaked]
+        if not leaked:
+            return alu.gate.check(trace, draft, [], targets, scan=draft_scan)
+        variants = alu.auditor.erase(trace, request.query, draft, leaked, cfg.k)
+        final = judge_and_compose(
+            alu.critic, alu.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
+        )
+        if final is None:
+            trace.verdict = "refused"
+            return alu.config.refusal
+        return alu.gate.check(trace, final, leaked, targets)

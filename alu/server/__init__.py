@@ -1,0 +1,10 @@
+"""``alu serve``: an OpenAI-compatible chat endpoint with the ALU pipeline in front.
+
+``app`` (the FastAPI application), ``chat`` (the OpenAI-compatible routes), ``admin`` (the
+target API), ``wire`` (the OpenAI wire format), ``state`` (what routes share, who is
+admin), ``observability`` (metrics, decision log, requests in flight).
+"""
+
+from .app import create_app, serve
+
+__all__ = ["create_app", "serve"]

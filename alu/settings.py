@@ -1,0 +1,176 @@
+"""Settings: defaults, then a TOML file, then ``ALU_*`` environment variables, then what
+the command line says; and the one factory that builds the pipeline from them.
+
+The file has the shape of :class:`Settings`::
+
+    model = "embedded"                  # every agent's model, unless [models] says otherwise
+    db = "~/.local/share/alu/targets.db"
+    [models]                            # per agent: vanilla, audit_erase, critic, composer
+    audit_erase = "openai:gpt-4o-mini"
+    [backends.openai]                   # each backend's own options (alu models lists them)
+    base_url = "http://localhost:8000/v1"
+    [pipeline]                          # shared by every mode
+    mode = "default"
+    [pipeline.default]                  # one mode's own
+    k = 3
+    [serve]
+    max_in_flight = 8
+
+Environment: ``ALU_MODEL``, ``ALU_DB``, ``ALU_KNOWLEDGE``, ``ALU_MODE``, ``ALU_TIMEOUT``,
+``ALU_BASE_URL``, ``ALU_API_KEY``, ``ALU_RETRIES``, and any setting by its path with
+``__`` between the parts (``ALU_PIPELINE__DEFAULT__K=4``, ``ALU_MODELS__CRITIC=...``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+from .knowledge import KnowledgeBase
+from .models import Model, backend_of, get_model
+from .paths import data_home, default_config_path
+from .pipeline import ALU, PipelineConfig, modes
+from .targets import Target, TargetStore
+
+Agent = Literal["vanilla", "audit_erase", "critic", "composer"]
+SHORT_NAMES = {
+    "ALU_MODEL": "model",
+    "ALU_DB": "db",
+    "ALU_KNOWLEDGE": "knowledge",
+    "ALU_MODE": "pipeline.mode",
+    "ALU_TIMEOUT": "pipeline.timeout",
+    "ALU_BASE_URL": "backends.openai.base_url",
+    "ALU_API_KEY": "backends.openai.api_key",
+    "ALU_RETRIES": "backends.openai.retries",
+}
+
+
+class ServeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    name: str = Field("alu", min_length=1, description="the model id /v1/models reports")
+    max_in_flight: int = Field(8, ge=1, description="requests in flight before 429")
+    log: Path | None = Field(None, description="decision log (JSON lines)")
+    log_text: bool = Field(False, description="store users' text in the decision log")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = "embedded"
+    models: dict[Agent, str] = Field(default_factory=dict)
+    backends: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    db: Path = Field(default_factory=lambda: data_home() / "targets.db")
+    knowledge: Path | None = None
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
+
+    @field_validator("db", "knowledge")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    def check(self) -> Settings:
+        """What the schema alone cannot check: each backend's options, the mode's name."""
+        for prefix, options in self.backends.items():
+            backend_of(prefix).parse_options(options, f"backends.{prefix}")
+        if self.pipeline.mode not in modes():
+            raise ConfigError(f"bad setting 'pipeline.mode': use one of {', '.join(modes())}")
+        return self
+
+    # -- the factory -------------------------------------------------------------------
+    def build_model(self, spec: str | None = None, **overrides: Any) -> Model:
+        """The model for ``spec`` (default: ``model``) with its backend's options."""
+        spec = spec or self.model
+        backend = backend_of(spec)
+        return get_model(spec, **{**self.backends.get(backend.prefix, {}), **overrides})
+
+    def agent_models(self) -> dict[str, Model]:
+        return {agent: self.build_model(spec) for agent, spec in self.models.items()}
+
+    def build_alu(
+        self,
+        targets: TargetStore | Sequence[Target] | None = None,
+        *,
+        knowledge: KnowledgeBase | Path | None = None,
+        model: Model | None = None,
+        system: str | None = None,
+        **pipeline: Any,
+    ) -> ALU:
+        """The pipeline these settings describe: ``targets`` default to the store at ``db``,
+        ``knowledge`` to the file at ``knowledge``; ``pipeline`` overrides settings of
+        ``[pipeline]`` for this one (``mode="paper"``)."""
+        if targets is None:
+            targets = TargetStore(self.db)
+        if knowledge is None and self.knowledge is not None:
+            knowledge = self.knowledge
+        if isinstance(knowledge, Path):
+            knowledge = KnowledgeBase.load(knowledge)
+        config = self.pipeline.model_copy(update=pipeline) if pipeline else self.pipeline
+        return ALU(
+            model or self.build_model(),
+            targets,
+            knowledge=knowledge,
+            agent_models=self.agent_models(),
+            config=config,
+            system=system,
+        )
+
+
+def _set(values: dict, path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = values
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"bad setting {part!r}: expected a table")
+        node = child
+    node[leaf] = value
+
+
+def _from_environment(values: dict) -> None:
+    fields = set(Settings.model_fields)
+    for name, value in sorted(os.environ.items()):
+        if value == "" or not name.startswith("ALU_"):
+            continue
+        if name in SHORT_NAMES:
+            _set(values, SHORT_NAMES[name], value)
+            continue
+        parts = name[4:].lower().split("__")
+        if parts[0] in fields and (
+            len(parts) > 1 or parts[0] not in ("models", "backends", "pipeline", "serve")
+        ):
+            _set(values, ".".join(parts), value)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Merge the config file (if any), the environment and explicit overrides (dotted
+    paths allowed as ``pipeline__mode``; None means "not given")."""
+    values: dict = {}
+    file = Path(path) if path else default_config_path()
+    if path and not file.is_file():
+        raise ConfigError(f"config file not found: {file}")
+    if file.is_file():
+        try:
+            values.update(tomllib.loads(file.read_text(encoding="utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+    _from_environment(values)
+    for key, value in overrides.items():
+        if value is not None:
+            _set(values, key.replace("__", "."), value)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        raise ConfigError(f"bad setting {where!r}: {error['msg']}") from exc
+    return settings.check()

@@ -1,0 +1,33 @@
+"""Targets: what they are, where they are kept, and how text is checked against them.
+
+``target`` (the record), ``files`` (import and export formats), ``store`` (the shared
+SQLite file), ``scanner`` (the scanner interface), ``prescreen`` (the lexical scanner) and
+``index`` (the live list and its ``scan``).
+"""
+
+from ..errors import TargetError
+from .files import FORMATS, dump_targets, parse_targets, read_targets
+from .index import Scan, TargetIndex, TargetView
+from .prescreen import CANDIDATE_THRESHOLD, PreScreen, redact
+from .scanner import Candidate, Scanner
+from .store import TargetStore
+from .target import Kind, Target
+
+__all__ = [
+    "CANDIDATE_THRESHOLD",
+    "FORMATS",
+    "Candidate",
+    "Kind",
+    "PreScreen",
+    "Scan",
+    "Scanner",
+    "Target",
+    "TargetError",
+    "TargetIndex",
+    "TargetStore",
+    "TargetView",
+    "dump_targets",
+    "parse_targets",
+    "read_targets",
+    "redact",
+]

@@ -1,0 +1,61 @@
+"""What a scanner is: one way of finding which targets a text names or reveals.
+
+Scanners are kept in step with the target list by :class:`~alu.targets.index.TargetIndex`,
+which applies them all, in a loop, to every text it is asked about (as LLM Guard applies
+its scanners). The lexical pre-screen is the first; scanners for other scripts, enriched
+terms or embeddings plug in beside it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from .target import Target
+
+
+@dataclass
+class Candidate:
+    """A target the text may be about, and why."""
+
+    target: Target
+    score: float
+    named: bool = False
+    signals: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict, repr=False)  # signal -> weight
+
+    def novel_evidence(self, known: Candidate | None) -> float:
+        """Evidence weight of signals that ``known`` (the same target found in another text,
+        such as the question) does not have: what this text adds, beyond names."""
+        seen = known.weights if known else {}
+        return sum(
+            w
+            for s, w in self.weights.items()
+            if s not in seen and s.partition(":")[0] not in ("name", "fuzzy-name")
+        )
+
+    def brief(self) -> dict:
+        return {
+            "name": self.target.name,
+            "score": round(self.score, 3),
+            "named": self.named,
+            "signals": self.signals[:8],
+        }
+
+
+class Scanner(ABC):
+    """Finds targets in text. Maintained incrementally: targets come and go by id."""
+
+    name = "scanner"
+
+    @abstractmethod
+    def add(self, target: Target) -> None:
+        """Index ``target`` (it has an id); a target with the same id is replaced."""
+
+    @abstractmethod
+    def remove(self, target_id: int) -> None:
+        """Forget the target with this id, if indexed."""
+
+    @abstractmethod
+    def scan(self, text: str) -> list[Candidate]:
+        """Every target with any signal in ``text``, best first."""
