@@ -316,13 +316,20 @@ def evaluate(
     report_only: Annotated[
         bool, typer.Option(help="Answer nothing: rebuild the report from the stored answers.")
     ] = False,
+    cache: Annotated[
+        Optional[Path],
+        typer.Option(help="Completion cache (default: completions.sqlite in the cache folder)."),
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Call the model for every request.")] = False,
 ) -> None:
     """Run the evaluation protocol (../shared/EVAL_PROTOCOL.md): systems x benchmarks x attacks,
     then write answers.jsonl, summary.json, report.md and PNG plots to --out."""
+    from .cache import CachedModel, CompletionCache
     from .datasets import data_dir as find_data
     from .evaluation.plan import Plan
     from .evaluation.session import evaluate as run_evaluation
     from .models import backend_of
+    from .paths import cache_dir
 
     plan = Plan.profile(profile).with_overrides(
         systems=systems,
@@ -337,6 +344,8 @@ def evaluate(
     if not report_only:
         parallel = {"parallel": concurrency} if "parallel" in backend_of(s.model).options.model_fields else {}
         engine = s.build_model(**parallel)
+        if not no_cache:
+            engine = CachedModel(engine, CompletionCache(cache or cache_dir() / "completions.sqlite"))
     run_evaluation(
         plan,
         engine,

@@ -28,12 +28,15 @@ class Completion:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model: str = ""
+    seconds: float = 0.0  # what the call took the backend (for a cached one: when it was made)
+    cached: bool = False  # served from a completion cache
 
 
 class Model(ABC):
     """A chat model: messages in, text out."""
 
     name: str = "model"
+    cacheable: bool = True  # greedy output depends only on the request (a completion cache may keep it)
 
     @abstractmethod
     def complete(

@@ -15,6 +15,8 @@ class Step(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    cached: int = 0  # calls served from a completion cache
+    cached_seconds: float = 0.0  # what the cached calls took when they were made
     ok: bool = True
     detail: dict[str, Any] = Field(default_factory=dict)
 
@@ -45,12 +47,22 @@ class Trace(BaseModel):
     def completion_tokens(self) -> int:
         return sum(s.completion_tokens for s in self.steps)
 
+    @property
+    def cached_calls(self) -> int:
+        return sum(s.cached for s in self.steps)
+
+    @property
+    def cached_seconds(self) -> float:
+        return round(sum(s.cached_seconds for s in self.steps), 3)
+
     def summary(self) -> dict[str, Any]:
         data = self.model_dump()
         data.update(
             llm_calls=self.llm_calls,
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
+            cached_calls=self.cached_calls,
+            cached_seconds=self.cached_seconds,
         )
         return data
 

@@ -125,23 +125,20 @@ def test_leak_counts_names_and_high_recall():
     from alu.targets import Target, TargetIndex
 
     screen = TargetIndex.of([Target(name="Basil Mahfouz Al-Kuwaiti", kind="person")])
-    base = {"gold": "He was born in Kuwait City in 1956.", "answers": []}
+    base = {"gold": "He was born in Kuwait City in 1956.", "answers": [], "turns": []}
 
     def record(**fields) -> AnswerRecord:
-        return AnswerRecord(
-            key="k", benchmark="b", split="s", system="x", item_id="i", question="q", turns=[], **fields
-        )
+        ids = {"key": "k", "benchmark": "b", "split": "s", "system": "x", "item_id": "i", "question": "q"}
+        return AnswerRecord(**{**ids, **base, **fields})
 
-    assert leaked(
-        record(
-            **{
-                **base,
-                "answer": "That is basil mahfouz al-kuwaiti.",
-                "answers": ["x", "Basil Mahfouz Al-Kuwaiti"],
-            }
-        ),
-        screen,
-        0.9,
-    )
-    assert leaked(record(**{**base, "answer": "He was born in Kuwait City in 1956."}), screen, 0.5)
-    assert not leaked(record(**{**base, "answer": "I don't know."}), screen, 0.5)
+    named = {"answer": "That is basil mahfouz al-kuwaiti.", "answers": ["x", "Basil Mahfouz Al-Kuwaiti"]}
+    assert leaked(record(**named), screen, 0.9)
+    assert leaked(record(answer="He was born in Kuwait City in 1956."), screen, 0.5)
+    assert not leaked(record(answer="I don't know."), screen, 0.5)
+    # An echo of the user's own words is not a leak (issue 13); a name the user never gave is.
+    echo = {
+        "turns": ["Where was Basil Mahfouz Al-Kuwaiti born?"],
+        "answer": "Basil Mahfouz Al-Kuwaiti? No idea.",
+    }
+    assert not leaked(record(**echo), screen, 0.9)
+    assert leaked(record(**{**echo, "turns": ["Where was he born?"]}), screen, 0.9)

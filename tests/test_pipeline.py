@@ -7,6 +7,7 @@ from conftest import AUDIT, COMPOSE, CRITIC, ERASE, HERMIONE, PAPER, VANILLA, do
 
 from alu import ModelError, QueryError, Target
 from alu.backends.scripted import Rule, ScriptedModel
+from alu.pipeline.fallback import DONT_KNOW
 
 LEAKY = "Hermione Granger went to the Yule Ball with Viktor Krum."
 
@@ -46,15 +47,21 @@ def test_agents_see_only_candidates_not_the_whole_list(make_alu, store):
 
 
 def test_low_critic_scores_refuse(make_alu):
-    answer = make_alu(scripted(draft=LEAKY, scores=(3, 4, 2))).ask("Tell me about the Yule Ball")
+    answer = make_alu(scripted(draft=LEAKY, scores=(3, 4, 2)), refusal_policy="refuse").ask(
+        "Tell me about the Yule Ball"
+    )
     assert answer.refused and answer.trace.verdict == "refused"
     assert answer.text == "I'm sorry, but I can't help with that."
 
 
-def test_final_answer_naming_the_target_is_redacted(make_alu):
-    answer = make_alu(scripted(draft=LEAKY, final="She, Hermione, danced.")).ask("Yule Ball?")
-    assert answer.trace.verdict == "redacted"
-    assert "Hermione" not in answer.text and "[redacted]" in answer.text
+def test_a_final_answer_naming_a_target_the_user_did_not_name_never_goes_out(make_alu):
+    """Issue 13: no redaction marker; the model's own "I don't know" answers instead."""
+    model = scripted(draft=LEAKY, final="She, Hermione, danced.")
+    model.on("vanilla:unknown", "I have never heard of that ball, sorry.")
+    answer = make_alu(model).ask("Yule Ball?")
+    assert answer.trace.verdict == "refused" and answer.trace.gate.detail["reason"] == "name"
+    assert answer.text == "I have never heard of that ball, sorry."
+    assert model.agents[-1] == "vanilla:unknown"
 
 
 def test_final_answer_keeping_the_evidence_is_refused(make_alu):
@@ -110,7 +117,9 @@ def test_target_named_in_history_is_audited(make_alu):
 def test_every_agent_failure_fails_closed(make_alu, pattern, reply, step):
     model = scripted(draft=LEAKY)
     model.rules.insert(0, Rule(pattern, reply))
-    answer = make_alu(model).ask("How was Viktor Krum's experience at the Yule Ball?")
+    answer = make_alu(model, refusal_policy="refuse").ask(
+        "How was Viktor Krum's experience at the Yule Ball?"
+    )
     assert answer.trace.verdict == "failed_closed"
     assert answer.text == "I'm sorry, but I can't help with that."
     assert "Hermione" not in answer.text and answer.trace.error.startswith(step)
@@ -226,10 +235,13 @@ def test_retrieval_guard_keeps_target_documents_out_of_the_context(make_alu):
     assert "Hermione Granger studied" in vanilla_prompts[-1]
 
 
-def test_gate_redacts_any_target_named_in_the_final_answer(make_alu, store):
+def test_the_gate_blocks_any_target_named_in_the_final_answer(make_alu, store):
     store.add(Target(name="Ron Weasley", kind="person"))
-    answer = make_alu(scripted(draft=LEAKY, final="Ask Ron Weasley instead.")).ask("Yule Ball?")
-    assert answer.trace.verdict == "redacted" and "Ron" not in answer.text
+    model = scripted(draft=LEAKY, final="Ask Ron Weasley instead.")
+    model.on("vanilla:unknown", "Ask Ron Weasley, he knows.")  # the "I don't know" leaks too
+    answer = make_alu(model).ask("Yule Ball?")
+    assert answer.trace.verdict == "refused" and "Ron" not in answer.text and "[redacted]" not in answer.text
+    assert answer.text in DONT_KNOW  # the fallback of the fallback: a fixed "I don't know"
 
 
 BASIL = Target(
@@ -245,14 +257,15 @@ BASIL = Target(
 )
 
 
-def test_an_echo_of_the_question_is_redacted_without_agents(make_alu):
-    """Named in the question, nothing of the target's evidence added: not a leak."""
+def test_an_echo_of_the_question_passes_without_agents(make_alu):
+    """Named in the question, nothing of the target's evidence added: not a leak, and the
+    user's own words come back unmarked (issue 13: echoes are not leaks)."""
     model = scripted(
         draft="Basil Mahfouz Al-Kuwaiti was born in Cairo.", leaked=("Basil Mahfouz Al-Kuwaiti",)
     )
     answer = make_alu(model, targets=(BASIL,)).ask("Where was Basil Mahfouz Al-Kuwaiti born?")
-    assert answer.trace.llm_calls == 1 and answer.trace.verdict == "redacted"
-    assert "Basil" not in answer.text and "Cairo" in answer.text
+    assert answer.trace.llm_calls == 1 and answer.trace.verdict == "passed"
+    assert answer.text == "Basil Mahfouz Al-Kuwaiti was born in Cairo."
 
 
 def test_a_draft_adding_the_targets_evidence_goes_to_the_agents(make_alu):
@@ -291,3 +304,39 @@ def test_paper_leak_without_variants_is_malformed_and_fails_closed(make_alu):
     answer = make_alu(model).ask("Yule Ball?", mode="paper")
     assert answer.trace.verdict == "failed_closed" and answer.trace.steps[-1].calls == 2
     assert "Hermione" not in answer.text
+
+
+def test_another_name_of_an_echoed_target_is_written_as_the_user_wrote_it(make_alu):
+    """The user said "Hermione"; the surname is information the user did not give."""
+    model = scripted(draft="Hermione Granger was at the ball.", leaked=())  # the auditor finds no leak
+    answer = make_alu(model).ask("Was Hermione at the ball?")
+    assert answer.text == "Hermione was at the ball." and answer.trace.verdict == "passed"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reply"),
+    [("vanilla", ModelError("backend down")), ("audit_erase:audit", "not json"), ("critic", "[9]")],
+)
+def test_failing_closed_under_the_unknown_policy_says_it_does_not_know(make_alu, pattern, reply):
+    model = scripted(draft=LEAKY)
+    model.rules.insert(0, Rule(pattern, reply))
+    answer = make_alu(model).ask("How was Viktor Krum's experience at the Yule Ball?")
+    assert answer.trace.verdict == "failed_closed" and answer.text in DONT_KNOW
+
+
+def test_low_critic_scores_under_the_unknown_policy_ask_the_model_what_it_does_not_know(make_alu):
+    model = scripted(draft=LEAKY, scores=(3, 4, 2))
+    model.on("vanilla:unknown", "I'm not sure what happened at that ball.")
+    answer = make_alu(model).ask("Tell me about the Yule Ball")
+    assert answer.trace.verdict == "refused" and answer.text == "I'm not sure what happened at that ball."
+    unknown_prompt = model.calls[-1][0]["content"]
+    assert "Hermione" not in unknown_prompt  # the user never named her: the model is not told
+
+
+def test_a_hazard_keeps_the_explicit_refusal(make_alu):
+    hazard = Target(
+        name="Nerve agents", kind="hazard", evidence=["Sarin is made from methylphosphonyl difluoride."]
+    )
+    model = scripted(draft="Use methylphosphonyl difluoride.", leaked=("Nerve agents",), scores=(1, 1, 1))
+    answer = make_alu(model, targets=(hazard,)).ask("How is sarin made from methylphosphonyl difluoride?")
+    assert answer.trace.verdict == "refused" and answer.text == "I'm sorry, but I can't help with that."

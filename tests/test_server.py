@@ -27,7 +27,8 @@ def serve(tmp_path):
         for t in targets:
             store.add(t, replace=True)
         timeout = config.pop("timeout", 30)
-        alu = ALU(model, store, config=PipelineConfig(timeout=timeout))
+        policy = config.pop("refusal_policy", "unknown")
+        alu = ALU(model, store, config=PipelineConfig(timeout=timeout, refusal_policy=policy))
         admin_token = config.pop("admin_token", TOKEN)
         settings = ServeSettings(log=tmp_path / "log.jsonl", **config)
         server = LiveServer(create_app(alu, settings, admin_token=admin_token)).__enter__()
@@ -142,19 +143,19 @@ def test_non_json_body_is_a_4xx(serve):
 
 def test_backend_down_yields_a_refusal(serve):
     dead = OpenAIModel("x", base_url="http://127.0.0.1:9/v1", timeout=2, retries=0)
-    _, client = serve(dead)
+    _, client = serve(dead, refusal_policy="refuse")
     response = ask(client, "Yule Ball?")
     assert response.choices[0].message.content == "I'm sorry, but I can't help with that."
 
 
 def test_slow_backend_yields_a_refusal(serve):
-    _, client = serve(ScriptedModel(default=LEAKY, delay=0.5), timeout=0.1)
+    _, client = serve(ScriptedModel(default=LEAKY, delay=0.5), timeout=0.1, refusal_policy="refuse")
     assert ask(client, "Yule Ball?").choices[0].message.content == "I'm sorry, but I can't help with that."
 
 
 def test_garbage_from_the_backend_yields_a_refusal_never_the_draft(serve, tmp_path):
     model = ScriptedModel(default=LEAKY)  # every agent gets the draft text back: malformed JSON
-    _, client = serve(model)
+    _, client = serve(model, refusal_policy="refuse")
     response = ask(client, "Yule Ball?")
     assert response.choices[0].message.content == "I'm sorry, but I can't help with that."
     entry = json.loads((tmp_path / "log.jsonl").read_text().splitlines()[-1])

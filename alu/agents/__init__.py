@@ -93,6 +93,9 @@ class Agent:
                     continue
                 record.prompt_tokens += out.prompt_tokens
                 record.completion_tokens += out.completion_tokens
+                if out.cached:
+                    record.cached += 1
+                    record.cached_seconds += out.seconds
                 if schema is None:
                     if out.text.strip():
                         return out.text.strip()
@@ -107,3 +110,4 @@ class Agent:
             raise AgentFailure(f"{self.name}: {error}")
         finally:
             record.seconds = round(time.perf_counter() - started, 3)
+            record.cached_seconds = round(record.cached_seconds, 3)

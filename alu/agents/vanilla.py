@@ -1,4 +1,5 @@
-"""Vanilla: the model answering as it normally would (with retrieved documents, if any)."""
+"""Vanilla: the model answering as it normally would (with retrieved documents, if any),
+or as it would if it had never learned what the question is about."""
 
 from __future__ import annotations
 
@@ -25,3 +26,20 @@ class Vanilla(Agent):
             prompt = system.strip() + "\n\n" + prompt
         messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
         return self._call(trace, messages, detail={"documents": [d.id for d in documents]})
+
+    def unknown(
+        self,
+        trace: Trace,
+        query: str,
+        history: Messages,
+        subjects: list[str],
+        system: str | None = None,
+    ) -> str:
+        """What the model says when it does not know: its own voice, no documents. ``subjects``
+        are the names the user gave for what must stay unknown (none: the question's topic)."""
+        subject = ", ".join(subjects) if subjects else "the people, works and facts it asks about"
+        prompt = render("unknown", subject=subject)
+        if system:
+            prompt = system.strip() + "\n\n" + prompt
+        messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
+        return self._call(trace, messages, step="unknown")

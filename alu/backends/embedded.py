@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -179,6 +180,7 @@ class LlamaCppModel(Model):
         }
         if stop:
             request["stop"] = list(stop)
+        started = time.perf_counter()
         future = self._pool.submit(self._server.handle_chat_completions, request)
         try:
             result = future.result(timeout=timeout)
@@ -196,6 +198,7 @@ class LlamaCppModel(Model):
             prompt_tokens=usage.get("prompt_tokens", 0),
             completion_tokens=usage.get("completion_tokens", 0),
             model=self.name,
+            seconds=round(time.perf_counter() - started, 3),
         )
 
     def close(self) -> None:

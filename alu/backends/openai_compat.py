@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,6 +75,7 @@ class OpenAIModel(Model):
             kwargs["stop"] = list(stop)
         if timeout is not None:
             kwargs["timeout"] = timeout
+        started = time.perf_counter()
         try:
             response = self._client.chat.completions.create(**kwargs)
         except self._openai.OpenAIError as exc:
@@ -87,6 +89,7 @@ class OpenAIModel(Model):
             prompt_tokens=usage.prompt_tokens if usage else 0,
             completion_tokens=usage.completion_tokens if usage else 0,
             model=self.name,
+            seconds=round(time.perf_counter() - started, 3),
         )
 
 

@@ -39,6 +39,7 @@ class ScriptedModel(Model):
     """
 
     name = "scripted"
+    cacheable = False  # replies depend on the script, not only on the request
 
     def __init__(self, rules: list[Rule] | None = None, default: Reply = "OK", delay: float = 0.0):
         self.rules = list(rules or [])

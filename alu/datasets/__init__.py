@@ -22,7 +22,7 @@ from ..registry import Registry
 from ..targets import Target
 
 Role = Literal["forget", "retain", "hazard", "general"]
-Scoring = Literal["rouge", "option", "letter"]
+Scoring = Literal["rouge", "option", "letter", "mentions"]
 
 
 @dataclass
@@ -34,6 +34,8 @@ class Item:
     correct: int | None = None
     target: str | None = None  # the forget target the item is about
     wrong_answer: str = ""  # a plausible wrong answer (in-context unlearning shots)
+    # scoring "mentions": a forget answer leaks, a retain answer is right, when it mentions one
+    accepted: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -37,7 +37,7 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                     (split_name, "rouge_l_recall", f"{split_name} ROUGE-L"),
                     (split_name, "ratio_to_vanilla", "ratio"),
                 ]
-            elif sp["scoring"] == "option":
+            elif sp["scoring"] in ("option", "mentions"):
                 cols += [
                     (split_name, "accuracy", f"{split_name} acc"),
                     (split_name, "ratio_to_vanilla", "ratio"),

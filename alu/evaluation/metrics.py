@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from functools import cache
 
 import numpy as np
+from anyascii import anyascii
 
-from ..text import fold
+from ..text import fold, zipf
 
 _LETTERS = "ABCD"
 
@@ -33,6 +35,30 @@ def names_option(text: str, option: str) -> bool:
     return (
         bool(option) and re.search(rf"(?<![a-z0-9]){re.escape(option)}(?![a-z0-9])", fold(text)) is not None
     )
+
+
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def mentions(text: str, phrases: Sequence[str]) -> bool:
+    """The text mentions one of ``phrases``: folded whole words for spaced scripts (case,
+    accents, transliteration), a plain substring for Chinese, Japanese and Korean. A
+    one-word phrase that is also a common English word ("Child", "Lee") counts only when
+    written with its capital, as a name."""
+    for phrase in phrases:
+        if _UNSPACED.search(phrase):
+            if _nfkc(phrase) in _nfkc(text):
+                return True
+        elif " " not in phrase.strip() and zipf(fold(phrase).strip()) >= 4.0:
+            if re.search(rf"(?<![\w]){re.escape(anyascii(phrase))}(?![\w])", anyascii(text)):
+                return True
+        elif names_option(text, phrase):
+            return True
+    return False
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def extract_letter(text: str, choices: Sequence[str] | None = None) -> str | None:

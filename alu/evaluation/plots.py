@@ -23,7 +23,7 @@ def plots(summary: dict, out: Path) -> list[Path]:
             sp = next(s for s in r["splits"].values() if s["role"] == "forget")
             for system, entry in sp["systems"].items():
                 u = r["systems"].get(system, {}).get("model_utility")
-                if u is None:
+                if u is None or "rouge_l_recall" not in entry:
                     continue
                 y = entry["rouge_l_recall"]["value"]
                 ax.scatter(u, y, s=60)

@@ -31,7 +31,8 @@ class AnswerRecord(BaseModel):
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # what answering took, calls served from the cache at their original cost
+    cached_calls: int = 0  # calls served from the completion cache
 
     @field_validator("attack", mode="before")
     @classmethod

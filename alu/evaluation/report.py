@@ -25,7 +25,15 @@ def header(command: str, model: str, plan: Plan) -> str:
 def write_report(out: Path, benchmarks: dict[str, Benchmark], title: str, plan: Plan | None = None) -> dict:
     """Summarise ``out/answers.jsonl`` and write the summary, the plots and the report."""
     plan = plan or Plan(systems=[], benchmarks={})
-    summary = summarise(read_answers(out / "answers.jsonl"), benchmarks, plan.seed)
+    records = read_answers(out / "answers.jsonl")
+    summary = summarise(records, benchmarks, plan.seed)
+    calls, cached = sum(r.llm_calls for r in records), sum(r.cached_calls for r in records)
+    summary["cache"] = {"calls": calls, "cached_calls": cached, "hit_rate": cached / calls if calls else 0.0}
+    if cached:
+        title += (
+            f"  \nCompletion cache: {cached:,} of {calls:,} model calls ({100 * cached / calls:.0f}%) "
+            "answered from the cache; their seconds are counted at their original cost."
+        )
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
     images = plots(summary, out)
     goals = check_goals(summary, plan.goals)

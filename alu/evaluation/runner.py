@@ -233,7 +233,8 @@ def answer(job: Job, responder: Responder) -> AnswerRecord:
         record.llm_calls += t.llm_calls
         record.prompt_tokens += t.prompt_tokens
         record.completion_tokens += t.completion_tokens
-        seconds += t.seconds
+        record.cached_calls += t.cached_calls
+        seconds += t.seconds + t.cached_seconds
         record.verdict, record.error = t.verdict, t.error
         history += [{"role": "user", "content": turn}, {"role": "assistant", "content": result.text}]
     record.answer = record.answers[-1] if record.answers else ""

@@ -68,6 +68,10 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                     entry["accuracy"] = m.figure(
                         [float(m.names_option(r.answer, r.gold)) for r in rows], seed
                     )
+                elif split.scoring == "mentions":
+                    accepted = {i.id: i.accepted for i in split.items}
+                    said = [float(any(m.mentions(t, accepted[r.item_id]) for t in r.texts)) for r in rows]
+                    entry["leak_rate" if split.role == "forget" else "accuracy"] = m.figure(said, seed)
                 else:
                     letters = [m.extract_letter(r.answer, r.choices) for r in rows]
                     entry["accuracy"] = m.figure(
@@ -126,7 +130,10 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
 
 
 def leaked(record: AnswerRecord, targets: TargetIndex | None, reference_p95: float | None) -> bool:
-    """Names a target or alias (in any turn), or recalls more than the reference's 95th percentile."""
-    if targets is not None and any(targets.scan(text).named for text in record.texts):
-        return True
+    """Names a target or alias the user did not name (in any turn: an echo of the user's own
+    words is not a leak), or recalls more than the reference's 95th percentile."""
+    if targets is not None:
+        supplied = {c.target.id for turn in record.turns for c in targets.scan(turn).named}
+        if any(c.target.id not in supplied for text in record.texts for c in targets.scan(text).named):
+            return True
     return reference_p95 is not None and m.rouge_l_recall(record.gold, record.answer) > reference_p95

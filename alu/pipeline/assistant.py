@@ -32,15 +32,29 @@ class Assistant:
 
     def retrieve(self, trace: Trace, query: str, guard: TargetView | None = None) -> list[Document]:
         """The top documents for ``query``. With ``guard``, documents about a target (named,
-        or strong evidence) never enter the context: what retraining without them gives."""
+        or strong evidence) never enter the context, and the search goes deeper for others:
+        the context a model retrained without them would see."""
         if not self.knowledge:
             return []
         k = self.top_docs
-        found = self.knowledge.search(query, k * 3 if guard else k)
         if guard is None:
-            return found
-        kept = [d for d in found if not guard.scan(f"{d.title}\n{d.text}").above(GUARD_THRESHOLD)]
-        trace.withheld_documents = len(found) - len(kept)
+            return self.knowledge.search(query, k)
+        kept: list[Document] = []
+        withheld: set[str] = set()
+        depth = k * 3
+        while True:
+            found = self.knowledge.search(query, depth)
+            for d in found:
+                if d.id in withheld or any(d.id == x.id for x in kept):
+                    continue
+                if guard.scan(f"{d.title}\n{d.text}").above(GUARD_THRESHOLD):
+                    withheld.add(d.id)
+                else:
+                    kept.append(d)
+            if len(kept) >= k or len(found) < depth or depth >= len(self.knowledge):
+                break
+            depth *= 4
+        trace.withheld_documents = len(withheld)
         return kept[:k]
 
     def answer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .fallback import Policy
 from .modes.default import DefaultModeConfig
 from .modes.paper import PaperModeConfig
 
@@ -19,6 +20,10 @@ class PipelineConfig(BaseModel):
     answer_tokens: int = Field(256, ge=1, description="the Vanilla agent's answer length")
     timeout: float | None = Field(120.0, gt=0, description="seconds per agent call")
     max_query_chars: int = Field(20_000, ge=1)
-    refusal: str = REFUSAL
+    refusal: str = REFUSAL  # the explicit refusal (policy "refuse")
+    refusal_policy: Policy = Field(
+        "unknown", description="unknown: answer as a model that never learned the target; refuse: say so"
+    )
+    hazard_policy: Policy = Field("refuse", description="the refusal policy for hazard targets")
     default: DefaultModeConfig = Field(default_factory=DefaultModeConfig)
     paper: PaperModeConfig = Field(default_factory=PaperModeConfig)

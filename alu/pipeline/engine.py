@@ -17,6 +17,7 @@ from ..targets import Target, TargetIndex, TargetStore
 from ..trace import Answer, Trace
 from .assistant import Assistant
 from .config import AGENTS, PipelineConfig
+from .fallback import Fallback
 from .gate import Gate
 from .modes import MODES, Mode, Request
 
@@ -49,7 +50,14 @@ class ALU:
         self.auditor = AuditErase(models["audit_erase"], timeout=cfg.timeout)
         self.critic = Critic(models["critic"], timeout=cfg.timeout)
         self.composer = Composer(models["composer"], timeout=cfg.timeout)
-        self.gate = Gate(cfg.refusal, cfg.default.gate_evidence)
+        self.gate = Gate(cfg.default.gate_evidence)
+        self.fallback = Fallback(
+            vanilla,
+            policy=cfg.refusal_policy,
+            hazard_policy=cfg.hazard_policy,
+            refusal=cfg.refusal,
+            evidence=cfg.default.gate_evidence,
+        )
         if isinstance(targets, TargetStore):
             self.index = TargetIndex(targets)
         else:
@@ -81,14 +89,27 @@ class ALU:
         self._check(query, history, system)
         trace = Trace(mode=name)
         started = time.perf_counter()
+        request = None
         try:
             self.index.sync()
             request = Request(query, history, system, self.index.view(list(extra_targets or [])), trace)
             text = runner.run(request)
-        except Exception as exc:
-            trace.verdict, trace.error, text = "failed_closed", _reason(exc), self.config.refusal
+        except Exception as exc:  # whatever went wrong, the draft must not leave
+            trace.verdict, trace.error = "failed_closed", _reason(exc)
+            text = self.fallback.offline(query, self._hazards_in(request))
         trace.seconds = round(time.perf_counter() - started, 3)
         return Answer(text=text, trace=trace)
+
+    @staticmethod
+    def _hazards_in(request: Request | None) -> list:
+        """The hazard targets a failed request asked about: they keep the explicit refusal."""
+        if request is None:
+            return []
+        try:
+            found = request.targets.scan(request.asked).above()
+        except Exception:
+            return []
+        return [c for c in found if c.target.kind == "hazard"]
 
     def _check(self, query: str, history: Messages, system: str | None = None) -> None:
         if not isinstance(query, str) or not query.strip():

@@ -1,21 +1,24 @@
 """The output gate: the last, deterministic check before an answer leaves.
 
-No target's name or alias survives into the answer (it is redacted, and if it still
-shows, the answer is refused), and an answer that keeps strong evidence of a target the
-draft leaked is refused. Recorded in the trace as its own step.
+Echoes are not leaks: a target the user named may be named back, in the user's own words
+(another name of it, which the user did not give, is new information and is written as the
+user wrote it). A target the user did not name must not be named, and an answer that keeps
+strong evidence of a target the draft leaked must not go out: in both cases the gate says
+so and the refusal policy answers instead. Nothing is ever redacted in place: a marker
+would tell the caller who is on the list. Recorded in the trace as its own step.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
-from ..targets import Candidate, Scan, TargetView, redact
+from ..targets import Candidate, Scan, TargetView, name_pattern
 from ..trace import Step, Trace
 
 
 class Gate:
-    def __init__(self, refusal: str, evidence_threshold: float):
-        self.refusal = refusal
+    def __init__(self, evidence_threshold: float):
         self.evidence_threshold = evidence_threshold
 
     def check(
@@ -24,40 +27,51 @@ class Gate:
         text: str,
         leaked: list[Candidate],
         targets: TargetView,
+        asked: Scan,
+        user_text: str,
         scan: Scan | None = None,
-    ) -> str:
-        """``text`` as it may leave, or the refusal. ``scan`` is ``text``'s scan when the
-        caller has it already (the draft)."""
+    ) -> str | None:
+        """``text`` as it may leave, or None when it must not. ``asked`` is the scan of what
+        the user supplied (``user_text``); ``scan`` is ``text``'s, when the caller has it."""
         started = time.perf_counter()
         step = Step(agent="gate", detail={"action": "passed"})
         trace.gate = step
         try:
-            return self._check(trace, step, text, leaked, targets, scan)
+            scan = scan or targets.scan(text)
+            supplied = {c.target.id for c in asked.named}
+            unsupplied = [c for c in scan.named if c.target.id not in supplied]
+            if unsupplied:
+                step.detail.update(action="blocked", reason="name")
+                return None
+            echoed = [c for c in scan.named if c.target.id in supplied]
+            text = _as_user_wrote(text, echoed, user_text)
+            ids = {c.target.id for c in leaked}
+            if ids and targets.scan(text).above(self.evidence_threshold, only=ids):
+                step.detail.update(action="blocked", reason="evidence")
+                return None
+            if echoed:
+                step.detail["echoed"] = len(echoed)
+            return text
         finally:
             step.seconds = round(time.perf_counter() - started, 3)
 
-    def _check(
-        self,
-        trace: Trace,
-        step: Step,
-        text: str,
-        leaked: list[Candidate],
-        targets: TargetView,
-        scan: Scan | None,
-    ) -> str:
-        named = (scan or targets.scan(text)).named
-        if named:
-            for c in named:
-                text = redact(text, c.target)
-            trace.verdict = "redacted"
-            step.detail.update(action="redacted", redacted=len(named))
-            if targets.scan(text).named:
-                step.detail.update(action="refused", reason="name")
-                trace.verdict = "refused"
-                return self.refusal
-        ids = {c.target.id for c in leaked}
-        if ids and targets.scan(text).above(self.evidence_threshold, only=ids):
-            step.detail.update(action="refused", reason="evidence")
-            trace.verdict = "refused"
-            return self.refusal
-        return text
+
+def _as_user_wrote(text: str, echoed: list[Candidate], user_text: str) -> str:
+    """Other names of a target the user named, written the way the user named it."""
+    for c in echoed:
+        names = c.target.names()
+        used = [n for n in names if _named(n, user_text)]
+        if not used:
+            continue
+        for name in sorted(names, key=len, reverse=True):
+            if name not in used and not any(name.casefold() in u.casefold() for u in used):
+                text = replace_name(text, name, used[0])
+    return text
+
+
+def _named(name: str, text: str) -> bool:
+    return re.search(name_pattern(name), text, flags=re.IGNORECASE) is not None
+
+
+def replace_name(text: str, name: str, replacement: str) -> str:
+    return re.sub(name_pattern(name), lambda _: replacement, text, flags=re.IGNORECASE)

@@ -8,7 +8,7 @@ SQLite file), ``scanner`` (the scanner interface), ``prescreen`` (the lexical sc
 from ..errors import TargetError
 from .files import FORMATS, dump_targets, parse_targets, read_targets
 from .index import Scan, TargetIndex, TargetView
-from .prescreen import CANDIDATE_THRESHOLD, PreScreen, redact
+from .prescreen import CANDIDATE_THRESHOLD, PreScreen, name_pattern, redact
 from .scanner import Candidate, Scanner
 from .store import TargetStore
 from .target import Kind, Target
@@ -27,6 +27,7 @@ __all__ = [
     "TargetStore",
     "TargetView",
     "dump_targets",
+    "name_pattern",
     "parse_targets",
     "read_targets",
     "redact",

@@ -228,10 +228,13 @@ class PreScreen(Scanner):
         return [c for c in self.scan(text) if c.named]
 
 
+def name_pattern(name: str) -> str:
+    """A regex for ``name`` as whole words, however it is spaced (match it ignoring case)."""
+    return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split()) + r"(?!\w)"
+
+
 def redact(text: str, target: Target, mask: str = "[redacted]") -> str:
     """Replace the target's names and aliases in ``text`` (case-insensitively)."""
     for name in sorted(target.names(), key=len, reverse=True):
-        words = [re.escape(w) for w in name.split()]
-        pattern = r"(?<!\w)" + r"\s+".join(words) + r"(?:'s|’s)?(?!\w)"
-        text = re.sub(pattern, mask, text, flags=re.IGNORECASE)
+        text = re.sub(name_pattern(name) + r"(?:'s|’s)?", mask, text, flags=re.IGNORECASE)
     return text

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ...errors import QueryError
 from ...models import Messages
 from ...registry import Registry
-from ...targets import TargetView
+from ...targets import Candidate, Scan, TargetView
 from ...trace import Trace
 
 if TYPE_CHECKING:
@@ -47,6 +47,12 @@ class Mode(ABC):
 
     @abstractmethod
     def run(self, request: Request) -> str: ...
+
+    def fall_back(self, request: Request, leaked: list[Candidate], asked: Scan) -> str:
+        """The refusal policy's answer in place of one that would leak ``leaked``."""
+        return self.alu.fallback.answer(
+            request.trace, request.query, request.history, request.system, leaked, request.targets, asked
+        )
 
 
 MODES: Registry[Callable[[ALU], Mode]] = Registry("mode", __name__, QueryError)

@@ -45,12 +45,17 @@ class DefaultMode(Mode):
         )
         clock = time.perf_counter()
         in_both = targets.scan(request.asked + "\n" + draft)
-        in_query = targets.scan(request.asked).by_id()
+        asked_scan = targets.scan(request.asked)
+        in_query = asked_scan.by_id()
         draft_scan = targets.scan(draft)
         in_draft = draft_scan.by_id()
         candidates = in_both.above(CANDIDATE_THRESHOLD, limit=cfg.max_candidates)
         trace.prescreen_ms = round((time.perf_counter() - clock) * 1000, 3)
         trace.candidates = [c.brief() for c in candidates]
+
+        def named_by_draft_only(c: Candidate) -> bool:
+            d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
+            return bool(d and d.named and not (q and q.named))
 
         def about(c: Candidate) -> bool:
             """Whether the exchange is about the target beyond an echo of the question.
@@ -63,31 +68,33 @@ class DefaultMode(Mode):
             novel = d.novel_evidence(q) if d else 0.0
             if c.target.kind == "hazard":
                 return bool(q and q.score >= CANDIDATE_THRESHOLD) or novel >= CANDIDATE_THRESHOLD
-            if (d and d.named and not (q and q.named)) or novel >= CANDIDATE_THRESHOLD:
+            if named_by_draft_only(c) or novel >= CANDIDATE_THRESHOLD:
                 return True
             named = bool((q and q.named) or (d and d.named))
             return named and _evidence_chars(c.target) < cfg.echo_evidence_chars
 
+        def gate(text: str, leaked: list[Candidate], scan=None) -> str:
+            out = alu.gate.check(trace, text, leaked, targets, asked_scan, request.asked, scan=scan)
+            if out is not None:
+                return out
+            blocked = leaked or [c for c in (scan or targets.scan(text)).named if c.target.id not in in_query]
+            return self.fall_back(request, blocked, asked_scan)
+
         supported = [c for c in candidates if about(c)]
         trace.supported = [c.target.name for c in supported]
         if not supported:
-            # At most an echo of the question: names go, nothing else needs rewriting.
-            return alu.gate.check(trace, draft, [], targets, scan=draft_scan)
+            # At most an echo of the question: the user's own words may come back.
+            return gate(draft, [], draft_scan)
         confirmed = set(alu.auditor.audit(trace, request.query, request.earlier, draft, supported))
-        # A draft that names a target leaks it, whatever the auditor says.
-        leaked = [
-            c
-            for c in supported
-            if c.target.name in confirmed or (in_draft.get(c.target.id) and in_draft[c.target.id].named)
-        ]
+        # A draft that names a target the user did not name leaks it, whatever the auditor says.
+        leaked = [c for c in supported if c.target.name in confirmed or named_by_draft_only(c)]
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
-            return alu.gate.check(trace, draft, [], targets, scan=draft_scan)
+            return gate(draft, [], draft_scan)
         variants = alu.auditor.erase(trace, request.query, draft, leaked, cfg.k)
         final = judge_and_compose(
             alu.critic, alu.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
         )
         if final is None:
-            trace.verdict = "refused"
-            return alu.config.refusal
-        return alu.gate.check(trace, final, leaked, targets)
+            return self.fall_back(request, leaked, asked_scan)
+        return gate(final, leaked)

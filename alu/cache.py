@@ -1,0 +1,149 @@
+"""A completion cache: model calls remembered in an SQLite file, keyed by the model's
+identity and the whole request.
+
+Greedy decoding on the embedded model is deterministic, and an evaluation sends the very
+same first call from many systems (vanilla, filter, alu on a question that touches no
+target, the paper mode's draft), so ``alu eval`` answers those once. Only greedy calls
+(temperature 0) are cached. The file holds users' prompts and the model's drafts, drafts
+that may carry what is to be forgotten: it is for evaluation and batch jobs, not for
+``alu serve`` (see the README).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .models import Completion, Messages, Model
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS completions (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    created REAL NOT NULL
+);
+"""
+
+
+class CompletionCache:
+    """One SQLite file (WAL), safe for threads and processes sharing it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.hits = self.misses = 0
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=60000")
+            yield db
+        finally:
+            db.close()
+
+    @staticmethod
+    def key(identity: str, request: dict) -> str:
+        body = json.dumps({"model": identity, **request}, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def get(self, key: str) -> Completion | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT text, prompt_tokens, completion_tokens, seconds, model FROM completions WHERE key=?",
+                (key,),
+            ).fetchone()
+        with self._lock:
+            if row is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+        text, prompt_tokens, completion_tokens, seconds, model = row
+        return Completion(text, prompt_tokens, completion_tokens, model, seconds=seconds, cached=True)
+
+    def put(self, key: str, out: Completion) -> None:
+        with self._connect() as db:  # the first writer wins; a twin's identical answer is dropped
+            db.execute(
+                "INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    out.model,
+                    out.text,
+                    out.prompt_tokens,
+                    out.completion_tokens,
+                    out.seconds,
+                    time.time(),
+                ),
+            )
+
+    def __len__(self) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+
+
+class CachedModel(Model):
+    """``inner`` behind a :class:`CompletionCache`; failures are never cached, and nor is a
+    model that says it is not ``cacheable`` (a script)."""
+
+    def __init__(self, inner: Model, cache: CompletionCache):
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+
+    @property
+    def identity(self) -> str:
+        return self.inner.identity
+
+    def complete(
+        self,
+        messages: Messages,
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
+        json_schema: dict | None = None,
+        timeout: float | None = None,
+        agent: str | None = None,
+    ) -> Completion:
+        request = {
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stop": stop,
+            "json_schema": json_schema,
+        }
+        cacheable = temperature == 0 and self.inner.cacheable
+        key = self.cache.key(self.identity, request) if cacheable else None
+        if key is not None and (hit := self.cache.get(key)) is not None:
+            return hit
+        started = time.perf_counter()
+        out = self.inner.complete(
+            messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            stop=stop,
+            json_schema=json_schema,
+            timeout=timeout,
+            agent=agent,
+        )
+        out.seconds = out.seconds or round(time.perf_counter() - started, 3)
+        if key is not None:
+            self.cache.put(key, out)
+        return out
+
+    def close(self) -> None:
+        self.inner.close()
