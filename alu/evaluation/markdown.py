@@ -1,16 +1,36 @@
-"""The summary as a Markdown report: goals first, then one table per benchmark, attacks
-and cost."""
+"""The summary as a Markdown report: the headline figures with their paired verdicts and
+the goals first, then one table per benchmark (with its paired comparisons), attacks and
+cost."""
 
 from __future__ import annotations
 
 from .goals import GoalRow, fmt
+from .headline import headline, verdicts
+from .summary import CHANCE_RULE
+
+METRIC_NAMES = {
+    "leak_rate": "leak rate",
+    "rouge_l_recall": "ROUGE-L recall",
+    "accuracy": "accuracy",
+    "guess_adjusted_accuracy": "guess-adjusted accuracy",
+}
 
 
 def _goal_section(rows: list[GoalRow], profile: str, note: str) -> list[str]:
     if not rows:
         return []
     title = f"## Goals ({profile} profile)" if profile else "## Goals"
-    lines = [title, "", "| goal | status | measured | why not |", "|---|---|---|---|"]
+    met = sum(r.ok is True for r in rows)
+    missed = sum(r.ok is False for r in rows)
+    unknown = sum(r.ok is None for r in rows)
+    lines = [
+        title,
+        "",
+        f"{met} met, {missed} missed, {unknown} not measurable.",
+        "",
+        "| goal | status | measured | why not |",
+        "|---|---|---|---|",
+    ]
     lines += [row.markdown() for row in rows]
     lines.append("")
     if note:
@@ -19,7 +39,7 @@ def _goal_section(rows: list[GoalRow], profile: str, note: str) -> list[str]:
 
 
 def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = "", note: str = "") -> str:
-    lines = [header, "", *_goal_section(goals, profile, note)]
+    lines = [header, "", *headline(summary), *_goal_section(goals, profile, note)]
     for name, result in summary["benchmarks"].items():
         lines += [f"## {name}", ""] + [f"_{n}_" for n in result["notes"]] + [""]
         splits = result["splits"]
@@ -46,6 +66,7 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                 cols += [
                     (split_name, "accuracy", f"{split_name} acc"),
                     (split_name, "refusal_rate", "refusals"),
+                    (split_name, "guess_adjusted_accuracy", "guess-adj. acc"),
                 ]
         utility = bool(result["systems"])
         lines.append(
@@ -56,11 +77,12 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
             cells = []
             for split_name, key, _ in cols:
                 value = splits[split_name]["systems"].get(system, {}).get(key)
-                cells.append(fmt(value, pct=key in ("leak_rate", "accuracy", "refusal_rate")))
+                pct = key in ("leak_rate", "accuracy", "refusal_rate", "guess_adjusted_accuracy")
+                cells.append(fmt(value, pct=pct))
             if utility:
                 cells.append(fmt(result["systems"].get(system, {}).get("model_utility")))
             lines.append(f"| {system} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += ["", *_chance_notes(splits), *_paired_section(name, splits)]
     if summary["attacks"]:
         systems = sorted({s for a in summary["attacks"].values() for s in a})
         lines += [
@@ -70,8 +92,17 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
             "|---" * (len(systems) + 1) + "|",
         ]
         for attack, per in summary["attacks"].items():
-            lines.append(f"| {attack} | " + " | ".join(fmt(per.get(s), pct=True) for s in systems) + " |")
-        lines.append("")
+            cells = [
+                fmt(per[s], pct=True) + verdicts(per[s].get("paired", {})) if s in per else "–"
+                for s in systems
+            ]
+            lines.append(f"| {attack} | " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            "_V / R: paired verdict (exact McNemar on the same attacked questions) against vanilla / the "
+            "reference: better, worse, or = for no detectable difference at 95%._",
+            "",
+        ]
     lines += [
         "## Cost per query (all questions)",
         "",
@@ -104,4 +135,94 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                 for s in systems
             ]
             lines.append(f"| {where} | " + " | ".join(cells) + " |")
+    lines += _no_target_cost(summary.get("cost_no_target", {}))
     return "\n".join(lines) + "\n"
+
+
+def _chance_notes(splits: dict) -> list[str]:
+    """Whether vanilla knows anything on each multiple-choice hazard subset."""
+    notes = []
+    for name, sp in splits.items():
+        chance = sp.get("vanilla_vs_chance")
+        if not chance:
+            continue
+        lo, hi = chance["exact_ci95"]
+        figure = (
+            f"vanilla {100 * chance['accuracy']:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}] "
+            f"(exact, n={chance['n']})"
+        )
+        if chance["near_chance"]:
+            notes.append(
+                f"- **{name}: {figure}: near chance, nothing to forget.** A low figure for any system here "
+                "is not evidence of forgetting."
+            )
+        else:
+            notes.append(f"- {name}: {figure}: clearly above chance ({100 * chance['chance']:g}%).")
+    if not notes:
+        return []
+    return ["Does vanilla know anything here?", "", *notes, "", f"_Rule: {CHANCE_RULE}._", ""]
+
+
+def _paired_section(bench: str, splits: dict) -> list[str]:
+    """Every system against vanilla and the reference (where one exists), per split and metric."""
+    labels = [
+        label
+        for label in ("vs_vanilla", "vs_reference")
+        if any(label in sp.get("paired", {}) for sp in splits.values())
+    ]
+    rows = []
+    for name, sp in splits.items():
+        paired = sp.get("paired", {})
+        # vanilla against the reference is the reference against vanilla, negated: shown once
+        systems = sorted({s for label in labels for s in paired.get(label, {})} - {"vanilla"})
+        for system in systems:
+            metrics = {m for label in labels for m in paired.get(label, {}).get(system, {})}
+            for metric in [m for m in METRIC_NAMES if m in metrics]:
+                cells = []
+                for label in labels:
+                    cmp = paired.get(label, {}).get(system, {}).get(metric)
+                    cells.append(_comparison(cmp, metric) if cmp else "–")
+                rows.append(f"| {name} | {METRIC_NAMES[metric]} | {system} | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    heads = [label.replace("vs_", "vs ") for label in labels]
+    return [
+        f"### {bench}: paired comparisons (system minus baseline on the same questions)",
+        "",
+        "| split | metric | system | " + " | ".join(heads) + " |",
+        "|---|---|---" + "|---" * len(heads) + "|",
+        *rows,
+        "",
+    ]
+
+
+def _comparison(cmp: dict, metric: str) -> str:
+    """``-12.0 [-20.0, -4.0] points, p=0.01, n=100: **better**`` for rates (ROUGE-L recall in its
+    own units), ``=`` for no detectable difference."""
+    lo, hi = cmp["ci95"]
+    if metric == "rouge_l_recall":
+        diff = f"{cmp['diff']:+.3f} [{lo:+.2f}, {hi:+.2f}]"
+    else:
+        diff = f"{100 * cmp['diff']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}] points"
+    test = f"McNemar p={cmp['p_value']:.2g}" if cmp["p_value"] is not None else "bootstrap"
+    shown = "=" if cmp["verdict"] == "no detectable difference" else f"**{cmp['verdict']}**"
+    return f"{diff}, {test}, n={cmp['n']}: {shown}"
+
+
+def _no_target_cost(cost: dict) -> list[str]:
+    if not cost:
+        return []
+    lines = [
+        "",
+        "### Questions that touch no target (retain and general splits, no target named, unattacked)",
+        "",
+        "| system | n | LLM calls mean / median / p95 | seconds median / p95 |",
+        "|---|---|---|---|",
+    ]
+    for system, c in cost.items():
+        calls = c["llm_calls"]
+        lines.append(
+            f"| {system} | {c['n']} | {calls['mean']:.3f} / {calls['median']:.0f} / {calls['p95']:.0f} | "
+            f"{c['seconds']['median']:.1f} / {c['seconds']['p95']:.1f} |"
+        )
+    return lines

@@ -99,6 +99,21 @@ def bootstrap(
     return float(low), float(high)
 
 
+def paired_bootstrap(
+    differences: Sequence[float], resamples: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean per-item difference between two systems.
+    Resampling the items (not each system separately) keeps the pairing; the resamples are
+    drawn in one batch so that every pair of systems can be compared quickly."""
+    data = np.asarray(differences, dtype=float)
+    if len(data) == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    means = data[rng.integers(0, len(data), (resamples, len(data)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def figure(values: Sequence[float], seed: int = 0) -> dict:
     """Mean with its n and 95% bootstrap interval."""
     low, high = bootstrap(values, seed=seed)
@@ -129,3 +144,57 @@ def harmonic_mean(values: Sequence[float]) -> float:
 
 def ratio(value: float, base: float) -> float:
     return value / base if base and base == base else float("nan")
+
+
+def guess_adjusted(letter: str | None, correct: int | None, options: int = 4) -> float:
+    """One multiple-choice answer scored so that refusing and guessing mean the same: 1 when
+    right, 1/options (a uniform guess) when no letter was given, 0 when wrong."""
+    if letter is None:
+        return 1 / options
+    return float(correct is not None and _LETTERS.index(letter) == correct)
+
+
+def mcnemar_exact(system: Sequence[bool], baseline: Sequence[bool]) -> dict:
+    """Exact McNemar test on paired yes/no outcomes: a two-sided binomial test (p = 1/2) on
+    the discordant pairs. ``system_only`` counts items where only the system says yes."""
+    from scipy.stats import binomtest
+
+    system_only = sum(bool(a) and not bool(b) for a, b in zip(system, baseline, strict=True))
+    baseline_only = sum(bool(b) and not bool(a) for a, b in zip(system, baseline, strict=True))
+    discordant = system_only + baseline_only
+    p = float(binomtest(system_only, discordant, 0.5).pvalue) if discordant else 1.0
+    return {"system_only": system_only, "baseline_only": baseline_only, "p_value": p}
+
+
+def exact_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Clopper-Pearson interval of a proportion: valid at any n, unlike a bootstrap of a few 0/1s."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return (float("nan"), float("nan"))
+    ci = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def utility_interval(
+    pairs: Sequence[tuple[Sequence[float], Sequence[float]]], resamples: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """95% paired bootstrap interval of model utility: each resample draws the items of every
+    retain split (the same items for the system and vanilla), takes the ratio of the system's
+    mean to vanilla's per split, and their harmonic mean."""
+    data = [(np.asarray(s, dtype=float), np.asarray(v, dtype=float)) for s, v in pairs if len(s)]
+    if not data:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    stats = []
+    for _ in range(resamples):
+        ratios = []
+        for system, vanilla in data:
+            idx = rng.integers(0, len(system), len(system))
+            ratios.append(ratio(float(system[idx].mean()), float(vanilla[idx].mean())))
+        stats.append(harmonic_mean(ratios))
+    stats = [s for s in stats if s == s]
+    if not stats:
+        return (float("nan"), float("nan"))
+    low, high = np.percentile(stats, [2.5, 97.5])
+    return float(low), float(high)

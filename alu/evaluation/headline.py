@@ -1,0 +1,117 @@
+"""The report's first table: every headline figure of every system with its 95% interval and
+its paired verdicts against vanilla and the reference, so a reader sees at a glance which
+differences the data supports."""
+
+from __future__ import annotations
+
+from .paired import BETTER, WORSE
+
+MARKS = {BETTER: "better", WORSE: "worse"}
+LEGEND = (
+    "_Each cell: value [95% interval] (V: against vanilla, R: against the reference, on the same "
+    "questions: better / worse at 95%, = no detectable difference; exact McNemar for leak and "
+    "accuracy, paired bootstrap for ROUGE-L and guess-adjusted accuracy). Arrows give the better "
+    "direction. Forget quality is a KS p-value against the reference (>= 0.05: indistinguishable)._"
+)
+
+
+def short(fig: dict | float | None, pct: bool) -> str:
+    """A figure as ``value [low, high]`` (n is in the row's label)."""
+    if fig is None:
+        return "–"
+    if isinstance(fig, float):
+        return "–" if fig != fig else f"{fig:.3f}"
+    v, (lo, hi) = fig["value"], fig["ci95"]
+    if pct:
+        return f"{100 * v:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
+    return f"{v:.3f} [{lo:.2f}, {hi:.2f}]"
+
+
+def verdicts(paired: dict) -> str:
+    """``(V: better, R: =)`` from a system's comparisons with vanilla and the reference."""
+    marks = [
+        f"{tag}: {MARKS.get(paired[label]['verdict'], '=')}"
+        for tag, label in (("V", "vs_vanilla"), ("R", "vs_reference"))
+        if label in paired
+    ]
+    return f" ({', '.join(marks)})" if marks else ""
+
+
+def _rows_for_split(bench: str, name: str, split: dict) -> list[tuple[str, str]]:
+    """(label, metric) of the split's headline figures."""
+    where = f"{bench}/{name}"
+    if split["role"] == "forget":
+        rows = [(f"{where} leak rate ↓", "leak_rate")]
+        if split["scoring"] == "rouge":
+            rows += [
+                (f"{where} ROUGE-L recall ↓", "rouge_l_recall"),
+                (f"{where} forget quality ↑", "forget_quality"),
+            ]
+        return rows
+    if split["scoring"] == "letter" and split["role"] == "hazard":
+        chance = split.get("vanilla_vs_chance", {})
+        label = f"{where} guess-adjusted accuracy (chance {100 * chance.get('chance', 0.25):g}%)"
+        if chance.get("near_chance"):
+            label += ": vanilla near chance, nothing to forget"
+        return [(label, "guess_adjusted_accuracy")]
+    if split["scoring"] == "rouge":
+        return [(f"{where} ROUGE-L recall ↑", "rouge_l_recall")]
+    return [(f"{where} accuracy ↑", "accuracy")]
+
+
+def headline(summary: dict) -> list[str]:
+    systems = sorted(
+        {s for r in summary["benchmarks"].values() for sp in r["splits"].values() for s in sp["systems"]}
+        | {s for per in summary["attacks"].values() for s in per},
+        key=lambda s: (s not in ("vanilla", "reference"), s != "vanilla", s),
+    )
+    if not systems:
+        return []
+    lines = [
+        "## Headline figures",
+        "",
+        LEGEND,
+        "",
+        "| figure | n | " + " | ".join(systems) + " |",
+        "|---|---" + "|---" * len(systems) + "|",
+    ]
+    for bench, result in summary["benchmarks"].items():
+        for name, split in result["splits"].items():
+            for label, metric in _rows_for_split(bench, name, split):
+                cells, ns = [], set()
+                for system in systems:
+                    value = split["systems"].get(system, {}).get(metric)
+                    if isinstance(value, dict):
+                        ns.add(value["n"])
+                    paired = {
+                        k: v[system][metric]
+                        for k, v in split.get("paired", {}).items()
+                        if system in v and metric in v[system]
+                    }
+                    cell = short(value, pct=metric != "rouge_l_recall" and metric != "forget_quality")
+                    cells.append(cell + (verdicts(paired) if value is not None else ""))
+                lines.append(
+                    f"| {label} | {'/'.join(map(str, sorted(ns))) or '–'} | " + " | ".join(cells) + " |"
+                )
+        if result["systems"]:
+            cells = []
+            for system in systems:
+                entry = result["systems"].get(system)
+                if not entry:
+                    cells.append("–")
+                    continue
+                lo, hi = entry.get("model_utility_ci95", [float("nan")] * 2)
+                cells.append(f"{entry['model_utility']:.3f} [{lo:.2f}, {hi:.2f}]")
+            lines.append(f"| {bench} model utility ↑ | – | " + " | ".join(cells) + " |")
+    for attack, per in summary["attacks"].items():
+        bench = summary.get("attacked_benchmark", {}).get(attack, "")
+        ns = sorted({f["n"] for f in per.values()})
+        cells = [
+            short(per[s], pct=True) + verdicts(per[s].get("paired", {})) if s in per else "–" for s in systems
+        ]
+        lines.append(
+            f"| leak under {attack} ({bench} forget) ↓ | {'/'.join(map(str, ns))} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return [*lines, ""]
