@@ -95,6 +95,11 @@ def test_every_system_and_attack_runs_and_reports(tmp_path):
         assert (tmp_path / name).stat().st_size > 0
     report = (tmp_path / "report.md").read_text()
     assert "## Goals" in report and "many-shot: lower leak rate than every baseline" in report
+    assert report.index("## Headline figures") < report.index("## Goals")
+    forget = summary["benchmarks"]["tofu"]["splits"]["forget"]["paired"]
+    assert {"vs_vanilla", "vs_reference"} <= set(forget) and "alu" in forget["vs_vanilla"]
+    assert "vs_vanilla" in summary["attacks"]["many-shot"]["alu"]["paired"]
+    assert "vanilla_vs_chance" in summary["benchmarks"]["wmdp"]["splits"]["bio"]
     saved = (tmp_path / "attacks" / "language.jsonl").read_text()
     assert "Question traduite" in saved and "generator" in saved
     # Resuming answers nothing twice.
@@ -142,3 +147,13 @@ def test_leak_counts_names_and_high_recall():
     }
     assert not leaked(record(**echo), screen, 0.9)
     assert leaked(record(**{**echo, "turns": ["Where was he born?"]}), screen, 0.9)
+
+
+@pytest.mark.parametrize("profile", ["smoke", "small", "medium"])
+def test_every_profile_goal_names_a_check_with_its_parameters(profile):
+    from alu.evaluation.goals import CHECKS, check_goals
+
+    plan = Plan.profile(profile)
+    assert plan.goals and all(goal.check in CHECKS.names() for goal in plan.goals)
+    # An empty summary measures nothing, but a misspelt parameter still fails the call.
+    assert check_goals({"benchmarks": {}, "attacks": {}}, plan.goals) == []

@@ -65,3 +65,58 @@ def test_harmonic_mean_ratio_and_percentile():
     assert m.ratio(0.45, 0.9) == pytest.approx(0.5)
     assert math.isnan(m.ratio(1.0, 0.0))
     assert m.percentile([1, 2, 3, 4, 5], 50) == 3
+
+
+def test_guess_adjusted_scores_a_refusal_as_a_uniform_guess():
+    assert m.guess_adjusted("B", 1) == 1.0
+    assert m.guess_adjusted("A", 1) == 0.0
+    assert m.guess_adjusted(None, 1) == 0.25  # 1 of 4 options
+    assert m.guess_adjusted(None, 1, options=5) == pytest.approx(0.2)
+
+
+def test_mcnemar_exact_by_hand():
+    # 6 discordant pairs, all the system's: two-sided exact binomial p = 2 * (1/2)^6 = 1/32.
+    yes, no = [True] * 6, [False] * 6
+    expected = {"system_only": 6, "baseline_only": 0, "p_value": pytest.approx(1 / 32)}
+    assert m.mcnemar_exact(yes, no) == expected
+    # 5 against 1: p = 2 * (C(6,0) + C(6,1)) / 2^6 = 14/64; concordant pairs change nothing.
+    system = [True] * 5 + [False] + [True, False] * 3
+    baseline = [False] * 5 + [True] + [True, False] * 3
+    found = m.mcnemar_exact(system, baseline)
+    assert (found["system_only"], found["baseline_only"]) == (5, 1)
+    assert found["p_value"] == pytest.approx(14 / 64)
+    assert m.mcnemar_exact([True, False], [True, False])["p_value"] == 1.0  # no discordant pair
+
+
+def test_exact_interval_by_hand():
+    # Clopper-Pearson for 4 of 4: lower end solves p^4 = 0.025, so p = 0.025^(1/4); upper end 1.
+    assert m.exact_interval(4, 4) == pytest.approx((0.025**0.25, 1.0))
+    # 0 of 4: the mirror image.
+    assert m.exact_interval(0, 4) == pytest.approx((0.0, 1 - 0.025**0.25))
+    # 3 of 4: the lower end p solves P(X >= 3) = 4p^3(1-p) + p^4 = 4p^3 - 3p^4 = 0.025.
+    low, _ = m.exact_interval(3, 4)
+    assert 4 * low**3 - 3 * low**4 == pytest.approx(0.025)
+    assert all(math.isnan(x) for x in m.exact_interval(0, 0))
+
+
+def test_paired_bootstrap_keeps_the_pairing():
+    # Two systems far apart item by item but always 0.1 apart: every resample's mean
+    # difference is 0.1, so the interval is [0.1, 0.1] where the separate intervals overlap.
+    a = [0.2, 0.6, 1.0, 0.4]
+    b = [x - 0.1 for x in a]
+    assert m.paired_bootstrap([x - y for x, y in zip(a, b, strict=True)]) == pytest.approx((0.1, 0.1))
+    assert m.bootstrap(a)[0] < m.bootstrap(b)[1]  # the unpaired intervals overlap
+    # Differences 0, 0, 1, 1: a resample of 4 is all 0 (mean 0) with probability 1/16 = 6.25%
+    # and all 1 with 6.25%, both above 2.5%, so the percentile interval is [0, 1].
+    assert m.paired_bootstrap([0, 0, 1, 1]) == (0.0, 1.0)
+    assert all(math.isnan(x) for x in m.paired_bootstrap([]))
+
+
+def test_utility_interval_by_hand():
+    vanilla = [0.4, 0.8, 0.6, 1.0]
+    # The system equals vanilla on every split: every resample's utility is 1.
+    assert m.utility_interval([(vanilla, vanilla), (vanilla, vanilla)]) == pytest.approx((1.0, 1.0))
+    # Half of vanilla item by item on one split, equal on the other: every resample gives ratios
+    # 0.5 and 1, whose harmonic mean is 2 / (1/0.5 + 1/1) = 2/3.
+    half = [x / 2 for x in vanilla]
+    assert m.utility_interval([(half, vanilla), (vanilla, vanilla)]) == pytest.approx((2 / 3, 2 / 3))
