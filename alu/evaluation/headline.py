@@ -97,8 +97,8 @@ def headline(summary: dict) -> list[str]:
             cells = []
             for system in systems:
                 entry = result["systems"].get(system)
-                if not entry:
-                    cells.append("–")
+                if not entry or entry["model_utility"] != entry["model_utility"]:
+                    cells.append("–")  # no retain split where vanilla scores above 0
                     continue
                 lo, hi = entry.get("model_utility_ci95", [float("nan")] * 2)
                 cells.append(f"{entry['model_utility']:.3f} [{lo:.2f}, {hi:.2f}]")

@@ -91,7 +91,11 @@ def _tradeoff(plt, forget: dict, path: Path) -> Path:
             names: dict[tuple[float, float], list[str]] = {}
             for system, entry in split["systems"].items():
                 utility = result["systems"].get(system)
-                if utility is None or metric not in entry:
+                if (
+                    utility is None
+                    or metric not in entry
+                    or utility["model_utility"] != utility["model_utility"]
+                ):
                     continue
                 u, fig_y = utility["model_utility"], entry[metric]
                 u_lo, u_hi = utility.get("model_utility_ci95", [u, u])
@@ -114,9 +118,17 @@ def _tradeoff(plt, forget: dict, path: Path) -> Path:
             ax.set(
                 xlabel="model utility (harmonic mean of retain ratios to vanilla; higher is better)",
                 ylabel=label,
-                title=f"{name}: {short} vs utility (95% intervals; dashed: the reference)",
+                title=f"{name}: {short} vs utility",
             )
             ax.grid(alpha=0.3)
+            if not names:
+                why = (
+                    f"no {short} here"
+                    if metric not in split["systems"].get("vanilla", {})
+                    else "utility undefined"
+                )
+                ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes, color="grey")
+    fig.suptitle("Trade-off: every point with its 95% interval on both axes; dashed line: the reference")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
