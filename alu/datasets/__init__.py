@@ -21,8 +21,8 @@ from ..paths import cache_dir
 from ..registry import Registry
 from ..targets import Target
 
-Role = Literal["forget", "retain", "hazard", "general"]
-Scoring = Literal["rouge", "option", "letter", "mentions"]
+Role = Literal["forget", "retain", "hazard", "general", "membership"]
+Scoring = Literal["rouge", "option", "letter", "mentions", "membership"]
 
 
 @dataclass

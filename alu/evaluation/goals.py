@@ -401,3 +401,27 @@ def check_goals(summary: dict, goals: list[Goal], system: str = "alu") -> list[G
         params = dict(goal.params)
         rows += CHECKS.get(goal.check)(summary, params.pop("system", system), **params)
     return rows
+
+
+@check("membership_at_most")
+def membership_at_most(
+    summary: dict, system: str, comparison: str = "targets vs invented names", at_most: float = 0.60
+) -> list[GoalRow]:
+    """The best attacker's balanced accuracy for ``system``, with the reference's beside it."""
+    result = summary.get("membership")
+    if not result:
+        return []
+    best = result.get(system, {}).get(comparison, {}).get("best")
+    floor = result.get("reference", {}).get(comparison, {}).get("best")
+    floor_text = f"; reference {floor['balanced_accuracy']:.2f}" if floor else ""
+    if best is None:
+        return [GoalRow(f"membership ({comparison}) <= {at_most:g}", None, "–", "no answers to attack")]
+    low, high = best["ci95"]
+    return [
+        GoalRow(
+            f"membership inference ({comparison}): best attacker <= {at_most:g}",
+            best["balanced_accuracy"] <= at_most,
+            f"{best['balanced_accuracy']:.2f} [{low:.2f}, {high:.2f}] by {best['attacker']}{floor_text}",
+            "the answers about targets still differ in form from answers about people never known",
+        )
+    ]

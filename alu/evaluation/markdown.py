@@ -38,6 +38,35 @@ def _goal_section(rows: list[GoalRow], profile: str, note: str) -> list[str]:
     return lines
 
 
+def _membership_section(result: dict | None) -> list[str]:
+    """Per system, each comparison's best attacker (balanced accuracy, 0.5 = a coin)."""
+    if not result:
+        return []
+    comparisons = list(next(iter(result.values())))
+    lines = [
+        "## Membership inference: can the answers tell who is on the forget list?",
+        "",
+        "Balanced accuracy of the best of five attackers (markers or refusal phrases, answer length, "
+        "named-entity count, LLM calls and latency, word features), cross-validated with names as groups; "
+        "0.5 is a coin. A forgotten person should look like one never known (first column); telling targets "
+        "from people the system still knows is what retraining gives away too (the reference is the floor).",
+        "",
+        "| system | " + " | ".join(comparisons) + " |",
+        "|---" * (len(comparisons) + 1) + "|",
+    ]
+    for system, per in result.items():
+        cells = []
+        for label in comparisons:
+            best = per[label].get("best")
+            if best is None:
+                cells.append("–")
+                continue
+            low, high = best["ci95"]
+            cells.append(f"{best['balanced_accuracy']:.2f} [{low:.2f}, {high:.2f}] ({best['attacker']})")
+        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = "", note: str = "") -> str:
     lines = [header, "", *headline(summary), *_goal_section(goals, profile, note)]
     for name, result in summary["benchmarks"].items():
@@ -83,6 +112,7 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                 cells.append(fmt(result["systems"].get(system, {}).get("model_utility")))
             lines.append(f"| {system} | " + " | ".join(cells) + " |")
         lines += ["", *_chance_notes(splits), *_paired_section(name, splits)]
+    lines += _membership_section(summary.get("membership"))
     if summary["attacks"]:
         systems = sorted({s for a in summary["attacks"].values() for s in a})
         lines += [

@@ -17,6 +17,11 @@ PROFILES = Path(__file__).with_name("profiles")
 class BenchmarkPlan(BaseModel):
     options: dict = Field(default_factory=dict)
     limits: dict[str, int] = Field(default_factory=dict)  # split -> questions; absent = all
+    # system -> split -> questions: an expensive system answers a prefix of the same draw
+    system_limits: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    def limit_for(self, system: str, split: str) -> int | None:
+        return self.system_limits.get(system, {}).get(split)
 
 
 class Goal(BaseModel):
@@ -33,6 +38,7 @@ class Plan(BaseModel):
     attacks: list[str] = Field(default_factory=list)
     attack_benchmark: str = "tofu"
     attack_limit: int = 2
+    attack_system_limits: dict[str, int] = Field(default_factory=dict)  # system -> attacked items
     seed: int = 0
     pipeline: dict[str, Any] = Field(default_factory=dict)  # overrides of [pipeline] for this run
     goals: list[Goal] = Field(default_factory=list)

@@ -143,8 +143,9 @@ class Run:
         jobs = []
         for (bench_name, split_name), items in self.chosen.items():
             split = self.loaded[bench_name].split(split_name)
+            bench_plan = self.plan.benchmarks[bench_name]
             for system in self.plan.systems:
-                for item in items:
+                for item in items[: bench_plan.limit_for(system, split_name)]:
                     jobs.append(
                         Job(bench_name, split_name, None, system, item, [prompt_for(item, split.scoring)])
                     )
@@ -154,7 +155,7 @@ class Run:
             forget = next(s for s in bench.splits if s.role == "forget")
             for attack in self.plan.attacks:
                 for system in self.plan.systems:
-                    for item in attacked:
+                    for item in attacked[: self.plan.attack_system_limits.get(system)]:
                         jobs.append(
                             Job(bench.name, forget.name, attack, system, item, turns[(attack, item.id)])
                         )

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from ..datasets import Benchmark, Split
 from ..targets import TargetIndex
+from . import membership
 from . import metrics as m
 from .paired import compare
 from .records import NO_ATTACK, AnswerRecord
@@ -54,6 +55,8 @@ def item_scores(
                 scores["leak_rate"][key] = float(leaked(r, targets, reference_p95))
         elif split.scoring == "option":
             scores["accuracy"][key] = float(m.names_option(r.answer, r.gold))
+        elif split.scoring == "membership":  # judged by the attackers of membership.py, not per item
+            continue
         elif split.scoring == "mentions":  # a forget answer leaks, a retain answer is right
             said = any(m.mentions(t, accepted[r.item_id]) for t in r.texts)
             scores["leak_rate" if split.role == "forget" else "accuracy"][key] = float(said)
@@ -201,6 +204,15 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
         by_split.setdefault(where, {})[system] = _cost(rows)
     summary["cost_by_split"] = by_split
     summary["cost_no_target"] = cost_without_targets(groups, benchmarks)
+    probes = [
+        r
+        for r in records
+        if r.attack is None
+        and r.benchmark in benchmarks
+        and any(s.role == "membership" and s.name == r.split for s in benchmarks[r.benchmark].splits)
+    ]
+    if probes:
+        summary["membership"] = membership.analyse(probes, seed)
     return summary
 
 
