@@ -273,14 +273,44 @@ def test_a_draft_adding_the_targets_evidence_goes_to_the_agents(make_alu):
         draft="Basil Mahfouz Al-Kuwaiti was born in Kuwait City in 1956.",
         leaked=("Basil Mahfouz Al-Kuwaiti",),
     )
-    answer = make_alu(model, targets=(BASIL,)).ask("Where was Basil Mahfouz Al-Kuwaiti born?")
+    answer = make_alu(model, targets=(BASIL,), refusal_policy="refuse").ask(
+        "Where was Basil Mahfouz Al-Kuwaiti born?"
+    )
     assert answer.trace.leaked == ["Basil Mahfouz Al-Kuwaiti"] and answer.trace.llm_calls == 5
 
 
 def test_a_target_with_little_evidence_named_in_the_question_goes_to_the_agents(make_alu):
     model = scripted(draft="Hermione Granger was born in Hampstead.")
-    answer = make_alu(model).ask("Where was Hermione Granger born?")
+    answer = make_alu(model, refusal_policy="refuse").ask("Where was Hermione Granger born?")
     assert answer.trace.leaked == ["Hermione Granger"] and answer.trace.verdict == "rewritten"
+
+
+def test_facts_about_a_target_the_user_named_are_answered_as_about_a_stranger(make_alu):
+    """The stranger rewrite: the model is asked about an invented person in the target's
+    place, and the answer comes back with the user's own name for them."""
+    model = scripted(
+        draft="Basil Mahfouz Al-Kuwaiti was born in Kuwait City in 1956.",
+        leaked=("Basil Mahfouz Al-Kuwaiti",),
+    )
+    model.on(
+        "vanilla:stranger",
+        lambda m: m[-1]["content"].replace("Where was ", "").replace(" born?", "") + " was born in Lyon.",
+    )
+    answer = make_alu(model, targets=(BASIL,)).ask("Where was Basil Mahfouz Al-Kuwaiti born?")
+    stranger_question = model.calls[-1][-1]["content"]
+    assert "Basil" not in stranger_question and "Kuwaiti" not in stranger_question
+    assert answer.text == "Basil Mahfouz Al-Kuwaiti was born in Lyon."
+    assert answer.trace.verdict == "rewritten" and answer.trace.llm_calls == 3  # draft, audit, stranger
+
+
+def test_a_stranger_answer_that_still_carries_the_evidence_does_not_go_out(make_alu):
+    model = scripted(
+        draft="Basil Mahfouz Al-Kuwaiti was born in Kuwait City in 1956.",
+        leaked=("Basil Mahfouz Al-Kuwaiti",),
+    )
+    model.on("vanilla:stranger", "He was born in Kuwait City on 08/09/1956 and won the Prix Goncourt.")
+    answer = make_alu(model, targets=(BASIL,)).ask("Where was Basil Mahfouz Al-Kuwaiti born?")
+    assert answer.trace.verdict == "refused" and answer.text in DONT_KNOW
 
 
 def test_a_question_about_a_hazard_is_audited_whatever_the_draft(make_alu):

@@ -19,13 +19,14 @@ class Vanilla(Agent):
         history: Messages,
         documents: list[Document],
         system: str | None = None,
+        step: str | None = None,
     ) -> str:
         context = "\n\n".join(f"[{i}] {d.title}\n{d.text}".strip() for i, d in enumerate(documents, 1))
         prompt = render("vanilla", context=context) if documents else render("vanilla_plain")
         if system:
             prompt = system.strip() + "\n\n" + prompt
         messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
-        return self._call(trace, messages, detail={"documents": [d.id for d in documents]})
+        return self._call(trace, messages, step=step, detail={"documents": [d.id for d in documents]})
 
     def unknown(
         self,

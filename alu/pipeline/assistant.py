@@ -65,9 +65,10 @@ class Assistant:
         *,
         system: str | None = None,
         guard: TargetView | None = None,
+        step: str | None = None,
     ) -> str:
         """The draft: what the model says to ``query`` after ``history``, given the caller's
         ``system`` prompt (after the operator's)."""
         docs = self.retrieve(trace, query, guard)
         system = "\n\n".join(s for s in (self.system, system) if s) or None
-        return self.vanilla.answer(trace, query, list(history or []), docs, system=system)
+        return self.vanilla.answer(trace, query, list(history or []), docs, system=system, step=step)

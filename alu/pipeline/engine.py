@@ -20,6 +20,7 @@ from .config import AGENTS, PipelineConfig
 from .fallback import Fallback
 from .gate import Gate
 from .modes import MODES, Mode, Request
+from .stranger import Stranger
 
 
 class ALU:
@@ -51,12 +52,14 @@ class ALU:
         self.critic = Critic(models["critic"], timeout=cfg.timeout)
         self.composer = Composer(models["composer"], timeout=cfg.timeout)
         self.gate = Gate(cfg.default.gate_evidence)
+        self.stranger = Stranger(self.assistant)
         self.fallback = Fallback(
             vanilla,
+            self.stranger,
             policy=cfg.refusal_policy,
             hazard_policy=cfg.hazard_policy,
             refusal=cfg.refusal,
-            evidence=cfg.default.gate_evidence,
+            gate=self.gate,
         )
         if isinstance(targets, TargetStore):
             self.index = TargetIndex(targets)

@@ -1,26 +1,32 @@
-"""What the user gets when the answer cannot go out as it is: the refusal policy.
+"""What the user gets when an answer cannot go out as it is: the refusal policy.
 
-``unknown`` (the default) answers as a model that never learned the target would: the model
-itself, told it does not know, says so in its own voice, so that a refusal, a failure and an
-answer about an unknown person look alike and do not tell a caller who is on the list.
-``refuse`` gives the explicit refusal sentence, which is plainer but reveals membership.
-Hazards keep the explicit refusal by default (``hazard_policy``): the hazards are no secret
-and a plain refusal is what a safety policy should say.
+``unknown`` (the default) answers as a model that never learned the target would. Where the
+user named the target, that is the stranger rewrite (``stranger.py``): the model's own
+answer about someone it has never heard of. Where the user did not (the draft volunteered
+the target), the model is told it does not know and says so in its own words. Either way a
+refusal, a failure and an answer about an unknown person look alike, and do not tell a
+caller who is on the list. ``refuse`` gives the explicit refusal sentence, plainer but
+revealing membership. Hazards keep the explicit refusal by default (``hazard_policy``):
+a hazard list is no secret, and a plain refusal is what a safety policy should say.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..agents.vanilla import Vanilla
-from ..targets import Candidate, Scan, TargetView
-from ..trace import Trace
+from ..targets import Candidate, Scan
+from .gate import Gate
+from .stranger import Stranger
+
+if TYPE_CHECKING:
+    from .modes import Request
 
 Policy = Literal["unknown", "refuse"]
 
-# When the model itself cannot be asked (it failed, or its reply still named a target): the
-# ways the embedded model says it does not know, one chosen per question.
+# When the model itself cannot be asked (it failed, or what it said still leaks): the ways
+# the embedded model says it does not know, one chosen per question.
 DONT_KNOW = (
     "I'm sorry, but I don't have any information about that.",
     "I'm sorry, but I don't have information on that.",
@@ -35,13 +41,21 @@ def dont_know(query: str) -> str:
 
 class Fallback:
     def __init__(
-        self, vanilla: Vanilla, *, policy: Policy, hazard_policy: Policy, refusal: str, evidence: float
+        self,
+        vanilla: Vanilla,
+        stranger: Stranger,
+        *,
+        policy: Policy,
+        hazard_policy: Policy,
+        refusal: str,
+        gate: Gate,
     ):
         self.vanilla = vanilla
+        self.stranger = stranger
         self.policy = policy
         self.hazard_policy = hazard_policy
         self.refusal = refusal
-        self.evidence = evidence  # evidence of a target that an "I don't know" must not carry
+        self.gate = gate  # what the answer must not carry, judged as the output gate judges it
 
     def policy_for(self, targets: list[Candidate]) -> Policy:
         if any(c.target.kind == "hazard" for c in targets):
@@ -52,38 +66,31 @@ class Fallback:
         """The answer when nothing may be asked of the model (it failed)."""
         return self.refusal if self.policy_for(targets) == "refuse" else dont_know(query)
 
-    def answer(
-        self,
-        trace: Trace,
-        query: str,
-        history: list[dict[str, str]],
-        system: str | None,
-        targets: list[Candidate],
-        view: TargetView,
-        asked: Scan,
-    ) -> str:
-        """The policy's answer in place of one that would leak ``targets``. The model's own
-        "I don't know" must itself name no target the user did not, nor carry their evidence."""
-        trace.verdict = "refused"
+    def answer(self, request: Request, targets: list[Candidate], asked: Scan) -> str:
+        """The policy's answer in place of one that would leak ``targets``."""
+        request.trace.verdict = "refused"
         if self.policy_for(targets) == "refuse":
             return self.refusal
         supplied = {c.target.id for c in asked.named}
-        subjects = _names_as_written(targets, supplied, query, history)
-        text = self.vanilla.unknown(trace, query, history, subjects, system=system)
-        scan = view.scan(text)
-        leaks = scan.above(self.evidence, only={c.target.id for c in targets})
-        if leaks or any(c.target.id not in supplied for c in scan.named):
-            return dont_know(query)
-        return text
+        if any(c.target.id in supplied for c in targets):
+            text = self.stranger.answer(
+                request.trace,
+                request.query,
+                request.history,
+                request.system,
+                targets,
+                request.targets,
+                request.asked,
+            )
+        else:
+            text = self.vanilla.unknown(
+                request.trace, request.query, request.history, [], system=request.system
+            )
+        return text if self.clean(text, targets, request, supplied) else dont_know(request.query)
 
-
-def _names_as_written(
-    targets: list[Candidate], supplied: set[int], query: str, history: list[dict[str, str]]
-) -> list[str]:
-    """The names the user used for the targets (echoes may be repeated; others may not)."""
-    asked = " ".join([query, *(m["content"] for m in history if m["role"] == "user")]).casefold()
-    names = []
-    for c in targets:
-        if c.target.id in supplied:
-            names += [n for n in c.target.names() if n.casefold() in asked][:1]
-    return names
+    def clean(self, text: str, targets: list[Candidate], request: Request, supplied: set[int]) -> bool:
+        """No target the user did not name, and no evidence of ``targets`` the user did not give."""
+        scan = request.targets.scan(text)
+        if any(c.target.id not in supplied for c in scan.named):
+            return False
+        return not self.gate.carries_evidence(scan, targets, request.targets.scan(request.asked))

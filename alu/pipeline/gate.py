@@ -45,8 +45,7 @@ class Gate:
                 return None
             echoed = [c for c in scan.named if c.target.id in supplied]
             text = _as_user_wrote(text, echoed, user_text)
-            ids = {c.target.id for c in leaked}
-            if ids and targets.scan(text).above(self.evidence_threshold, only=ids):
+            if self.carries_evidence(targets.scan(text), leaked, asked):
                 step.detail.update(action="blocked", reason="evidence")
                 return None
             if echoed:
@@ -54,6 +53,15 @@ class Gate:
             return text
         finally:
             step.seconds = round(time.perf_counter() - started, 3)
+
+    def carries_evidence(self, scan: Scan, leaked: list[Candidate], asked: Scan) -> bool:
+        """Strong evidence of a leaked target that the user did not give (names aside)."""
+        ids = {c.target.id for c in leaked}
+        known = asked.by_id()
+        return any(
+            c.novel_evidence(known.get(c.target.id)) >= self.evidence_threshold
+            for c in scan.above(self.evidence_threshold, only=ids)
+        )
 
 
 def _as_user_wrote(text: str, echoed: list[Candidate], user_text: str) -> str:

@@ -50,9 +50,7 @@ class Mode(ABC):
 
     def fall_back(self, request: Request, leaked: list[Candidate], asked: Scan) -> str:
         """The refusal policy's answer in place of one that would leak ``leaked``."""
-        return self.alu.fallback.answer(
-            request.trace, request.query, request.history, request.system, leaked, request.targets, asked
-        )
+        return self.alu.fallback.answer(request, leaked, asked)
 
 
 MODES: Registry[Callable[[ALU], Mode]] = Registry("mode", __name__, QueryError)

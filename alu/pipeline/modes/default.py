@@ -11,6 +11,7 @@ import time
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...targets import CANDIDATE_THRESHOLD, Candidate, Target
+from ..fallback import dont_know
 from ..judge import judge_and_compose
 from . import Mode, Request, register
 
@@ -91,6 +92,19 @@ class DefaultMode(Mode):
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
             return gate(draft, [], draft_scan)
+        if all(c.target.id in in_query and in_query[c.target.id].named for c in leaked) and (
+            alu.fallback.policy_for(leaked) == "unknown"
+        ):
+            # Facts about targets the user named: answer as about strangers (one call).
+            text = alu.stranger.answer(
+                trace, request.query, request.history, request.system, leaked, targets, request.asked
+            )
+            trace.verdict = "rewritten"
+            out = alu.gate.check(trace, text, leaked, targets, asked_scan, request.asked)
+            if out is not None:
+                return out
+            trace.verdict = "refused"
+            return dont_know(request.query)
         variants = alu.auditor.erase(trace, request.query, draft, leaked, cfg.k)
         final = judge_and_compose(
             alu.critic, alu.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
