@@ -150,6 +150,14 @@ def iter_targets(source_text: str | TextIO, fmt: str, source: str = "<input>") -
         raise TargetError(f"{source}: too large to read in this process's memory") from exc
 
 
+def from_records(records: list, source: str = "<input>") -> list[Target]:
+    """Targets from already parsed records (objects, or bare names); raises TargetError."""
+    return [
+        _target(r if isinstance(r, dict) else {"name": r}, number, "", source)
+        for number, r in enumerate(records, 1)
+    ]
+
+
 def parse_targets(text: str, fmt: str, source: str = "<input>") -> list[Target]:
     """Parse targets from text in one of FORMATS; raises TargetError naming the bad row."""
     return list(iter_targets(text, fmt, source))
