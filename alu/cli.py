@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -188,8 +189,10 @@ def targets_add(
         target = Target(
             name=name, kind=kind, aliases=alias or [], description=description, evidence=evidence or []
         )
-    except ValueError as exc:
-        fail(f"bad target: {str(exc).splitlines()[-1].strip()}")
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        fail(f"bad target: {where}: {str(error['msg']).removeprefix('Value error, ')}")
     saved = store().add(target, replace=replace)
     out.print(f"added {saved.name!r} ({saved.kind})", highlight=False, markup=False)
 

@@ -150,8 +150,10 @@ class TargetStore:
     # -- reads ----------------------------------------------------------------------
     @staticmethod
     def _row(row: tuple) -> Target:
+        """A stored target as it was written: validated on the way in, not again on the way
+        out (faster, and a row an older version accepted still loads)."""
         target_id, name, kind, aliases, description, evidence = row
-        return Target(
+        return Target.model_construct(
             id=target_id,
             name=name,
             kind=kind,

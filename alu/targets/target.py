@@ -13,14 +13,14 @@ Kind = Literal["person", "topic", "hazard", "other"]
 MAX_NAME_CHARS = 200
 
 
-def check_text(value: str, what: str, *, newlines: bool = False) -> str:
+def check_text(value: str, *, newlines: bool = False) -> str:
     """``value`` unchanged, or a ValueError naming the first character no target text may
     hold: a control character (NUL, ESC, DEL, ...) or a lone surrogate. Such characters
     break files, terminals and the store, and a name that holds one could never be typed."""
     allowed = "\t\n\r" if newlines else ""
     for ch in value:
         if unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed:
-            raise ValueError(f"{what} contains the control character U+{ord(ch):04X}")
+            raise ValueError(f"contains the control character U+{ord(ch):04X}")
     return value
 
 
@@ -28,11 +28,11 @@ def check_name(value: str, what: str = "name") -> str:
     """A name or alias with its whitespace collapsed; refused when it could never be matched
     (no letter or digit once folded, like '!!!') or holds a control character."""
     value = " ".join(str(value).split())
-    check_text(value, what)
+    check_text(value)
     if not value:
         raise ValueError(f"{what} is empty")
     if not tokens(value):
-        raise ValueError(f"{what} {value!r} has no letter or digit to match")
+        raise ValueError(f"{value!r} has no letter or digit to match")
     return value
 
 
@@ -66,12 +66,12 @@ class Target(BaseModel):
     @field_validator("description")
     @classmethod
     def _clean_description(cls, value: str) -> str:
-        return check_text(value, "description", newlines=True)
+        return check_text(value, newlines=True)
 
     @field_validator("evidence")
     @classmethod
     def _clean_evidence(cls, values: list[str]) -> list[str]:
-        return [check_text(v.strip(), "evidence", newlines=True) for v in values if str(v).strip()]
+        return [check_text(v.strip(), newlines=True) for v in values if str(v).strip()]
 
     def names(self) -> list[str]:
         """The name and every alias."""
