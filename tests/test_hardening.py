@@ -38,7 +38,8 @@ def serve(tmp_path):
         store = TargetStore(tmp_path / "t.db")
         for t in targets:
             store.add(t, replace=True)
-        alu = ALU(model, store, config=PipelineConfig(**{"timeout": 30, **(pipeline or {})}))
+        config = {"timeout": 30, "refusal_policy": "refuse", **(pipeline or {})}
+        alu = ALU(model, store, config=PipelineConfig(**config))
         admin_token = settings.pop("admin_token", TOKEN)
         settings.setdefault("log", tmp_path / "log.jsonl")
         server = LiveServer(create_app(alu, ServeSettings(**settings), admin_token=admin_token)).__enter__()
@@ -346,8 +347,13 @@ def test_a_body_that_arrives_too_slowly_gets_a_408(serve, tmp_path):
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b'Content-Length: 100\r\n\r\n{"messages'
         )
-        reply = s.recv(4096)
-    assert reply.startswith(b"HTTP/1.1 408")
+        reply = b""
+        while not reply.endswith(b"}}"):  # the whole response: headers, then the JSON error
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 408") and b'"code":408' in reply
     assert log_entries(tmp_path)[-1]["status"] == 408
 
 
