@@ -372,6 +372,9 @@ def test_the_target_list_comes_a_page_at_a_time(serve):
     assert len(small["data"]) == 7 and small["has_more"]
     one_line_error(httpx.get(f"{server.url}/targets", params={"limit": 5000}, headers=ADMIN), 400)
     one_line_error(httpx.get(f"{server.url}/targets", params={"limit": "many"}, headers=ADMIN), 400)
+    one_line_error(
+        httpx.get(f"{server.url}/targets", params={"after": 2**70}, headers=ADMIN), 400
+    )  # found by fuzzing
 
 
 # -- 7. OpenAI parameters honoured or rejected --------------------------------------------------

@@ -66,7 +66,7 @@ def _dump(targets: list[Target]) -> list[dict]:
 async def list_targets(
     request: Request,
     limit: int | None = Query(None, ge=1, description="targets per page (default: the server's page size)"),
-    after: int = Query(0, ge=0, description="the last id of the previous page"),
+    after: int = Query(0, ge=0, le=2**63 - 1, description="the last id of the previous page"),
 ):
     state = _admin(request)
     settings = state.settings
