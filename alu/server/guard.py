@@ -181,11 +181,15 @@ class Guard:
                 408, f"the request body did not arrive within {settings.body_timeout:g} s", "timeout"
             ) from exc
         body = b"".join(chunks)
-        if body and _is_json(scope):
-            if len(body) > PARSE_OFF_LOOP_BYTES:
-                exchange.json = await run_in_threadpool(check_json, body)
-            else:
-                exchange.json = check_json(body)
+        if body:
+            try:
+                if len(body) > PARSE_OFF_LOOP_BYTES:
+                    exchange.json = await run_in_threadpool(check_json, body)
+                else:
+                    exchange.json = check_json(body)
+            except BodyProblem:
+                if _is_json(scope):  # another content type (curl -d's form type): the route decides
+                    raise
         return body
 
 
