@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .errors import AluError
 from .settings import Settings, load_settings
@@ -52,7 +54,7 @@ def main(
 
 
 def fail(message: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(Text("error: ", style="red") + Text(shown(message)), highlight=False)
     raise typer.Exit(code)
 
 
@@ -78,6 +80,14 @@ def store() -> TargetStore:
     return TargetStore(settings().db)
 
 
+def shown(text: str) -> str:
+    """``text`` safe to print: control characters (ANSI escapes, NUL, ...) as escapes, the
+    rest as is, so a stored name can never drive the terminal."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in text
+    )
+
+
 def print_trace(answer: Answer) -> None:
     t = answer.trace
     err.print(
@@ -91,20 +101,21 @@ def print_trace(answer: Answer) -> None:
             "candidates: "
             + "; ".join(f"{c['name']} ({c['score']}: {', '.join(c['signals'][:4])})" for c in t.candidates),
             highlight=False,
+            markup=False,
         )
     if t.withheld_documents:
         err.print(f"retrieval guard: {t.withheld_documents} documents about targets kept out of the context")
     if t.candidates:
-        err.print("about (supported): " + (", ".join(t.supported) or "none"), highlight=False)
+        err.print("about (supported): " + (", ".join(t.supported) or "none"), highlight=False, markup=False)
     if t.leaked:
-        err.print("leaked in draft: " + ", ".join(t.leaked), highlight=False)
+        err.print("leaked in draft: " + ", ".join(t.leaked), highlight=False, markup=False)
     if t.scores:
-        err.print("critic scores: " + ", ".join(f"{s:g}" for s in t.scores), highlight=False)
+        err.print("critic scores: " + ", ".join(f"{s:g}" for s in t.scores), highlight=False, markup=False)
     if t.gate is not None:
         detail = ", ".join(f"{k}={v}" for k, v in t.gate.detail.items())
-        err.print(f"gate: {detail}", highlight=False)
+        err.print(f"gate: {detail}", highlight=False, markup=False)
     if t.error:
-        err.print(f"failed closed: {t.error}", highlight=False)
+        err.print(f"failed closed: {t.error}", highlight=False, markup=False)
     table = Table("agent", "calls", "prompt tok", "completion tok", "seconds", "ok")
     for step in t.steps:
         table.add_row(
@@ -178,19 +189,21 @@ def targets_add(
         target = Target(
             name=name, kind=kind, aliases=alias or [], description=description, evidence=evidence or []
         )
-    except ValueError as exc:
-        fail(f"bad target: {str(exc).splitlines()[-1].strip()}")
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(p) for p in error["loc"])
+        fail(f"bad target: {where}: {str(error['msg']).removeprefix('Value error, ')}")
     saved = store().add(target, replace=replace)
-    out.print(f"added {saved.name!r} ({saved.kind})", highlight=False)
+    out.print(f"added {saved.name!r} ({saved.kind})", highlight=False, markup=False)
 
 
 @targets_app.command("rm")
 @guarded
 def targets_rm(name: str) -> None:
-    """Remove a target by name or alias."""
+    """Remove a target by name or alias, as it was added (slashes, percent signs and all)."""
     if not store().remove(name):
         fail(f"no target named {name!r}")
-    out.print(f"removed {name!r}", highlight=False)
+    out.print(f"removed {name!r}", highlight=False, markup=False)
 
 
 @targets_app.command("ls")
@@ -204,9 +217,9 @@ def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         return
     table = Table("name", "kind", "aliases", "evidence")
     for t in targets:
-        table.add_row(t.name, t.kind, ", ".join(t.aliases), str(len(t.evidence)))
+        table.add_row(Text(shown(t.name)), t.kind, Text(shown(", ".join(t.aliases))), str(len(t.evidence)))
     out.print(table)
-    out.print(f"{len(targets)} targets in {targets_store.path}", highlight=False)
+    out.print(f"{len(targets)} targets in {targets_store.path}", highlight=False, markup=False)
 
 
 @targets_app.command("import")
@@ -217,7 +230,7 @@ def targets_import(
 ) -> None:
     """Import targets from JSON, YAML, CSV or text (all or nothing)."""
     count = store().import_file(file, fmt)
-    out.print(f"imported {count} targets from {file}", highlight=False)
+    out.print(f"imported {count} targets from {file}", highlight=False, markup=False)
 
 
 @targets_app.command("export")
@@ -228,7 +241,7 @@ def targets_export(
 ) -> None:
     """Export the targets to a file."""
     count = store().export_file(file, fmt)
-    out.print(f"exported {count} targets to {file}", highlight=False)
+    out.print(f"exported {count} targets to {file}", highlight=False, markup=False)
 
 
 @app.command()
@@ -252,10 +265,11 @@ def models() -> None:
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default 8000).")] = None,
-    admin_token: Annotated[
-        Optional[str],
-        typer.Option(envvar="ALU_ADMIN_TOKEN", help="Bearer token for /v1/targets (off if unset)."),
+    admin_token_file: Annotated[
+        Optional[Path],
+        typer.Option(help="File holding the admin token (else $ALU_ADMIN_TOKEN; neither: admin API off)."),
     ] = None,
+    admin_token: Annotated[Optional[str], typer.Option(hidden=True)] = None,
     max_in_flight: Annotated[Optional[int], typer.Option(help="Requests in flight before 429.")] = None,
     log: Annotated[Optional[Path], typer.Option(help="Decision log (JSON lines).")] = None,
     log_text: Annotated[
@@ -269,6 +283,8 @@ def serve(
     """Serve an OpenAI-compatible /v1/chat/completions with unlearning in front."""
     from .server import serve as run_server
 
+    if admin_token is not None:
+        fail("--admin-token would show in ps: set ALU_ADMIN_TOKEN or use --admin-token-file")
     s = settings(
         model=model,
         pipeline__mode=mode,
@@ -279,11 +295,13 @@ def serve(
         serve__log=log,
         serve__log_text=log_text,
         serve__name=name,
+        serve__admin_token_file=admin_token_file,
     )
+    token = s.serve.admin_token()
     alu = s.build_alu()
     where = f"http://{s.serve.host}:{s.serve.port}/v1"
-    err.print(f"alu serving on {where} (admin API {'on' if admin_token else 'off'})")
-    run_server(alu, s.serve, admin_token=admin_token)
+    err.print(f"alu serving on {where} (admin API {'on' if token else 'off'})")
+    run_server(alu, s.serve, admin_token=token)
 
 
 @app.command("eval")

@@ -32,6 +32,17 @@ class Completion:
     cached: bool = False  # served from a completion cache
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """What a caller asks of the answer's own generation (the Vanilla call, as an OpenAI
+    client would): ``max_tokens`` within the operator's cap, ``temperature``, ``stop``.
+    The agents that audit and rewrite the answer stay greedy."""
+
+    max_tokens: int | None = None
+    temperature: float = 0.0
+    stop: tuple[str, ...] = ()
+
+
 class Model(ABC):
     """A chat model: messages in, text out."""
 

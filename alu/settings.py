@@ -51,6 +51,9 @@ SHORT_NAMES = {
 }
 
 
+MIB = 1024 * 1024
+
+
 class ServeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,8 +61,53 @@ class ServeSettings(BaseModel):
     port: int = Field(8000, ge=0, le=65535)
     name: str = Field("alu", min_length=1, description="the model id /v1/models reports")
     max_in_flight: int = Field(8, ge=1, description="requests in flight before 429")
-    log: Path | None = Field(None, description="decision log (JSON lines)")
-    log_text: bool = Field(False, description="store users' text in the decision log")
+    log: Path | None = Field(None, description="decision log (JSON lines, created 0600)")
+    log_text: bool = Field(False, description="store users' text and upstream errors in the decision log")
+    log_max_bytes: int = Field(64 * MIB, ge=1024, description="the decision log rotates beyond this size")
+    log_backups: int = Field(5, ge=1, description="rotated decision logs kept (FILE.1 ... FILE.N)")
+    admin_token_file: Path | None = Field(
+        None, description="file holding the admin token (else $ALU_ADMIN_TOKEN; unset: admin API off)"
+    )
+    docs: bool = Field(False, description="serve /docs, /redoc and /openapi.json")
+    metrics_public: bool = Field(False, description="serve /metrics without the admin token")
+    max_body_bytes: int = Field(MIB, ge=1024, description="largest request body (413 beyond)")
+    max_admin_body_bytes: int = Field(
+        64 * MIB, ge=1024, description="largest request body from the admin token's holder (imports)"
+    )
+    body_timeout: float = Field(30.0, gt=0, description="seconds for a request body to arrive (408 after)")
+    max_request_targets: int = Field(50, ge=0, description="alu_targets per request")
+    max_request_target_bytes: int = Field(32 * 1024, ge=0, description="alu_targets per request, as JSON")
+    max_tokens: int = Field(
+        1_000_000,
+        ge=1,
+        description="largest max_tokens accepted (400 beyond); the answer is cut at [pipeline] answer_tokens",
+    )
+    page_size: int = Field(100, ge=1, description="targets per page of GET /v1/targets by default")
+    max_page_size: int = Field(1000, ge=1, description="targets per page of GET /v1/targets at most")
+
+    @field_validator("log", "admin_token_file")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    def admin_token(self) -> str | None:
+        """The admin token: the first line of ``admin_token_file``, else ``$ALU_ADMIN_TOKEN``;
+        never a command-line value (``ps`` shows those to every user). None: the admin API is off."""
+        env = os.environ.get("ALU_ADMIN_TOKEN") or None
+        if self.admin_token_file is None:
+            return env
+        if env:
+            raise ConfigError(
+                "the admin token is given twice: set ALU_ADMIN_TOKEN or admin_token_file, not both"
+            )
+        try:
+            lines = self.admin_token_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the admin token file {self.admin_token_file}: {exc}") from exc
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise ConfigError(f"the admin token file {self.admin_token_file} is empty")
+        return token
 
 
 class Settings(BaseModel):

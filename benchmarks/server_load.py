@@ -8,7 +8,10 @@ touch no target, so the pipeline makes one LLM call and "direct" sends that same
 prompt to the model in this process.
 
     .venv/bin/python benchmarks/server_load.py                          # both backends, 1,001 targets
-    .venv/bin/python benchmarks/server_load.py --no-embedded --targets 100000
+    .venv/bin/python benchmarks/server_load.py --no-embedded --targets 1001,100000
+
+The server's resident memory (``server_rss_mb``) is read from ``/proc`` after each level:
+with 100,000 targets it is mostly the index the pre-screen scans.
 """
 
 from __future__ import annotations
@@ -114,6 +117,13 @@ class ServeProcess:
         self.process.terminate()
         self.process.wait(30)
 
+    def rss_mb(self) -> float:
+        """The server process's resident memory, in MB (Linux)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
 
 def bench(
     name: str,
@@ -138,7 +148,7 @@ def bench(
         def direct(q: str) -> None:
             vanilla.answer(Trace(mode="direct"), q, [], [])
 
-        via_server(QUESTIONS[0])  # warm up both paths
+        via_server(QUESTIONS[0])  # warm up both paths (the server loads its target index)
         direct(QUESTIONS[0])
         for clients in levels:
             d = run_load(direct, total, clients)
@@ -158,6 +168,7 @@ def bench(
                     "server_p99_ms": s["p99_ms"],
                     "overhead_p50_ms": s["p50_ms"] - d["p50_ms"],
                     "throughput_ratio": s["rps"] / d["rps"],
+                    "server_rss_mb": server.rss_mb(),
                 }
             )
     return rows

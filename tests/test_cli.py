@@ -130,3 +130,57 @@ def test_eval_rejects_bad_options_in_one_line(env):
     ):
         result = run("eval", "--model", "scripted", "--out", str(env / "ev"), *args)
         assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_names_with_slashes_percent_signs_and_unicode_are_removed_by_the_same_name(env):
+    for name in ("AC/DC Band", "100% Pure Orange", "Zoë Ñandú", "[bold]Markup[/bold] Person"):
+        assert run("targets", "add", name).exit_code == 0
+        result = run("targets", "rm", name)
+        assert result.exit_code == 0, result.output
+        assert json.loads(run("targets", "ls", "--json").stdout) == []
+
+
+def test_unmatchable_names_and_control_characters_are_one_line_errors(env):
+    for name, message in (("!!!", "no letter or digit"), ("Ba\x01sil", "U+0001")):
+        result = run("targets", "add", name)
+        assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
+    deep = env / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    result = run("targets", "import", str(deep))
+    assert result.exit_code == 1 and "nested too deeply" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_ls_prints_names_escaped(env):
+    import sqlite3
+
+    assert run("targets", "add", "Plain Name").exit_code == 0
+    # A name written by an older version, before control characters were refused.
+    with sqlite3.connect(env / "t.db") as db:
+        db.execute("UPDATE targets SET name=? WHERE name='Plain Name'", ("\x1b[31mRed\x1b[0m Name",))
+    result = run("targets", "ls")
+    assert result.exit_code == 0 and "\x1b" not in result.stdout and "\\x1b[31mRed" in result.stdout
+
+
+def test_serve_takes_the_admin_token_from_the_environment_or_a_file_never_the_command_line(env):
+    result = run("serve", "--model", "scripted", "--admin-token", "s3cret")
+    assert result.exit_code == 1 and "ALU_ADMIN_TOKEN" in result.stderr
+    from alu.settings import ServeSettings
+
+    token_file = env / "token"
+    token_file.write_text("from-a-file\n")
+    assert ServeSettings(admin_token_file=token_file).admin_token() == "from-a-file"
+    token_file.write_text("\n")
+    with pytest.raises(ValueError, match="is empty"):
+        ServeSettings(admin_token_file=token_file).admin_token()
+
+
+def test_admin_token_from_the_environment(env, monkeypatch):
+    from alu.errors import ConfigError
+    from alu.settings import ServeSettings
+
+    assert ServeSettings().admin_token() is None
+    monkeypatch.setenv("ALU_ADMIN_TOKEN", "from-env")
+    assert ServeSettings().admin_token() == "from-env"
+    (env / "token").write_text("x")
+    with pytest.raises(ConfigError, match="given twice"):
+        ServeSettings(admin_token_file=env / "token").admin_token()

@@ -1,6 +1,8 @@
 import json
 import multiprocessing
+import re
 import sqlite3
+import threading
 
 import pytest
 
@@ -136,3 +138,158 @@ def test_parse_accepts_wrapped_and_string_records():
     targets = parse_targets(json.dumps({"targets": ["Ada", {"name": "Bob", "aliases": "B; Bobby"}]}), "json")
     assert [t.name for t in targets] == ["Ada", "Bob"]
     assert targets[1].aliases == ["B", "Bobby"]
+
+
+# -- issue 8: names that can never match, import files, export, permissions, paging ----------
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "!!!"}, "no letter or digit"),
+        ({"name": "@#$%"}, "no letter or digit"),
+        ({"name": "Ok", "aliases": ["---"]}, "no letter or digit"),
+        ({"name": "Ba\x00sil Mahfouz"}, "control character U+0000"),
+        ({"name": "\x1b[31mRed\x1b[0m"}, "control character U+001B"),
+        ({"name": "Del\x7f"}, "control character U+007F"),
+        ({"name": "Ok", "aliases": ["Bad\x01"]}, "control character U+0001"),
+        ({"name": "Ok", "evidence": ["lone \ud800 surrogate"]}, "control character U+D800"),
+    ],
+)
+def test_targets_that_could_never_match_or_hold_control_characters_are_refused(fields, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Target(**fields)
+
+
+def test_names_in_other_scripts_and_with_punctuation_are_accepted():
+    for name in ("AC/DC Band", "Zoë Ñandú", "Лев Толстой", "毛泽东", "R2-D2", "100% Pure"):
+        assert Target(name=name).name == name
+    assert Target(name="Ok", evidence=["line one\nline two\ttab"]).evidence == ["line one\nline two\ttab"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("deep.yaml", "[" * 100_000 + "]" * 100_000, "not valid yaml"),
+        ("deep.yaml", "- " * 100_000 + "x", "not valid yaml"),
+        ("broken.csv", 'name,kind\nOk,person\n"Unterminated,person\nMore,topic\n', "not valid csv"),
+        (
+            "nul.txt",
+            "Ada Lovelace\nBa\x00sil Mahfouz\n",
+            "line 2: target 2: name: contains the control character",
+        ),
+        ("nul.csv", "name,kind\nBa\x00sil,person\n", "control character U+0000"),
+        ("bang.txt", "Ada Lovelace\n!!!\n", "no letter or digit"),
+    ],
+)
+def test_bad_import_files_are_one_line_errors_and_import_nothing(tmp_path, name, text, message):
+    store = TargetStore(tmp_path / "t.db")
+    store.add(Target(name="Existing"))
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(TargetError) as info:
+        store.import_file(path)
+    assert message.lower() in str(info.value).lower() and "\n" not in str(info.value)
+    assert [t.name for t in store.list()] == ["Existing"]
+
+
+def test_files_beyond_the_stated_size_are_refused_before_reading(tmp_path, monkeypatch):
+    from alu.targets import files
+
+    monkeypatch.setitem(files.MAX_FILE_BYTES, "txt", 1024)
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"Person Number{i}\n" for i in range(200)))
+    store = TargetStore(tmp_path / "t.db")
+    with pytest.raises(TargetError, match=r"big.txt is 0.0 MiB: txt target files are limited to 0 MiB"):
+        store.import_file(path)
+    assert store.count() == 0
+    assert files.MAX_FILE_BYTES["json"] == 64 * 1024 * 1024  # the stated limits
+
+
+def test_text_and_csv_files_are_read_as_they_are_used(tmp_path):
+    from alu.targets import stream_targets
+
+    path = tmp_path / "names.txt"
+    path.write_text("Ada Lovelace\nAlan Turing\n!!!\n")
+    targets = stream_targets(path)
+    assert next(targets).name == "Ada Lovelace"  # the bad third line is not read yet
+    assert next(targets).name == "Alan Turing"
+    with pytest.raises(TargetError, match="line 3"):
+        next(targets)
+
+
+FORMULAS = ['=HYPERLINK("http://x","click")', "+1 Person", "-Ash Ketchum", "@SUM Person"]
+
+
+def test_csv_export_is_safe_from_formula_injection_and_round_trips(tmp_path):
+    src = TargetStore(tmp_path / "a.db")
+    src.add_many([Target(name=n, description="=cmd|' /C calc'!A0") for n in FORMULAS])
+    path = tmp_path / "out.csv"
+    src.export_file(path)
+    import csv
+
+    rows = list(csv.DictReader(path.open(newline="")))
+    for row in rows:
+        for column, cell in row.items():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
+    dst = TargetStore(tmp_path / "b.db")
+    dst.import_file(path)
+    assert [t.name for t in dst.list()] == FORMULAS
+    assert dst.list()[0].description == "=cmd|' /C calc'!A0"
+
+
+def test_store_and_export_files_are_readable_by_their_owner_only(tmp_path):
+    import os
+
+    store = TargetStore(tmp_path / "private" / "t.db")
+    reader = sqlite3.connect(store.path)  # keeps the -wal and -shm files in being
+    reader.execute("SELECT COUNT(*) FROM targets").fetchone()
+    store.add(Target(name="Ada Lovelace"))
+    files = [store.path, store.path.with_name("t.db-wal"), store.path.with_name("t.db-shm")]
+    assert all(f.exists() and os.stat(f).st_mode & 0o777 == 0o600 for f in files)
+    reader.close()
+    for fmt in ("csv", "json", "yaml", "txt"):
+        out = tmp_path / f"out.{fmt}"
+        out.write_text("old")
+        out.chmod(0o644)
+        store.export_file(out)
+        assert os.stat(out).st_mode & 0o777 == 0o600
+
+
+def test_pages_walk_the_whole_list_in_order(tmp_path):
+    store = TargetStore(tmp_path / "t.db")
+    store.add_many([Target(name=f"Person Number{i}") for i in range(25)])
+    first = store.page(0, 10)
+    assert [t.name for t in first] == [f"Person Number{i}" for i in range(10)]
+    assert store.page(first[-1].id, 10)[0].name == "Person Number10"
+    assert [t.name for t in store.iterate(batch=7)] == [f"Person Number{i}" for i in range(25)]
+
+
+def test_a_large_change_set_is_indexed_beside_the_one_in_use(tmp_path):
+    """While a big import is indexed, other requests scan the old list instead of waiting."""
+    from alu.targets import PreScreen, TargetIndex
+
+    building, release = threading.Event(), threading.Event()
+
+    class SlowScanner(PreScreen):
+        def add(self, target):
+            building.set()
+            release.wait(20)
+            super().add(target)
+
+    rounds = iter([PreScreen, SlowScanner])
+    store = TargetStore(tmp_path / "t.db")
+    store.add(Target(name="Hermione Granger"))
+    index = TargetIndex(store, scanners=lambda: [next(rounds, PreScreen)()], rebuild_at=2)
+    index.sync()  # a single change: applied in place on the first scanners
+    assert index.scan("Hermione Granger").named
+    store.add_many([Target(name="Ron Weasley"), Target(name="Luna Lovegood"), Target(name="Neville")])
+    builder = threading.Thread(target=index.sync)
+    builder.start()
+    try:
+        assert building.wait(20)
+        index.sync()  # returns at once: a rebuild is under way
+        assert index.scan("Hermione Granger").named and not index.scan("Ron Weasley").named
+    finally:
+        release.set()
+        builder.join(20)
+    assert index.scan("Ron Weasley").named and index.scan("Luna Lovegood").named and len(index) == 4

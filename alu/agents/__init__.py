@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from ..deadline import DeadlineExceeded, call_within, request_remaining
 from ..errors import AgentFailure, ModelError
 from ..models import Messages, Model
 from ..trace import Step, Trace
@@ -48,8 +49,20 @@ def extract_json(text: str) -> object:
     return obj
 
 
+def _budget(call_deadline: float | None) -> float | None:
+    """Seconds this attempt may take: what is left of the call's and the request's time."""
+    limits = [request_remaining()]
+    if call_deadline is not None:
+        limits.append(call_deadline - time.monotonic())
+    known = [s for s in limits if s is not None]
+    return min(known) if known else None
+
+
 class Agent:
-    """Calls its model, counts the cost into the trace, retries once on bad output."""
+    """Calls its model, counts the cost into the trace, retries once on bad output.
+
+    ``timeout`` is a wall-clock deadline for the whole call, its retry included, enforced
+    whatever the backend does; the request's own deadline (``ALU.ask``) caps it too."""
 
     name = "agent"
 
@@ -67,27 +80,48 @@ class Agent:
         schema: type[BaseModel] | None = None,
         decode_schema: dict | None = None,
         max_tokens: int | None = None,
+        temperature: float = 0.0,
+        stop: list[str] | None = None,
         detail: dict | None = None,
     ):
         """``schema`` validates the output; ``decode_schema`` (default: its JSON schema) may
         constrain decoding more tightly where the backend supports grammars. ``step`` names
-        what the agent does when it does several things (the audit, the rewrite)."""
+        what the agent does when it does several things (the audit, the rewrite).
+        ``temperature`` and ``stop`` are the caller's for the answer itself; the agents that
+        judge it stay greedy."""
         caller = f"{self.name}:{step}" if step else self.name
         record = Step(agent=self.name, detail={**({"step": step} if step else {}), **(detail or {})})
         trace.steps.append(record)
         started = time.perf_counter()
+        call_deadline = time.monotonic() + self.timeout if self.timeout is not None else None
+        json_schema = decode_schema or (schema.model_json_schema() if schema else None)
         error = "no attempt"
         try:
             for _ in range(ATTEMPTS):
+                budget = _budget(call_deadline)
+                if budget is not None and budget <= 0:
+                    if not record.calls:
+                        error = "timed out: no time left for the call"
+                    record.detail["timed_out"] = True
+                    break
                 record.calls += 1
                 try:
-                    out = self.model.complete(
-                        messages,
-                        max_tokens=max_tokens or self.max_tokens,
-                        json_schema=decode_schema or (schema.model_json_schema() if schema else None),
-                        timeout=self.timeout,
-                        agent=caller,
+                    out = call_within(
+                        lambda budget=budget: self.model.complete(
+                            messages,
+                            max_tokens=max_tokens or self.max_tokens,
+                            temperature=temperature,
+                            stop=stop,
+                            json_schema=json_schema,
+                            timeout=budget,
+                            agent=caller,
+                        ),
+                        budget,
                     )
+                except DeadlineExceeded as exc:
+                    error = f"timed out: {exc}"
+                    record.detail["timed_out"] = True
+                    continue
                 except ModelError as exc:
                     error = str(exc)
                     continue

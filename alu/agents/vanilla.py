@@ -4,7 +4,7 @@ or as it would if it had never learned what the question is about."""
 from __future__ import annotations
 
 from ..knowledge import Document
-from ..models import Messages
+from ..models import Messages, Sampling
 from ..trace import Trace
 from . import Agent, render
 
@@ -19,6 +19,7 @@ class Vanilla(Agent):
         history: Messages,
         documents: list[Document],
         system: str | None = None,
+        sampling: Sampling | None = None,
         step: str | None = None,
     ) -> str:
         context = "\n\n".join(f"[{i}] {d.title}\n{d.text}".strip() for i, d in enumerate(documents, 1))
@@ -26,7 +27,16 @@ class Vanilla(Agent):
         if system:
             prompt = system.strip() + "\n\n" + prompt
         messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
-        return self._call(trace, messages, step=step, detail={"documents": [d.id for d in documents]})
+        sampling = sampling or Sampling()
+        return self._call(
+            trace,
+            messages,
+            step=step,
+            max_tokens=min(sampling.max_tokens or self.max_tokens, self.max_tokens),
+            temperature=sampling.temperature,
+            stop=list(sampling.stop) or None,
+            detail={"documents": [d.id for d in documents]},
+        )
 
     def unknown(
         self,

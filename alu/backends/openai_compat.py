@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -17,7 +18,7 @@ class OpenAIOptions(BaseModel):
 
     base_url: str | None = Field(None, description="server URL (default: $OPENAI_BASE_URL, else OpenAI)")
     api_key: str | None = Field(None, description="key (default: $OPENAI_API_KEY)")
-    timeout: float = Field(60.0, gt=0, description="seconds per HTTP read")
+    timeout: float = Field(60.0, gt=0, description="seconds per request (wall clock, each retry anew)")
     retries: int = Field(2, ge=0, description="retries on connection errors and 5xx")
     json_mode: bool = Field(True, description="send the JSON schema as response_format")
 
@@ -41,6 +42,7 @@ class OpenAIModel(Model):
             raise ModelError("openai needs a model name: openai:MODEL")
         self.name = model
         self.json_mode = json_mode
+        self._timeout = timeout
         self._openai = openai
         self._client = openai.OpenAI(
             base_url=base_url or os.environ.get("OPENAI_BASE_URL"),
@@ -73,11 +75,11 @@ class OpenAIModel(Model):
         }
         if stop:
             kwargs["stop"] = list(stop)
-        if timeout is not None:
-            kwargs["timeout"] = timeout
+        timeout = timeout if timeout is not None else self._timeout
+        kwargs["timeout"] = timeout
         started = time.perf_counter()
         try:
-            response = self._client.chat.completions.create(**kwargs)
+            response = self._create(kwargs, time.monotonic() + timeout)
         except self._openai.OpenAIError as exc:
             raise ModelError(f"{self.name}: {type(exc).__name__}: {str(exc)[:200]}") from exc
         if not getattr(response, "choices", None):
@@ -91,6 +93,22 @@ class OpenAIModel(Model):
             model=self.name,
             seconds=round(time.perf_counter() - started, 3),
         )
+
+    def _create(self, kwargs: dict, deadline: float):
+        """The completion, its body read as it arrives and abandoned at ``deadline``: the
+        client's own timeout is per socket read, which a server trickling bytes never trips."""
+        from openai.types.chat import ChatCompletion
+
+        body = bytearray()
+        with self._client.chat.completions.with_streaming_response.create(**kwargs) as response:
+            for chunk in response.iter_bytes():
+                body += chunk
+                if time.monotonic() > deadline:
+                    raise ModelError(f"{self.name}: the answer took longer than {kwargs['timeout']:.1f} s")
+        try:
+            return ChatCompletion.model_validate(json.loads(body))
+        except ValueError as exc:
+            raise ModelError(f"{self.name}: the answer is not a chat completion") from exc
 
 
 register_backend(

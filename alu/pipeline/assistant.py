@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..agents.vanilla import Vanilla
 from ..knowledge import Document, KnowledgeBase
-from ..models import Messages
+from ..models import Messages, Sampling
 from ..targets import TargetView
 from ..trace import Trace
 
@@ -65,10 +65,13 @@ class Assistant:
         *,
         system: str | None = None,
         guard: TargetView | None = None,
+        sampling: Sampling | None = None,
         step: str | None = None,
     ) -> str:
         """The draft: what the model says to ``query`` after ``history``, given the caller's
-        ``system`` prompt (after the operator's)."""
+        ``system`` prompt (after the operator's) and ``sampling`` parameters."""
         docs = self.retrieve(trace, query, guard)
         system = "\n\n".join(s for s in (self.system, system) if s) or None
-        return self.vanilla.answer(trace, query, list(history or []), docs, system=system, step=step)
+        return self.vanilla.answer(
+            trace, query, list(history or []), docs, system=system, sampling=sampling, step=step
+        )

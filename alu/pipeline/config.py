@@ -19,6 +19,9 @@ class PipelineConfig(BaseModel):
     top_docs: int = Field(3, ge=0, le=20, description="documents retrieved into the Vanilla prompt")
     answer_tokens: int = Field(256, ge=1, description="the Vanilla agent's answer length")
     timeout: float | None = Field(120.0, gt=0, description="seconds per agent call")
+    deadline: float | None = Field(
+        300.0, gt=0, description="seconds per request, every agent call together; then the refusal"
+    )
     max_query_chars: int = Field(20_000, ge=1)
     refusal: str = REFUSAL  # the explicit refusal (policy "refuse")
     refusal_policy: Policy = Field(

@@ -10,9 +10,10 @@ from ..agents.audit_erase import AuditErase
 from ..agents.composer import Composer
 from ..agents.critic import Critic
 from ..agents.vanilla import Vanilla
+from ..deadline import request_deadline
 from ..errors import AgentFailure, QueryError
 from ..knowledge import KnowledgeBase
-from ..models import Messages, Model
+from ..models import Messages, Model, Sampling
 from ..targets import Target, TargetIndex, TargetStore
 from ..trace import Answer, Trace
 from .assistant import Assistant
@@ -80,23 +81,30 @@ class ALU:
         mode: str | None = None,
         extra_targets: Sequence[Target] | None = None,
         system: str | None = None,
+        sampling: Sampling | None = None,
     ) -> Answer:
         """Answer ``query`` (after ``history``) without revealing any target.
 
         ``system`` is the caller's own system prompt for the Vanilla agent; it is audited
-        like the rest of the conversation. Any failure inside fails closed: the answer is
+        like the rest of the conversation. ``sampling`` is the caller's for the answer's
+        own generation (its ``stop`` strings also cut the final text). Any failure inside,
+        the request's deadline (``config.deadline``) included, fails closed: the answer is
         the refusal, the trace says why."""
         name = mode or self.config.mode
         runner = self.mode(name)
         history = list(history or [])
         self._check(query, history, system)
+        sampling = sampling or Sampling()
         trace = Trace(mode=name)
         started = time.perf_counter()
         request = None
         try:
-            self.index.sync()
-            request = Request(query, history, system, self.index.view(list(extra_targets or [])), trace)
-            text = runner.run(request)
+            with request_deadline(self.config.deadline):
+                self.index.sync()
+                view = self.index.view(list(extra_targets or []))
+                request = Request(query, history, system, view, trace, sampling)
+                text = runner.run(request)
+            text = _cut_at_stop(text, sampling.stop)
         except Exception as exc:  # whatever went wrong, the draft must not leave
             trace.verdict, trace.error = "failed_closed", _reason(exc)
             text = self.fallback.offline(query, self._hazards_in(request))
@@ -115,7 +123,7 @@ class ALU:
         return [c for c in found if c.target.kind == "hazard"]
 
     def _check(self, query: str, history: Messages, system: str | None = None) -> None:
-        if not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str) or not any(ch.isprintable() and not ch.isspace() for ch in query):
             raise QueryError("the query is empty")
         size = len(query) + len(system or "") + sum(len(str(m.get("content", ""))) for m in history)
         if size > self.config.max_query_chars:
@@ -125,6 +133,13 @@ class ALU:
         for m in history:
             if m.get("role") not in ("user", "assistant") or not isinstance(m.get("content"), str):
                 raise QueryError("history messages need a role of user or assistant and text content")
+
+
+def _cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to the first of the caller's stop strings, as an OpenAI server returns it
+    (the rewritten answer never saw them)."""
+    cuts = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[: min(cuts)] if cuts else text
 
 
 def _reason(exc: Exception) -> str:

@@ -1,19 +1,42 @@
 """The admin API (``/v1/targets``): on only with an admin token, and only for its holder.
-Changes go to the target store and apply to the next request, in every process."""
+Changes go to the target store and apply to the next request, in every process.
+
+Parsing, validating and storing run on worker threads, never on the event loop; the list
+comes a page at a time (``?limit=&after=``). A target is deleted by the name it was added
+with, however it is written: ``DELETE /v1/targets/{name}`` (slashes and all, percent-
+encoded as a URL needs) or ``DELETE /v1/targets?name=...``."""
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import TargetError
-from ..targets import FORMATS, TargetStore, parse_targets
-from .state import ApiError, ServerState, state_of
+from ..targets import Target, TargetStore, from_records, iter_targets
+from .state import ApiError, ServerState, exchange_of, state_of
 from .wire import ImportRequest
 
 router = APIRouter(prefix="/v1/targets")
+_TARGET_SCHEMA = Target.model_json_schema()
+_TARGET_SCHEMA["properties"].pop("id", None)
+_ADD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"anyOf": [_TARGET_SCHEMA, {"type": "array", "items": _TARGET_SCHEMA}]}
+            }
+        },
+    }
+}
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ImportRequest.model_json_schema()}},
+    }
+}
 
 
 def _admin(request: Request) -> ServerState:
@@ -28,45 +51,84 @@ def _store(state: ServerState) -> TargetStore:
     return state.alu.index.store
 
 
+def _body(request: Request) -> Any:
+    body = exchange_of(request).json
+    if body is None:
+        raise ApiError(400, "the body must be JSON")
+    return body
+
+
+def _dump(targets: list[Target]) -> list[dict]:
+    return [t.model_dump() for t in targets]
+
+
 @router.get("")
-async def list_targets(request: Request):
-    index = _admin(request).alu.index
-    await run_in_threadpool(index.sync)
-    return {"object": "list", "data": [t.model_dump() for t in index.targets()]}
+async def list_targets(
+    request: Request,
+    limit: int | None = Query(None, ge=1, description="targets per page (default: the server's page size)"),
+    after: int = Query(0, ge=0, le=2**63 - 1, description="the last id of the previous page"),
+):
+    state = _admin(request)
+    settings = state.settings
+    limit = limit or settings.page_size
+    if limit > settings.max_page_size:
+        raise ApiError(400, f"invalid request: limit: at most {settings.max_page_size}")
+    source = state.alu.index.store or state.alu.index
+    page = await run_in_threadpool(source.page, after, limit + 1)
+    data = await run_in_threadpool(_dump, page[:limit])
+    last = data[-1]["id"] if data else None
+    return {"object": "list", "data": data, "has_more": len(page) > limit, "last_id": last}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, openapi_extra=_ADD_BODY)
 async def add_targets(request: Request):
     store = _store(_admin(request))
-    try:
-        body = await request.json()
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, f"body is not JSON: {exc.msg}") from exc
+    body = _body(request)
     records = body if isinstance(body, list) else [body]
+
+    def add() -> list[dict]:
+        return _dump(store.add_many(from_records(records, source="body")))
+
     try:
-        targets = parse_targets(json.dumps(records), "json", source="body")
+        saved = await run_in_threadpool(add)
     except TargetError as exc:
         raise ApiError(400, str(exc)) from exc
-    saved = await run_in_threadpool(store.add_many, targets)
-    return {"object": "list", "data": [t.model_dump() for t in saved]}
+    return {"object": "list", "data": saved}
 
 
-@router.post("/import", status_code=201)
-async def import_targets(body: ImportRequest, request: Request):
+@router.post("/import", status_code=201, openapi_extra=_IMPORT_BODY)
+async def import_targets(request: Request):
     store = _store(_admin(request))
-    if body.format not in FORMATS:
-        raise ApiError(400, f"unknown format {body.format!r}: use one of {', '.join(FORMATS)}")
+    body = _body(request)
     try:
-        targets = parse_targets(body.content, body.format, source="import")
+        spec = ImportRequest.model_validate(body)
+    except ValueError as exc:
+        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(400, f"invalid request: {where}: {first['msg']}") from exc
+    try:
+        count = await run_in_threadpool(
+            store.add_stream, iter_targets(spec.content, spec.format, source="import"), replace=True
+        )
     except TargetError as exc:
         raise ApiError(400, str(exc)) from exc
-    saved = await run_in_threadpool(store.add_many, targets)
-    return {"imported": len(saved)}
+    return {"imported": count}
 
 
-@router.delete("/{name}")
-async def remove_target(name: str, request: Request):
+async def _remove(request: Request, name: str) -> dict:
     store = _store(_admin(request))
     if not await run_in_threadpool(store.remove, name):
         raise ApiError(404, f"no target named {name!r}", "not_found")
     return {"removed": name}
+
+
+@router.delete("")
+async def remove_target_by_query(
+    request: Request, name: str = Query(..., description="the target's name or alias")
+):
+    return await _remove(request, name)
+
+
+@router.delete("/{name:path}")
+async def remove_target(name: str, request: Request):
+    return await _remove(request, name)

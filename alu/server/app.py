@@ -1,4 +1,7 @@
-"""The FastAPI application: error handlers, the routers, health and metrics."""
+"""The FastAPI application: the guard every request passes, error handlers, the routers,
+health and metrics. ``/docs``, ``/redoc`` and ``/openapi.json`` are off unless
+``[serve] docs`` turns them on; ``/metrics`` needs the admin token unless ``metrics_public``
+(its counters would tell a caller whether their own request touched a target)."""
 
 from __future__ import annotations
 
@@ -6,31 +9,53 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException
 
 from ..pipeline import ALU
 from ..settings import ServeSettings
 from . import admin, chat
-from .state import ApiError, ServerState, state_of
+from .guard import Guard
+from .state import ApiError, ServerState, error_response, exchange_of, state_of
+
+_KINDS = {401: "authentication_error", 404: "not_found", 405: "method_not_allowed", 429: "rate_limit_error"}
 
 
-def _error(status: int, message: str, kind: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status)
+def _error(request: Request, status: int, message: str, kind: str) -> JSONResponse:
+    exchange_of(request).fail(status, message, kind)
+    return error_response(status, message, kind)
 
 
 def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: str | None = None) -> FastAPI:
     """The server around one pipeline instance (shared by every request)."""
-    app = FastAPI(title="ALU unlearning server", version="0.1.0")
-    app.state.alu_server = ServerState(alu, settings or ServeSettings(), admin_token)
+    settings = settings or ServeSettings()
+    docs = settings.docs
+    app = FastAPI(
+        title="ALU unlearning server",
+        version="0.1.0",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    state = ServerState(alu, settings, admin_token)
+    app.state.alu_server = state
+    app.add_middleware(Guard, state=state)
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.message, exc.kind)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return _error(request, exc.status, exc.message, exc.kind)
 
     @app.exception_handler(RequestValidationError)
-    async def _bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-        return _error(400, f"invalid request: {where}: {first.get('msg')}", "invalid_request_error")
+        message = str(first.get("msg")).removeprefix("Value error, ")
+        return _error(request, 400, f"invalid request: {where}: {message}", "invalid_request_error")
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(
+            request, exc.status_code, str(exc.detail), _KINDS.get(exc.status_code, "invalid_request_error")
+        )
 
     app.include_router(chat.router)
     app.include_router(admin.router)
@@ -41,8 +66,14 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
 
     @app.get("/metrics")
     async def prometheus(request: Request):
-        registry = state_of(request).metrics.registry
-        return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        state = state_of(request)
+        if not state.settings.metrics_public:
+            if not state.admin_token:
+                raise ApiError(
+                    404, "metrics are off: set an admin token, or [serve] metrics_public", "not_found"
+                )
+            state.require_admin(request)
+        return PlainTextResponse(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

@@ -1,12 +1,14 @@
 """``POST /v1/chat/completions`` and ``GET /v1/models``: the OpenAI-compatible side.
 
 A streamed answer is sent only after the whole answer has passed the pipeline, then cut
-into chunks, so no unaudited token ever reaches the client."""
+into chunks, so no unaudited token ever reaches the client. Nothing a caller sends can
+weaken the guard: the mode is the server's (``alu_mode`` and ``alu_explain`` need the
+admin token) and a request's own targets only add to the stored ones."""
 
 from __future__ import annotations
 
-import time
-import uuid
+import json
+import math
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -16,88 +18,127 @@ from ..errors import QueryError
 from ..pipeline import modes
 from ..targets import Target
 from ..trace import Answer
-from .state import ApiError, ServerState, state_of
+from .state import ApiError, ServerState, exchange_of, state_of
 from .wire import ChatRequest, chunks, completion
 
 router = APIRouter()
 
 
-def _check(body: ChatRequest, state: ServerState, request: Request) -> list[Target]:
-    if body.alu_mode is not None and body.alu_mode not in modes():
-        raise ApiError(400, f"unknown alu_mode {body.alu_mode!r}: use one of {', '.join(modes())}")
-    if body.alu_explain and not state.is_admin(request):
+def _check(body: ChatRequest, state: ServerState, admin: bool) -> list[Target]:
+    settings = state.settings
+    if body.alu_mode is not None:
+        if not admin:
+            raise ApiError(
+                401, "alu_mode needs the admin token: the mode is the server's", "authentication_error"
+            )
+        if body.alu_mode not in modes():
+            raise ApiError(400, f"unknown alu_mode {body.alu_mode!r}: use one of {', '.join(modes())}")
+    if body.alu_explain and not admin:
         raise ApiError(401, "alu_explain needs the admin token", "authentication_error")
     if body.messages[-1].role != "user":
         raise ApiError(400, "the last message must come from the user")
+    for field in ("max_tokens", "max_completion_tokens"):
+        value = getattr(body, field)
+        if value is not None and value > settings.max_tokens:
+            raise ApiError(400, f"invalid request: {field}: at most {settings.max_tokens}")
+    return _request_targets(body, state)
+
+
+def _request_targets(body: ChatRequest, state: ServerState) -> list[Target]:
+    """The request's own ``alu_targets``, within the caps on their count and size."""
+    settings = state.settings
+    if len(body.alu_targets) > settings.max_request_targets:
+        raise ApiError(
+            400, f"invalid alu_targets: at most {settings.max_request_targets} targets per request"
+        )
+    size = len(json.dumps(body.alu_targets, ensure_ascii=False).encode("utf-8")) if body.alu_targets else 0
+    if size > settings.max_request_target_bytes:
+        raise ApiError(
+            400,
+            f"invalid alu_targets: {size} bytes; at most {settings.max_request_target_bytes} per request",
+        )
     try:
         return [Target(name=t) if isinstance(t, str) else Target(**t) for t in body.alu_targets]
     except (ValueError, TypeError) as exc:
-        raise ApiError(400, f"invalid alu_targets: {str(exc).splitlines()[-1].strip()}") from exc
+        reason = str(exc).splitlines()[-1].strip() if isinstance(exc, TypeError) else _first_error(exc)
+        raise ApiError(400, f"invalid alu_targets: {reason}") from exc
 
 
-def _record(state: ServerState, body: ChatRequest, request_id: str, answer: Answer, elapsed: float) -> None:
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {str(first.get('msg')).removeprefix('Value error, ')}"
+    return str(exc).splitlines()[0]
+
+
+def answer_usage(answer: Answer) -> dict:
+    """What the answer itself cost, the same whether or not targets were involved: the
+    prompt of the call that drafted it and the text returned (about 4 characters a token).
+    The agents' full cost would tell a caller which names are on the list."""
+    drafts = [s for s in answer.trace.steps if s.agent == "vanilla" and "step" not in s.detail]
+    prompt = drafts[0].prompt_tokens // max(drafts[0].calls, 1) if drafts else 0
+    completion_tokens = math.ceil(len(answer.text) / 4)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt + completion_tokens,
+    }
+
+
+def full_usage(answer: Answer) -> dict:
     trace = answer.trace
-    state.metrics.requests.labels("200").inc()
-    state.metrics.verdicts.labels(trace.verdict).inc()
-    state.metrics.latency.observe(elapsed)
-    entry = {
-        "time": time.time(),
-        "request_id": request_id,
-        "matched": [c["name"] for c in trace.candidates],
-        "leaked": trace.leaked,
-        "verdict": trace.verdict,
-        "llm_calls": trace.llm_calls,
+    return {
         "prompt_tokens": trace.prompt_tokens,
         "completion_tokens": trace.completion_tokens,
-        "latency_s": round(elapsed, 3),
-        "mode": trace.mode,
-        "error": trace.error,
+        "total_tokens": trace.prompt_tokens + trace.completion_tokens,
     }
-    if state.settings.log_text:
-        entry["query"] = body.messages[-1].text()
-        entry["answer"] = answer.text
-    state.log.write(entry)
+
+
+def _sendable(text: str) -> str:
+    """The answer as valid UTF-8 (a backend may hand back a lone surrogate)."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @router.post("/v1/chat/completions")
 async def chat(body: ChatRequest, request: Request):
     state = state_of(request)
-    extra = _check(body, state, request)
+    exchange = exchange_of(request)
+    admin = state.is_admin(request)
+    extra = _check(body, state, admin)
+    query, history, system = body.conversation()
+    exchange.query = query
     if not state.in_flight.enter():
-        state.metrics.requests.labels("429").inc()
         raise ApiError(
             429, f"too many requests in flight (limit {state.in_flight.limit})", "rate_limit_error"
         )
-    request_id = "chatcmpl-" + uuid.uuid4().hex[:24]
-    started = time.perf_counter()
-    query, history, system = body.conversation()
     try:
         answer = await run_in_threadpool(
-            state.alu.ask, query, history, mode=body.alu_mode, extra_targets=extra, system=system
+            state.alu.ask,
+            query,
+            history,
+            mode=body.alu_mode,
+            extra_targets=extra,
+            system=system,
+            sampling=body.sampling(),
         )
     except QueryError as exc:
-        state.metrics.requests.labels("400").inc()
         raise ApiError(400, str(exc)) from exc
     finally:
         state.in_flight.leave()
-    _record(state, body, request_id, answer, time.perf_counter() - started)
-    trace = answer.trace
-    usage = {
-        "prompt_tokens": trace.prompt_tokens,
-        "completion_tokens": trace.completion_tokens,
-        "total_tokens": trace.prompt_tokens + trace.completion_tokens,
-    }
+    exchange.answer = answer
+    text = _sendable(answer.text)
+    usage = full_usage(answer) if admin else answer_usage(answer)
     model = body.model or state.settings.name
-    headers = {"x-request-id": request_id}
     if body.stream:
-        include_usage = bool((body.stream_options or {}).get("include_usage"))
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(
-            chunks(request_id, model, answer.text, usage if include_usage else None),
+            chunks(exchange.request_id, model, text, usage if include_usage else None),
             media_type="text/event-stream",
-            headers=headers,
         )
-    extra_fields = {"alu": {"trace": trace.summary()}} if body.alu_explain else {}
-    return JSONResponse(completion(request_id, model, answer.text, usage, **extra_fields), headers=headers)
+    extra_fields = {"alu": {"trace": answer.trace.summary()}} if body.alu_explain else {}
+    return JSONResponse(completion(exchange.request_id, model, text, usage, **extra_fields))
 
 
 @router.get("/v1/models")

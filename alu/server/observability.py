@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import threading
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -12,8 +15,18 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("alu_requests", "Chat requests", ["status"], registry=self.registry)
+        self.requests = Counter(
+            "alu_requests", "Chat completion requests, by status", ["status"], registry=self.registry
+        )
+        self.http = Counter(
+            "alu_http_requests",
+            "Every request, by endpoint and status",
+            ["endpoint", "status"],
+            registry=self.registry,
+        )
         self.verdicts = Counter("alu_verdicts", "Pipeline verdicts", ["verdict"], registry=self.registry)
+        self.llm_calls = Counter("alu_llm_calls", "LLM calls made by the agents", registry=self.registry)
+        self.tokens = Counter("alu_tokens", "Tokens of every agent call", ["kind"], registry=self.registry)
         self.latency = Histogram(
             "alu_request_seconds",
             "Chat request latency",
@@ -22,18 +35,41 @@ class Metrics:
         )
 
 
-class DecisionLog:
-    """One JSON line per request; off when there is no path."""
+class _PrivateRotatingHandler(RotatingFileHandler):
+    """A size-rotated file that only its owner can read (0600), whatever the umask."""
 
-    def __init__(self, path: Path | None):
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+class DecisionLog:
+    """One JSON line per request; off when there is no path. Rotates beyond ``max_bytes``
+    (FILE.1 is the newest of ``backups`` older files); every file is created 0600."""
+
+    def __init__(self, path: Path | None, *, max_bytes: int = 64 * 1024 * 1024, backups: int = 5):
         self.path = path
-        self._lock = threading.Lock()
+        self._handler: RotatingFileHandler | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handler = _PrivateRotatingHandler(
+                path,
+                maxBytes=max_bytes,
+                backupCount=backups,
+                encoding="utf-8",
+                errors="backslashreplace",
+                delay=True,
+            )
 
     def write(self, entry: dict) -> None:
-        if self.path is None:
+        if self._handler is None:
             return
-        with self._lock, open(self.path, "a", encoding="utf-8") as out:
-            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        line = json.dumps(entry, ensure_ascii=False, default=str)
+        self._handler.handle(logging.makeLogRecord({"msg": line, "levelno": logging.INFO}))
+
+    def close(self) -> None:
+        if self._handler is not None:
+            self._handler.close()
 
 
 class InFlight:

@@ -1,4 +1,9 @@
-"""The OpenAI chat-completions wire format: what clients send and what they get back."""
+"""The OpenAI chat-completions wire format: what clients send and what they get back.
+
+Types are strict (``stream: "yes"`` is a 400, not true) and the sampling parameters are
+checked against the OpenAI ranges: ``max_tokens`` (or ``max_completion_tokens``) at least
+1, ``temperature`` 0 to 2, ``stop`` a string or up to 4, ``n`` 1 only. Other fields of
+the OpenAI request are ignored."""
 
 from __future__ import annotations
 
@@ -7,29 +12,80 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+)
+
+from ..models import Sampling
+
+MAX_STOP = 4
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: StrictStr
+    text: StrictStr | None = None
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[dict[str, Any]] | None = None
+    content: StrictStr | list[ContentPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
-            return "\n".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+            return "\n".join(p.text or "" for p in self.content if p.type == "text")
         return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    include_usage: StrictBool = False
 
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    model: str | None = None
-    messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
-    stream_options: dict[str, Any] | None = None
-    alu_targets: list[str | dict[str, Any]] = Field(default_factory=list)
-    alu_mode: str | None = None
-    alu_explain: bool = False
+    model: StrictStr | None = Field(None, max_length=256)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
+    stream: StrictBool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: StrictInt | None = Field(None, ge=1)
+    max_completion_tokens: StrictInt | None = Field(None, ge=1)
+    temperature: StrictFloat | None = Field(None, ge=0, le=2)
+    stop: StrictStr | list[StrictStr] | None = None
+    n: StrictInt | None = None
+    alu_targets: list[StrictStr | dict[str, Any]] = Field(default_factory=list)
+    alu_mode: StrictStr | None = None
+    alu_explain: StrictBool = False
+
+    @field_validator("stop")
+    @classmethod
+    def _stop(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list) and len(value) > MAX_STOP:
+            raise ValueError(f"at most {MAX_STOP} stop sequences")
+        return value
+
+    @field_validator("n")
+    @classmethod
+    def _one_choice(cls, value: int | None) -> int | None:
+        if value not in (None, 1):
+            raise ValueError("only n=1 is supported: every answer is audited on its own")
+        return value
+
+    def sampling(self) -> Sampling:
+        stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
+        return Sampling(
+            max_tokens=self.max_completion_tokens or self.max_tokens,
+            temperature=float(self.temperature or 0.0),
+            stop=tuple(s for s in stop if s),
+        )
 
     def conversation(self) -> tuple[str, list[dict[str, str]], str | None]:
         """The query, the earlier user/assistant turns, and the caller's system prompt."""
@@ -43,8 +99,9 @@ class ChatRequest(BaseModel):
 
 
 class ImportRequest(BaseModel):
-    format: str = "json"
-    content: str
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["json", "yaml", "csv", "txt"] = "json"
+    content: StrictStr
 
 
 def completion(request_id: str, model: str, text: str, usage: dict, **extra: Any) -> dict:

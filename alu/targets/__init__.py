@@ -6,7 +6,16 @@ SQLite file), ``scanner`` (the scanner interface), ``prescreen`` (the lexical sc
 """
 
 from ..errors import TargetError
-from .files import FORMATS, dump_targets, parse_targets, read_targets
+from .files import (
+    FORMATS,
+    MAX_FILE_BYTES,
+    dump_targets,
+    from_records,
+    iter_targets,
+    parse_targets,
+    read_targets,
+    stream_targets,
+)
 from .index import Scan, TargetIndex, TargetView
 from .prescreen import CANDIDATE_THRESHOLD, PreScreen, name_pattern, redact
 from .scanner import Candidate, Scanner
@@ -16,6 +25,7 @@ from .target import Kind, Target
 __all__ = [
     "CANDIDATE_THRESHOLD",
     "FORMATS",
+    "MAX_FILE_BYTES",
     "Candidate",
     "Kind",
     "PreScreen",
@@ -27,8 +37,11 @@ __all__ = [
     "TargetStore",
     "TargetView",
     "dump_targets",
+    "from_records",
+    "iter_targets",
     "name_pattern",
     "parse_targets",
     "read_targets",
     "redact",
+    "stream_targets",
 ]

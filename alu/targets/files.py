@@ -1,11 +1,21 @@
-"""Target files: JSON, YAML, CSV and one name per line; read all or nothing."""
+"""Target files: JSON, YAML, CSV and one name per line; read all or nothing.
+
+Text and CSV files are read line by line (memory stays flat whatever their size); JSON and
+YAML are trees and are read whole, after their size is checked. Every problem is a
+one-line :class:`TargetError` naming the file and the row. CSV cells that a spreadsheet
+would run as a formula are written with a leading quote, which reading takes off again.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 from pydantic import ValidationError
@@ -14,6 +24,14 @@ from ..errors import TargetError
 from .target import Target
 
 FORMATS = ("json", "yaml", "csv", "txt")
+MIB = 1024 * 1024
+# The largest target file accepted, per format: text and CSV are streamed; JSON and YAML
+# are parsed whole (YAML an order of magnitude slower, hence its lower limit).
+MAX_FILE_BYTES = {"txt": 64 * MIB, "csv": 64 * MIB, "json": 64 * MIB, "yaml": 16 * MIB}
+CSV_COLUMNS = ["name", "kind", "aliases", "description", "evidence"]
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: fast, bounded nesting
 
 
 def format_of(path: str | Path) -> str:
@@ -24,93 +42,199 @@ def format_of(path: str | Path) -> str:
     return fmt
 
 
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise TargetError(f"unknown target format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
 def _split(value: str) -> list[str]:
     value = (value or "").strip()
     if value.startswith("["):
         try:
-            return [str(v) for v in json.loads(value)]
-        except json.JSONDecodeError as exc:
-            raise TargetError(f"bad JSON list {value[:40]!r}: {exc.msg}") from exc
+            items = json.loads(value)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            raise TargetError(f"bad JSON list {value[:40]!r}: {reason}") from exc
+        if not isinstance(items, list):
+            raise TargetError(f"bad JSON list {value[:40]!r}: not a list")
+        return [str(v) for v in items]
     return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def _unguard(cell: str) -> str:
+    """A cell as written before the formula guard quoted it."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_START:
+        return cell[1:]
+    return cell
+
+
+def _guard(cell: str) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+# -- reading ------------------------------------------------------------------------------
+def _records_txt(lines: Iterable[str]) -> Iterator[tuple[str, dict]]:
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield f"line {number}", {"name": line}
+
+
+def _records_csv(lines: Iterable[str], source: str) -> Iterator[tuple[str, dict]]:
+    reader = csv.DictReader(lines, strict=True)
+    if not reader.fieldnames or "name" not in reader.fieldnames:
+        raise TargetError(f"{source}: a CSV file needs a 'name' column")
+    for row in reader:
+        if None in row:
+            raise TargetError(f"{source}: line {reader.line_num} has extra fields")
+        record = {k: _unguard(v) for k, v in row.items() if v not in (None, "")}
+        for field in ("aliases", "evidence"):
+            if field in record:
+                try:
+                    record[field] = _split(record[field])
+                except TargetError as exc:
+                    raise TargetError(f"{source}: line {reader.line_num}: {exc}") from exc
+        yield f"line {reader.line_num}", record
+
+
+def _records_tree(text: str, fmt: str, source: str) -> Iterator[tuple[str, dict]]:
+    data = json.loads(text) if fmt == "json" else yaml.load(text, Loader=_YAML_LOADER)
+    if isinstance(data, dict) and "targets" in data:
+        data = data["targets"]
+    if data is None:
+        data = []
+    if not isinstance(data, list):
+        raise TargetError(f"{source}: expected a list of targets")
+    for record in data:
+        yield "", record if isinstance(record, dict) else {"name": record}
+
+
+def _target(record: dict, number: int, where: str, source: str) -> Target:
+    record = {k: v for k, v in record.items() if k != "id"}
+    if isinstance(record.get("aliases"), str):
+        record["aliases"] = _split(record["aliases"])
+    if isinstance(record.get("evidence"), str):
+        record["evidence"] = [record["evidence"]]
+    try:
+        return Target(**{str(k): v for k, v in record.items()})
+    except (ValidationError, TypeError) as exc:
+        reason = exc.errors()[0] if isinstance(exc, ValidationError) else {"msg": str(exc)}
+        field = ".".join(str(p) for p in reason.get("loc", ())) or "record"
+        message = str(reason["msg"]).removeprefix("Value error, ")
+        at = f"{where}: " if where else ""
+        raise TargetError(f"{source}: {at}target {number}: {field}: {message}") from exc
+
+
+def iter_targets(source_text: str | TextIO, fmt: str, source: str = "<input>") -> Iterator[Target]:
+    """Targets of ``source_text`` (a string or an open text file) one at a time; raises
+    TargetError naming the bad row, after which nothing should be kept."""
+    _check_format(fmt)
+    try:
+        if fmt in ("txt", "csv"):
+            lines = io.StringIO(source_text, newline="") if isinstance(source_text, str) else source_text
+            records = _records_txt(lines) if fmt == "txt" else _records_csv(lines, source)
+        else:
+            text = source_text if isinstance(source_text, str) else source_text.read()
+            records = _records_tree(text, fmt, source)
+        for number, (where, record) in enumerate(records, 1):
+            yield _target(record, number, where, source)
+    except (json.JSONDecodeError, yaml.YAMLError, csv.Error) as exc:
+        first = str(exc).splitlines()[0]
+        raise TargetError(f"{source}: not valid {fmt}: {first}") from exc
+    except RecursionError as exc:
+        raise TargetError(f"{source}: not valid {fmt}: nested too deeply") from exc
+    except UnicodeDecodeError as exc:
+        raise TargetError(f"cannot read {source}: not UTF-8 text") from exc
+    except MemoryError as exc:
+        raise TargetError(f"{source}: too large to read in this process's memory") from exc
+
+
+def from_records(records: list, source: str = "<input>") -> list[Target]:
+    """Targets from already parsed records (objects, or bare names); raises TargetError."""
+    return [
+        _target(r if isinstance(r, dict) else {"name": r}, number, "", source)
+        for number, r in enumerate(records, 1)
+    ]
 
 
 def parse_targets(text: str, fmt: str, source: str = "<input>") -> list[Target]:
     """Parse targets from text in one of FORMATS; raises TargetError naming the bad row."""
-    records: list[dict]
+    return list(iter_targets(text, fmt, source))
+
+
+def stream_targets(path: str | Path, fmt: str | None = None) -> Iterator[Target]:
+    """The targets of a file, read as they are used (text and CSV line by line); refuses a
+    file beyond ``MAX_FILE_BYTES`` before reading it."""
+    path = Path(path)
+    fmt = fmt or format_of(path)
+    _check_format(fmt)
     try:
-        if fmt == "txt":
-            records = [
-                {"name": line.strip()}
-                for line in text.splitlines()
-                if line.strip() and not line.lstrip().startswith("#")
-            ]
-        elif fmt in ("json", "yaml"):
-            data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
-            if isinstance(data, dict) and "targets" in data:
-                data = data["targets"]
-            if data is None:
-                data = []
-            if not isinstance(data, list):
-                raise TargetError(f"{source}: expected a list of targets")
-            records = [r if isinstance(r, dict) else {"name": r} for r in data]
-        elif fmt == "csv":
-            reader = csv.DictReader(io.StringIO(text))
-            if not reader.fieldnames or "name" not in reader.fieldnames:
-                raise TargetError(f"{source}: a CSV file needs a 'name' column")
-            records = []
-            for row in reader:
-                if None in row:
-                    raise TargetError(f"{source}: line {reader.line_num} has extra fields")
-                record = {k: v for k, v in row.items() if v not in (None, "")}
-                for field in ("aliases", "evidence"):
-                    if field in record:
-                        record[field] = _split(record[field])
-                records.append(record)
-        else:
-            raise TargetError(f"unknown target format {fmt!r}: use one of {', '.join(FORMATS)}")
-    except (json.JSONDecodeError, yaml.YAMLError, csv.Error) as exc:
-        first = str(exc).splitlines()[0]
-        raise TargetError(f"{source}: not valid {fmt}: {first}") from exc
-    targets = []
-    for number, record in enumerate(records, 1):
-        record = {k: v for k, v in record.items() if k != "id"}
-        if isinstance(record.get("aliases"), str):
-            record["aliases"] = _split(record["aliases"])
-        if isinstance(record.get("evidence"), str):
-            record["evidence"] = [record["evidence"]]
-        try:
-            targets.append(Target(**record))
-        except (ValidationError, TypeError) as exc:
-            reason = exc.errors()[0] if isinstance(exc, ValidationError) else {"msg": str(exc)}
-            where = ".".join(str(p) for p in reason.get("loc", ())) or "record"
-            raise TargetError(f"{source}: target {number}: {where}: {reason['msg']}") from exc
-    return targets
+        size = path.stat().st_size
+        handle = open(path, encoding="utf-8-sig", newline="" if fmt == "csv" else None)
+    except OSError as exc:
+        raise TargetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    limit = MAX_FILE_BYTES[fmt]
+    with handle:
+        if size > limit:
+            raise TargetError(
+                f"{path} is {size / MIB:.1f} MiB: {fmt} target files are limited to {limit // MIB} MiB"
+            )
+        yield from iter_targets(handle, fmt, source=str(path))
 
 
 def read_targets(path: str | Path, fmt: str | None = None) -> list[Target]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TargetError(f"cannot read {path}: {exc}") from exc
-    return parse_targets(text, fmt or format_of(path), source=str(path))
+    return list(stream_targets(path, fmt))
 
 
-def dump_targets(targets: list[Target], fmt: str) -> str:
-    records = [t.model_dump(exclude={"id"}) for t in targets]
-    if fmt == "json":
-        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
-    if fmt == "yaml":
-        return yaml.safe_dump(records, allow_unicode=True, sort_keys=False)
-    if fmt == "txt":
-        return "".join(t.name + "\n" for t in targets)
+# -- writing ------------------------------------------------------------------------------
+def dump_targets(targets: Iterable[Target], fmt: str) -> str:
+    out = io.StringIO()
+    write_targets(out, targets, fmt)
+    return out.getvalue()
+
+
+def write_targets(out: TextIO, targets: Iterable[Target], fmt: str) -> int:
+    """Write ``targets`` to ``out`` in ``fmt``; returns how many."""
+    _check_format(fmt)
+    count = 0
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, ["name", "kind", "aliases", "description", "evidence"])
+        writer = csv.DictWriter(out, CSV_COLUMNS)
         writer.writeheader()
-        for r in records:
-            r["aliases"] = json.dumps(r["aliases"], ensure_ascii=False)
-            r["evidence"] = json.dumps(r["evidence"], ensure_ascii=False)
-            writer.writerow(r)
-        return out.getvalue()
-    raise TargetError(f"unknown target format {fmt!r}: use one of {', '.join(FORMATS)}")
+    elif fmt == "json":
+        out.write("[")
+    for target in targets:
+        record = target.model_dump(exclude={"id"})
+        if fmt == "json":
+            out.write(("," if count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+        elif fmt == "yaml":
+            out.write(yaml.safe_dump([record], allow_unicode=True, sort_keys=False))
+        elif fmt == "txt":
+            out.write(target.name + "\n")
+        else:
+            record["aliases"] = json.dumps(record["aliases"], ensure_ascii=False)
+            record["evidence"] = json.dumps(record["evidence"], ensure_ascii=False)
+            writer.writerow({k: _guard(v) for k, v in record.items()})
+        count += 1
+    if fmt == "json":
+        out.write("\n]\n" if count else "]\n")
+    elif fmt == "yaml" and not count:
+        out.write("[]\n")
+    return count
+
+
+def export_to(path: str | Path, targets: Iterable[Target], fmt: str | None = None) -> int:
+    """Write ``targets`` to a new file readable by its owner only (0600), replacing ``path``
+    at once when complete: a failed export leaves any earlier file as it was."""
+    path = Path(path)
+    fmt = fmt or format_of(path)
+    _check_format(fmt)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="" if fmt == "csv" else None) as out:
+            count = write_targets(out, targets, fmt)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count

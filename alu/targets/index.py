@@ -17,6 +17,10 @@ from .scanner import Candidate, Scanner
 from .store import TargetStore
 from .target import Target
 
+# A sync that brings more changes than this builds a new set of scanners beside the one in
+# use and swaps it in, so scans go on meanwhile; fewer are applied in place, under the lock.
+REBUILD_AT = 1_000
+
 
 def default_scanners() -> list[Scanner]:
     return [PreScreen()]
@@ -64,7 +68,11 @@ def _merge(per_scanner: list[list[Candidate]]) -> list[Candidate]:
 
 class TargetIndex:
     """Targets and their scanners. With a store, ``sync`` picks up what any process changed
-    since the last look; without one, the list is fixed at construction."""
+    since the last look; without one, the list is fixed at construction.
+
+    A small change set is applied in place, under the lock scans take. A large one (an
+    import) is indexed beside the scanners in use, off the lock, and swapped in: while that
+    runs, other requests scan the list as it was rather than wait for it."""
 
     def __init__(
         self,
@@ -74,12 +82,16 @@ class TargetIndex:
         scanners: Callable[[], list[Scanner]] = default_scanners,
         first_id: int = 1,
         step: int = 1,
+        rebuild_at: int = REBUILD_AT,
     ):
         self.store = store
+        self.rebuild_at = rebuild_at
         self._make_scanners = scanners
         self._scanners = scanners()
         self._targets: dict[int, Target] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the current scanners and targets
+        self._sync_lock = threading.Lock()  # one sync at a time
+        self._rebuilding = False
         self._revision = 0
         if store is None:
             for number, target in enumerate(targets):
@@ -101,18 +113,50 @@ class TargetIndex:
             scanner.remove(target_id)
 
     def sync(self) -> None:
-        """Pick up target changes made since the last look (by anyone using the store)."""
-        if self.store is None:
+        """Pick up target changes made since the last look (by anyone using the store).
+
+        While another thread builds a new index beside this one, returns at once: the caller
+        scans the list as it was until the new one is swapped in."""
+        if self.store is None or self.store.revision() == self._revision:
             return
-        with self._lock:
-            if self.store.revision() == self._revision:
+        if not self._sync_lock.acquire(blocking=False):
+            if self._rebuilding:
                 return
-            self._revision, changes = self.store.changes_since(self._revision)
+            self._sync_lock.acquire()
+        try:
+            revision, changes = self.store.changes_since(self._revision)
+            if len(changes) > self.rebuild_at:
+                self._rebuild(revision, changes)
+                return
+            with self._lock:
+                for tid, target in changes.items():
+                    if target is None:
+                        self._remove(tid)
+                    else:
+                        self._add(target)
+                self._revision = revision
+        finally:
+            self._sync_lock.release()
+
+    def _rebuild(self, revision: int, changes: dict[int, Target | None]) -> None:
+        """A new set of scanners over the changed list, built off the lock, then swapped in."""
+        self._rebuilding = True
+        try:
+            with self._lock:
+                targets = dict(self._targets)
             for tid, target in changes.items():
                 if target is None:
-                    self._remove(tid)
+                    targets.pop(tid, None)
                 else:
-                    self._add(target)
+                    targets[tid] = target
+            scanners = self._make_scanners()
+            for target in sorted(targets.values(), key=lambda t: t.id or 0):
+                for scanner in scanners:
+                    scanner.add(target)
+            with self._lock:
+                self._targets, self._scanners, self._revision = targets, scanners, revision
+        finally:
+            self._rebuilding = False
 
     def __len__(self) -> int:
         return len(self._targets)
@@ -125,6 +169,12 @@ class TargetIndex:
     def scan(self, text: str) -> Scan:
         with self._lock:
             return Scan(_merge([s.scan(text) for s in self._scanners]))
+
+    def page(self, after: int = 0, limit: int = 100) -> list[Target]:
+        """At most ``limit`` targets with an id above ``after``, in id order."""
+        with self._lock:
+            ids = sorted(tid for tid in self._targets if tid > after)[:limit]
+            return [self._targets[tid] for tid in ids]
 
     def view(self, extra: Sequence[Target] = ()) -> TargetView:
         """This index plus targets that count for one request only."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import TargetError
 from ..text import fold
-from .files import dump_targets, format_of, read_targets
+from .files import export_to, stream_targets
 from .target import Target
 
 _SCHEMA = """
@@ -39,12 +40,27 @@ def _key(name: str) -> str:
     return " ".join(fold(name).split())
 
 
+def _create_private(path: Path) -> None:
+    """Create ``path`` readable by its owner only, unless it exists: SQLite gives the -wal
+    and -shm files it makes beside a database the database file's own permissions."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 class TargetStore:
-    """Targets in one SQLite file (WAL mode, safe for concurrent processes)."""
+    """Targets in one SQLite file (WAL mode, safe for concurrent processes).
+
+    What any target store provides (the pipeline and the server use nothing else): ``add``,
+    ``add_many``, ``add_stream``, ``remove``, ``get``, ``list``, ``page``, ``iterate``,
+    ``count``, ``revision``, ``changes_since``, ``import_file`` and ``export_file``."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _create_private(self.path)
+        except OSError as exc:
+            raise TargetError(f"cannot create the target store {self.path}: {exc.strerror or exc}") from exc
         try:
             with self._connect() as db:
                 db.executescript(_SCHEMA)
@@ -79,37 +95,47 @@ class TargetStore:
 
     def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
         """Add or replace targets in one transaction: all of them or none."""
-        targets = list(targets)
-        saved: list[Target] = []
+        with self._write() as db:
+            return [self._save(db, target, replace) for target in targets]
+
+    def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
+        """Add or replace targets as an iterable yields them (a file being read, say), in one
+        transaction: all or none, with memory flat in their number. Returns how many."""
+        count = 0
         with self._write() as db:
             for target in targets:
-                key = _key(target.name)
-                row = db.execute("SELECT id FROM targets WHERE key=?", (key,)).fetchone()
-                values = (
-                    target.name,
-                    target.kind,
-                    json.dumps(target.aliases, ensure_ascii=False),
-                    target.description,
-                    json.dumps(target.evidence, ensure_ascii=False),
-                )
-                if row and not replace:
-                    raise TargetError(f"target {target.name!r} exists already (use replace)")
-                if row:
-                    target_id = row[0]
-                    db.execute(
-                        "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=? WHERE id=?",
-                        (*values, target_id),
-                    )
-                else:
-                    cur = db.execute(
-                        "INSERT INTO targets (name, kind, aliases, description, evidence, key)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (*values, key),
-                    )
-                    target_id = cur.lastrowid
-                db.execute("INSERT INTO changes (target_id) VALUES (?)", (target_id,))
-                saved.append(target.model_copy(update={"id": target_id}))
-        return saved
+                self._save(db, target, replace)
+                count += 1
+        return count
+
+    @staticmethod
+    def _save(db: sqlite3.Connection, target: Target, replace: bool) -> Target:
+        key = _key(target.name)
+        row = db.execute("SELECT id FROM targets WHERE key=?", (key,)).fetchone()
+        values = (
+            target.name,
+            target.kind,
+            json.dumps(target.aliases, ensure_ascii=False),
+            target.description,
+            json.dumps(target.evidence, ensure_ascii=False),
+        )
+        if row and not replace:
+            raise TargetError(f"target {target.name!r} exists already (use replace)")
+        if row:
+            target_id = row[0]
+            db.execute(
+                "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=? WHERE id=?",
+                (*values, target_id),
+            )
+        else:
+            cur = db.execute(
+                "INSERT INTO targets (name, kind, aliases, description, evidence, key)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (*values, key),
+            )
+            target_id = cur.lastrowid
+        db.execute("INSERT INTO changes (target_id) VALUES (?)", (target_id,))
+        return target.model_copy(update={"id": target_id})
 
     def remove(self, name: str) -> bool:
         """Remove the target called ``name`` (or having it as an alias)."""
@@ -124,8 +150,10 @@ class TargetStore:
     # -- reads ----------------------------------------------------------------------
     @staticmethod
     def _row(row: tuple) -> Target:
+        """A stored target as it was written: validated on the way in, not again on the way
+        out (faster, and a row an older version accepted still loads)."""
         target_id, name, kind, aliases, description, evidence = row
-        return Target(
+        return Target.model_construct(
             id=target_id,
             name=name,
             kind=kind,
@@ -140,6 +168,22 @@ class TargetStore:
         with self._connect() as db:
             rows = db.execute(f"SELECT {self._COLUMNS} FROM targets ORDER BY id").fetchall()
         return [self._row(r) for r in rows]
+
+    def page(self, after: int = 0, limit: int = 100) -> list[Target]:
+        """At most ``limit`` targets with an id above ``after``, in id order: pass the last
+        id of one page as ``after`` to get the next."""
+        with self._connect() as db:
+            rows = db.execute(
+                f"SELECT {self._COLUMNS} FROM targets WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+            ).fetchall()
+        return [self._row(r) for r in rows]
+
+    def iterate(self, batch: int = 1000) -> Iterator[Target]:
+        """Every target in id order, read a page at a time."""
+        after = 0
+        while page := self.page(after, batch):
+            yield from page
+            after = page[-1].id or 0
 
     def get(self, name: str) -> Target | None:
         """The target whose name, or failing that one of whose aliases, is ``name``."""
@@ -184,13 +228,10 @@ class TargetStore:
 
     # -- files ----------------------------------------------------------------------
     def import_file(self, path: str | Path, fmt: str | None = None) -> int:
-        """Import every target of a file, or none if any of them is bad."""
-        targets = read_targets(path, fmt)
-        self.add_many(targets, replace=True)
-        return len(targets)
+        """Import every target of a file, or none if any of them is bad (streamed: text and
+        CSV files are read line by line into one transaction)."""
+        return self.add_stream(stream_targets(path, fmt), replace=True)
 
     def export_file(self, path: str | Path, fmt: str | None = None) -> int:
-        targets = self.list()
-        text = dump_targets(targets, fmt or format_of(path))
-        Path(path).write_text(text, encoding="utf-8")
-        return len(targets)
+        """Write every target to a new file readable by its owner only (0600)."""
+        return export_to(path, self.iterate(), fmt)

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..text import fold
+from ..text import tokens
 
 Kind = Literal["person", "topic", "hazard", "other"]
 MAX_NAME_CHARS = 200
+
+
+def check_text(value: str, *, newlines: bool = False) -> str:
+    """``value`` unchanged, or a ValueError naming the first character no target text may
+    hold: a control character (NUL, ESC, DEL, ...) or a lone surrogate. Such characters
+    break files, terminals and the store, and a name that holds one could never be typed."""
+    allowed = "\t\n\r" if newlines else ""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed:
+            raise ValueError(f"contains the control character U+{ord(ch):04X}")
+    return value
+
+
+def check_name(value: str, what: str = "name") -> str:
+    """A name or alias with its whitespace collapsed; refused when it could never be matched
+    (no letter or digit once folded, like '!!!') or holds a control character."""
+    value = " ".join(str(value).split())
+    check_text(value)
+    if not value:
+        raise ValueError(f"{what} is empty")
+    if not tokens(value):
+        raise ValueError(f"{value!r} has no letter or digit to match")
+    return value
 
 
 class Target(BaseModel):
@@ -24,26 +48,30 @@ class Target(BaseModel):
 
     @field_validator("name")
     @classmethod
-    def _strip_name(cls, value: str) -> str:
-        value = " ".join(value.split())
-        if not value or not fold(value).strip():
-            raise ValueError("name is empty")
-        return value
+    def _clean_name(cls, value: str) -> str:
+        return check_name(value)
 
     @field_validator("aliases")
     @classmethod
     def _clean_aliases(cls, values: list[str]) -> list[str]:
         out: list[str] = []
         for alias in values:
-            alias = " ".join(str(alias).split())
-            if alias and alias not in out:
+            if not " ".join(str(alias).split()):
+                continue
+            alias = check_name(alias, "alias")
+            if alias not in out:
                 out.append(alias)
         return out
+
+    @field_validator("description")
+    @classmethod
+    def _clean_description(cls, value: str) -> str:
+        return check_text(value, newlines=True)
 
     @field_validator("evidence")
     @classmethod
     def _clean_evidence(cls, values: list[str]) -> list[str]:
-        return [v.strip() for v in values if str(v).strip()]
+        return [check_text(v.strip(), newlines=True) for v in values if str(v).strip()]
 
     def names(self) -> list[str]:
         """The name and every alias."""

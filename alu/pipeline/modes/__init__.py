@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ...errors import QueryError
-from ...models import Messages
+from ...models import Messages, Sampling
 from ...registry import Registry
 from ...targets import Candidate, Scan, TargetView
 from ...trace import Trace
@@ -27,6 +27,7 @@ class Request:
     system: str | None  # the caller's system prompt: audited like the conversation
     targets: TargetView
     trace: Trace
+    sampling: Sampling = field(default_factory=Sampling)  # the caller's, for the answer (Vanilla) only
 
     @property
     def earlier(self) -> str:

@@ -42,7 +42,12 @@ class DefaultMode(Mode):
         cfg = alu.config.default
         targets = request.targets
         draft = alu.assistant.answer(
-            trace, request.query, request.history, system=request.system, guard=targets
+            trace,
+            request.query,
+            request.history,
+            system=request.system,
+            guard=targets,
+            sampling=request.sampling,
         )
         clock = time.perf_counter()
         in_both = targets.scan(request.asked + "\n" + draft)
