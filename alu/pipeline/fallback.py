@@ -81,6 +81,7 @@ class Fallback:
                 targets,
                 request.targets,
                 request.asked,
+                request.sampling,
             )
         else:
             text = self.vanilla.unknown(

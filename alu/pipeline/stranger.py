@@ -15,7 +15,7 @@ import re
 import threading
 from functools import cache
 
-from ..models import Messages
+from ..models import Messages, Sampling
 from ..targets import Candidate, TargetView, name_pattern
 from ..trace import Trace
 from .assistant import Assistant
@@ -85,6 +85,7 @@ class Stranger:
         targets: list[Candidate],
         view: TargetView,
         user_text: str,
+        sampling: Sampling | None = None,
     ) -> str:
         """The conversation answered with ``targets`` swapped for strangers, swapped back."""
         forms = user_forms(targets, user_text)
@@ -103,7 +104,13 @@ class Stranger:
         hidden_history = [{"role": m["role"], "content": hide(m["content"])} for m in history]
         hidden_system = hide(system) if system else None
         text = self.assistant.answer(
-            trace, hide(query), hidden_history, system=hidden_system, guard=view, step="stranger"
+            trace,
+            hide(query),
+            hidden_history,
+            system=hidden_system,
+            guard=view,
+            sampling=sampling,
+            step="stranger",
         )
         for real, stranger in swaps:
             text = _replace(text, stranger, real)

@@ -102,7 +102,14 @@ class DefaultMode(Mode):
         ):
             # Facts about targets the user named: answer as about strangers (one call).
             text = alu.stranger.answer(
-                trace, request.query, request.history, request.system, leaked, targets, request.asked
+                trace,
+                request.query,
+                request.history,
+                request.system,
+                leaked,
+                targets,
+                request.asked,
+                request.sampling,
             )
             trace.verdict = "rewritten"
             out = alu.gate.check(trace, text, leaked, targets, asked_scan, request.asked)
