@@ -338,8 +338,11 @@ def test_paper_leak_without_variants_is_malformed_and_fails_closed(make_alu):
 
 def test_another_name_of_an_echoed_target_is_written_as_the_user_wrote_it(make_alu):
     """The user said "Hermione"; the surname is information the user did not give."""
+    rich = HERMIONE.model_copy(
+        update={"evidence": [*HERMIONE.evidence, "She was sorted into Gryffindor. " * 12]}
+    )
     model = scripted(draft="Hermione Granger was at the ball.", leaked=())  # the auditor finds no leak
-    answer = make_alu(model).ask("Was Hermione at the ball?")
+    answer = make_alu(model, targets=(rich,)).ask("Was Hermione at the ball?")
     assert answer.text == "Hermione was at the ball." and answer.trace.verdict == "passed"
 
 
@@ -392,3 +395,12 @@ def test_the_alu_paper_system_reproduces_the_paper_without_the_gate():
     system = build_system("alu-paper", ctx)
     assert system.config.mode == "paper" and system.config.paper.gate is False
     assert PipelineConfig().paper.gate is True
+
+
+def test_a_target_named_with_too_little_on_file_is_answered_as_a_stranger_from_the_start(make_alu):
+    """Name-only targets: nothing tells an echo from a leak, so no draft is made at all."""
+    model = scripted(draft="Hermione Granger, born 1979, is a witch.")
+    model.on("vanilla:stranger", lambda m: "No idea who " + m[-1]["content"].split("about ")[-1])
+    answer = make_alu(model).ask("Tell me about Hermione Granger")
+    assert model.agents == ["vanilla:stranger"] and "Hermione" not in model.calls[0][-1]["content"]
+    assert answer.text == "No idea who Hermione Granger" and answer.trace.verdict == "rewritten"

@@ -10,7 +10,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...targets import CANDIDATE_THRESHOLD, Candidate, Target
+from ...targets import CANDIDATE_THRESHOLD, Candidate, Scan, Target
 from ..fallback import dont_know
 from ..judge import judge_and_compose
 from . import Mode, Request, register
@@ -41,6 +41,19 @@ class DefaultMode(Mode):
         alu, trace = self.alu, request.trace
         cfg = alu.config.default
         targets = request.targets
+        asked_scan = targets.scan(request.asked)
+        thin = [
+            c
+            for c in asked_scan.named
+            if c.target.kind != "hazard" and _evidence_chars(c.target) < cfg.echo_evidence_chars
+        ]
+        if thin and alu.fallback.policy_for(thin) == "unknown":
+            # The user names a target with too little on file to tell an echo from a leak:
+            # whatever the model would say may come from what it knows. Answer as about a
+            # stranger from the start (one call, no draft).
+            trace.candidates = [c.brief() for c in thin]
+            trace.supported = trace.leaked = [c.target.name for c in thin]
+            return self.as_strangers(request, thin, asked_scan)
         draft = alu.assistant.answer(
             trace,
             request.query,
@@ -51,7 +64,6 @@ class DefaultMode(Mode):
         )
         clock = time.perf_counter()
         in_both = targets.scan(request.asked + "\n" + draft)
-        asked_scan = targets.scan(request.asked)
         in_query = asked_scan.by_id()
         draft_scan = targets.scan(draft)
         in_draft = draft_scan.by_id()
@@ -101,22 +113,7 @@ class DefaultMode(Mode):
             alu.fallback.policy_for(leaked) == "unknown"
         ):
             # Facts about targets the user named: answer as about strangers (one call).
-            text = alu.stranger.answer(
-                trace,
-                request.query,
-                request.history,
-                request.system,
-                leaked,
-                targets,
-                request.asked,
-                request.sampling,
-            )
-            trace.verdict = "rewritten"
-            out = alu.gate.check(trace, text, leaked, targets, asked_scan, request.asked)
-            if out is not None:
-                return out
-            trace.verdict = "refused"
-            return dont_know(request.query)
+            return self.as_strangers(request, leaked, asked_scan)
         variants = alu.auditor.erase(trace, request.query, draft, leaked, cfg.k)
         final = judge_and_compose(
             alu.critic, alu.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
@@ -124,3 +121,23 @@ class DefaultMode(Mode):
         if final is None:
             return self.fall_back(request, leaked, asked_scan)
         return gate(final, leaked)
+
+    def as_strangers(self, request: Request, targets: list[Candidate], asked: Scan) -> str:
+        """The stranger rewrite for ``targets`` (which the user named), through the gate."""
+        alu, trace = self.alu, request.trace
+        text = alu.stranger.answer(
+            trace,
+            request.query,
+            request.history,
+            request.system,
+            targets,
+            request.targets,
+            request.asked,
+            request.sampling,
+        )
+        trace.verdict = "rewritten"
+        out = alu.gate.check(trace, text, targets, request.targets, asked, request.asked)
+        if out is not None:
+            return out
+        trace.verdict = "refused"
+        return dont_know(request.query)
