@@ -20,13 +20,14 @@ from .index import Scan, TargetIndex, TargetView
 from .prescreen import CANDIDATE_THRESHOLD, PreScreen, name_pattern, redact
 from .scanner import Candidate, Scanner
 from .store import TargetStore
-from .target import Kind, Target
+from .target import Enrichment, Kind, Target
 
 __all__ = [
     "CANDIDATE_THRESHOLD",
     "FORMATS",
     "MAX_FILE_BYTES",
     "Candidate",
+    "Enrichment",
     "Kind",
     "PreScreen",
     "Scan",

@@ -204,7 +204,7 @@ def write_targets(out: TextIO, targets: Iterable[Target], fmt: str) -> int:
     elif fmt == "json":
         out.write("[")
     for target in targets:
-        record = target.model_dump(exclude={"id"})
+        record = target.model_dump(exclude={"id"} if target.enrichment else {"id", "enrichment"})
         if fmt == "json":
             out.write(("," if count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
         elif fmt == "yaml":
@@ -214,6 +214,8 @@ def write_targets(out: TextIO, targets: Iterable[Target], fmt: str) -> int:
         else:
             record["aliases"] = json.dumps(record["aliases"], ensure_ascii=False)
             record["evidence"] = json.dumps(record["evidence"], ensure_ascii=False)
+            if "enrichment" in record:
+                record["enrichment"] = json.dumps(record["enrichment"], ensure_ascii=False)
             writer.writerow({k: _guard(v) for k, v in record.items()})
         count += 1
     if fmt == "json":

@@ -36,6 +36,40 @@ def check_name(value: str, what: str = "name") -> str:
     return value
 
 
+class Enrichment(BaseModel):
+    """What a model wrote about a target (``alu targets enrich``), kept apart from what the
+    operator gave, with its provenance. ``names`` identify the target (its name in other
+    scripts, common Latin variants, unique aliases): finding one is naming it. ``terms`` are
+    associated with it (works, roles, places, events; characters, places, jargon; agents,
+    techniques, precursors): evidence of it, weighed, never proof alone."""
+
+    names: list[str] = Field(default_factory=list)
+    terms: list[str] = Field(default_factory=list)
+    description: str = ""
+    dropped: list[str] = Field(default_factory=list)  # generated terms the checks removed, with why
+    model: str = ""  # the model that wrote it
+    created: str = ""  # when, ISO 8601 UTC
+    error: str | None = None  # why the last attempt failed (what was there before is kept)
+
+    @field_validator("names")
+    @classmethod
+    def _clean_names(cls, values: list[str]) -> list[str]:
+        out: list[str] = []
+        for value in values:
+            try:
+                value = check_name(value)
+            except ValueError:
+                continue
+            if value not in out:
+                out.append(value)
+        return out
+
+    @field_validator("terms", "dropped")
+    @classmethod
+    def _clean_terms(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(" ".join(str(v).split()) for v in values if str(v).strip()))
+
+
 class Target(BaseModel):
     """Something the system must not reveal."""
 
@@ -44,6 +78,7 @@ class Target(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     description: str = ""
     evidence: list[str] = Field(default_factory=list)
+    enrichment: Enrichment | None = None  # generated, apart from the fields above
     id: int | None = None
 
     @field_validator("name")
@@ -74,5 +109,19 @@ class Target(BaseModel):
         return [check_text(v.strip(), newlines=True) for v in values if str(v).strip()]
 
     def names(self) -> list[str]:
-        """The name and every alias."""
+        """The name and every alias (as the operator gave them)."""
         return [self.name, *self.aliases]
+
+    def identity_names(self) -> list[str]:
+        """Every name that names the target: the operator's and the generated ones."""
+        generated = self.enrichment.names if self.enrichment else []
+        return list(dict.fromkeys([*self.names(), *generated]))
+
+    def associated_terms(self) -> list[str]:
+        """Generated terms that are evidence of the target."""
+        return list(self.enrichment.terms) if self.enrichment else []
+
+    def about(self) -> str:
+        """A short description: the operator's, else the generated one."""
+        generated = self.enrichment.description if self.enrichment else ""
+        return self.description or generated
