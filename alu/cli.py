@@ -17,7 +17,7 @@ from rich.text import Text
 
 from .errors import AluError
 from .settings import Settings, load_settings
-from .targets import FORMATS, Target, TargetStore
+from .targets import FORMATS, Store, Target, TargetStore, open_store
 from .trace import Answer
 
 app = typer.Typer(
@@ -25,7 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-targets_app = typer.Typer(help="Manage the targets to forget (a shared SQLite file).", no_args_is_help=True)
+targets_app = typer.Typer(
+    help="Manage the targets to forget (an SQLite file or a PostgreSQL database).", no_args_is_help=True
+)
 app.add_typer(targets_app, name="targets")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -33,7 +35,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 class State:
     config: Optional[Path] = None
-    db: Optional[Path] = None
+    db: Optional[str] = None
 
 
 state = State()
@@ -48,7 +50,10 @@ def main(
     config: Annotated[
         Optional[Path], typer.Option(help="TOML config file (default: user config folder).")
     ] = None,
-    db: Annotated[Optional[Path], typer.Option(help="Target store (SQLite file).", envvar="ALU_DB")] = None,
+    db: Annotated[
+        Optional[str],
+        typer.Option(help="Target store: an SQLite file, or a postgresql:// URL.", envvar="ALU_DB"),
+    ] = None,
 ) -> None:
     state.config, state.db = config, db
 
@@ -76,8 +81,8 @@ def guarded(fn):
     return wrapper
 
 
-def store() -> TargetStore:
-    return TargetStore(settings().db)
+def store() -> Store:
+    return open_store(settings().db)
 
 
 def shown(text: str) -> str:
@@ -219,7 +224,7 @@ def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     for t in targets:
         table.add_row(Text(shown(t.name)), t.kind, Text(shown(", ".join(t.aliases))), str(len(t.evidence)))
     out.print(table)
-    out.print(f"{len(targets)} targets in {targets_store.path}", highlight=False, markup=False)
+    out.print(f"{len(targets)} targets in {targets_store.location}", highlight=False, markup=False)
 
 
 @targets_app.command("import")

@@ -4,7 +4,7 @@ the command line says; and the one factory that builds the pipeline from them.
 The file has the shape of :class:`Settings`::
 
     model = "embedded"                  # every agent's model, unless [models] says otherwise
-    db = "~/.local/share/alu/targets.db"
+    db = "~/.local/share/alu/targets.db"  # or postgresql://host/dbname for several replicas
     [models]                            # per agent: vanilla, audit_erase, critic, composer
     audit_erase = "openai:gpt-4o-mini"
     [backends.openai]                   # each backend's own options (alu models lists them)
@@ -36,7 +36,7 @@ from .knowledge import KnowledgeBase
 from .models import Model, backend_of, get_model
 from .paths import data_home, default_config_path
 from .pipeline import ALU, PipelineConfig, modes
-from .targets import Target, TargetStore
+from .targets import Store, Target, is_database_url, open_store
 
 Agent = Literal["vanilla", "audit_erase", "critic", "composer"]
 SHORT_NAMES = {
@@ -116,12 +116,22 @@ class Settings(BaseModel):
     model: str = "embedded"
     models: dict[Agent, str] = Field(default_factory=dict)
     backends: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    db: Path = Field(default_factory=lambda: data_home() / "targets.db")
+    db: str = Field(
+        default_factory=lambda: str(data_home() / "targets.db"),
+        description="target store: an SQLite file, or a postgresql:// URL shared by replicas",
+    )
     knowledge: Path | None = None
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     serve: ServeSettings = Field(default_factory=ServeSettings)
 
-    @field_validator("db", "knowledge")
+    @field_validator("db", mode="before")
+    @classmethod
+    def _expand_db(cls, value: object) -> object:
+        if isinstance(value, Path) or (isinstance(value, str) and not is_database_url(value)):
+            return str(Path(value).expanduser())
+        return value
+
+    @field_validator("knowledge")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -146,7 +156,7 @@ class Settings(BaseModel):
 
     def build_alu(
         self,
-        targets: TargetStore | Sequence[Target] | None = None,
+        targets: Store | Sequence[Target] | None = None,
         *,
         knowledge: KnowledgeBase | Path | None = None,
         model: Model | None = None,
@@ -157,7 +167,7 @@ class Settings(BaseModel):
         ``knowledge`` to the file at ``knowledge``; ``pipeline`` overrides settings of
         ``[pipeline]`` for this one (``mode="paper"``)."""
         if targets is None:
-            targets = TargetStore(self.db)
+            targets = open_store(self.db)
         if knowledge is None and self.knowledge is not None:
             knowledge = self.knowledge
         if isinstance(knowledge, Path):

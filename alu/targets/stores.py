@@ -1,0 +1,103 @@
+"""What every target store offers, and ``open_store``, which picks one by the ``db`` setting:
+a file path is SQLite (the embedded default, one machine), a ``postgresql://`` URL is
+PostgreSQL (several replicas on several machines).
+
+Both keep the same contract: writes are all or nothing; every write bumps a revision and
+records the ids it touched, so an index that last looked at revision r catches up by
+reading ``changes_since(r)``; ``revision()`` raises when the store cannot be read, so a
+request that cannot see its targets fails closed instead of running unguarded.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol
+
+from .files import dump_targets, format_of, read_targets
+from .target import Target
+
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+class Watch(Protocol):
+    """A running subscription to a store's change announcements."""
+
+    def stop(self) -> None: ...
+
+
+class Store(ABC):
+    """Targets to forget, shared by every process that opens the same store."""
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the targets are, for messages (a path, or a URL without its password)."""
+
+    @abstractmethod
+    def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
+        """Add or replace targets in one transaction: all of them or none."""
+
+    def add(self, target: Target, *, replace: bool = False) -> Target:
+        """Add one target; an existing name is an error unless ``replace``."""
+        return self.add_many([target], replace=replace)[0]
+
+    @abstractmethod
+    def remove(self, name: str) -> bool:
+        """Remove the target called ``name`` (or having it as an alias)."""
+
+    @abstractmethod
+    def list(self) -> list[Target]: ...
+
+    @abstractmethod
+    def get(self, name: str) -> Target | None:
+        """The target whose name, or failing that one of whose aliases, is ``name``."""
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def revision(self) -> int:
+        """Grows with every write; equal revisions mean an unchanged list."""
+
+    @abstractmethod
+    def changes_since(self, revision: int) -> tuple[int, dict[int, Target | None]]:
+        """Targets touched after ``revision``: id -> current target, or None if removed."""
+
+    def watch(self, on_change: Callable[[], None]) -> Watch | None:
+        """Call ``on_change`` (from another thread) soon after any process changes the
+        targets. None where the store cannot announce changes: readers then see them at
+        their next ``revision()`` check, which stays the correctness fallback everywhere."""
+        return None
+
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        return None
+
+    def import_file(self, path: str | Path, fmt: str | None = None) -> int:
+        """Import every target of a file, or none if any of them is bad."""
+        targets = read_targets(path, fmt)
+        self.add_many(targets, replace=True)
+        return len(targets)
+
+    def export_file(self, path: str | Path, fmt: str | None = None) -> int:
+        targets = self.list()
+        Path(path).write_text(dump_targets(targets, fmt or format_of(path)), encoding="utf-8")
+        return len(targets)
+
+
+def is_database_url(db: str | Path) -> bool:
+    return isinstance(db, str) and db.startswith(DATABASE_SCHEMES)
+
+
+def open_store(db: str | Path) -> Store:
+    """The store the ``db`` setting names: PostgreSQL for a ``postgresql://`` URL, else an
+    SQLite file at that path (``~`` expanded)."""
+    if is_database_url(db):
+        from .postgres import PostgresStore
+
+        return PostgresStore(str(db))
+    from .store import TargetStore
+
+    return TargetStore(Path(db).expanduser())
