@@ -70,11 +70,19 @@ class Database:
             )
         return cls(dsn, _redact(dsn), schema, pool_min, pool_max, timeout)
 
+    def options(self) -> dict:
+        """Connection options beside the URL: the connect timeout, and a name that tells
+        ALU's connections apart in pg_stat_activity (unless the URL names them)."""
+        options: dict = {"connect_timeout": max(1, round(self.timeout))}
+        if "application_name" not in self.dsn:
+            options["application_name"] = f"alu:{self.schema}"
+        return options
+
     def connect(self, **kwargs) -> psycopg.Connection:
         """One connection (not pooled), or a one-line StoreError saying why not."""
         require_psycopg()
         try:
-            return psycopg.connect(self.dsn, connect_timeout=max(1, round(self.timeout)), **kwargs)
+            return psycopg.connect(self.dsn, **self.options(), **kwargs)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to the database at {self.location}: {first_line(exc)}") from exc
 

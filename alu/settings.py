@@ -65,6 +65,8 @@ class ServeSettings(BaseModel):
     log_text: bool = Field(False, description="store users' text and upstream errors in the decision log")
     log_max_bytes: int = Field(64 * MIB, ge=1024, description="the decision log rotates beyond this size")
     log_backups: int = Field(5, ge=1, description="rotated decision logs kept (FILE.1 ... FILE.N)")
+    log_db: str | None = Field(None, description="decision log table in PostgreSQL (postgresql:// URL)")
+    replica: str | None = Field(None, description="this replica's name in the log (default host:port)")
     admin_token_file: Path | None = Field(
         None, description="file holding the admin token (else $ALU_ADMIN_TOKEN; unset: admin API off)"
     )

@@ -71,6 +71,24 @@ class DecisionLog:
         if self._handler is not None:
             self._handler.close()
 
+    def close(self) -> None:
+        return None
+
+
+class Tee:
+    """Writes each entry to several decision logs (the file and the database)."""
+
+    def __init__(self, *logs) -> None:
+        self.logs = logs
+
+    def write(self, entry: dict) -> None:
+        for one in self.logs:
+            one.write(entry)
+
+    def close(self) -> None:
+        for one in self.logs:
+            one.close()
+
 
 class InFlight:
     """Counts requests being answered; ``enter`` refuses beyond the limit."""

@@ -171,6 +171,11 @@ class TargetIndex:
             self._watch.stop()
             self._watch = None
 
+    @property
+    def revision(self) -> int:
+        """The store revision this index has applied (0 before the first sync)."""
+        return self._revision
+
     def __len__(self) -> int:
         return len(self._targets)
 

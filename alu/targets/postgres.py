@@ -46,7 +46,7 @@ class PostgresStore(Store):
             min_size=self.db.pool_min,
             max_size=self.db.pool_max,
             timeout=self.db.timeout,
-            kwargs={"connect_timeout": max(1, round(self.db.timeout))},
+            kwargs=self.db.options(),
             check=ConnectionPool.check_connection,
             name=f"alu-targets-{self.db.schema}",
             open=False,

@@ -75,6 +75,12 @@ class Store(ABC):
         """Release connections; the store is not used afterwards."""
         return None
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def import_file(self, path: str | Path, fmt: str | None = None) -> int:
         """Import every target of a file, or none if any of them is bad."""
         targets = read_targets(path, fmt)

@@ -1,0 +1,132 @@
+"""The contract every target store keeps (alu/targets/stores.py), on SQLite and on a real
+PostgreSQL server: the same tests, the same results."""
+
+import multiprocessing
+
+import pytest
+
+from alu.targets import Store, Target, TargetError, TargetIndex, open_store
+
+PEOPLE = [
+    Target(
+        name="Hermione Granger", kind="person", aliases=["Hermione", "Miss Granger"], evidence=["Born 1979"]
+    ),
+    Target(name="Anthrax cultivation", kind="hazard", description="growing B. anthracis"),
+    Target(name="Zoë Ñandú", aliases=["Zoe"]),
+]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path) -> str:
+    """The ``db`` setting of a fresh store of each kind."""
+    if request.param == "sqlite":
+        return str(tmp_path / "targets.db")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(db) -> Store:
+    opened = open_store(db)
+    yield opened
+    opened.close()
+
+
+def test_open_store_picks_the_backend_by_the_setting(db, store):
+    assert type(store).__name__ == ("PostgresStore" if db.startswith("postgresql") else "TargetStore")
+    assert store.count() == 0 and store.revision() == 0 and store.list() == []
+
+
+def test_add_get_by_name_or_alias_and_remove(store):
+    saved = store.add_many(PEOPLE)
+    assert [t.id for t in saved] == sorted({t.id for t in saved})  # numbered in the order given
+    assert store.get("miss granger").name == "Hermione Granger"
+    assert store.get("ZOE").name == "Zoë Ñandú"
+    assert store.get("Zoe Nandu").aliases == ["Zoe"]
+    assert store.get("nobody") is None
+    with pytest.raises(TargetError, match="exists already"):
+        store.add(Target(name="hermione  GRANGER"))
+    assert store.count() == 3
+    assert store.remove("Hermione") and not store.remove("Hermione")
+    assert [t.name for t in store.list()] == ["Anthrax cultivation", "Zoë Ñandú"]
+
+
+def test_replace_keeps_the_id_and_updates_the_fields(store):
+    first = store.add(PEOPLE[0])
+    again = store.add(Target(name="Hermione Granger", kind="topic"), replace=True)
+    assert again.id == first.id and store.get("Hermione Granger").kind == "topic"
+    assert store.get("Hermione") is None  # the aliases went with the old record
+
+
+def test_a_batch_with_a_clash_writes_nothing(store):
+    store.add(Target(name="Existing"))
+    before = store.revision()
+    with pytest.raises(TargetError, match="exists already"):
+        store.add_many([Target(name="New one"), Target(name="existing")], replace=False)
+    with pytest.raises(TargetError, match="exists already"):
+        store.add_many([Target(name="Twice"), Target(name="twice")], replace=False)
+    assert [t.name for t in store.list()] == ["Existing"] and store.revision() == before
+
+
+def test_a_bad_file_imports_nothing(store, tmp_path):
+    store.add(Target(name="Existing"))
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "Fine"}, {"kind": "person"}]')
+    with pytest.raises(TargetError, match="target 2: name"):
+        store.import_file(bad)
+    assert [t.name for t in store.list()] == ["Existing"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_export_then_import_keeps_every_field(store, tmp_path, fmt):
+    store.add_many(PEOPLE)
+    path = tmp_path / f"targets.{fmt}"
+    assert store.export_file(path) == 3
+    store.remove("Hermione Granger")
+    assert store.import_file(path) == 3
+    strip = lambda ts: sorted((t.model_dump(exclude={"id"}) for t in ts), key=str)  # noqa: E731
+    assert strip(store.list()) == strip(PEOPLE)
+
+
+def test_changes_since_reports_adds_updates_and_removals(store):
+    start = store.revision()
+    a, b = store.add_many(PEOPLE[:2])
+    rev, changes = store.changes_since(start)
+    assert set(changes) == {a.id, b.id} and rev == store.revision() > start
+    store.remove(a.name)
+    store.add(Target(name=b.name, kind="topic"), replace=True)
+    latest, changes = store.changes_since(rev)
+    assert changes[a.id] is None and changes[b.id].kind == "topic" and latest > rev
+    assert store.changes_since(latest) == (latest, {})
+
+
+def test_an_index_over_a_second_handle_sees_every_change(db, store):
+    other = open_store(db)
+    index = TargetIndex(other)
+    store.add_many(PEOPLE)
+    index.sync()
+    assert [t.name for t in index.targets()] == [t.name for t in PEOPLE]
+    store.remove("Zoe")
+    index.sync()
+    assert "Zoë Ñandú" not in [t.name for t in index.targets()]
+    assert [c.target.name for c in index.scan("Did Miss Granger go?").named] == ["Hermione Granger"]
+    other.close()
+
+
+def _writer(db: str, prefix: str, n: int) -> None:
+    store = open_store(db)
+    for i in range(n):
+        store.add(Target(name=f"{prefix} person {i}"))
+    store.close()
+
+
+def test_two_processes_writing_at_once_lose_nothing(db, store):
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(db, p, 40)) for p in ("alpha", "beta")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    assert store.count() == 80
+    revision, changes = store.changes_since(0)
+    assert len(changes) == 80 and revision == store.revision()
