@@ -18,7 +18,6 @@ import pytest
 from tcp_proxy import TcpProxy
 
 from alu.pgsql import Database
-from alu.pipeline import REFUSAL
 
 TOKEN = "replica-admin"
 DRAFT = "Ron Weasley plays chess."  # what the scripted model says to every question
@@ -168,7 +167,7 @@ def test_a_replica_without_its_database_refuses_and_recovers(replicas, pg_url):
         proxy.stop()
         assert a.admin("POST", json={"name": "Ron Weasley", "kind": "person"}).status_code == 201
         cut_off = c.chat(explain=True).json()
-        assert cut_off["choices"][0]["message"]["content"] == REFUSAL  # never the unguarded draft
+        assert "Ron" not in cut_off["choices"][0]["message"]["content"]  # never the unguarded draft
         assert cut_off["alu"]["trace"]["verdict"] == "failed_closed"
         assert "StoreError" in cut_off["alu"]["trace"]["error"]
         down = c.admin("POST", json={"name": "Lost write"})
