@@ -54,3 +54,23 @@ def test_replacing_a_target_refiles_it():
     screen.add(Target(id=1, name="Old Name", kind="person"))
     screen.add(Target(id=1, name="Fresh Name", kind="person"))
     assert screen.named("Old Name") == [] and [c.target.id for c in screen.named("Fresh Name")] == [1]
+
+
+def test_the_delete_index_finds_one_edit_neighbours_across_merges(monkeypatch):
+    from alu.targets import fuzzy
+
+    monkeypatch.setattr(fuzzy, "MERGE_EVERY", 20)  # merge every few tokens
+    index = fuzzy.DeleteIndex()
+    words = [f"quenby{i}" for i in range(30)] + ["lovelace", "thistlewick"]
+    for w in words:
+        index.add(w)
+    assert len(index._keys) > 0  # some were merged into the arrays, some may still wait
+    assert "lovelace" in index.lookup(fuzzy._deletes("lovelage") | {"lovelage"})
+    assert "quenby7" in index.lookup(fuzzy._deletes("quenby7") | {"quenby7"})
+    for w in words[:25]:
+        index.discard(w)
+    found = index.lookup(fuzzy._deletes("quenby3") | {"quenby3"})
+    assert not found & set(words[:25]) and "quenby27" in index.lookup(["quenby27"])
+    for w in words[25:]:
+        index.discard(w)
+    assert len(index) == 0 and len(index._keys) == 0 and index.lookup(["lovelace"]) == set()

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from rapidfuzz.distance import OSA
 
 from ..text import STOPWORDS, is_distinctive, tokens, zipf
+from .fuzzy import DeleteIndex
 from .postings import Postings
 from .scanner import Candidate, Scanner
 from .target import Target
@@ -81,7 +82,7 @@ class PreScreen(Scanner):
         self._phrases = Postings()  # evidence phrase token tuple -> target ids
         self._terms = Postings()  # evidence term -> target ids
         self._vocab: Counter[str] = Counter()
-        self._fuzzy_index = Postings()  # a name token, or one of its deletes -> tokens
+        self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._longest = 1
 
     def __len__(self) -> int:
@@ -105,8 +106,7 @@ class PreScreen(Scanner):
             self._terms.add(t, tid)
         for t in vocab:
             if self._vocab[t] == 0:
-                for d in _deletes(t) | {t}:
-                    self._fuzzy_index.add(d, t)
+                self._fuzzy_index.add(t)
             self._vocab[t] += 1
         self.targets[tid] = target
 
@@ -143,18 +143,16 @@ class PreScreen(Scanner):
             self._vocab[t] -= 1
             if self._vocab[t] <= 0:
                 del self._vocab[t]
-                for d in _deletes(t) | {t}:
-                    self._fuzzy_index.discard(d, t)
+                self._fuzzy_index.discard(t)
 
     # -- queries --------------------------------------------------------------------
     def _fuzzy_alternatives(self, token: str) -> set[str]:
         if len(token) < 4 or token in self._vocab or zipf(token) >= 3.0:
             return set()
         found = set()
-        for variant in _deletes(token) | {token}:
-            for candidate in self._fuzzy_index.get(variant, ()):
-                if candidate != token and OSA.distance(token, candidate) <= 1:
-                    found.add(candidate)
+        for candidate in self._fuzzy_index.lookup(_deletes(token) | {token}):
+            if candidate != token and OSA.distance(token, candidate) <= 1:
+                found.add(candidate)
         return found
 
     def screen(
