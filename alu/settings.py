@@ -37,6 +37,7 @@ from .models import Model, backend_of, get_model
 from .paths import data_home, default_config_path
 from .pipeline import ALU, PipelineConfig, modes
 from .targets import Store, Target, is_database_url, open_store
+from .targets.stores import check_db_setting
 
 Agent = Literal["vanilla", "audit_erase", "critic", "composer"]
 SHORT_NAMES = {
@@ -129,6 +130,8 @@ class Settings(BaseModel):
     @field_validator("db", mode="before")
     @classmethod
     def _expand_db(cls, value: object) -> object:
+        if isinstance(value, str):
+            check_db_setting(value)
         if isinstance(value, Path) or (isinstance(value, str) and not is_database_url(value)):
             return str(Path(value).expanduser())
         return value

@@ -140,6 +140,8 @@ def deep_size(obj: object, seen: set[int]) -> int:
         size += sum(deep_size(x, seen) for x in obj)
     elif hasattr(obj, "_map"):  # Postings
         size += deep_size(obj._map, seen)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):  # DeleteIndex (numpy arrays: getsizeof)
+        size += deep_size(vars(obj), seen)
     return size
 
 

@@ -4,7 +4,6 @@ connections that fail closed while the database is away and recover when it retu
 import threading
 import time
 
-import psycopg
 import pytest
 from conftest import PG_SERVER
 from tcp_proxy import TcpProxy
@@ -14,7 +13,8 @@ from alu.cli import app
 from alu.errors import ConfigError, StoreError
 from alu.pgsql import LATEST, Database
 from alu.targets import Target, TargetIndex, open_store
-from alu.targets.postgres import PostgresStore
+
+psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
 
 def wait_for(condition, seconds: float = 20.0) -> bool:
@@ -170,7 +170,7 @@ def test_losing_the_database_fails_reads_and_recovers_when_it_returns(pg_url):
         store.close()
 
 
-def _reads(store: PostgresStore) -> bool:
+def _reads(store) -> bool:
     try:
         store.revision()
         return True
@@ -197,3 +197,13 @@ def test_terminated_connections_are_replaced(pg_url, pg_schema):
     finally:
         index.close()
         store.close()
+
+
+def test_a_database_url_alu_cannot_use_is_an_error_not_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ALU_CONFIG", str(tmp_path / "none.toml"))
+    result = CliRunner().invoke(app, ["--db", "mysql://db.internal/alu", "targets", "ls"])
+    assert result.exit_code == 1 and "unsupported database 'mysql'" in result.stderr
+    with pytest.raises(ConfigError, match="unsupported database"):
+        open_store("sqlite://targets.db")
+    assert list(tmp_path.iterdir()) == []

@@ -13,11 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from tcp_proxy import TcpProxy
 
 from alu.pgsql import Database
+
+psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
 TOKEN = "replica-admin"
 DRAFT = "Ron Weasley plays chess."  # what the scripted model says to every question

@@ -166,8 +166,7 @@ class PostgresStore(Store):
     @staticmethod
     def _target(row: tuple) -> Target:
         target_id, name, kind, aliases, description, evidence = row
-        # Written by add_many after validation: no need to validate again.
-        return Target.model_construct(
+        return Target.trusted(  # validated by add_many when written
             id=target_id, name=name, kind=kind, aliases=aliases, description=description, evidence=evidence
         )
 

@@ -156,7 +156,7 @@ class TargetStore(Store):
         """A stored target as it was written: validated on the way in, not again on the way
         out (faster, and a row an older version accepted still loads)."""
         target_id, name, kind, aliases, description, evidence = row
-        return Target.model_construct(
+        return Target.trusted(
             id=target_id,
             name=name,
             kind=kind,

@@ -10,11 +10,13 @@ request that cannot see its targets fails closed instead of running unguarded.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import ConfigError
 from .files import dump_targets, format_of, read_targets
 from .target import Target
 
@@ -97,9 +99,17 @@ def is_database_url(db: str | Path) -> bool:
     return isinstance(db, str) and db.startswith(DATABASE_SCHEMES)
 
 
+def check_db_setting(db: str | Path) -> None:
+    """A URL of a database ALU cannot use is an error, not a file of that name."""
+    if isinstance(db, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", db) and not is_database_url(db):
+        scheme = db.split("://", 1)[0]
+        raise ConfigError(f"unsupported database {scheme!r}: use a file path (SQLite) or a postgresql:// URL")
+
+
 def open_store(db: str | Path) -> Store:
     """The store the ``db`` setting names: PostgreSQL for a ``postgresql://`` URL, else an
     SQLite file at that path (``~`` expanded)."""
+    check_db_setting(db)
     if is_database_url(db):
         from .postgres import PostgresStore
 
