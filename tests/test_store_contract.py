@@ -130,3 +130,28 @@ def test_two_processes_writing_at_once_lose_nothing(db, store):
     assert store.count() == 80
     revision, changes = store.changes_since(0)
     assert len(changes) == 80 and revision == store.revision()
+
+
+def test_pages_and_iteration_follow_ids(store):
+    saved = store.add_many([Target(name=f"Person {i}") for i in range(7)])
+    first = store.page(0, 3)
+    assert [t.id for t in first] == [t.id for t in saved[:3]]
+    assert [t.id for t in store.page(first[-1].id, 100)] == [t.id for t in saved[3:]]
+    assert store.page(saved[-1].id) == []
+    assert [t.name for t in store.iterate(batch=2)] == [f"Person {i}" for i in range(7)]
+
+
+def test_a_stream_that_fails_midway_writes_nothing(store):
+    store.add(Target(name="Existing"))
+    before = store.revision()
+
+    def targets():
+        yield Target(name="First of the stream")
+        yield Target(name="Second of the stream")
+        raise TargetError("row 3: broken")
+
+    with pytest.raises(TargetError, match="row 3"):
+        store.add_stream(targets())
+    assert [t.name for t in store.list()] == ["Existing"] and store.revision() == before
+    assert store.add_stream(iter([Target(name="Streamed"), Target(name="streamed")])) == 2
+    assert store.count() == 2

@@ -85,12 +85,17 @@ class PostgresStore(Store):
     # -- writes ---------------------------------------------------------------------
     def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
         targets = list(targets)
-        ids = self._write_rows(targets, replace=replace)
+        _, ids = self._write_rows(targets, replace=replace)
         return [t.model_copy(update={"id": ids[_key(t.name)]}) for t in targets]
 
-    def _write_rows(self, targets: Iterable[Target], *, replace: bool) -> dict[str, int]:
-        """Copy the targets into a scratch table, then upsert them in one statement and
-        log one change per target touched; returns key -> id."""
+    def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
+        return self._write_rows(targets, replace=replace)[0]
+
+    def _write_rows(self, targets: Iterable[Target], *, replace: bool) -> tuple[int, dict[str, int]]:
+        """Copy the targets, as they come, into a scratch table, then upsert them in one
+        statement and log one change per target touched; returns how many were given and
+        key -> id."""
+        number = -1
         with self._write("cannot save targets") as conn:
             conn.execute(
                 "CREATE TEMP TABLE incoming (ord BIGINT, key TEXT, name TEXT, kind TEXT, aliases TEXT,"
@@ -137,14 +142,7 @@ class PostgresStore(Store):
                 self._sql("INSERT INTO {s}.changes (target_id) SELECT unnest(%s::bigint[]) ORDER BY 1"),
                 [sorted(ids.values())],
             )
-        return ids
-
-    def import_file(self, path, fmt=None) -> int:
-        from .files import read_targets
-
-        targets = read_targets(path, fmt)
-        self._write_rows(targets, replace=True)
-        return len(targets)
+        return number + 1, ids
 
     def remove(self, name: str) -> bool:
         key = _key(name)
@@ -173,6 +171,14 @@ class PostgresStore(Store):
     def list(self) -> list[Target]:
         with self._read("cannot list targets") as conn:
             rows = conn.execute(self._sql(f"SELECT {_COLUMNS} FROM {{s}}.targets t ORDER BY t.id"))
+            return [self._target(r) for r in rows]
+
+    def page(self, after: int = 0, limit: int = 100) -> list[Target]:
+        with self._read("cannot list targets") as conn:
+            rows = conn.execute(
+                self._sql(f"SELECT {_COLUMNS} FROM {{s}}.targets t WHERE t.id > %s ORDER BY t.id LIMIT %s"),
+                [after, limit],
+            )
             return [self._target(r) for r in rows]
 
     def get(self, name: str) -> Target | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -45,12 +45,28 @@ class Store(ABC):
         """Add one target; an existing name is an error unless ``replace``."""
         return self.add_many([target], replace=replace)[0]
 
+    def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
+        """Add or replace targets as an iterable yields them, in one transaction: all or
+        none. Returns how many were given."""
+        return len(self.add_many(targets, replace=replace))
+
     @abstractmethod
     def remove(self, name: str) -> bool:
         """Remove the target called ``name`` (or having it as an alias)."""
 
     @abstractmethod
     def list(self) -> list[Target]: ...
+
+    def page(self, after: int = 0, limit: int = 100) -> list[Target]:
+        """At most ``limit`` targets with an id above ``after``, in id order."""
+        return [t for t in self.list() if (t.id or 0) > after][:limit]
+
+    def iterate(self, batch: int = 1000) -> Iterator[Target]:
+        """Every target in id order, read a page at a time."""
+        after = 0
+        while page := self.page(after, batch):
+            yield from page
+            after = page[-1].id or 0
 
     @abstractmethod
     def get(self, name: str) -> Target | None:
@@ -85,9 +101,7 @@ class Store(ABC):
 
     def import_file(self, path: str | Path, fmt: str | None = None) -> int:
         """Import every target of a file, or none if any of them is bad."""
-        targets = read_targets(path, fmt)
-        self.add_many(targets, replace=True)
-        return len(targets)
+        return self.add_stream(read_targets(path, fmt), replace=True)
 
     def export_file(self, path: str | Path, fmt: str | None = None) -> int:
         targets = self.list()
