@@ -207,3 +207,26 @@ def test_a_database_url_alu_cannot_use_is_an_error_not_a_file(tmp_path, monkeypa
     with pytest.raises(ConfigError, match="unsupported database"):
         open_store("sqlite://targets.db")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_decision_log_keeps_entries_while_the_database_is_away(pg_url, pg_schema):
+    from alu.server.pglog import PostgresDecisionLog
+
+    proxy = TcpProxy("127.0.0.1", 5432).start()
+    log = PostgresDecisionLog(pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), "r1")
+    entry = {"time": 1.0, "request_id": "chatcmpl-1", "verdict": "passed", "matched": ["Ada"], "llm_calls": 1}
+    try:
+        log.write(entry)
+        assert log.flush(20)
+        proxy.stop()
+        for i in range(3):
+            log.write(entry | {"request_id": f"chatcmpl-{i + 2}"})
+        assert not log.flush(1)  # waiting for the database, not lost
+        proxy.start()
+        assert log.flush(30)
+    finally:
+        log.close()
+        proxy.stop()
+    rows = sql(pg_url, f"SELECT request_id, replica, matched, entry->>'verdict' FROM {pg_schema}.decisions")
+    assert sorted(r[0] for r in rows) == [f"chatcmpl-{i}" for i in range(1, 5)]
+    assert {(r[1], tuple(r[2]), r[3]) for r in rows} == {("r1", ("Ada",), "passed")}
