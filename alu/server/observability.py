@@ -71,9 +71,6 @@ class DecisionLog:
         if self._handler is not None:
             self._handler.close()
 
-    def close(self) -> None:
-        return None
-
 
 class Tee:
     """Writes each entry to several decision logs (the file and the database)."""

@@ -1,5 +1,7 @@
 """The decision log in PostgreSQL: every replica writes to one ``decisions`` table that can
-be queried (``SELECT verdict, count(*) FROM alu.decisions GROUP BY 1``).
+be queried (``SELECT verdict, count(*) FROM alu.decisions GROUP BY 1``): a row per logged
+request, its main fields as columns (verdict and the cost only for chat requests) and the
+whole entry, as the JSON-lines log has it, in ``entry``.
 
 Rows are written by a background thread in batches, so a slow or absent database never
 delays an answer. While the database is down, entries wait in a bounded queue and are
@@ -34,9 +36,9 @@ class PostgresDecisionLog:
         self._cond = threading.Condition()
         self._closing = False
         self._insert = self.db.sql(
-            "INSERT INTO {s}.decisions (at, replica, request_id, verdict, mode, matched, llm_calls,"
-            " prompt_tokens, completion_tokens, latency_s, error, entry)"
-            " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s::jsonb)"
+            "INSERT INTO {s}.decisions (at, replica, request_id, endpoint, status, verdict, mode, matched,"
+            " llm_calls, prompt_tokens, completion_tokens, latency_s, error, entry)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s::jsonb)"
         )
         self._thread = threading.Thread(target=self._run, name="alu-decision-log", daemon=True)
         self._thread.start()
@@ -62,19 +64,22 @@ class PostgresDecisionLog:
         self._thread.join(10)
 
     def _row(self, e: dict) -> tuple:
+        matched = e.get("matched")
         return (
             datetime.fromtimestamp(e.get("time", 0), UTC),
             self.replica,
             e.get("request_id", ""),
-            e.get("verdict", ""),
+            e.get("endpoint"),
+            e.get("status"),
+            e.get("verdict"),
             e.get("mode"),
-            json.dumps(e.get("matched", []), ensure_ascii=False),
-            e.get("llm_calls", 0),
-            e.get("prompt_tokens", 0),
-            e.get("completion_tokens", 0),
-            e.get("latency_s", 0.0),
+            json.dumps(matched, ensure_ascii=False) if matched is not None else None,
+            e.get("llm_calls"),
+            e.get("prompt_tokens"),
+            e.get("completion_tokens"),
+            e.get("latency_s"),
             e.get("error"),
-            json.dumps(e, ensure_ascii=False),
+            json.dumps(e, ensure_ascii=False, default=str),
         )
 
     def _run(self) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import ConfigError
-from .files import dump_targets, format_of, read_targets
+from .files import export_to, stream_targets
 from .target import Target
 
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
@@ -100,13 +100,12 @@ class Store(ABC):
         self.close()
 
     def import_file(self, path: str | Path, fmt: str | None = None) -> int:
-        """Import every target of a file, or none if any of them is bad."""
-        return self.add_stream(read_targets(path, fmt), replace=True)
+        """Import every target of a file, or none if any of them is bad (streamed)."""
+        return self.add_stream(stream_targets(path, fmt), replace=True)
 
     def export_file(self, path: str | Path, fmt: str | None = None) -> int:
-        targets = self.list()
-        Path(path).write_text(dump_targets(targets, fmt or format_of(path)), encoding="utf-8")
-        return len(targets)
+        """Write every target to a new file readable by its owner only (0600)."""
+        return export_to(path, self.iterate(), fmt)
 
 
 def is_database_url(db: str | Path) -> bool:
