@@ -155,3 +155,49 @@ def test_a_stream_that_fails_midway_writes_nothing(store):
     assert [t.name for t in store.list()] == ["Existing"] and store.revision() == before
     assert store.add_stream(iter([Target(name="Streamed"), Target(name="streamed")])) == 2
     assert store.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("late.txt", "Ada Lovelace\nAlan Turing\n!!!\n", "no letter or digit"),  # after two good lines
+        ("nul.csv", "name,kind\nAda,person\nBa\x00sil,person\n", r"control character U\+0000"),
+        ("bad.json", '[{"name": "Fine"}, {"kind": "person"}]', "target 2: name"),
+    ],
+)
+def test_a_streamed_import_with_a_bad_row_imports_nothing(store, tmp_path, name, text, message):
+    store.add(Target(name="Existing"))
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(TargetError, match=message):
+        store.import_file(path)
+    assert [t.name for t in store.list()] == ["Existing"]
+
+
+def test_files_beyond_the_stated_size_are_refused(store, tmp_path, monkeypatch):
+    from alu.targets import files
+
+    monkeypatch.setitem(files.MAX_FILE_BYTES, "txt", 1024)
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"Person Number{i}\n" for i in range(200)))
+    with pytest.raises(TargetError, match="limited to"):
+        store.import_file(path)
+    assert store.count() == 0
+
+
+def test_exports_are_private_and_safe_in_a_spreadsheet(store, tmp_path):
+    import csv
+    import os
+
+    store.add_many([Target(name="-Ash Ketchum", description="=cmd|' /C calc'!A0"), Target(name="Ada")])
+    for fmt in ("csv", "json"):
+        out = tmp_path / f"out.{fmt}"
+        out.write_text("old")
+        out.chmod(0o644)
+        assert store.export_file(out) == 2
+        assert os.stat(out).st_mode & 0o777 == 0o600
+    for row in csv.DictReader((tmp_path / "out.csv").open(newline="")):
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
+    store.remove("-Ash Ketchum")
+    store.import_file(tmp_path / "out.csv")
+    assert store.get("-Ash Ketchum").description == "=cmd|' /C calc'!A0"
