@@ -85,16 +85,18 @@ class PostgresStore(Store):
     # -- writes ---------------------------------------------------------------------
     def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
         targets = list(targets)
-        _, ids = self._write_rows(targets, replace=replace)
+        _, ids = self._write_rows(targets, replace=replace, want_ids=True)
         return [t.model_copy(update={"id": ids[_key(t.name)]}) for t in targets]
 
     def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
-        return self._write_rows(targets, replace=replace)[0]
+        return self._write_rows(targets, replace=replace, want_ids=False)[0]
 
-    def _write_rows(self, targets: Iterable[Target], *, replace: bool) -> tuple[int, dict[str, int]]:
-        """Copy the targets, as they come, into a scratch table, then upsert them in one
-        statement and log one change per target touched; returns how many were given and
-        key -> id."""
+    def _write_rows(
+        self, targets: Iterable[Target], *, replace: bool, want_ids: bool
+    ) -> tuple[int, dict[str, int]]:
+        """Copy the targets, as they come, into a scratch table, then upsert them and log one
+        change per target touched, in one statement; returns how many were given and, if
+        asked, key -> id."""
         number = -1
         with self._write("cannot save targets") as conn:
             conn.execute(
@@ -118,30 +120,34 @@ class PostgresStore(Store):
             if not replace:
                 clash = conn.execute(
                     self._sql(
-                        "SELECT i.name FROM incoming i WHERE EXISTS (SELECT 1 FROM {s}.targets t"
-                        " WHERE t.key = i.key) OR EXISTS (SELECT 1 FROM incoming j"
-                        " WHERE j.key = i.key AND j.ord < i.ord) ORDER BY i.ord LIMIT 1"
+                        "SELECT name FROM (SELECT i.name, i.ord,"
+                        " row_number() OVER (PARTITION BY i.key ORDER BY i.ord) AS nth,"
+                        " EXISTS (SELECT 1 FROM {s}.targets t WHERE t.key = i.key) AS stored"
+                        " FROM incoming i) c WHERE nth > 1 OR stored ORDER BY ord LIMIT 1"
                     )
                 ).fetchone()
                 if clash:
                     raise TargetError(f"target {clash[0]!r} exists already (use replace)")
-            rows = conn.execute(
+            conn.execute(
                 self._sql(
-                    "INSERT INTO {s}.targets (key, name, kind, aliases, alias_keys, description, evidence)"
+                    "WITH saved AS ("
+                    " INSERT INTO {s}.targets (key, name, kind, aliases, alias_keys, description, evidence)"
                     " SELECT key, name, kind, aliases::jsonb, alias_keys, description, evidence::jsonb"
                     " FROM (SELECT DISTINCT ON (key) * FROM incoming ORDER BY key, ord DESC) latest"
                     " ORDER BY ord"
                     " ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
                     " aliases = EXCLUDED.aliases, alias_keys = EXCLUDED.alias_keys,"
                     " description = EXCLUDED.description, evidence = EXCLUDED.evidence"
-                    " RETURNING key, id"
+                    " RETURNING id)"
+                    " INSERT INTO {s}.changes (target_id) SELECT id FROM saved ORDER BY id"
                 )
-            ).fetchall()
-            ids = dict(rows)
-            conn.execute(
-                self._sql("INSERT INTO {s}.changes (target_id) SELECT unnest(%s::bigint[]) ORDER BY 1"),
-                [sorted(ids.values())],
             )
+            ids: dict[str, int] = {}
+            if want_ids:
+                rows = conn.execute(
+                    self._sql("SELECT t.key, t.id FROM {s}.targets t JOIN incoming i ON i.key = t.key")
+                )
+                ids = dict(rows)
         return number + 1, ids
 
     def remove(self, name: str) -> bool:
