@@ -85,6 +85,10 @@ def test_the_cli_says_what_is_wrong_with_the_database_in_one_line(tmp_path, monk
     result = CliRunner().invoke(app, ["--db", "postgresql://postgres@127.0.0.1:1/test", "targets", "ls"])
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "cannot connect to the database at postgresql://postgres@127.0.0.1:1/test" in result.stderr
+    served = CliRunner().invoke(
+        app, ["--db", "postgresql://postgres@127.0.0.1:1/test", "serve", "--model", "scripted"]
+    )
+    assert served.exit_code == 1 and served.stderr.count("\n") == 1 and "cannot connect" in served.stderr
 
 
 def test_the_cli_manages_targets_in_postgresql(pg_url, tmp_path, monkeypatch):
