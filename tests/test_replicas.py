@@ -93,7 +93,8 @@ class Replica:
         return httpx.request(method, f"{self.base}/v1/targets{path}", headers=headers, timeout=60, **kw)
 
     def health(self) -> dict:
-        return httpx.get(f"{self.base}/healthz", timeout=5).json()
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        return httpx.get(f"{self.base}/healthz", headers=headers, timeout=5).json()
 
 
 @pytest.fixture
@@ -112,6 +113,7 @@ def replicas(pg_url, tmp_path):
 
 def test_a_change_on_one_replica_guards_the_next_request_on_the_other(replicas):
     a, b = replicas("a", "b")
+    assert "targets" not in httpx.get(f"{a.base}/healthz").json()  # only for the admin token
     assert a.ask() == DRAFT and b.ask() == DRAFT
     assert a.admin("POST", json={"name": "Ron Weasley", "kind": "person"}).status_code == 201
     assert "Ron" not in b.ask()  # the very next request on b
