@@ -17,7 +17,7 @@ from rich.text import Text
 
 from .errors import AluError
 from .settings import Settings, load_settings
-from .targets import FORMATS, Target, TargetStore
+from .targets import FORMATS, Store, Target, TargetStore, open_store
 from .trace import Answer
 
 app = typer.Typer(
@@ -25,7 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-targets_app = typer.Typer(help="Manage the targets to forget (a shared SQLite file).", no_args_is_help=True)
+targets_app = typer.Typer(
+    help="Manage the targets to forget (an SQLite file or a PostgreSQL database).", no_args_is_help=True
+)
 app.add_typer(targets_app, name="targets")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -33,7 +35,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 class State:
     config: Optional[Path] = None
-    db: Optional[Path] = None
+    db: Optional[str] = None
 
 
 state = State()
@@ -48,7 +50,10 @@ def main(
     config: Annotated[
         Optional[Path], typer.Option(help="TOML config file (default: user config folder).")
     ] = None,
-    db: Annotated[Optional[Path], typer.Option(help="Target store (SQLite file).", envvar="ALU_DB")] = None,
+    db: Annotated[
+        Optional[str],
+        typer.Option(help="Target store: an SQLite file, or a postgresql:// URL.", envvar="ALU_DB"),
+    ] = None,
 ) -> None:
     state.config, state.db = config, db
 
@@ -76,8 +81,8 @@ def guarded(fn):
     return wrapper
 
 
-def store() -> TargetStore:
-    return TargetStore(settings().db)
+def store() -> Store:
+    return open_store(settings().db)
 
 
 def shown(text: str) -> str:
@@ -193,7 +198,8 @@ def targets_add(
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
         fail(f"bad target: {where}: {str(error['msg']).removeprefix('Value error, ')}")
-    saved = store().add(target, replace=replace)
+    with store() as targets_store:
+        saved = targets_store.add(target, replace=replace)
     out.print(f"added {saved.name!r} ({saved.kind})", highlight=False, markup=False)
 
 
@@ -201,7 +207,9 @@ def targets_add(
 @guarded
 def targets_rm(name: str) -> None:
     """Remove a target by name or alias, as it was added (slashes, percent signs and all)."""
-    if not store().remove(name):
+    with store() as targets_store:
+        removed = targets_store.remove(name)
+    if not removed:
         fail(f"no target named {name!r}")
     out.print(f"removed {name!r}", highlight=False, markup=False)
 
@@ -210,8 +218,8 @@ def targets_rm(name: str) -> None:
 @guarded
 def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the targets."""
-    targets_store = store()
-    targets = targets_store.list()
+    with store() as targets_store:
+        targets = targets_store.list()
     if as_json:
         out.print_json(json.dumps([t.model_dump() for t in targets]))
         return
@@ -219,7 +227,7 @@ def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     for t in targets:
         table.add_row(Text(shown(t.name)), t.kind, Text(shown(", ".join(t.aliases))), str(len(t.evidence)))
     out.print(table)
-    out.print(f"{len(targets)} targets in {targets_store.path}", highlight=False, markup=False)
+    out.print(f"{len(targets)} targets in {targets_store.location}", highlight=False, markup=False)
 
 
 @targets_app.command("import")
@@ -229,7 +237,8 @@ def targets_import(
     fmt: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
 ) -> None:
     """Import targets from JSON, YAML, CSV or text (all or nothing)."""
-    count = store().import_file(file, fmt)
+    with store() as targets_store:
+        count = targets_store.import_file(file, fmt)
     out.print(f"imported {count} targets from {file}", highlight=False, markup=False)
 
 
@@ -240,7 +249,8 @@ def targets_export(
     fmt: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
 ) -> None:
     """Export the targets to a file."""
-    count = store().export_file(file, fmt)
+    with store() as targets_store:
+        count = targets_store.export_file(file, fmt)
     out.print(f"exported {count} targets to {file}", highlight=False, markup=False)
 
 
@@ -272,6 +282,9 @@ def serve(
     admin_token: Annotated[Optional[str], typer.Option(hidden=True)] = None,
     max_in_flight: Annotated[Optional[int], typer.Option(help="Requests in flight before 429.")] = None,
     log: Annotated[Optional[Path], typer.Option(help="Decision log (JSON lines).")] = None,
+    log_db: Annotated[
+        Optional[str], typer.Option(help="Decision log table in PostgreSQL (postgresql:// URL).")
+    ] = None,
     log_text: Annotated[
         Optional[bool], typer.Option("--log-text", help="Store users' text in the decision log.")
     ] = None,
@@ -293,6 +306,7 @@ def serve(
         serve__port=port,
         serve__max_in_flight=max_in_flight,
         serve__log=log,
+        serve__log_db=log_db,
         serve__log_text=log_text,
         serve__name=name,
         serve__admin_token_file=admin_token_file,

@@ -20,6 +20,12 @@ class TargetError(AluError, ValueError):
     """A target or a target file that cannot be accepted; nothing was written."""
 
 
+class StoreError(AluError, RuntimeError):
+    """The target store cannot be reached or used (database down, bad URL, schema too new).
+
+    Raised, never swallowed, so a request that cannot read its targets fails closed."""
+
+
 class QueryError(AluError, ValueError):
     """A request the pipeline will not run (empty, too long, bad history, unknown mode)."""
 

@@ -4,7 +4,7 @@ the command line says; and the one factory that builds the pipeline from them.
 The file has the shape of :class:`Settings`::
 
     model = "embedded"                  # every agent's model, unless [models] says otherwise
-    db = "~/.local/share/alu/targets.db"
+    db = "~/.local/share/alu/targets.db"  # or postgresql://host/dbname for several replicas
     [models]                            # per agent: vanilla, audit_erase, critic, composer
     audit_erase = "openai:gpt-4o-mini"
     [backends.openai]                   # each backend's own options (alu models lists them)
@@ -36,7 +36,8 @@ from .knowledge import KnowledgeBase
 from .models import Model, backend_of, get_model
 from .paths import data_home, default_config_path
 from .pipeline import ALU, PipelineConfig, modes
-from .targets import Target, TargetStore
+from .targets import Store, Target, is_database_url, open_store
+from .targets.stores import check_db_setting
 
 Agent = Literal["vanilla", "audit_erase", "critic", "composer"]
 SHORT_NAMES = {
@@ -65,6 +66,8 @@ class ServeSettings(BaseModel):
     log_text: bool = Field(False, description="store users' text and upstream errors in the decision log")
     log_max_bytes: int = Field(64 * MIB, ge=1024, description="the decision log rotates beyond this size")
     log_backups: int = Field(5, ge=1, description="rotated decision logs kept (FILE.1 ... FILE.N)")
+    log_db: str | None = Field(None, description="decision log table in PostgreSQL (postgresql:// URL)")
+    replica: str | None = Field(None, description="this replica's name in the log (default host:port)")
     admin_token_file: Path | None = Field(
         None, description="file holding the admin token (else $ALU_ADMIN_TOKEN; unset: admin API off)"
     )
@@ -116,12 +119,24 @@ class Settings(BaseModel):
     model: str = "embedded"
     models: dict[Agent, str] = Field(default_factory=dict)
     backends: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    db: Path = Field(default_factory=lambda: data_home() / "targets.db")
+    db: str = Field(
+        default_factory=lambda: str(data_home() / "targets.db"),
+        description="target store: an SQLite file, or a postgresql:// URL shared by replicas",
+    )
     knowledge: Path | None = None
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     serve: ServeSettings = Field(default_factory=ServeSettings)
 
-    @field_validator("db", "knowledge")
+    @field_validator("db", mode="before")
+    @classmethod
+    def _expand_db(cls, value: object) -> object:
+        if isinstance(value, str):
+            check_db_setting(value)
+        if isinstance(value, Path) or (isinstance(value, str) and not is_database_url(value)):
+            return str(Path(value).expanduser())
+        return value
+
+    @field_validator("knowledge")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -146,7 +161,7 @@ class Settings(BaseModel):
 
     def build_alu(
         self,
-        targets: TargetStore | Sequence[Target] | None = None,
+        targets: Store | Sequence[Target] | None = None,
         *,
         knowledge: KnowledgeBase | Path | None = None,
         model: Model | None = None,
@@ -157,7 +172,7 @@ class Settings(BaseModel):
         ``knowledge`` to the file at ``knowledge``; ``pipeline`` overrides settings of
         ``[pipeline]`` for this one (``mode="paper"``)."""
         if targets is None:
-            targets = TargetStore(self.db)
+            targets = open_store(self.db)
         if knowledge is None and self.knowledge is not None:
             knowledge = self.knowledge
         if isinstance(knowledge, Path):

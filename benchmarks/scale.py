@@ -1,35 +1,61 @@
-"""Pre-screen latency and LLM cost per query as the target list grows (1 ... 100,000).
+"""The target list from 1 to 1,000,000: import time, index build time and memory per
+target, pre-screen latency, LLM calls and tokens per query, and the time a change takes
+to reach a second replica, on an in-memory list, SQLite or PostgreSQL.
 
-Targets: TOFU's 200 authors (evidence: their QA answers) plus generated people and topics.
-Queries: 20 questions about TOFU authors in the list and 20 unrelated ones (TOFU
-world_facts), each screened together with its gold answer standing in for the draft, as
-the pipeline screens query + draft. LLM calls and tokens per query come from running the
-whole pipeline, in both modes, on the scripted model (tokens = its whitespace word count),
-so they count what the agents are sent, not what a real model would take to answer.
+Targets: TOFU's 200 authors (evidence: their QA answers) plus generated people (a name,
+an alias, a sentence of evidence) and hazards (a name, a description). Queries: 20
+questions about a TOFU author in the list and 20 unrelated ones (TOFU world_facts), each
+screened together with its gold answer standing in for the draft, as the pipeline screens
+query + draft. LLM calls and tokens come from running the whole pipeline on the scripted
+model (tokens = its whitespace word count), so they count what the agents are sent.
 
-    .venv/bin/python benchmarks/scale.py            # table on stdout, PNG + JSON in results/
+Each size runs in two processes, as a deployment would:
+
+* this one generates the targets, writes them to a JSON file and imports it through the
+  store's own import path (``import_s``), then makes the changes whose propagation is timed;
+* a replica (``--as-replica``, a child process) opens the store and builds its index
+  (``build_s``: reading every target and indexing it), reports its resident memory
+  before and after (``rss_per_target_b``, Target records included) and the index
+  structures alone (``index_per_target_b``, with ``--breakdown``), times the pre-screen
+  (``p50_ms``, ``p95_ms``) and the pipeline's cost, then follows the store. Each change
+  made here is timed from the write call (``write_ms``: until it returns) to the moment the
+  replica's index has it (``propagate_ms``, median of ``--changes``; the write's own time
+  included): pushed by LISTEN/NOTIFY on PostgreSQL; on
+  SQLite, which cannot push, the replica checks the revision every millisecond as each
+  request does.
+
+    .venv/bin/python benchmarks/scale.py --sizes 1,100,10000            # in memory, as before
+    .venv/bin/python benchmarks/scale.py --store sqlite --sizes 10000,1000000
+    .venv/bin/python benchmarks/scale.py --store postgres --db postgresql://127.0.0.1/test --sizes 1000000
+
+Run it on a quiet machine for figures; the goals (p95 < 20 ms, import < 5 min, index
+under 2 GB at 1,000,000 targets) are checked and printed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from _table import print_rows
 from rich.console import Console
-from rich.progress import track
 
-from alu import ALU, PipelineConfig, Target
+from alu import ALU, Target
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import data_dir
 from alu.datasets.tofu import authors, split
-from alu.targets import PreScreen
 
-SIZES = [1, 10, 100, 1_000, 10_000, 100_000]
+SIZES = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
+PAPER_MAX = 100_000  # the paper mode sends the whole list to the agents: linear, shown up to here
 SYLLABLES = (
     "ba be bi bo ka ke ki ko la le li lo ma me mi mo na ne ni no ra re ri ro sa se si so ta te ti to"
     " va ve vi vo za ze zi zo dra gor lin mar tes vel quin"
@@ -38,9 +64,11 @@ TOPIC_WORDS = (
     "synthesis protocol enrichment culture strain exploit payload precursor reactor toxin vector"
     " aerosol cipher botnet centrifuge isotope pathogen rootkit"
 ).split()
+GOALS = {"p95_ms": 20.0, "import_s": 300.0, "index_gb": 2.0}
 
 
 def generated(n: int, rng: random.Random) -> list[Target]:
+    """``n`` made-up targets: 9 in 10 people (name, alias, one sentence), 1 in 10 hazards."""
     out = []
     for i in range(n):
         word = lambda k: "".join(rng.choice(SYLLABLES) for _ in range(k)).title()  # noqa: E731
@@ -50,10 +78,12 @@ def generated(n: int, rng: random.Random) -> list[Target]:
                 Target(name=name, kind="hazard", description=f"{rng.choice(TOPIC_WORDS)} of {word(3)}")
             )
         else:
+            first, last = word(2), f"{word(3)}{i}"
             out.append(
                 Target(
-                    name=f"{word(2)} {word(3)}{i}",
+                    name=f"{first} {last}",
                     kind="person",
+                    aliases=[f"{first[0]}. {last}"],
                     evidence=[f"Born in {word(2)}ville in {1900 + i % 120}, wrote The {word(3)} {word(2)}."],
                 )
             )
@@ -62,6 +92,19 @@ def generated(n: int, rng: random.Random) -> list[Target]:
 
 def tofu_targets(root: Path) -> list[Target]:
     return [Target(name=a.name, kind="person", evidence=[r["answer"] for r in a.rows]) for a in authors(root)]
+
+
+def target_pool(root: Path, n: int) -> list[Target]:
+    """The first ``n`` targets of the same list in every process (TOFU first, then generated)."""
+    tofu = tofu_targets(root)
+    return (tofu + generated(max(0, n - len(tofu)), random.Random(0)))[:n]
+
+
+def query_set(root: Path) -> tuple[str, list[tuple[str, str]]]:
+    about = authors(root)[0]  # the author every list contains
+    forget_q = [(r["question"], r["answer"]) for r in about.rows]
+    unrelated = [(r["question"], r["answer"]) for r in split(root, "world_facts")[:20]]
+    return about.name, forget_q + unrelated
 
 
 def agents_script(name: str) -> ScriptedModel:
@@ -80,75 +123,252 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def deep_size(obj: object, seen: set[int]) -> int:
+    """Bytes of ``obj`` and everything it holds that was not counted yet."""
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    size = sys.getsizeof(obj)
+    if isinstance(obj, dict):
+        size += sum(deep_size(k, seen) + deep_size(v, seen) for k, v in obj.items())
+    elif isinstance(obj, set | frozenset | tuple | list):
+        size += sum(deep_size(x, seen) for x in obj)
+    elif hasattr(obj, "_map"):  # Postings
+        size += deep_size(obj._map, seen)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):  # DeleteIndex (numpy arrays: getsizeof)
+        size += deep_size(vars(obj), seen)
+    return size
+
+
+# -- the replica (a child process) -----------------------------------------------------
+def replica(args: argparse.Namespace) -> None:
+    """Build, measure, report one JSON line, then follow the store and report each change."""
+    root = data_dir(args.data_dir)
+    name, queries = query_set(root)
+    model = agents_script(name)
+    say = lambda **kw: print(json.dumps(kw), flush=True)  # noqa: E731
+    store = None
+    ALU(model, [Target(name="Warm Up", kind="person", evidence=["Born in Paris in 1900."])]).ask("Warm up?")
+    if args.db:
+        from alu.targets import open_store
+
+        store = open_store(args.db)
+        alu = ALU(model, store)
+        rss0 = rss_bytes()
+        started = time.perf_counter()
+        alu.index.sync()
+    else:
+        targets = target_pool(root, args.n)
+        rss0 = rss_bytes()
+        started = time.perf_counter()
+        alu = ALU(model, targets)
+    build_s = time.perf_counter() - started
+    rss1 = rss_bytes()
+    index = alu.index
+    latencies, hits = [], 0
+    for _ in range(args.repeat):
+        for q, a in queries:
+            t0 = time.perf_counter()
+            found = index.scan(f"{q}\n{a}").above(limit=5)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            hits += bool(found)
+    cost = {}
+    for mode in ("default", "paper"):
+        if mode == "paper" and len(index) > args.paper_max:
+            cost[mode] = (None, None)
+            continue
+        calls = tokens = 0
+        for q, a in queries:
+            model.default = a  # the draft the vanilla agent returns
+            answer = alu.ask(q, mode=mode)
+            calls += answer.trace.llm_calls
+            tokens += answer.trace.prompt_tokens + answer.trace.completion_tokens
+        cost[mode] = (round(calls / len(queries), 2), round(tokens / len(queries), 1))
+    structures = None
+    if args.breakdown:
+        (screen,) = index._scanners
+        seen: set[int] = {id(t) for t in screen.targets.values()}  # the records are counted apart
+        parts = ("_names", "_partials", "_phrases", "_terms", "_vocab", "_fuzzy_index")
+        structures = sum(deep_size(getattr(screen, p), seen) for p in parts)
+    n = max(1, len(index))
+    say(
+        event="built",
+        targets=len(index),
+        build_s=round(build_s, 2),
+        rss_per_target_b=round((rss1 - rss0) / n),
+        rss_mb=round(rss1 / 2**20),
+        index_per_target_b=round(structures / n) if structures is not None else None,
+        p50_ms=round(statistics.median(latencies), 3),
+        p95_ms=round(pct(latencies, 0.95), 3),
+        flagged_share=round(hits / (args.repeat * len(queries)), 3),
+        default_calls=cost["default"][0],
+        default_tokens=cost["default"][1],
+        paper_calls=cost["paper"][0],
+        paper_tokens=cost["paper"][1],
+    )
+    if store is None:
+        return
+    index.follow()
+    if index._watch is not None:
+        index._watch.connected.wait(30)
+    say(event="ready", revision=index.revision)
+    pushed = index._watch is not None
+    last = index.revision
+    while True:  # until the parent closes our stdin (then we are terminated)
+        if not pushed:
+            index.sync()  # what each request does first
+        if index.revision != last:
+            last = index.revision
+            say(event="seen", revision=last, at=time.monotonic())
+        time.sleep(0.001 if not pushed else 0.0002)
+
+
+# -- the driver ------------------------------------------------------------------------
+class Replica:
+    def __init__(self, args: argparse.Namespace, n: int, db: str | None):
+        command = [sys.executable, __file__, "--as-replica", "--n", str(n), "--repeat", str(args.repeat)]
+        command += ["--paper-max", str(args.paper_max)]
+        command += ["--db", db] if db else []
+        command += ["--data-dir", args.data_dir] if args.data_dir else []
+        command += ["--breakdown"] if args.breakdown else []
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+
+    def next(self, event: str) -> dict:
+        for line in self.process.stdout:
+            message = json.loads(line)
+            if message.get("event") == event:
+                return message
+        raise RuntimeError(f"the replica ended before {event!r} (exit {self.process.wait()})")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def open_fresh_store(kind: str, tmp: Path, n: int, db: str | None):
+    """A new, empty store of ``kind``; returns it and the ``db`` setting that opens it."""
+    from alu.targets import open_store
+
+    if kind == "sqlite":
+        setting = str(tmp / f"targets-{n}.db")
+    else:
+        schema = f"alu_scale_{uuid.uuid4().hex[:8]}"
+        setting = f"{db}{'&' if '?' in db else '?'}schema={schema}&timeout=30"
+    return open_store(setting), setting
+
+
+def drop(kind: str, store, setting: str) -> None:
+    store.close()
+    if kind == "postgres":
+        import psycopg
+
+        from alu.pgsql import Database
+
+        parsed = Database.parse(setting)
+        with psycopg.connect(parsed.dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{parsed.schema}" CASCADE')
+
+
+def measure(args: argparse.Namespace, n: int, tmp: Path, console: Console) -> dict:
+    row: dict = {"store": args.store, "targets": n}
+    setting = store = None
+    if args.store != "memory":
+        root = data_dir(args.data_dir)
+        path = tmp / f"targets-{n}.json"
+        path.write_text(json.dumps([t.model_dump(exclude={"id"}) for t in target_pool(root, n)]))
+        store, setting = open_fresh_store(args.store, tmp, n, args.db)
+        started = time.perf_counter()
+        store.import_file(path)
+        row["import_s"] = round(time.perf_counter() - started, 2)
+        path.unlink()
+        console.print(f"{n:,} targets imported into {args.store} in {row['import_s']} s")
+    child = Replica(args, n, setting)
+    try:
+        built = child.next("built")
+        row |= {k: v for k, v in built.items() if k != "event"}
+        if store is not None:
+            child.next("ready")
+            delays, writes = [], []
+            for i in range(args.changes):
+                asked = time.monotonic()
+                if i % 2 == 0:
+                    store.add(Target(name=f"Propagation Probe{i}", kind="person"))
+                else:
+                    store.remove(f"Propagation Probe{i - 1}")
+                writes.append((time.monotonic() - asked) * 1000)
+                seen = child.next("seen")
+                delays.append((seen["at"] - asked) * 1000)  # the replica may see it before we return
+            row["write_ms"] = round(statistics.median(writes), 2)
+            row["propagate_ms"] = round(statistics.median(delays), 2)
+    finally:
+        child.stop()
+        if store is not None:
+            drop(args.store, store, setting)
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES[:-1])))
+    parser.add_argument("--store", choices=["memory", "sqlite", "postgres"], default="memory")
+    parser.add_argument("--db", default="postgresql://postgres@127.0.0.1:5432/test", help="--store postgres")
     parser.add_argument("--out", default="results/scale")
     parser.add_argument("--repeat", type=int, default=5, help="timed passes over the query set")
+    parser.add_argument("--changes", type=int, default=10, help="changes timed to the second replica")
+    parser.add_argument("--paper-max", type=int, default=PAPER_MAX, help="largest list for the paper mode")
+    parser.add_argument("--breakdown", action="store_true", help="also size the index structures alone")
+    parser.add_argument("--as-replica", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    root = data_dir(args.data_dir)
+    if args.as_replica:
+        args.db = args.db if "--db" in sys.argv else None
+        replica(args)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
-    rng = random.Random(0)
-    tofu = tofu_targets(root)
-    pool = tofu + generated(max(sizes), rng)
-    about = [a for a in authors(root)][:1]  # the author every list contains
-    forget_q = [(r["question"], r["answer"]) for r in about[0].rows]
-    unrelated = [(r["question"], r["answer"]) for r in split(root, "world_facts")[:20]]
-    queries = forget_q + unrelated
+    console = Console(width=200)
     rows = []
-    console = Console(width=150)
-    for n in track(sizes, description="target list sizes", console=console):
-        targets = pool[:n]
-        screen = PreScreen()
-        started = time.perf_counter()
-        for i, t in enumerate(targets, 1):
-            screen.add(t.model_copy(update={"id": i}))
-        build_s = time.perf_counter() - started
-        latencies, hits = [], 0
-        for _ in range(args.repeat):
-            for q, a in queries:
-                t0 = time.perf_counter()
-                found = screen.screen(f"{q}\n{a}", limit=5)
-                latencies.append((time.perf_counter() - t0) * 1000)
-                hits += bool(found)
-        cost = {}
-        for mode in ("default", "paper"):
-            model = agents_script(about[0].name)
-            alu = ALU(model, targets, config=PipelineConfig(mode=mode))
-            calls = tokens = 0
-            for q, a in queries:
-                model.default = a  # the draft the vanilla agent returns
-                answer = alu.ask(q)
-                calls += answer.trace.llm_calls
-                tokens += answer.trace.prompt_tokens + answer.trace.completion_tokens
-            cost[mode] = (calls / len(queries), tokens / len(queries))
-        rows.append(
-            {
-                "targets": n,
-                "build_s": round(build_s, 3),
-                "p50_ms": round(statistics.median(latencies), 3),
-                "p95_ms": round(pct(latencies, 0.95), 3),
-                "flagged_share": round(hits / (args.repeat * len(queries)), 3),
-                "default_calls": round(cost["default"][0], 2),
-                "default_tokens": round(cost["default"][1], 1),
-                "paper_calls": round(cost["paper"][0], 2),
-                "paper_tokens": round(cost["paper"][1], 1),
-            }
-        )
-    print_rows(console, "pre-screen latency and LLM cost per query vs target count", rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            rows.append(measure(args, n, Path(tmp), console))
+            console.print(f"{n:,} targets: {rows[-1]}")
+    print_rows(console, f"target list size on {args.store}: import, index, latency, cost, propagation", rows)
     first, last = rows[0], rows[-1]
     console.print(
         f"ratios {last['targets']:,} vs {first['targets']:,} targets: "
         f"pre-screen p95 x{last['p95_ms'] / first['p95_ms']:.1f}, "
-        f"default tokens/query x{last['default_tokens'] / first['default_tokens']:.2f}, "
-        f"paper tokens/query x{last['paper_tokens'] / first['paper_tokens']:.1f}"
+        f"default calls/query x{last['default_calls'] / first['default_calls']:.2f}, "
+        f"default tokens/query x{last['default_tokens'] / first['default_tokens']:.2f}"
     )
+    check_goals(console, last)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scale.json").write_text(json.dumps(rows, indent=2))
-    plot(rows, out / "scale.png")
-    console.print(f"wrote {out / 'scale.json'} and {out / 'scale.png'}")
+    name = "scale" if args.store == "memory" else f"scale-{args.store}"
+    (out / f"{name}.json").write_text(json.dumps(rows, indent=2))
+    plot(rows, out / f"{name}.png")
+    console.print(f"wrote {out / name}.json and .png")
+
+
+def check_goals(console: Console, row: dict) -> None:
+    """The issue's goals, at the largest size measured (they are stated for 1,000,000)."""
+    n = row["targets"]
+    index_gb = row["rss_per_target_b"] * 1_000_000 / 1e9
+    checks = [
+        (f"pre-screen p95 {row['p95_ms']} ms", row["p95_ms"] < GOALS["p95_ms"], "< 20 ms"),
+        (f"replica memory {index_gb:.2f} GB per million targets", index_gb < GOALS["index_gb"], "< 2 GB"),
+    ]
+    if "import_s" in row:
+        per_million = row["import_s"] * 1_000_000 / n
+        checks.append(
+            (f"import {per_million:.0f} s per million targets", per_million < GOALS["import_s"], "< 300 s")
+        )
+    for what, ok, goal in checks:
+        console.print(f"goal {goal}: {what} at {n:,} targets -> {'met' if ok else 'NOT met'}")
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -161,11 +381,13 @@ def plot(rows: list[dict], path: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     a.plot(n, [r["p50_ms"] for r in rows], "o-", label="p50")
     a.plot(n, [r["p95_ms"] for r in rows], "s-", label="p95")
-    a.axhline(20, color="grey", ls="--", label="goal: p95 < 20 ms")
+    a.axhline(GOALS["p95_ms"], color="grey", ls="--", label="goal: p95 < 20 ms")
     a.set(xscale="log", xlabel="targets", ylabel="ms per query", title="pre-screen latency")
     a.legend()
     b.plot(n, [r["default_tokens"] for r in rows], "o-", label="default mode")
-    b.plot(n, [r["paper_tokens"] for r in rows], "s-", label="paper mode")
+    paper = [(x, r["paper_tokens"]) for x, r in zip(n, rows, strict=True) if r["paper_tokens"] is not None]
+    if paper:
+        b.plot(*zip(*paper, strict=True), "s-", label="paper mode")
     b.set(
         xscale="log",
         yscale="log",

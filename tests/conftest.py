@@ -106,3 +106,45 @@ def demo_kb() -> KnowledgeBase:
 
 def docs(*texts: str) -> KnowledgeBase:
     return KnowledgeBase([Document(str(i), t) for i, t in enumerate(texts)])
+
+
+# -- PostgreSQL: the server this kind of machine runs (127.0.0.1:5432, trust, database test) --
+PG_SERVER = os.environ.get("ALU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_unreachable() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install -e '.[postgres]')"
+    try:
+        psycopg.connect(PG_SERVER, connect_timeout=3).close()
+    except psycopg.Error as exc:
+        return f"no PostgreSQL at {PG_SERVER}: {str(exc).strip().splitlines()[0]}"
+    return None
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_schema():
+    """A schema of its own for one test (so parallel runs never collide), dropped after."""
+    reason = _pg_unreachable()
+    if reason:
+        pytest.skip(reason)
+    import uuid
+
+    schema = f"alu_test_{uuid.uuid4().hex[:12]}"
+    yield schema
+    drop_schema(schema)
+
+
+@pytest.fixture
+def pg_url(pg_schema) -> str:
+    sep = "&" if "?" in PG_SERVER else "?"
+    return f"{PG_SERVER}{sep}schema={pg_schema}"

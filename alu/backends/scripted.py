@@ -97,8 +97,8 @@ class ScriptedModel(Model):
 register_backend(
     Backend(
         "scripted",
-        "scripted replies, for tests (answers 'OK')",
-        lambda arg, options: ScriptedModel(),
-        usage="scripted",
+        "scripted replies, for tests (answers 'OK', or REPLY)",
+        lambda arg, options: ScriptedModel(default=arg or "OK"),
+        usage="scripted[:REPLY]",
     )
 )

@@ -14,7 +14,7 @@ from ..deadline import request_deadline
 from ..errors import AgentFailure, QueryError
 from ..knowledge import KnowledgeBase
 from ..models import Messages, Model, Sampling
-from ..targets import Target, TargetIndex, TargetStore
+from ..targets import Store, Target, TargetIndex
 from ..trace import Answer, Trace
 from .assistant import Assistant
 from .config import AGENTS, PipelineConfig
@@ -34,7 +34,7 @@ class ALU:
     def __init__(
         self,
         model: Model,
-        targets: TargetStore | Sequence[Target] | None = None,
+        targets: Store | Sequence[Target] | None = None,
         *,
         knowledge: KnowledgeBase | None = None,
         agent_models: dict[str, Model] | None = None,
@@ -62,7 +62,7 @@ class ALU:
             refusal=cfg.refusal,
             gate=self.gate,
         )
-        if isinstance(targets, TargetStore):
+        if isinstance(targets, Store):
             self.index = TargetIndex(targets)
         else:
             self.index = TargetIndex.of(list(targets or []))

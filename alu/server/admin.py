@@ -8,13 +8,14 @@ encoded as a URL needs) or ``DELETE /v1/targets?name=...``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import TargetError
-from ..targets import Target, TargetStore, from_records, iter_targets
+from ..errors import StoreError, TargetError
+from ..targets import Store, Target, from_records, iter_targets
 from .state import ApiError, ServerState, exchange_of, state_of
 from .wire import ImportRequest
 
@@ -45,7 +46,15 @@ def _admin(request: Request) -> ServerState:
     return state
 
 
-def _store(state: ServerState) -> TargetStore:
+async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a store call off the event loop; a store that cannot be reached is a 503."""
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    except StoreError as exc:
+        raise ApiError(503, str(exc), "service_unavailable") from exc
+
+
+def _store(state: ServerState) -> Store:
     if state.alu.index.store is None:
         raise ApiError(409, "this server has no target store to change", "conflict")
     return state.alu.index.store
@@ -74,7 +83,7 @@ async def list_targets(
     if limit > settings.max_page_size:
         raise ApiError(400, f"invalid request: limit: at most {settings.max_page_size}")
     source = state.alu.index.store or state.alu.index
-    page = await run_in_threadpool(source.page, after, limit + 1)
+    page = await _call(source.page, after, limit + 1)
     data = await run_in_threadpool(_dump, page[:limit])
     last = data[-1]["id"] if data else None
     return {"object": "list", "data": data, "has_more": len(page) > limit, "last_id": last}
@@ -90,7 +99,7 @@ async def add_targets(request: Request):
         return _dump(store.add_many(from_records(records, source="body")))
 
     try:
-        saved = await run_in_threadpool(add)
+        saved = await _call(add)
     except TargetError as exc:
         raise ApiError(400, str(exc)) from exc
     return {"object": "list", "data": saved}
@@ -107,7 +116,7 @@ async def import_targets(request: Request):
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise ApiError(400, f"invalid request: {where}: {first['msg']}") from exc
     try:
-        count = await run_in_threadpool(
+        count = await _call(
             store.add_stream, iter_targets(spec.content, spec.format, source="import"), replace=True
         )
     except TargetError as exc:
@@ -117,7 +126,7 @@ async def import_targets(request: Request):
 
 async def _remove(request: Request, name: str) -> dict:
     store = _store(_admin(request))
-    if not await run_in_threadpool(store.remove, name):
+    if not await _call(store.remove, name):
         raise ApiError(404, f"no target named {name!r}", "not_found")
     return {"removed": name}
 

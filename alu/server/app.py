@@ -5,6 +5,8 @@ health and metrics. ``/docs``, ``/redoc`` and ``/openapi.json`` are off unless
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -29,14 +31,25 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
     """The server around one pipeline instance (shared by every request)."""
     settings = settings or ServeSettings()
     docs = settings.docs
+    state = ServerState(alu, settings, admin_token)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        alu.index.follow()  # sync as soon as another replica changes the targets
+        try:
+            yield
+        finally:
+            alu.index.close()
+            state.log.close()
+
     app = FastAPI(
         title="ALU unlearning server",
         version="0.1.0",
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        lifespan=lifespan,
     )
-    state = ServerState(alu, settings, admin_token)
     app.state.alu_server = state
     app.add_middleware(Guard, state=state)
 
@@ -62,7 +75,12 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
 
     @app.get("/healthz")
     async def healthz(request: Request):
-        return {"status": "ok", "in_flight": state_of(request).in_flight.count}
+        state = state_of(request)
+        health = {"status": "ok", "in_flight": state.in_flight.count}
+        if state.is_admin(request):  # how many targets there are is the operator's business
+            index = state.alu.index
+            health |= {"targets": len(index), "targets_revision": index.revision}
+        return health
 
     @app.get("/metrics")
     async def prometheus(request: Request):
@@ -81,5 +99,6 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
 def serve(alu: ALU, settings: ServeSettings, *, admin_token: str | None = None) -> None:
     import uvicorn
 
+    alu.index.sync()  # build the index before taking requests (minutes at a million targets)
     app = create_app(alu, settings, admin_token=admin_token)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -72,6 +72,21 @@ class DecisionLog:
             self._handler.close()
 
 
+class Tee:
+    """Writes each entry to several decision logs (the file and the database)."""
+
+    def __init__(self, *logs) -> None:
+        self.logs = logs
+
+    def write(self, entry: dict) -> None:
+        for one in self.logs:
+            one.write(entry)
+
+    def close(self) -> None:
+        for one in self.logs:
+            one.close()
+
+
 class InFlight:
     """Counts requests being answered; ``enter`` refuses beyond the limit."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse
 from ..pipeline import ALU
 from ..settings import ServeSettings
 from ..trace import Answer, Trace
-from .observability import DecisionLog, InFlight, Metrics
+from .observability import DecisionLog, InFlight, Metrics, Tee
 
 
 class ApiError(Exception):
@@ -86,12 +87,17 @@ class ServerState:
     settings: ServeSettings
     admin_token: str | None = None
     metrics: Metrics = field(default_factory=Metrics)
-    log: DecisionLog = field(init=False)
+    log: DecisionLog | Tee = field(init=False)
     in_flight: InFlight = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
         self.log = DecisionLog(s.log, max_bytes=s.log_max_bytes, backups=s.log_backups)
+        if s.log_db:
+            from .pglog import PostgresDecisionLog
+
+            replica = s.replica or f"{socket.gethostname()}:{s.port}"
+            self.log = Tee(self.log, PostgresDecisionLog(s.log_db, replica))
         self.in_flight = InFlight(s.max_in_flight)
 
     def record(self, exchange: Exchange) -> None:

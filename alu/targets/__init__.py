@@ -1,8 +1,9 @@
 """Targets: what they are, where they are kept, and how text is checked against them.
 
-``target`` (the record), ``files`` (import and export formats), ``store`` (the shared
-SQLite file), ``scanner`` (the scanner interface), ``prescreen`` (the lexical scanner) and
-``index`` (the live list and its ``scan``).
+``target`` (the record), ``files`` (import and export formats), ``stores`` (the store
+contract and ``open_store``), ``store`` (the SQLite file), ``postgres`` (PostgreSQL, for
+several replicas; needs the postgres extra), ``scanner`` (the scanner interface),
+``prescreen`` (the lexical scanner) and ``index`` (the live list and its ``scan``).
 """
 
 from ..errors import TargetError
@@ -20,6 +21,7 @@ from .index import Scan, TargetIndex, TargetView
 from .prescreen import CANDIDATE_THRESHOLD, PreScreen, name_pattern, redact
 from .scanner import Candidate, Scanner
 from .store import TargetStore
+from .stores import Store, is_database_url, open_store
 from .target import Enrichment, Kind, Target
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "PreScreen",
     "Scan",
     "Scanner",
+    "Store",
     "Target",
     "TargetError",
     "TargetIndex",
@@ -39,8 +42,10 @@ __all__ = [
     "TargetView",
     "dump_targets",
     "from_records",
+    "is_database_url",
     "iter_targets",
     "name_pattern",
+    "open_store",
     "parse_targets",
     "read_targets",
     "redact",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .prescreen import CANDIDATE_THRESHOLD, PreScreen
 from .scanner import Candidate, Scanner
-from .store import TargetStore
+from .stores import Store, Watch
 from .target import Target
 
 # A sync that brings more changes than this builds a new set of scanners beside the one in
@@ -76,7 +76,7 @@ class TargetIndex:
 
     def __init__(
         self,
-        store: TargetStore | None = None,
+        store: Store | None = None,
         targets: Sequence[Target] = (),
         *,
         scanners: Callable[[], list[Scanner]] = default_scanners,
@@ -93,6 +93,7 @@ class TargetIndex:
         self._sync_lock = threading.Lock()  # one sync at a time
         self._rebuilding = False
         self._revision = 0
+        self._watch: Watch | None = None
         if store is None:
             for number, target in enumerate(targets):
                 self._add(target.model_copy(update={"id": first_id + step * number}))
@@ -157,6 +158,23 @@ class TargetIndex:
                 self._targets, self._scanners, self._revision = targets, scanners, revision
         finally:
             self._rebuilding = False
+
+    def follow(self) -> None:
+        """Also sync as soon as the store announces a change (PostgreSQL's NOTIFY), off the
+        request path; each request's own ``sync`` stays the check that counts."""
+        if self.store is not None and self._watch is None:
+            self._watch = self.store.watch(self.sync)
+
+    def close(self) -> None:
+        """Stop following the store."""
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
+
+    @property
+    def revision(self) -> int:
+        """The store revision this index has applied (0 before the first sync)."""
+        return self._revision
 
     def __len__(self) -> int:
         return len(self._targets)

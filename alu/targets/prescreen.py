@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from rapidfuzz.distance import OSA
 
 from ..text import STOPWORDS, is_distinctive, tokens, zipf
+from .fuzzy import DeleteIndex
+from .postings import Postings
 from .scanner import Candidate, Scanner
 from .target import Target
 
@@ -73,13 +75,14 @@ class PreScreen(Scanner):
 
     def __init__(self) -> None:
         self.targets: dict[int, Target] = {}
-        self._names: dict[tuple[str, ...], set[int]] = defaultdict(set)
-        self._partials: dict[str, set[int]] = defaultdict(set)
-        self._phrases: dict[tuple[str, ...], set[int]] = defaultdict(set)
-        self._terms: dict[str, set[int]] = defaultdict(set)
+        # Lean storage (see postings.py): a million targets must fit in a few GB. What a
+        # target was filed under is not kept; ``remove`` derives it again from the target.
+        self._names = Postings()  # name token tuple -> target ids
+        self._partials = Postings()  # surname token -> target ids
+        self._phrases = Postings()  # evidence phrase token tuple -> target ids
+        self._terms = Postings()  # evidence term -> target ids
         self._vocab: Counter[str] = Counter()
-        self._fuzzy_index: dict[str, set[str]] = defaultdict(set)
-        self._keys: dict[int, tuple] = {}
+        self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._longest = 1
 
     def __len__(self) -> int:
@@ -91,6 +94,26 @@ class PreScreen(Scanner):
             raise ValueError("a target needs an id before it is indexed")
         self.remove(target.id)
         tid = target.id
+        names, partials, phrases, terms, vocab = self._keys_of(target)
+        for n in names:
+            self._names.add(n, tid)
+            self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
+        for t in partials:
+            self._partials.add(t, tid)
+        for p in phrases:
+            self._phrases.add(p, tid)
+        for t in terms:
+            self._terms.add(t, tid)
+        for t in vocab:
+            if self._vocab[t] == 0:
+                self._fuzzy_index.add(t)
+            self._vocab[t] += 1
+        self.targets[tid] = target
+
+    @staticmethod
+    def _keys_of(target: Target) -> tuple[set, set, set, set, set]:
+        """What ``target`` is filed under: names, surnames, phrases, terms, fuzzy vocabulary.
+        A function of the target alone, so ``remove`` can derive it again."""
         names = {tuple(tokens(n)) for n in target.names()} - {()}
         name_tokens = {t for n in names for t in n}
         partials = set()
@@ -100,29 +123,14 @@ class PreScreen(Scanner):
         phrases = {p for p in _evidence_phrases(text) if p not in names}
         counts = Counter(t for t in tokens(text) if t not in name_tokens and is_distinctive(t))
         terms = {t for t, _ in counts.most_common(MAX_TERMS_PER_TARGET)}
-        for n in names:
-            self._names[n].add(tid)
-            self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
-        for t in partials:
-            self._partials[t].add(tid)
-        for p in phrases:
-            self._phrases[p].add(tid)
-        for t in terms:
-            self._terms[t].add(tid)
         vocab = {t for t in name_tokens if len(t) >= 5}
-        for t in vocab:
-            if self._vocab[t] == 0:
-                for d in _deletes(t) | {t}:
-                    self._fuzzy_index[d].add(t)
-            self._vocab[t] += 1
-        self._keys[tid] = (names, partials, phrases, terms, vocab)
-        self.targets[tid] = target
+        return names, partials, phrases, terms, vocab
 
     def remove(self, target_id: int) -> None:
-        keys = self._keys.pop(target_id, None)
-        if keys is None:
+        target = self.targets.pop(target_id, None)
+        if target is None:
             return
-        names, partials, phrases, terms, vocab = keys
+        names, partials, phrases, terms, vocab = self._keys_of(target)
         for index, entries in (
             (self._names, names),
             (self._partials, partials),
@@ -130,32 +138,21 @@ class PreScreen(Scanner):
             (self._terms, terms),
         ):
             for key in entries:
-                ids = index.get(key)
-                if ids is not None:
-                    ids.discard(target_id)
-                    if not ids:
-                        del index[key]
+                index.discard(key, target_id)
         for t in vocab:
             self._vocab[t] -= 1
             if self._vocab[t] <= 0:
                 del self._vocab[t]
-                for d in _deletes(t) | {t}:
-                    bucket = self._fuzzy_index.get(d)
-                    if bucket is not None:
-                        bucket.discard(t)
-                        if not bucket:
-                            del self._fuzzy_index[d]
-        del self.targets[target_id]
+                self._fuzzy_index.discard(t)
 
     # -- queries --------------------------------------------------------------------
     def _fuzzy_alternatives(self, token: str) -> set[str]:
         if len(token) < 4 or token in self._vocab or zipf(token) >= 3.0:
             return set()
         found = set()
-        for variant in _deletes(token) | {token}:
-            for candidate in self._fuzzy_index.get(variant, ()):
-                if candidate != token and OSA.distance(token, candidate) <= 1:
-                    found.add(candidate)
+        for candidate in self._fuzzy_index.lookup(_deletes(token) | {token}):
+            if candidate != token and OSA.distance(token, candidate) <= 1:
+                found.add(candidate)
         return found
 
     def screen(

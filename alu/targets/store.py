@@ -17,6 +17,7 @@ from pathlib import Path
 from ..errors import TargetError
 from ..text import fold
 from .files import export_to, stream_targets
+from .stores import Store
 from .target import Target
 
 _SCHEMA = """
@@ -48,12 +49,10 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-class TargetStore:
+class TargetStore(Store):
     """Targets in one SQLite file (WAL mode, safe for concurrent processes).
 
-    What any target store provides (the pipeline and the server use nothing else): ``add``,
-    ``add_many``, ``add_stream``, ``remove``, ``get``, ``list``, ``page``, ``iterate``,
-    ``count``, ``revision``, ``changes_since``, ``import_file`` and ``export_file``."""
+    The contract every target store keeps is :class:`~alu.targets.stores.Store`."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -66,6 +65,10 @@ class TargetStore:
                 db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise TargetError(f"{self.path} is not a usable target store: {exc}") from exc
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -153,7 +156,7 @@ class TargetStore:
         """A stored target as it was written: validated on the way in, not again on the way
         out (faster, and a row an older version accepted still loads)."""
         target_id, name, kind, aliases, description, evidence = row
-        return Target.model_construct(
+        return Target.trusted(
             id=target_id,
             name=name,
             kind=kind,

@@ -1,0 +1,286 @@
+"""Targets in PostgreSQL, for several ``alu serve`` replicas on several machines.
+
+The same contract as the SQLite store (:mod:`.stores`), kept the same way: a ``changes``
+table whose revision grows with every write, written in the write's own transaction.
+Writers take an exclusive lock on ``changes`` first, so revisions commit in the order they
+are numbered and a reader that has seen revision r has seen every change up to r.
+
+A trigger announces each write on a ``LISTEN/NOTIFY`` channel; :meth:`PostgresStore.watch`
+listens on a connection of its own and tells the index at once, so a change made through
+any replica guards the next request on every other one. The per-request ``revision()``
+check stays the fallback, and it raises (``StoreError``) when the database cannot be
+read, so a replica without its database refuses rather than answering unguarded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from ..errors import StoreError, TargetError
+from ..pgsql import Database, channel, errors_as_store_errors, first_line, prepare
+from .store import _key
+from .stores import Store
+from .target import Target
+
+log = logging.getLogger(__name__)
+_COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence"
+
+
+class PostgresStore(Store):
+    """Targets in one PostgreSQL schema, shared by every replica that opens it."""
+
+    def __init__(self, url: str | Database):
+        self.db = url if isinstance(url, Database) else Database.parse(url)
+        prepare(self.db)
+        self._pool = ConnectionPool(
+            self.db.dsn,
+            min_size=self.db.pool_min,
+            max_size=self.db.pool_max,
+            timeout=self.db.timeout,
+            kwargs=self.db.options(),
+            check=ConnectionPool.check_connection,
+            name=f"alu-targets-{self.db.schema}",
+            open=False,
+        )
+        self._pool.open(wait=False)
+
+    @property
+    def location(self) -> str:
+        return f"{self.db.location} (schema {self.db.schema})"
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _sql(self, text: str) -> sql.Composed:
+        return self.db.sql(text)
+
+    @contextlib.contextmanager
+    def _read(self, doing: str) -> Iterator[psycopg.Connection]:
+        """A connection in one read-only snapshot (every query sees the same revision)."""
+        with errors_as_store_errors(self.db, doing), self._pool.connection() as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            with conn.transaction():
+                yield conn
+
+    @contextlib.contextmanager
+    def _write(self, doing: str) -> Iterator[psycopg.Connection]:
+        """A write transaction, serialised with every other writer (see the module doc)."""
+        with errors_as_store_errors(self.db, doing), self._pool.connection() as conn:
+            conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+            conn.read_only = False
+            with conn.transaction():
+                conn.execute(self._sql("LOCK TABLE {s}.changes IN EXCLUSIVE MODE"))
+                yield conn
+
+    # -- writes ---------------------------------------------------------------------
+    def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
+        targets = list(targets)
+        _, ids = self._write_rows(targets, replace=replace, want_ids=True)
+        return [t.model_copy(update={"id": ids[_key(t.name)]}) for t in targets]
+
+    def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
+        return self._write_rows(targets, replace=replace, want_ids=False)[0]
+
+    def _write_rows(
+        self, targets: Iterable[Target], *, replace: bool, want_ids: bool
+    ) -> tuple[int, dict[str, int]]:
+        """Copy the targets, as they come, into a scratch table, then upsert them and log one
+        change per target touched, in one statement; returns how many were given and, if
+        asked, key -> id."""
+        number = -1
+        with self._write("cannot save targets") as conn:
+            conn.execute(
+                "CREATE TEMP TABLE incoming (ord BIGINT, key TEXT, name TEXT, kind TEXT, aliases TEXT,"
+                " alias_keys TEXT[], description TEXT, evidence TEXT) ON COMMIT DROP"
+            )
+            with conn.cursor().copy("COPY incoming FROM STDIN") as copy:
+                for number, t in enumerate(targets):
+                    copy.write_row(
+                        (
+                            number,
+                            _key(t.name),
+                            t.name,
+                            t.kind,
+                            json.dumps(t.aliases, ensure_ascii=False),
+                            sorted({_key(a) for a in t.aliases}),
+                            t.description,
+                            json.dumps(t.evidence, ensure_ascii=False),
+                        )
+                    )
+            if not replace:
+                clash = conn.execute(
+                    self._sql(
+                        "SELECT name FROM (SELECT i.name, i.ord,"
+                        " row_number() OVER (PARTITION BY i.key ORDER BY i.ord) AS nth,"
+                        " EXISTS (SELECT 1 FROM {s}.targets t WHERE t.key = i.key) AS stored"
+                        " FROM incoming i) c WHERE nth > 1 OR stored ORDER BY ord LIMIT 1"
+                    )
+                ).fetchone()
+                if clash:
+                    raise TargetError(f"target {clash[0]!r} exists already (use replace)")
+            conn.execute(
+                self._sql(
+                    "WITH saved AS ("
+                    " INSERT INTO {s}.targets (key, name, kind, aliases, alias_keys, description, evidence)"
+                    " SELECT key, name, kind, aliases::jsonb, alias_keys, description, evidence::jsonb"
+                    " FROM (SELECT DISTINCT ON (key) * FROM incoming ORDER BY key, ord DESC) latest"
+                    " ORDER BY ord"
+                    " ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
+                    " aliases = EXCLUDED.aliases, alias_keys = EXCLUDED.alias_keys,"
+                    " description = EXCLUDED.description, evidence = EXCLUDED.evidence"
+                    " RETURNING id)"
+                    " INSERT INTO {s}.changes (target_id) SELECT id FROM saved ORDER BY id"
+                )
+            )
+            ids: dict[str, int] = {}
+            if want_ids:
+                rows = conn.execute(
+                    self._sql("SELECT t.key, t.id FROM {s}.targets t JOIN incoming i ON i.key = t.key")
+                )
+                ids = dict(rows)
+        return number + 1, ids
+
+    def remove(self, name: str) -> bool:
+        key = _key(name)
+        with self._write("cannot remove the target") as conn:
+            row = conn.execute(
+                self._sql(
+                    "DELETE FROM {s}.targets WHERE id = (SELECT id FROM {s}.targets"
+                    " WHERE key = %s OR alias_keys @> ARRAY[%s] ORDER BY key <> %s, id LIMIT 1)"
+                    " RETURNING id"
+                ),
+                [key, key, key],
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute(self._sql("INSERT INTO {s}.changes (target_id) VALUES (%s)"), [row[0]])
+        return True
+
+    # -- reads ----------------------------------------------------------------------
+    @staticmethod
+    def _target(row: tuple) -> Target:
+        target_id, name, kind, aliases, description, evidence = row
+        return Target.trusted(  # validated by add_many when written
+            id=target_id, name=name, kind=kind, aliases=aliases, description=description, evidence=evidence
+        )
+
+    def list(self) -> list[Target]:
+        with self._read("cannot list targets") as conn:
+            rows = conn.execute(self._sql(f"SELECT {_COLUMNS} FROM {{s}}.targets t ORDER BY t.id"))
+            return [self._target(r) for r in rows]
+
+    def page(self, after: int = 0, limit: int = 100) -> list[Target]:
+        with self._read("cannot list targets") as conn:
+            rows = conn.execute(
+                self._sql(f"SELECT {_COLUMNS} FROM {{s}}.targets t WHERE t.id > %s ORDER BY t.id LIMIT %s"),
+                [after, limit],
+            )
+            return [self._target(r) for r in rows]
+
+    def get(self, name: str) -> Target | None:
+        key = _key(name)
+        with self._read("cannot read targets") as conn:
+            row = conn.execute(
+                self._sql(
+                    f"SELECT {_COLUMNS} FROM {{s}}.targets t WHERE t.key = %s OR t.alias_keys @> ARRAY[%s]"
+                    " ORDER BY t.key <> %s, t.id LIMIT 1"
+                ),
+                [key, key, key],
+            ).fetchone()
+        return self._target(row) if row else None
+
+    def count(self) -> int:
+        with self._read("cannot count targets") as conn:
+            return conn.execute(self._sql("SELECT count(*) FROM {s}.targets")).fetchone()[0]
+
+    def revision(self) -> int:
+        with self._read("cannot read the target revision") as conn:
+            return conn.execute(self._sql("SELECT COALESCE(MAX(revision), 0) FROM {s}.changes")).fetchone()[0]
+
+    def changes_since(self, revision: int) -> tuple[int, dict[int, Target | None]]:
+        with self._read("cannot read target changes") as conn:
+            latest = conn.execute(
+                self._sql("SELECT COALESCE(MAX(revision), %s) FROM {s}.changes WHERE revision > %s"),
+                [revision, revision],
+            ).fetchone()[0]
+            if latest == revision:
+                return revision, {}
+            current: dict[int, Target | None] = {}
+            query = self._sql(
+                f"SELECT c.target_id, {_COLUMNS} FROM (SELECT DISTINCT target_id FROM {{s}}.changes"
+                " WHERE revision > %s AND revision <= %s) c LEFT JOIN {s}.targets t ON t.id = c.target_id"
+            )
+            with conn.cursor(name="alu_changes") as cursor:
+                cursor.itersize = 5000
+                for target_id, *row in cursor.execute(query, [revision, latest]):
+                    current[target_id] = self._target(row) if row[0] is not None else None
+        return latest, current
+
+    # -- announcements --------------------------------------------------------------
+    def watch(self, on_change: Callable[[], None]) -> Listener:
+        listener = Listener(self.db, on_change)
+        listener.start()
+        return listener
+
+
+class Listener(threading.Thread):
+    """LISTENs on a connection of its own and calls ``on_change`` after each announced
+    write, and once after every (re)connection to catch up on what it missed. Reconnects
+    with backoff; a quiet connection is probed now and then so a dead one is noticed."""
+
+    PROBE_EVERY = 30.0
+
+    def __init__(self, db: Database, on_change: Callable[[], None]):
+        super().__init__(name=f"alu-listen-{db.schema}", daemon=True)
+        self.db, self.on_change = db, on_change
+        self.connected = threading.Event()
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(self.db.timeout + 5)
+
+    def _changed(self) -> None:
+        try:
+            self.on_change()
+        except Exception as exc:  # the next request's own check will raise it
+            log.warning("syncing after a change announcement failed: %s", first_line(exc))
+
+    def run(self) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                with self.db.connect(autocommit=True) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel(self.db.schema))))
+                    self.connected.set()
+                    delay = 0.2
+                    self._changed()
+                    self._listen(conn)
+            except (psycopg.Error, StoreError) as exc:
+                if self._stopping.is_set():
+                    break
+                log.warning("change listener lost %s: %s", self.db.location, first_line(exc))
+            self.connected.clear()
+            self._stopping.wait(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _listen(self, conn: psycopg.Connection) -> None:
+        quiet_since = time.monotonic()
+        while not self._stopping.is_set():
+            got = list(conn.notifies(timeout=0.5, stop_after=1))
+            if got:
+                quiet_since = time.monotonic()
+                self._changed()
+            elif time.monotonic() - quiet_since > self.PROBE_EVERY:
+                conn.execute("SELECT 1")
+                quiet_since = time.monotonic()

@@ -1,0 +1,69 @@
+"""A lean inverted index for the pre-screen: key -> the targets (or words) filed under it.
+
+At a million targets the pre-screen files several million keys, and most keys belong to
+one target. A ``set`` per key costs 216 bytes before it holds anything, so a key's value
+is the bare item while it has one, and a set only from the second on. Keys that are
+token tuples are stored as one space-joined string (tokens never contain a space), which
+is one object instead of a tuple and its strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Iterator
+from typing import Any
+
+
+def _flat(key: Any) -> Hashable:
+    return " ".join(key) if type(key) is tuple else key
+
+
+class Postings:
+    """Like ``defaultdict(set)`` for reading (``get``, ``in``, ``[]``, ``len``), lean inside."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self) -> None:
+        self._map: dict[Hashable, Any] = {}
+
+    def add(self, key: Any, item: Hashable) -> None:
+        key = _flat(key)
+        current = self._map.get(key)
+        if current is None:
+            self._map[key] = item
+        elif type(current) is set:
+            current.add(item)
+        elif current != item:
+            self._map[key] = {current, item}
+
+    def discard(self, key: Any, item: Hashable) -> None:
+        key = _flat(key)
+        current = self._map.get(key)
+        if current is None:
+            return
+        if type(current) is set:
+            current.discard(item)
+            if len(current) == 1:
+                self._map[key] = next(iter(current))
+        elif current == item:
+            del self._map[key]
+
+    def get(self, key: Any, default: Any = None) -> Collection | Any:
+        current = self._map.get(_flat(key))
+        if current is None:
+            return default
+        return current if type(current) is set else (current,)
+
+    def __getitem__(self, key: Any) -> Collection:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: Any) -> bool:
+        return _flat(key) in self._map
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._map)

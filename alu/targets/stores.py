@@ -1,0 +1,132 @@
+"""What every target store offers, and ``open_store``, which picks one by the ``db`` setting:
+a file path is SQLite (the embedded default, one machine), a ``postgresql://`` URL is
+PostgreSQL (several replicas on several machines).
+
+Both keep the same contract: writes are all or nothing; every write bumps a revision and
+records the ids it touched, so an index that last looked at revision r catches up by
+reading ``changes_since(r)``; ``revision()`` raises when the store cannot be read, so a
+request that cannot see its targets fails closed instead of running unguarded.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from ..errors import ConfigError
+from .files import export_to, stream_targets
+from .target import Target
+
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+class Watch(Protocol):
+    """A running subscription to a store's change announcements."""
+
+    def stop(self) -> None: ...
+
+
+class Store(ABC):
+    """Targets to forget, shared by every process that opens the same store."""
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the targets are, for messages (a path, or a URL without its password)."""
+
+    @abstractmethod
+    def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
+        """Add or replace targets in one transaction: all of them or none."""
+
+    def add(self, target: Target, *, replace: bool = False) -> Target:
+        """Add one target; an existing name is an error unless ``replace``."""
+        return self.add_many([target], replace=replace)[0]
+
+    def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
+        """Add or replace targets as an iterable yields them, in one transaction: all or
+        none. Returns how many were given."""
+        return len(self.add_many(targets, replace=replace))
+
+    @abstractmethod
+    def remove(self, name: str) -> bool:
+        """Remove the target called ``name`` (or having it as an alias)."""
+
+    @abstractmethod
+    def list(self) -> list[Target]: ...
+
+    def page(self, after: int = 0, limit: int = 100) -> list[Target]:
+        """At most ``limit`` targets with an id above ``after``, in id order."""
+        return [t for t in self.list() if (t.id or 0) > after][:limit]
+
+    def iterate(self, batch: int = 1000) -> Iterator[Target]:
+        """Every target in id order, read a page at a time."""
+        after = 0
+        while page := self.page(after, batch):
+            yield from page
+            after = page[-1].id or 0
+
+    @abstractmethod
+    def get(self, name: str) -> Target | None:
+        """The target whose name, or failing that one of whose aliases, is ``name``."""
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def revision(self) -> int:
+        """Grows with every write; equal revisions mean an unchanged list."""
+
+    @abstractmethod
+    def changes_since(self, revision: int) -> tuple[int, dict[int, Target | None]]:
+        """Targets touched after ``revision``: id -> current target, or None if removed."""
+
+    def watch(self, on_change: Callable[[], None]) -> Watch | None:
+        """Call ``on_change`` (from another thread) soon after any process changes the
+        targets. None where the store cannot announce changes: readers then see them at
+        their next ``revision()`` check, which stays the correctness fallback everywhere."""
+        return None
+
+    def close(self) -> None:
+        """Release connections; the store is not used afterwards."""
+        return None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def import_file(self, path: str | Path, fmt: str | None = None) -> int:
+        """Import every target of a file, or none if any of them is bad (streamed)."""
+        return self.add_stream(stream_targets(path, fmt), replace=True)
+
+    def export_file(self, path: str | Path, fmt: str | None = None) -> int:
+        """Write every target to a new file readable by its owner only (0600)."""
+        return export_to(path, self.iterate(), fmt)
+
+
+def is_database_url(db: str | Path) -> bool:
+    return isinstance(db, str) and db.startswith(DATABASE_SCHEMES)
+
+
+def check_db_setting(db: str | Path) -> None:
+    """A URL of a database ALU cannot use is an error, not a file of that name."""
+    if isinstance(db, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", db) and not is_database_url(db):
+        scheme = db.split("://", 1)[0]
+        raise ConfigError(f"unsupported database {scheme!r}: use a file path (SQLite) or a postgresql:// URL")
+
+
+def open_store(db: str | Path) -> Store:
+    """The store the ``db`` setting names: PostgreSQL for a ``postgresql://`` URL, else an
+    SQLite file at that path (``~`` expanded)."""
+    check_db_setting(db)
+    if is_database_url(db):
+        from .postgres import PostgresStore
+
+        return PostgresStore(str(db))
+    from .store import TargetStore
+
+    return TargetStore(Path(db).expanduser())
