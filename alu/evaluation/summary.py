@@ -250,7 +250,7 @@ def leaked(record: AnswerRecord, targets: TargetIndex | None, reference_p95: flo
     """Names a target or alias the user did not name (in any turn: an echo of the user's own
     words is not a leak), or recalls more than the reference's 95th percentile."""
     if targets is not None:
-        supplied = {c.target.id for turn in record.turns for c in targets.scan(turn).named}
-        if any(c.target.id not in supplied for text in record.texts for c in targets.scan(text).named):
+        supplied = {c.target.id for turn in record.turns for c in targets.scan(turn).naming}
+        if any(c.target.id not in supplied for text in record.texts for c in targets.scan(text).naming):
             return True
     return reference_p95 is not None and m.rouge_l_recall(record.gold, record.answer) > reference_p95

@@ -71,7 +71,7 @@ class Fallback:
         request.trace.verdict = "refused"
         if self.policy_for(targets) == "refuse":
             return self.refusal
-        supplied = {c.target.id for c in asked.named}
+        supplied = {c.target.id for c in asked.naming}
         if any(c.target.id in supplied for c in targets):
             text = self.stranger.answer(
                 request.trace,
@@ -92,6 +92,6 @@ class Fallback:
     def clean(self, text: str, targets: list[Candidate], request: Request, supplied: set[int]) -> bool:
         """No target the user did not name, and no evidence of ``targets`` the user did not give."""
         scan = request.targets.scan(text)
-        if any(c.target.id not in supplied for c in scan.named):
+        if any(c.target.id not in supplied for c in scan.naming):
             return False
         return not self.gate.carries_evidence(scan, targets, request.targets.scan(request.asked))

@@ -38,8 +38,8 @@ class Gate:
         trace.gate = step
         try:
             scan = scan or targets.scan(text)
-            supplied = {c.target.id for c in asked.named}
-            unsupplied = [c for c in scan.named if c.target.id not in supplied]
+            supplied = {c.target.id for c in asked.naming}
+            unsupplied = [c for c in scan.naming if c.target.id not in supplied]
             if unsupplied:
                 step.detail.update(action="blocked", reason="name")
                 return None

@@ -97,8 +97,12 @@ class Stranger:
         def hide(text: str) -> str:
             for c in targets:
                 stranger = dict(swaps)[forms[c.target.id]]
-                for n in sorted({*c.target.names(), forms[c.target.id]}, key=len, reverse=True):
+                for n in sorted({*c.target.identity_names(), forms[c.target.id]}, key=len, reverse=True):
                     text = _replace(text, n, stranger)
+                if c.target.kind == "person":  # a surname alone names a person too
+                    for n in c.target.identity_names():
+                        if len(n.split()) > 1:
+                            text = _replace(text, n.split()[-1], stranger.split()[-1])
             return text
 
         hidden_history = [{"role": m["role"], "content": hide(m["content"])} for m in history]

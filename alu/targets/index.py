@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .prescreen import CANDIDATE_THRESHOLD, PreScreen
 from .scanner import Candidate, Scanner
+from .scripts import ScriptScanner
 from .stores import Store, Watch
 from .target import Target
 
@@ -23,7 +24,7 @@ REBUILD_AT = 1_000
 
 
 def default_scanners() -> list[Scanner]:
-    return [PreScreen()]
+    return [PreScreen(), ScriptScanner()]
 
 
 @dataclass
@@ -49,18 +50,24 @@ class Scan:
         """Candidates whose name or an alias appears in the text."""
         return [c for c in self.candidates if c.named]
 
+    @property
+    def naming(self) -> list[Candidate]:
+        """Candidates the text names, a person's surname included: what the gate counts."""
+        return [c for c in self.candidates if c.names_it]
+
     def by_id(self) -> dict[int, Candidate]:
         return {c.target.id: c for c in self.candidates if c.target.id is not None}
 
 
 def _merge(per_scanner: list[list[Candidate]]) -> list[Candidate]:
-    """One candidate per target (the strongest scanner's), best first."""
+    """One candidate per target, with every scanner's signals, best first."""
     best: dict[int | None, Candidate] = {}
     for found in per_scanner:
         for c in found:
-            key = c.target.id
-            if key not in best or c.score > best[key].score:
-                best[key] = c
+            if c.target.id in best:
+                best[c.target.id].absorb(c)
+            else:
+                best[c.target.id] = c
     merged = list(best.values())
     merged.sort(key=lambda c: -c.score)
     return merged

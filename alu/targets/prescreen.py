@@ -3,11 +3,17 @@
 Every lookup is a hash probe keyed by the text's own tokens, so the cost of a query
 depends on its length, not on how many targets there are. Signals, strongest first:
 
-* a name or alias, matched on folded tokens (case, accents, other scripts) and with
-  one edit of tolerance on rare tokens (symmetric-delete index, checked with OSA);
+* a name or alias, the operator's or a generated one (another script, a Latin variant),
+  matched on folded tokens (case, accents, other scripts), with one edit of tolerance on
+  rare tokens (symmetric-delete index, checked with OSA) and with the usual
+  transliteration variants made equal (``transliteration_key``);
 * a distinctive token of a person's multi-word name (a surname, say);
-* distinctive phrases and words of the target's description and evidence (titles,
-  places, awards, years), weighted down when many targets share them.
+* distinctive phrases and words of the target's description, evidence and generated
+  associated terms (titles, places, awards, years, characters, jargon), weighted down
+  when many targets share them.
+
+Names are also looked for in the text's disguises (letters spaced or dotted apart,
+leetspeak, reversal); a disguise only ever adds name signals.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import OSA
 
-from ..text import STOPWORDS, is_distinctive, tokens, zipf
+from ..text import STOPWORDS, disguises, is_distinctive, tokens, transliteration_key, zipf
 from .fuzzy import DeleteIndex
 from .postings import Postings
 from .scanner import Candidate, Scanner
@@ -39,6 +45,29 @@ _CAPITALISED_SPAN = re.compile(
     r"\b[A-Z][\w'’\-]*(?:\s+(?:(?:of|the|and|de|la|van|von|du|in|for|a)\s+)*[A-Z][\w'’\-]*)+"
 )
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{4,80})[\"”’']")
+
+
+_NAME_SIGNALS = ("name", "fuzzy-name", "name-part")
+
+
+def _trimmed(toks: list[str]) -> list[str]:
+    while toks and toks[-1] in STOPWORDS:
+        toks = toks[:-1]
+    while toks and toks[0] in STOPWORDS:
+        toks = toks[1:]
+    return toks
+
+
+def _surnames(target: Target, names: set[tuple[str, ...]]) -> set[str]:
+    """A person's last names, where rare enough to name them alone (Mahfouz, not Martin)."""
+    if target.kind != "person":
+        return set()
+    return {n[-1] for n in names if len(n) > 1 and len(n[-1]) >= 4 and zipf(n[-1]) < 3.5}
+
+
+def _short_rare(token: str) -> bool:
+    """A three-letter term rare enough to point at something (Git, not 'big')."""
+    return len(token) == 3 and not token.isdigit() and zipf(token) < 3.5
 
 
 def _deletes(token: str) -> set[str]:
@@ -78,11 +107,13 @@ class PreScreen(Scanner):
         # Lean storage (see postings.py): a million targets must fit in a few GB. What a
         # target was filed under is not kept; ``remove`` derives it again from the target.
         self._names = Postings()  # name token tuple -> target ids
-        self._partials = Postings()  # surname token -> target ids
+        self._partials = Postings()  # distinctive name part -> target ids
+        self._surnames = Postings()  # a person's last name token -> target ids: naming them
         self._phrases = Postings()  # evidence phrase token tuple -> target ids
         self._terms = Postings()  # evidence term -> target ids
-        self._vocab: Counter[str] = Counter()
+        self._vocab: Counter[str] = Counter()  # name tokens of four letters or more
         self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
+        self._translit = Postings()  # transliteration key -> name tokens
         self._longest = 1
 
     def __len__(self) -> int:
@@ -95,6 +126,8 @@ class PreScreen(Scanner):
         self.remove(target.id)
         tid = target.id
         names, partials, phrases, terms, vocab = self._keys_of(target)
+        for t in _surnames(target, names):
+            self._surnames.add(t, tid)
         for n in names:
             self._names.add(n, tid)
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
@@ -106,7 +139,9 @@ class PreScreen(Scanner):
             self._terms.add(t, tid)
         for t in vocab:
             if self._vocab[t] == 0:
-                self._fuzzy_index.add(t)
+                if len(t) >= 5:
+                    self._fuzzy_index.add(t)
+                self._translit.add(transliteration_key(t), t)
             self._vocab[t] += 1
         self.targets[tid] = target
 
@@ -114,16 +149,24 @@ class PreScreen(Scanner):
     def _keys_of(target: Target) -> tuple[set, set, set, set, set]:
         """What ``target`` is filed under: names, surnames, phrases, terms, fuzzy vocabulary.
         A function of the target alone, so ``remove`` can derive it again."""
-        names = {tuple(tokens(n)) for n in target.names()} - {()}
+        names = {tuple(tokens(n)) for n in target.identity_names()} - {()}
         name_tokens = {t for n in names for t in n}
         partials = set()
         if target.kind == "person":
             partials = {t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < 3.5}
-        text = "\n".join([target.description, *target.evidence])
+        generated = target.enrichment.description if target.enrichment else ""
+        text = "\n".join([target.description, generated, *target.evidence])
         phrases = {p for p in _evidence_phrases(text) if p not in names}
         counts = Counter(t for t in tokens(text) if t not in name_tokens and is_distinctive(t))
+        for term in target.associated_terms():
+            toks = _trimmed(tokens(term))
+            if len(toks) > 1:
+                _keep(toks, phrases)
+            elif toks and toks[0] not in name_tokens and (is_distinctive(toks[0]) or _short_rare(toks[0])):
+                counts[toks[0]] += MAX_TERMS_PER_TARGET  # an explicit term outranks mined ones
+        phrases -= names
         terms = {t for t, _ in counts.most_common(MAX_TERMS_PER_TARGET)}
-        vocab = {t for t in name_tokens if len(t) >= 5}
+        vocab = {t for t in name_tokens if len(t) >= 4}
         return names, partials, phrases, terms, vocab
 
     def remove(self, target_id: int) -> None:
@@ -131,6 +174,8 @@ class PreScreen(Scanner):
         if target is None:
             return
         names, partials, phrases, terms, vocab = self._keys_of(target)
+        for t in _surnames(target, names):
+            self._surnames.discard(t, target_id)
         for index, entries in (
             (self._names, names),
             (self._partials, partials),
@@ -144,15 +189,22 @@ class PreScreen(Scanner):
             if self._vocab[t] <= 0:
                 del self._vocab[t]
                 self._fuzzy_index.discard(t)
+                self._translit.discard(transliteration_key(t), t)
 
     # -- queries --------------------------------------------------------------------
     def _fuzzy_alternatives(self, token: str) -> set[str]:
-        if len(token) < 4 or token in self._vocab or zipf(token) >= 3.0:
+        """Name tokens ``token`` may be a misspelling or another transliteration of."""
+        if len(token) < 4 or token in self._vocab:
             return set()
+        rarity = zipf(token)
         found = set()
-        for candidate in self._fuzzy_index.lookup(_deletes(token) | {token}):
-            if candidate != token and OSA.distance(token, candidate) <= 1:
-                found.add(candidate)
+        if rarity < 3.5:
+            found.update(self._translit.get(transliteration_key(token), ()))
+        if rarity < 3.0:
+            for candidate in self._fuzzy_index.lookup(_deletes(token) | {token}):
+                if OSA.distance(token, candidate) <= 1:
+                    found.add(candidate)
+        found.discard(token)
         return found
 
     def screen(
@@ -171,6 +223,7 @@ class PreScreen(Scanner):
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, dict[str, float]] = defaultdict(dict)
         named: set[int] = set()
+        partial: set[int] = set()
         seen: set[tuple[int, tuple]] = set()
 
         def credit(ids: Iterable[int], weight: float, signal: str, key: tuple) -> None:
@@ -204,13 +257,16 @@ class PreScreen(Scanner):
                 ids = self._partials.get(option)
                 if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                     credit(ids, PARTIAL_NAME_WEIGHT / len(ids), f"name-part:{option}", ("q", option))
+            partial.update(self._surnames.get(token, ()))
             ids = self._terms.get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                 weight = EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))
                 credit(ids, weight, f"term:{token}", ("t", token))
         allowed = set(only) if only is not None else None
         found = [
-            Candidate(self.targets[tid], score, tid in named, list(signals[tid]), signals[tid])
+            Candidate(
+                self.targets[tid], score, tid in named, list(signals[tid]), signals[tid], tid in partial
+            )
             for tid, score in scores.items()
             if score >= threshold and (allowed is None or tid in allowed)
         ]
@@ -218,7 +274,19 @@ class PreScreen(Scanner):
         return found[:limit] if limit else found
 
     def scan(self, text: str) -> list[Candidate]:
-        return self.screen(text, threshold=0.0)
+        """Every target with a signal in ``text`` or, for names only, in its disguises."""
+        found = {c.target.id: c for c in self.screen(text, threshold=0.0)}
+        for variant in disguises(text):
+            for c in self.screen(variant, threshold=0.0):
+                if not (c.named or c.partial):
+                    continue
+                if c.target.id in found:
+                    found[c.target.id].absorb(c, kinds=_NAME_SIGNALS)
+                else:
+                    names_only = Candidate(c.target, 0.0)
+                    names_only.absorb(c, kinds=_NAME_SIGNALS)
+                    found[c.target.id] = names_only
+        return sorted(found.values(), key=lambda c: (-c.score, c.target.name))
 
     def named(self, text: str) -> list[Candidate]:
         """Targets whose name or an alias appears in ``text``."""

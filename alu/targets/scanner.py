@@ -23,6 +23,24 @@ class Candidate:
     named: bool = False
     signals: list[str] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict, repr=False)  # signal -> weight
+    partial: bool = False  # a distinctive part of a person's name (a surname) was found
+
+    def absorb(self, other: Candidate, kinds: tuple[str, ...] | None = None) -> None:
+        """Add ``other``'s signals (only those of ``kinds``, when given) for the same target."""
+        for signal, weight in other.weights.items():
+            if signal in self.weights or (kinds is not None and signal.partition(":")[0] not in kinds):
+                continue
+            self.weights[signal] = weight
+            self.signals.append(signal)
+            self.score += weight
+            kind = signal.partition(":")[0]
+            self.named = self.named or kind in ("name", "fuzzy-name")
+            self.partial = self.partial or kind == "name-part"
+
+    @property
+    def names_it(self) -> bool:
+        """Named, or, for a person, a surname found: what the output gate counts as naming."""
+        return self.named or (self.partial and self.target.kind == "person")
 
     def novel_evidence(self, known: Candidate | None) -> float:
         """Evidence weight of signals that ``known`` (the same target found in another text,

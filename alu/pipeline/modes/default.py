@@ -95,7 +95,9 @@ class DefaultMode(Mode):
             out = alu.gate.check(trace, text, leaked, targets, asked_scan, request.asked, scan=scan)
             if out is not None:
                 return out
-            blocked = leaked or [c for c in (scan or targets.scan(text)).named if c.target.id not in in_query]
+            blocked = leaked or [
+                c for c in (scan or targets.scan(text)).naming if c.target.id not in in_query
+            ]
             return self.fall_back(request, blocked, asked_scan)
 
         supported = [c for c in candidates if about(c)]

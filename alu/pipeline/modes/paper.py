@@ -65,5 +65,5 @@ class PaperMode(Mode):
         if out is not None:
             return out
         in_query = asked.by_id()
-        blocked = candidates or [c for c in found.named if c.target.id not in in_query]
+        blocked = candidates or [c for c in found.naming if c.target.id not in in_query]
         return self.fall_back(request, blocked, asked)
