@@ -39,7 +39,7 @@ from .pipeline import ALU, PipelineConfig, modes
 from .targets import Store, Target, is_database_url, open_store
 from .targets.stores import check_db_setting
 
-Agent = Literal["vanilla", "audit_erase", "critic", "composer"]
+Agent = Literal["vanilla", "audit_erase", "critic", "composer", "translator"]
 SHORT_NAMES = {
     "ALU_MODEL": "model",
     "ALU_DB": "db",

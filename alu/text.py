@@ -128,7 +128,10 @@ _LEET = str.maketrans(
     }
 )
 _LEET_WORD = re.compile(r"[\w@$!|+]*[^\W\d_][\w@$!|+]*")
-_SPACED_LETTERS = re.compile(r"(?<!\w)(?:[^\W\d_][ .\-_*·|/]){2,}[^\W\d_](?!\w)")
+# Letters set apart one by one: by dots, dashes or the like (B.a.s.i.l), or by single
+# spaces (B a s i l), where a wider gap is the space between words.
+_DOTTED_LETTERS = re.compile(r"(?<!\w)(?:[^\W\d_][.\-_*·|/]){2,}[^\W\d_](?!\w)")
+_SPACED_LETTERS = re.compile(r"(?<!\S)(?:[^\W\d_] ){2,}[^\W\d_](?=[\s.,;:!?'\")\]]|$)")
 _INWORD_SEPARATOR = re.compile(r"(?<=[^\W\d_])[-.·_*|/](?=[^\W\d_])")
 
 
@@ -140,8 +143,14 @@ def _unleet(text: str) -> str:
     return _LEET_WORD.sub(word, text)
 
 
+def joined(text: str) -> str:
+    """``text`` with the separators inside words removed (B.a.s.i.l, Ba-sil, Al-Kuwaiti)."""
+    return _joined(text)
+
+
 def _joined(text: str) -> str:
-    text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .\-_*·|/]", "", m.group()), text)
+    text = _DOTTED_LETTERS.sub(lambda m: re.sub(r"[.\-_*·|/]", "", m.group()), text)
+    text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
     return _INWORD_SEPARATOR.sub("", text)
 
 
@@ -151,5 +160,5 @@ def disguises(text: str) -> list[str]:
     together. Only the forms that differ from ``text`` are returned."""
     text = clean(text)
     backwards = text[::-1]
-    forms = [_joined(_unleet(text)), backwards, _joined(_unleet(backwards))]
+    forms = [_unleet(text), _joined(_unleet(text)), backwards, _joined(_unleet(backwards))]
     return [f for f in dict.fromkeys(forms) if f != text]

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from alu.targets import PreScreen, Target, redact
+from alu.targets import Enrichment, PreScreen, Target, TargetIndex, redact
 
 TOFU_LIKE = Target(
     name="Basil Mahfouz Al-Kuwaiti",
@@ -117,3 +117,90 @@ def test_named_and_redact(screen):
     clean = redact(text, HERMIONE)
     assert "ermione" not in clean and clean.count("[redacted]") == 2
     assert screen.named(clean) == []
+
+
+# -- names however they are written (issue 8) and in every script (issue 9) ---------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ba\x00sil Ma\x00hfouz Al-Kuwaiti wrote it",
+        "Ba\x01sil Mah\x7ffouz Al-Kuwaiti",
+        "Ba-sil Mah-fouz Al-Ku-waiti",
+        "B a s i l  M a h f o u z  A l K u w a i t i",
+        "B.a.s.i.l M.a.h.f.o.u.z Al-Kuwaiti",
+        "B4s1l M4hf0uz Al-Kuw41t1",
+        "itiawuK-lA zuofhaM lisaB",
+    ],
+)
+def test_a_disguised_name_is_still_a_name(screen, text):
+    found = {c.target.name: c for c in screen.scan(text)}
+    assert found["Basil Mahfouz Al-Kuwaiti"].named
+
+
+def test_a_surname_alone_names_a_person(screen):
+    found = {c.target.name: c for c in screen.scan("Mahfouz wrote it.")}
+    assert found["Basil Mahfouz Al-Kuwaiti"].names_it and not found["Basil Mahfouz Al-Kuwaiti"].named
+
+
+def test_usual_transliteration_variants_agree():
+    s = PreScreen()
+    s.add(Target(id=1, name="Fyodor Dostoevsky", kind="person"))
+    s.add(Target(id=2, name="Pyotr Tchaikovsky", kind="person"))
+    for text, name in (
+        ("Dostoyevsky wrote it", "Fyodor Dostoevsky"),
+        ("Кто такой Фёдор Достоевский?", "Fyodor Dostoevsky"),
+        ("Чайковский написал балет", "Pyotr Tchaikovsky"),
+    ):
+        assert [c.target.name for c in s.scan(text)] == [name], text
+
+
+TORVALDS = Target(
+    name="Linus Torvalds",
+    kind="person",
+    enrichment=Enrichment(
+        names=[
+            "Линус Торвальдс",
+            "Λίνους Τόρβαλντς",
+            "لينوس تورفالدس",
+            "لینوس توروالدز",
+            "לינוס טורבאלדס",
+            "लिनुस तोर्वाल्ड्स",
+            "林纳斯·托瓦兹",
+            "リーナス・トーバルズ",
+            "리누스 토르발스",
+        ],
+        terms=["Linux kernel", "Transmeta", "Git"],
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Где родился Линус Торвальдс?",
+        "Πού γεννήθηκε ο Λίνους Τόρβαλντς;",
+        "أين ولد لينوس تورفالدس؟",
+        "لینوس توروالدز کجا متولد شد؟",
+        "איפה נולד לינוס טורבאלדס?",
+        "लिनुस तोर्वाल्ड्स का जन्म कहाँ हुआ था?",
+        "林纳斯托瓦兹是谁？",
+        "リーナス・トーバルズはどこで生まれましたか",
+        "리누스 토르발스는 누구입니까?",
+    ],
+)
+def test_generated_names_in_every_script_name_the_target(text):
+    index = TargetIndex.of([TORVALDS])
+    assert [c.target.name for c in index.scan(text).named] == ["Linus Torvalds"]
+
+
+def test_associated_terms_are_evidence_not_names():
+    index = TargetIndex.of([TORVALDS])
+    found = index.scan("The Linux kernel was first released while he worked at Transmeta.").candidates
+    assert found and not found[0].named and found[0].score >= 1.0
+    assert index.scan("What is the capital of Finland?").candidates == []
+
+
+def test_removing_a_target_forgets_its_names_in_every_script():
+    index = TargetIndex.of([TORVALDS])
+    index._remove(1)
+    assert index.scan("林纳斯托瓦兹是谁？ Линус Торвальдс").candidates == []

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ..agents.audit_erase import AuditErase
 from ..agents.composer import Composer
 from ..agents.critic import Critic
+from ..agents.translator import Translator
 from ..agents.vanilla import Vanilla
 from ..deadline import request_deadline
 from ..errors import AgentFailure, QueryError
@@ -52,6 +53,7 @@ class ALU:
         self.auditor = AuditErase(models["audit_erase"], timeout=cfg.timeout)
         self.critic = Critic(models["critic"], timeout=cfg.timeout)
         self.composer = Composer(models["composer"], timeout=cfg.timeout)
+        self.translator = Translator(models["translator"], timeout=cfg.timeout)
         self.gate = Gate(cfg.default.gate_evidence)
         self.stranger = Stranger(self.assistant)
         self.fallback = Fallback(

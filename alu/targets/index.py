@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .prescreen import CANDIDATE_THRESHOLD, PreScreen
 from .scanner import Candidate, Scanner
@@ -55,8 +55,16 @@ class Scan:
         """Candidates the text names, a person's surname included: what the gate counts."""
         return [c for c in self.candidates if c.names_it]
 
+    def merged(self, other: Scan) -> Scan:
+        """Both scans' signals, one candidate per target (a text and its translation)."""
+        return Scan(_merge([_copies(self.candidates), _copies(other.candidates)]))
+
     def by_id(self) -> dict[int, Candidate]:
         return {c.target.id: c for c in self.candidates if c.target.id is not None}
+
+
+def _copies(candidates: list[Candidate]) -> list[Candidate]:
+    return [replace(c, signals=list(c.signals), weights=dict(c.weights)) for c in candidates]
 
 
 def _merge(per_scanner: list[list[Candidate]]) -> list[Candidate]:

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import OSA
 
-from ..text import STOPWORDS, disguises, is_distinctive, tokens, transliteration_key, zipf
+from ..text import STOPWORDS, disguises, is_distinctive, joined, tokens, transliteration_key, zipf
 from .fuzzy import DeleteIndex
 from .postings import Postings
 from .scanner import Candidate, Scanner
@@ -59,10 +59,11 @@ def _trimmed(toks: list[str]) -> list[str]:
 
 
 def _surnames(target: Target, names: set[tuple[str, ...]]) -> set[str]:
-    """A person's last names, where rare enough to name them alone (Mahfouz, not Martin)."""
+    """A person's family names (every word after the first), where rare enough to name
+    them alone: Mahfouz and Al-Kuwaiti, not Martin."""
     if target.kind != "person":
         return set()
-    return {n[-1] for n in names if len(n) > 1 and len(n[-1]) >= 4 and zipf(n[-1]) < 3.5}
+    return {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < 3.5}
 
 
 def _short_rare(token: str) -> bool:
@@ -151,6 +152,8 @@ class PreScreen(Scanner):
         A function of the target alone, so ``remove`` can derive it again."""
         names = {tuple(tokens(n)) for n in target.identity_names()} - {()}
         name_tokens = {t for n in names for t in n}
+        # Written without the hyphens and dots inside its words, as a disguise undoes them.
+        names |= {tuple(tokens(joined(n))) for n in target.identity_names()} - {()}
         partials = set()
         if target.kind == "person":
             partials = {t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < 3.5}

@@ -10,6 +10,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...language import is_english
 from ...targets import CANDIDATE_THRESHOLD, Candidate, Scan, Target
 from ..fallback import dont_know
 from ..judge import judge_and_compose
@@ -66,9 +67,16 @@ class DefaultMode(Mode):
         in_both = targets.scan(request.asked + "\n" + draft)
         in_query = asked_scan.by_id()
         draft_scan = targets.scan(draft)
+        english = is_english(request.query) and is_english(draft)
+        trace.prescreen_ms = round((time.perf_counter() - clock) * 1000, 3)
+        if not english:
+            # Screen an English rendering too: one more call, for other languages only.
+            translated = targets.scan(alu.translator.translate(trace, draft))
+            in_both, draft_scan = in_both.merged(translated), draft_scan.merged(translated)
+        clock = time.perf_counter()
         in_draft = draft_scan.by_id()
         candidates = in_both.above(CANDIDATE_THRESHOLD, limit=cfg.max_candidates)
-        trace.prescreen_ms = round((time.perf_counter() - clock) * 1000, 3)
+        trace.prescreen_ms += round((time.perf_counter() - clock) * 1000, 3)
         trace.candidates = [c.brief() for c in candidates]
 
         def named_by_draft_only(c: Candidate) -> bool:
@@ -111,6 +119,10 @@ class DefaultMode(Mode):
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
             return gate(draft, [], draft_scan)
+        if any(c.target.kind == "hazard" for c in leaked):
+            # Hazardous knowledge is not rewritten into a "safe" version (the small eraser
+            # does that worst, and the hazard policy refuses anyway): the policy answers.
+            return self.fall_back(request, leaked, asked_scan)
         if all(c.target.id in in_query and in_query[c.target.id].named for c in leaked) and (
             alu.fallback.policy_for(leaked) == "unknown"
         ):
