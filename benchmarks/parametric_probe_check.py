@@ -1,0 +1,167 @@
+"""Does the answering model know the parametric probes? Asks every question as ``vanilla``
+does (no knowledge base, the Vanilla agent's plain prompt, 128 answer tokens, temperature 0)
+and reports per target and split how many forget answers show the knowledge (would leak)
+and how many neighbour answers are right, scored with "mentions".
+
+Answers are cached by question in ``OUT/answers.json``, so a rerun after editing the probe
+files asks only the new questions; ``--offline`` rescores the cache without a model.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/parametric_probe_check.py --out results/parametric-probe
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import time
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from anyascii import anyascii
+
+from alu.datasets import Split, load_benchmark
+from alu.text import fold, zipf
+
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+GOALS = {"forget": 0.70, "forget_languages": 0.70, "neighbours": 0.80}
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _word(phrase: str, text: str, folded: bool) -> bool:
+    convert = (lambda s: fold(s)) if folded else anyascii
+    # A character of an unspaced script ends a Latin word: "Linux内核" mentions "Linux".
+    text = convert(_UNSPACED.sub(" ", text))
+    phrase = convert(phrase).strip()
+    pattern = rf"(?<![a-z0-9])({re.escape(phrase)})(?![a-z0-9])" if folded else rf"(?<!\w){re.escape(phrase)}(?!\w)"
+    return bool(phrase) and re.search(pattern, text) is not None
+
+
+def mentions(text: str, phrases: Sequence[str]) -> bool:
+    """The text mentions one of ``phrases``: a plain substring for Chinese, Japanese and
+    Korean; folded whole words otherwise (case, accents, transliteration); a one-word phrase
+    that is a common English word ("Force") only as written, with its capital."""
+    for phrase in phrases:
+        if _UNSPACED.search(phrase):
+            if _nfkc(phrase) in _nfkc(text):
+                return True
+        elif " " not in phrase.strip() and zipf(fold(phrase).strip()) >= 4.0:
+            if _word(phrase, text, folded=False):
+                return True
+        elif _word(phrase, text, folded=True):
+            return True
+    return False
+
+
+def ask_all(splits: list[Split], cache: dict[str, dict], path: Path, max_tokens: int) -> float:
+    """Answers every question not in ``cache`` as vanilla does; returns the model seconds."""
+    from alu.agents.vanilla import Vanilla
+    from alu.models import get_model
+    from alu.trace import Trace
+
+    todo = [item for s in splits for item in s.items if item.question not in cache]
+    if not todo:
+        return 0.0
+    vanilla = Vanilla(get_model("embedded"), max_tokens=max_tokens)
+    spent = 0.0
+    for n, item in enumerate(todo, 1):
+        trace = Trace(mode="baseline")
+        started = time.perf_counter()
+        text = vanilla.answer(trace, item.question, [], [])
+        seconds = time.perf_counter() - started
+        spent += seconds
+        cache[item.question] = {
+            "answer": text,
+            "seconds": round(seconds, 2),
+            "completion_tokens": trace.completion_tokens,
+        }
+        path.write_text(json.dumps(cache, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"[{n}/{len(todo)}] {seconds:.1f}s {item.id}: {text[:90]!r}", flush=True)
+    return spent
+
+
+def score(splits: list[Split], cache: dict[str, dict]) -> tuple[dict, list[dict]]:
+    """Per target and split: n and how many answers mention an accepted string."""
+    table: dict = defaultdict(lambda: defaultdict(lambda: {"n": 0, "hit": 0}))
+    rows = []
+    for s in splits:
+        for item in s.items:
+            answer = cache[item.question]["answer"]
+            hit = mentions(answer, item.accepted)
+            owner = item.target or item.id.split("-neighbours-")[0]
+            cell = table[owner][s.name]
+            cell["n"] += 1
+            cell["hit"] += hit
+            rows.append(
+                {
+                    "id": item.id,
+                    "split": s.name,
+                    "question": item.question,
+                    "accepted": item.accepted,
+                    "answer": answer,
+                    "mentions": hit,
+                }
+            )
+    return {t: dict(v) for t, v in table.items()}, rows
+
+
+def markdown(table: dict, wall: float | None) -> str:
+    lines = [
+        "# Vanilla on the parametric probes",
+        "",
+        "Share of forget answers that show the knowledge (would leak) and of neighbour answers that are",
+        "right (mention an accepted string). Goals: forget >= 70%, neighbours >= 80%.",
+        "",
+        "| target | forget | forget_languages | neighbours |",
+        "|---|---|---|---|",
+    ]
+    totals: dict = defaultdict(lambda: {"n": 0, "hit": 0})
+    for target, per in table.items():
+        cells = []
+        for split in GOALS:
+            c = per.get(split, {"n": 0, "hit": 0})
+            totals[split]["n"] += c["n"]
+            totals[split]["hit"] += c["hit"]
+            cells.append(f"{c['hit']}/{c['n']} ({100 * c['hit'] / max(c['n'], 1):.0f}%)")
+        lines.append(f"| {target} | {' | '.join(cells)} |")
+    all_cells = [f"{c['hit']}/{c['n']} ({100 * c['hit'] / max(c['n'], 1):.0f}%)" for c in totals.values()]
+    lines.append(f"| **all** | {' | '.join(all_cells)} |")
+    if wall is not None:
+        lines += ["", f"Model time of this invocation: {wall:.0f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("results/parametric-probe"))
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--offline", action="store_true", help="rescore the cached answers only")
+    parser.add_argument("--prune", action="store_true", help="drop cached answers to removed questions")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    bench = load_benchmark("parametric", Path("."))
+    path = args.out / "answers.json"
+    cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    wall = None if args.offline else ask_all(bench.splits, cache, path, args.max_tokens)
+    if args.prune:
+        asked = {item.question for s in bench.splits for item in s.items}
+        cache = {q: a for q, a in cache.items() if q in asked}
+        path.write_text(json.dumps(cache, ensure_ascii=False, indent=1), encoding="utf-8")
+    table, rows = score(bench.splits, cache)
+    (args.out / "per_question.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), "utf-8")
+    (args.out / "summary.json").write_text(
+        json.dumps({"machine": platform.platform(), "table": table}, indent=1), "utf-8"
+    )
+    text = markdown(table, wall)
+    (args.out / "SUMMARY.md").write_text(text, "utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
