@@ -24,6 +24,7 @@ from pathlib import Path
 from anyascii import anyascii
 
 from alu.datasets import Split, load_benchmark
+from alu.datasets.parametric import probe_files
 from alu.text import fold, zipf
 
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -59,7 +60,9 @@ def mentions(text: str, phrases: Sequence[str]) -> bool:
     return False
 
 
-def ask_all(splits: list[Split], cache: dict[str, dict], path: Path, max_tokens: int) -> float:
+def ask_all(
+    splits: list[Split], cache: dict[str, dict], path: Path, max_tokens: int, threads: int | None
+) -> float:
     """Answers every question not in ``cache`` as vanilla does; returns the model seconds."""
     from alu.agents.vanilla import Vanilla
     from alu.models import get_model
@@ -68,7 +71,7 @@ def ask_all(splits: list[Split], cache: dict[str, dict], path: Path, max_tokens:
     todo = [item for s in splits for item in s.items if item.question not in cache]
     if not todo:
         return 0.0
-    vanilla = Vanilla(get_model("embedded"), max_tokens=max_tokens)
+    vanilla = Vanilla(get_model("embedded", **({"threads": threads} if threads else {})), max_tokens=max_tokens)
     spent = 0.0
     for n, item in enumerate(todo, 1):
         trace = Trace(mode="baseline")
@@ -87,17 +90,24 @@ def ask_all(splits: list[Split], cache: dict[str, dict], path: Path, max_tokens:
 
 
 def score(splits: list[Split], cache: dict[str, dict]) -> tuple[dict, list[dict]]:
-    """Per target and split: n and how many answers mention an accepted string."""
-    table: dict = defaultdict(lambda: defaultdict(lambda: {"n": 0, "hit": 0}))
+    """Per target and split: n, how many answers mention an accepted string (``hit``) and how
+    many mention one of the question's own strings, the target's shared markers left out
+    (``strict``)."""
+    table: dict = defaultdict(lambda: defaultdict(lambda: {"n": 0, "hit": 0, "strict": 0}))
+    names = {p["slug"]: p["name"] for p in probe_files()}
     rows = []
     for s in splits:
         for item in s.items:
+            if item.question not in cache:
+                continue
             answer = cache[item.question]["answer"]
             hit = mentions(answer, item.accepted)
-            owner = item.target or item.id.split("-neighbours-")[0]
-            cell = table[owner][s.name]
+            slug, key, index = item.id.rsplit("-", 2)
+            own = next(p for p in probe_files() if p["slug"] == slug)[key][int(index)]["accepted"]
+            cell = table[names[slug]][s.name]
             cell["n"] += 1
             cell["hit"] += hit
+            cell["strict"] += mentions(answer, own)
             rows.append(
                 {
                     "id": item.id,
@@ -106,9 +116,14 @@ def score(splits: list[Split], cache: dict[str, dict]) -> tuple[dict, list[dict]
                     "accepted": item.accepted,
                     "answer": answer,
                     "mentions": hit,
+                    "mentions_own": mentions(answer, own),
                 }
             )
     return {t: dict(v) for t, v in table.items()}, rows
+
+
+def _cell(c: dict, key: str) -> str:
+    return f"{c[key]}/{c['n']} ({100 * c[key] / max(c['n'], 1):.0f}%)"
 
 
 def markdown(table: dict, wall: float | None) -> str:
@@ -116,22 +131,23 @@ def markdown(table: dict, wall: float | None) -> str:
         "# Vanilla on the parametric probes",
         "",
         "Share of forget answers that show the knowledge (would leak) and of neighbour answers that are",
-        "right (mention an accepted string). Goals: forget >= 70%, neighbours >= 80%.",
+        "right (mention an accepted string). Goals: forget >= 70%, neighbours >= 80%. In brackets: the",
+        "forget figure with each question's own strings only (the target's shared markers left out).",
         "",
         "| target | forget | forget_languages | neighbours |",
         "|---|---|---|---|",
     ]
-    totals: dict = defaultdict(lambda: {"n": 0, "hit": 0})
-    for target, per in table.items():
+    totals: dict = defaultdict(lambda: {"n": 0, "hit": 0, "strict": 0})
+    for target, per in [*sorted(table.items()), ("**all**", None)]:
         cells = []
         for split in GOALS:
-            c = per.get(split, {"n": 0, "hit": 0})
-            totals[split]["n"] += c["n"]
-            totals[split]["hit"] += c["hit"]
-            cells.append(f"{c['hit']}/{c['n']} ({100 * c['hit'] / max(c['n'], 1):.0f}%)")
+            c = totals[split] if per is None else per.get(split, {"n": 0, "hit": 0, "strict": 0})
+            if per is not None:
+                for key in c:
+                    totals[split][key] += c[key]
+            strict = f" [{_cell(c, 'strict')}]" if split == "forget" else ""
+            cells.append(_cell(c, "hit") + strict)
         lines.append(f"| {target} | {' | '.join(cells)} |")
-    all_cells = [f"{c['hit']}/{c['n']} ({100 * c['hit'] / max(c['n'], 1):.0f}%)" for c in totals.values()]
-    lines.append(f"| **all** | {' | '.join(all_cells)} |")
     if wall is not None:
         lines += ["", f"Model time of this invocation: {wall:.0f} s."]
     return "\n".join(lines) + "\n"
@@ -141,6 +157,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("results/parametric-probe"))
     parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
     parser.add_argument("--offline", action="store_true", help="rescore the cached answers only")
     parser.add_argument("--prune", action="store_true", help="drop cached answers to removed questions")
     args = parser.parse_args()
@@ -148,7 +165,7 @@ def main() -> None:
     bench = load_benchmark("parametric", Path("."))
     path = args.out / "answers.json"
     cache = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    wall = None if args.offline else ask_all(bench.splits, cache, path, args.max_tokens)
+    wall = None if args.offline else ask_all(bench.splits, cache, path, args.max_tokens, args.threads)
     if args.prune:
         asked = {item.question for s in bench.splits for item in s.items}
         cache = {q: a for q, a in cache.items() if q in asked}

@@ -7,7 +7,12 @@ must still be answered. Every item carries ``accepted`` strings, scored with "me
 forget answer that mentions one leaks, a neighbour answer that mentions one is right. Targets
 are given as a user would: by name only, or (``description=True``) by name and a one-line
 description. The files' ``aliases`` only check that forget questions avoid the names; they
-are never given to the systems. Ships with the package: ``root`` is not read.
+are never given to the systems. A file's ``markers`` are names that reveal its target
+whatever the question (its name, its best-known characters, places and terms): they join
+every English forget question's accepted strings, except those the question itself
+contains, since repeating the question shows no knowledge (questions in other languages
+list their markers themselves: a name in another script cannot be checked that way).
+Ships with the package: ``root`` is not read.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..targets import Target
+from ..text import fold
 from . import Benchmark, Item, Split, register
 
 FOLDER = Path(__file__).with_name("parametric")
@@ -41,6 +47,23 @@ def probe_files() -> tuple[dict, ...]:
     return tuple(out)
 
 
+def _contains(text: str, phrase: str) -> bool:
+    return fold(phrase).strip() in fold(text)
+
+
+def accepted(probe: dict, row: dict, key: str) -> list[str]:
+    """The row's accepted strings, plus on an English forget question the target's markers
+    that the question does not itself contain."""
+    out = list(row["accepted"])
+    if key == "forget":
+        out += [
+            m
+            for m in [probe["name"], *probe.get("markers", [])]
+            if m not in out and not _contains(row["q"], m)
+        ]
+    return out
+
+
 def _items(probe: dict, key: str, target: str | None) -> list[Item]:
     return [
         Item(
@@ -48,7 +71,7 @@ def _items(probe: dict, key: str, target: str | None) -> list[Item]:
             row["q"],
             answer=row["accepted"][0],
             target=target,
-            accepted=list(row["accepted"]),
+            accepted=accepted(probe, row, key),
         )
         for i, row in enumerate(probe[key])
     ]
