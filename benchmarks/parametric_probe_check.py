@@ -40,7 +40,9 @@ def _word(phrase: str, text: str, folded: bool) -> bool:
     # A character of an unspaced script ends a Latin word: "Linux内核" mentions "Linux".
     text = convert(_UNSPACED.sub(" ", text))
     phrase = convert(phrase).strip()
-    pattern = rf"(?<![a-z0-9])({re.escape(phrase)})(?![a-z0-9])" if folded else rf"(?<!\w){re.escape(phrase)}(?!\w)"
+    pattern = (
+        rf"(?<![a-z0-9])({re.escape(phrase)})(?![a-z0-9])" if folded else rf"(?<!\w){re.escape(phrase)}(?!\w)"
+    )
     return bool(phrase) and re.search(pattern, text) is not None
 
 
@@ -71,7 +73,9 @@ def ask_all(
     todo = [item for s in splits for item in s.items if item.question not in cache]
     if not todo:
         return 0.0
-    vanilla = Vanilla(get_model("embedded", **({"threads": threads} if threads else {})), max_tokens=max_tokens)
+    vanilla = Vanilla(
+        get_model("embedded", **({"threads": threads} if threads else {})), max_tokens=max_tokens
+    )
     spent = 0.0
     for n, item in enumerate(todo, 1):
         trace = Trace(mode="baseline")
