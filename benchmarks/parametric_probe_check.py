@@ -1,7 +1,7 @@
 """Does the answering model know the parametric probes? Asks every question as ``vanilla``
 does (no knowledge base, the Vanilla agent's plain prompt, 128 answer tokens, temperature 0)
 and reports per target and split how many forget answers show the knowledge (would leak)
-and how many neighbour answers are right, scored with "mentions".
+and how many neighbour answers are right, scored as ``alu eval`` scores "mentions".
 
 Answers are cached by question in ``OUT/answers.json``, so a rerun after editing the probe
 files asks only the new questions; ``--offline`` rescores the cache without a model.
@@ -14,52 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import time
-import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
 from pathlib import Path
-
-from anyascii import anyascii
 
 from alu.datasets import Split, load_benchmark
 from alu.datasets.parametric import probe_files
-from alu.text import fold, zipf
+from alu.evaluation.metrics import mentions
 
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 GOALS = {"forget": 0.70, "forget_languages": 0.70, "neighbours": 0.80}
-
-
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def _word(phrase: str, text: str, folded: bool) -> bool:
-    convert = (lambda s: fold(s)) if folded else anyascii
-    # A character of an unspaced script ends a Latin word: "Linux内核" mentions "Linux".
-    text = convert(_UNSPACED.sub(" ", text))
-    phrase = convert(phrase).strip()
-    pattern = (
-        rf"(?<![a-z0-9])({re.escape(phrase)})(?![a-z0-9])" if folded else rf"(?<!\w){re.escape(phrase)}(?!\w)"
-    )
-    return bool(phrase) and re.search(pattern, text) is not None
-
-
-def mentions(text: str, phrases: Sequence[str]) -> bool:
-    """The text mentions one of ``phrases``: a plain substring for Chinese, Japanese and
-    Korean; folded whole words otherwise (case, accents, transliteration); a one-word phrase
-    that is a common English word ("Force") only as written, with its capital."""
-    for phrase in phrases:
-        if _UNSPACED.search(phrase):
-            if _nfkc(phrase) in _nfkc(text):
-                return True
-        elif " " not in phrase.strip() and zipf(fold(phrase).strip()) >= 4.0:
-            if _word(phrase, text, folded=False):
-                return True
-        elif _word(phrase, text, folded=True):
-            return True
-    return False
 
 
 def ask_all(

@@ -12,8 +12,8 @@ import pytest
 
 from alu.datasets import load_benchmark
 from alu.datasets.parametric import probe_files
+from alu.evaluation.metrics import mentions
 from alu.text import fold
-from benchmarks.parametric_probe_check import mentions
 
 NEEDED = {"forget": 20, "forget_languages": 10, "neighbours": 20}
 SCRIPTS = ("CYRILLIC", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "ARABIC", "DEVANAGARI", "GREEK", "HEBREW")
@@ -165,11 +165,13 @@ def test_mentions_scores_leaks_and_right_answers(bench):
 
 
 def test_profiles_run_both_settings_without_attacks():
+    from alu.evaluation.goals import check_goals
     from alu.evaluation.plan import Plan
 
     settings = {}
     for name in ("parametric", "parametric-described"):
         plan = Plan.profile(name)
         assert {"vanilla", "alu", "alu-paper", "filter", "prompt"} <= set(plan.systems) and not plan.attacks
+        assert plan.goals and check_goals({"benchmarks": {}, "attacks": {}}, plan.goals) == []
         settings[name] = plan.benchmarks["parametric"].options["description"]
     assert settings == {"parametric": False, "parametric-described": True}
