@@ -157,3 +157,11 @@ def test_every_profile_goal_names_a_check_with_its_parameters(profile):
     assert plan.goals and all(goal.check in CHECKS.names() for goal in plan.goals)
     # An empty summary measures nothing, but a misspelt parameter still fails the call.
     assert check_goals({"benchmarks": {}, "attacks": {}}, plan.goals) == []
+
+
+def test_limits_by_split_name_apply_to_every_named_split():
+    plan = Plan(systems=["vanilla"], benchmarks={"parametric": {}, "tofu": {"limits": {"forget": 4}}})
+    plan = plan.with_overrides(limit="forget=3,neighbours=2,retain=1")
+    # A benchmark drawn whole takes every named split; one with listed limits only those it lists.
+    assert plan.benchmarks["parametric"].limits == {"forget": 3, "neighbours": 2, "retain": 1}
+    assert plan.benchmarks["tofu"].limits == {"forget": 3}

@@ -120,3 +120,13 @@ def test_utility_interval_by_hand():
     # 0.5 and 1, whose harmonic mean is 2 / (1/0.5 + 1/1) = 2/3.
     half = [x / 2 for x in vanilla]
     assert m.utility_interval([(half, vanilla), (vanilla, vanilla)]) == pytest.approx((2 / 3, 2 / 3))
+
+
+def test_mentions_ends_latin_words_at_chinese_japanese_and_korean_characters():
+    from alu.evaluation.metrics import mentions
+
+    assert mentions("DjangoはPythonで書かれています。", ["Python"])
+    assert mentions("林纳斯·托瓦兹创建了Linux内核。", ["Linux"])
+    assert mentions("Star Wars를 만든 감독은 George Lucas입니다.", ["Lucas"])
+    assert not mentions("李 said hello", ["Li"])  # a Chinese name does not fold into a Latin one
+    assert mentions("他最好的朋友是赫敏。", ["赫敏"]) and not mentions("他没有朋友。", ["赫敏"])

@@ -75,7 +75,9 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
         systems = sorted({s for sp in splits.values() for s in sp["systems"]})
         cols = []
         for split_name, sp in splits.items():
-            if sp["role"] == "forget":
+            if sp["role"] == "forget" and sp["scoring"] == "mentions":  # no ROUGE: names or not
+                cols += [(split_name, "leak_rate", f"{split_name} leak rate")]
+            elif sp["role"] == "forget":
                 cols += [
                     (split_name, "rouge_l_recall", "forget ROUGE-L"),
                     (split_name, "forget_quality", "forget quality"),

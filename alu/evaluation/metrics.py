@@ -44,15 +44,18 @@ def mentions(text: str, phrases: Sequence[str]) -> bool:
     """The text mentions one of ``phrases``: folded whole words for spaced scripts (case,
     accents, transliteration), a plain substring for Chinese, Japanese and Korean. A
     one-word phrase that is also a common English word ("Child", "Lee") counts only when
-    written with its capital, as a name."""
+    written with its capital, as a name. A Chinese, Japanese or Korean character ends a
+    word of another script ("DjangoはPythonで" mentions "Python"), rather than folding
+    into it."""
+    spaced = _UNSPACED.sub(" ", text)
     for phrase in phrases:
         if _UNSPACED.search(phrase):
             if _nfkc(phrase) in _nfkc(text):
                 return True
         elif " " not in phrase.strip() and zipf(fold(phrase).strip()) >= 4.0:
-            if re.search(rf"(?<![\w]){re.escape(anyascii(phrase))}(?![\w])", anyascii(text)):
+            if re.search(rf"(?<![\w]){re.escape(anyascii(phrase))}(?![\w])", anyascii(spaced)):
                 return True
-        elif names_option(text, phrase):
+        elif names_option(spaced, phrase):
             return True
     return False
 

@@ -97,8 +97,9 @@ def _apply_limit(plan: Plan, limit: str) -> None:
         raise EvalError(f"bad --limit {limit!r}: use N or split=N,split=N") from None
     for bench in plan.benchmarks.values():
         if "=" in limit:
+            listed = set(bench.limits)  # none listed: every split is drawn, so any may be limited
             for name, n in wanted.items():
-                if name in bench.limits or not bench.limits:
+                if name in listed or not listed:
                     bench.limits[name] = n
         else:
             bench.limits = {k: every for k in bench.limits}
