@@ -335,6 +335,9 @@ def evaluate(
         Optional[str], typer.Option(help="Questions per split: N for every split, or split=N,...")
     ] = None,
     attack_limit: Annotated[Optional[int], typer.Option(help="Forget questions per attack.")] = None,
+    distractors: Annotated[
+        Optional[int], typer.Option(help="Targets beside each benchmark's own, in a target store.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for drawing questions.")] = 0,
     concurrency: Annotated[
         int, typer.Option(help="Questions answered at once (llama.cpp parallel slots).")
@@ -370,6 +373,7 @@ def evaluate(
         limit=limit,
         attack_limit=attack_limit,
         seed=seed,
+        distractors=distractors,
     )
     s = settings(model=model)
     engine = None

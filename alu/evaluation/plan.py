@@ -39,6 +39,9 @@ class Plan(BaseModel):
     attack_benchmark: str = "tofu"
     attack_limit: int = 2
     attack_system_limits: dict[str, int] = Field(default_factory=dict)  # system -> attacked items
+    # Targets beside each benchmark's own, imported into a target store as an operator would:
+    # how quality holds as the forget list grows (alu/evaluation/distractors.py).
+    distractors: int = Field(0, ge=0)
     seed: int = 0
     pipeline: dict[str, Any] = Field(default_factory=dict)  # overrides of [pipeline] for this run
     goals: list[Goal] = Field(default_factory=list)
@@ -64,6 +67,7 @@ class Plan(BaseModel):
         limit: str | None = None,
         attack_limit: int | None = None,
         seed: int | None = None,
+        distractors: int | None = None,
     ) -> Plan:
         """This plan as the command line amends it (comma-separated names; ``limit`` is N for
         every split or ``split=N,split=N``)."""
@@ -78,6 +82,8 @@ class Plan(BaseModel):
             plan.attack_limit = attack_limit
         if seed is not None:
             plan.seed = seed
+        if distractors is not None:
+            plan.distractors = distractors
         if limit:
             _apply_limit(plan, limit)
         return plan

@@ -33,6 +33,7 @@ class AnswerRecord(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0  # what answering took, calls served from the cache at their original cost
     cached_calls: int = 0  # calls served from the completion cache
+    candidates: int = 0  # targets the pre-screen put forward (the most in any turn)
 
     @field_validator("attack", mode="before")
     @classmethod

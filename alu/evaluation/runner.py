@@ -24,7 +24,10 @@ from ..errors import QueryError
 from ..knowledge import KnowledgeBase
 from ..models import Model
 from ..pipeline import PipelineConfig
+from ..targets import Store, TargetStore
+from ..targets.files import export_to
 from .attacks import AttackContext, get_attack
+from .distractors import distractors
 from .plan import Plan
 from .records import AnswerRecord, read_answers, record_key
 from .systems import NotApplicable, Responder, SystemContext, build_system
@@ -161,11 +164,27 @@ class Run:
                         )
         return jobs
 
+    def store_for(self, bench: Benchmark) -> Store | None:
+        """With distractors: a target store holding the benchmark's targets and as many
+        distractors, imported from a file as an operator would (made once, then reused)."""
+        if not self.plan.distractors:
+            return None
+        path = self.out / f"targets-{bench.name}.db"
+        store = TargetStore(path)
+        if store.count() < len(bench.targets) + self.plan.distractors:
+            people = {t.name for t in bench.targets} | {i.answer for s in bench.splits for i in s.items}
+            people |= {d.meta.get("author", "") for d in bench.documents}
+            others = distractors(self.plan.distractors, self.data_root, people, self.plan.seed)
+            listing = self.out / f"distractors-{bench.name}.jsonl"
+            export_to(listing, [*bench.targets, *others], "json")
+            store.import_file(listing)
+        return store
+
     def responders(self) -> dict[tuple[str, str], Responder | None]:
         built: dict[tuple[str, str], Responder | None] = {}
         for name, bench in self.loaded.items():
             kb = KnowledgeBase(bench.documents) if bench.documents else None
-            ctx = SystemContext(self.model, bench, kb, self.config)
+            ctx = SystemContext(self.model, bench, kb, self.config, self.store_for(bench))
             for system in self.plan.systems:
                 try:
                     built[(name, system)] = build_system(system, ctx)
@@ -232,6 +251,7 @@ def answer(job: Job, responder: Responder) -> AnswerRecord:
         t = result.trace
         record.answers.append(result.text)
         record.llm_calls += t.llm_calls
+        record.candidates = max(record.candidates, len(t.candidates))
         record.prompt_tokens += t.prompt_tokens
         record.completion_tokens += t.completion_tokens
         record.cached_calls += t.cached_calls

@@ -20,6 +20,7 @@ from ...models import Messages, Model
 from ...pipeline import ALU, PipelineConfig
 from ...pipeline.assistant import Assistant
 from ...registry import Registry
+from ...targets import Store
 from ...trace import Answer, Trace
 
 
@@ -51,6 +52,11 @@ class SystemContext:
     benchmark: Benchmark
     knowledge: KnowledgeBase | None
     config: PipelineConfig
+    store: Store | None = None  # the benchmark's targets and the distractors, when there are any
+
+    @property
+    def target_count(self) -> int:
+        return self.store.count() if self.store is not None else len(self.benchmark.targets)
 
     def baseline(self, *, knowledge: KnowledgeBase | None = None, system: str | None = None) -> Baseline:
         """Plain answering, with the benchmark's knowledge base unless another is given."""
@@ -58,9 +64,10 @@ class SystemContext:
         kb = self.knowledge if knowledge is None else knowledge
         return Baseline(Assistant(vanilla, kb, top_docs=self.config.top_docs, system=system))
 
-    def alu(self, mode: str) -> ALU:
-        config = self.config.model_copy(update={"mode": mode})
-        return ALU(self.model, self.benchmark.targets, knowledge=self.knowledge, config=config)
+    def alu(self, mode: str, **pipeline) -> ALU:
+        config = self.config.model_copy(update={"mode": mode, **pipeline})
+        targets = self.store if self.store is not None else self.benchmark.targets
+        return ALU(self.model, targets, knowledge=self.knowledge, config=config)
 
     def forget_examples(self, limit: int = 6) -> list[tuple[str, str]]:
         """Forget questions with wrong answers, for in-context unlearning."""

@@ -24,6 +24,8 @@ class PaperModeConfig(BaseModel):
         4.0, ge=1, le=5, description="refuse when the top j's mean critic score is below"
     )
     gate: bool = Field(True, description="pass the answer through the deterministic gate (off: the paper)")
+    # Every target is listed in one prompt: past this many, the list no longer fits a 4k context.
+    max_targets: int = Field(400, ge=1, description="the most targets the paper's prompt can list")
 
 
 @register("paper")

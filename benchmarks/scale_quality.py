@@ -1,0 +1,249 @@
+"""Unlearning quality as the target list grows: the scale-quality profile at N = 0, 1,000,
+10,000 and 100,000 distractor targets (people from several cultures, WPU's real names, a
+few topics and hazards; alu/evaluation/distractors.py), each compared with N = 0 on the
+same questions.
+
+Every N is one ``alu eval`` run under OUT/N<n>/ (resumable); vanilla and the reference do
+not depend on the list, so after the first run the completion cache answers them. The
+paper's mode lists every target in one prompt, so it is not applicable past what fits.
+
+    .venv/bin/python benchmarks/scale_quality.py                  # sizes 0,1000,10000,100000
+    .venv/bin/python benchmarks/scale_quality.py --report-only    # rebuild from stored answers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+from _table import print_rows
+from rich.console import Console
+
+from alu.cache import CachedModel, CompletionCache
+from alu.datasets import data_dir
+from alu.evaluation import metrics as m
+from alu.evaluation.paired import compare
+from alu.evaluation.plan import Plan
+from alu.evaluation.records import AnswerRecord, read_answers
+from alu.evaluation.runner import Run
+from alu.evaluation.session import evaluate
+from alu.evaluation.summary import item_scores
+from alu.paths import cache_dir
+from alu.settings import load_settings
+from alu.targets import TargetIndex
+
+SIZES = [0, 1_000, 10_000, 100_000]
+SYSTEM = "alu"
+
+
+def _scores(records: list[AnswerRecord], run: Run, bench: str, split: str) -> dict:
+    benchmark = run.loaded[bench]
+    rows = [r for r in records if r.benchmark == bench and r.split == split and r.system == SYSTEM]
+    targets = TargetIndex.of(benchmark.targets) if benchmark.targets else None
+    reference = [
+        m.rouge_l_recall(r.gold, r.answer)
+        for r in records
+        if r.benchmark == bench and r.split == split and r.system == "reference" and r.attack is None
+    ]
+    p95 = m.percentile(reference, 95) if reference else None
+    return item_scores(rows, benchmark.split(split), targets, p95)
+
+
+def _row(n: int, out: Path, run: Run, base: dict | None) -> tuple[dict, dict]:
+    records = [r for r in read_answers(out / "answers.jsonl") if r.attack is None]
+    summary = json.loads((out / "summary.json").read_text())
+    tofu, ra = summary["benchmarks"]["tofu"], summary["benchmarks"]["real_authors"]
+    mine = [r for r in records if r.system == SYSTEM]
+    retain = [
+        r for r in mine if r.split in ("retain", "real_authors", "world_facts") and r.benchmark == "tofu"
+    ]
+    retain += [r for r in mine if r.benchmark == "real_authors" and r.split == "retain"]
+    scores = {
+        ("tofu", "forget"): _scores(records, run, "tofu", "forget"),
+        ("tofu", "retain"): _scores(records, run, "tofu", "retain"),
+        ("real_authors", "forget"): _scores(records, run, "real_authors", "forget"),
+        ("real_authors", "retain"): _scores(records, run, "real_authors", "retain"),
+    }
+    row = {
+        "N": n,
+        "tofu leak": tofu["splits"]["forget"]["systems"][SYSTEM]["leak_rate"],
+        "forget quality": tofu["splits"]["forget"]["systems"][SYSTEM].get("forget_quality"),
+        "retain ROUGE-L": tofu["splits"]["retain"]["systems"][SYSTEM]["rouge_l_recall"],
+        "model utility": tofu["systems"][SYSTEM].get("model_utility"),
+        "real-authors leak": ra["splits"]["forget"]["systems"][SYSTEM]["leak_rate"],
+        "real-authors retain": ra["splits"]["retain"]["systems"][SYSTEM]["accuracy"],
+        "retain refusals": m.figure([float(r.refused) for r in retain]),
+        "retain LLM calls": m.figure([float(r.llm_calls) for r in retain]),
+        "candidates": m.figure([float(r.candidates) for r in mine]),
+        "LLM calls": m.figure([float(r.llm_calls) for r in mine]),
+        "seconds": m.figure([r.seconds for r in mine]),
+        "alu-paper": "applicable" if any(r.system == "alu-paper" for r in records) else "not applicable",
+    }
+    verdicts = {}
+    if base is not None:
+        for (bench, split), per in scores.items():
+            role = run.loaded[bench].split(split).role
+            for metric, values in per.items():
+                found = compare(values, base[(bench, split)].get(metric, {}), metric, role)
+                if found:
+                    verdicts[f"{bench}/{split} {metric}"] = found
+        row["verdicts vs N=0"] = verdicts
+    return row, scores
+
+
+def _cell(value) -> str:
+    if isinstance(value, dict) and "value" in value:
+        low, high = value["ci95"]
+        return f"{value['value']:.3f} [{low:.2f}, {high:.2f}]"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--out", default="results/scale-quality")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--concurrency", type=int, default=3)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args()
+    console = Console(width=170)
+    settings = load_settings(model=args.model)
+    root = data_dir(args.data_dir)
+    model = None
+    if not args.report_only:
+        model = CachedModel(
+            settings.build_model(parallel=args.concurrency),
+            CompletionCache(cache_dir() / "completions.sqlite"),
+        )
+    out = Path(args.out)
+    rows, base = [], None
+    for n in [int(x) for x in args.sizes.split(",")]:
+        plan = Plan.profile("scale-quality").with_overrides(distractors=n)
+        folder = out / f"N{n}"
+        command = "benchmarks/scale_quality.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        evaluate(
+            plan,
+            model,
+            folder,
+            root,
+            pipeline=settings.pipeline,
+            command=command,
+            model_spec=settings.model,
+            concurrency=args.concurrency,
+        )
+        run = Run(plan, None, folder, root)  # type: ignore[arg-type]
+        run.load()
+        row, scores = _row(n, folder, run, base)
+        base = base or scores
+        rows.append(row)
+    table = [{k: _cell(v) for k, v in r.items() if k != "verdicts vs N=0"} for r in rows]
+    print_rows(console, f"{SYSTEM} as the forget list grows (95% intervals)", table)
+    for goal, ok, measured in _goals(rows):
+        console.print(f"{'met   ' if ok else 'MISSED'} {goal}: {measured}")
+    (out / "summary.json").write_text(json.dumps(rows, indent=2, default=float))
+    _plot(rows, out / "scale_quality.png")
+    _markdown(rows, out / "report.md")
+    console.print(f"wrote {out / 'summary.json'}, {out / 'report.md'} and {out / 'scale_quality.png'}")
+
+
+def _goals(rows: list[dict]) -> list[tuple[str, bool, str]]:
+    """The issue's goals, N = 0 against the largest N: (goal, met, what was measured)."""
+    first, last = rows[0], rows[-1]
+    checks = [
+        (
+            "model utility falls by at most 0.02",
+            (first["model utility"] or 0) - (last["model utility"] or 0) <= 0.02,
+            f"{first['model utility']:.3f} -> {last['model utility']:.3f}",
+        ),
+        (
+            "refusals on retain questions rise by at most 2 points",
+            last["retain refusals"]["value"] - first["retain refusals"]["value"] <= 0.02,
+            f"{100 * first['retain refusals']['value']:.1f}% -> "
+            f"{100 * last['retain refusals']['value']:.1f}%",
+        ),
+        (
+            "leak does not rise (TOFU and real authors)",
+            last["tofu leak"]["value"] <= first["tofu leak"]["value"]
+            and last["real-authors leak"]["value"] <= first["real-authors leak"]["value"],
+            f"TOFU {100 * first['tofu leak']['value']:.0f}% -> {100 * last['tofu leak']['value']:.0f}%, real "
+            f"authors {100 * first['real-authors leak']['value']:.0f}% -> "
+            f"{100 * last['real-authors leak']['value']:.0f}%",
+        ),
+        (
+            "mean LLM calls on retain questions at most 1.05",
+            all(r["retain LLM calls"]["value"] <= 1.05 for r in rows),
+            ", ".join(f"N={r['N']:,}: {r['retain LLM calls']['value']:.2f}" for r in rows),
+        ),
+    ]
+    return checks
+
+
+def _markdown(rows: list[dict], path: Path) -> None:
+    keys = [k for k in rows[0] if k != "verdicts vs N=0"]
+    lines = ["# alu as the forget list grows", "", "| " + " | ".join(keys) + " |", "|---" * len(keys) + "|"]
+    lines += ["| " + " | ".join(_cell(r[k]) for k in keys) + " |" for r in rows]
+    lines += [
+        "",
+        "## Goals (N = 0 against the largest N)",
+        "",
+        "| goal | status | measured |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {goal} | {'met' if ok else '**missed**'} | {measured} |" for goal, ok, measured in _goals(rows)
+    ]
+    lines += ["", "## Paired verdicts against N = 0 (same questions)", ""]
+    for r in rows[1:]:
+        changed = {
+            k: v for k, v in r["verdicts vs N=0"].items() if v["verdict"] != "no detectable difference"
+        }
+        lines.append(
+            f"- N = {r['N']:,}: "
+            + (
+                ", ".join(f"{k} {v['verdict']}" for k, v in changed.items())
+                or "no detectable difference on any metric"
+            )
+        )
+    path.write_text("\n".join(lines) + "\n\n![scale_quality](scale_quality.png)\n")
+
+
+def _plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = np.array([max(r["N"], 1) for r in rows], float)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for key, label in (
+        ("tofu leak", "TOFU leak rate"),
+        ("real-authors leak", "real-authors leak rate"),
+        ("retain refusals", "refusals on retain questions"),
+    ):
+        v = np.array([r[key]["value"] for r in rows])
+        lo = np.array([r[key]["ci95"][0] for r in rows])
+        hi = np.array([r[key]["ci95"][1] for r in rows])
+        ax.errorbar(x, v, yerr=[v - lo, hi - v], marker="o", capsize=3, label=label)
+    u = [r["model utility"] for r in rows]
+    ax.plot(x, u, "s-", label="TOFU model utility")
+    ax.set(
+        xscale="log",
+        xlabel="distractor targets (N = 0 drawn at 1)",
+        ylabel="rate / utility",
+        ylim=(-0.02, 1.1),
+        title="alu: quality as the forget list grows",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
