@@ -4,7 +4,7 @@ is a saved plan (``profiles/NAME.yaml``); the command line overrides parts of it
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
@@ -42,6 +42,9 @@ class Plan(BaseModel):
     # Targets beside each benchmark's own, imported into a target store as an operator would:
     # how quality holds as the forget list grows (alu/evaluation/distractors.py).
     distractors: int = Field(0, ge=0)
+    # "system": every question of the first system before the next (cheap systems first, so an
+    # interrupted run has whole columns); "benchmark": every system of a split together.
+    order: Literal["benchmark", "system"] = "benchmark"
     seed: int = 0
     pipeline: dict[str, Any] = Field(default_factory=dict)  # overrides of [pipeline] for this run
     goals: list[Goal] = Field(default_factory=list)

@@ -162,6 +162,9 @@ class Run:
                         jobs.append(
                             Job(bench.name, forget.name, attack, system, item, turns[(attack, item.id)])
                         )
+        if self.plan.order == "system":
+            rank = {s: i for i, s in enumerate(self.plan.systems)}
+            jobs.sort(key=lambda j: rank[j.system])  # stable: within a system, benchmark order
         return jobs
 
     def store_for(self, bench: Benchmark) -> Store | None:
