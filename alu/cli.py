@@ -432,7 +432,7 @@ def demo(
         after = alu.ask(question)
         out.print(f"A: {after.text}", highlight=False, markup=False)
         print_trace(after)
-        out.rule("3. a question that names her: the agents audit and rewrite, or refuse")
+        out.rule("3. a question that names her: answered as about someone the model never heard of")
         direct = "Tell me about Dr. Okafor-Lind's discoveries."
         out.print(f"Q: {direct}", highlight=False)
         named_answer = alu.ask(direct)
@@ -446,11 +446,15 @@ def demo(
         def says(text: str) -> bool:
             return any(n in text.casefold() for n in ("okafor", "marisol"))
 
+        def reveals(text: str) -> bool:  # what her document says about her
+            facts = ("valparaiso", "1971", "juan fernandez", "salt cathedrals")
+            return any(f in text.casefold() for f in facts)
+
         out.rule("result")
         out.print(
             f"target named before: {says(before.text)}; after: {says(after.text)}; "
-            f"when asked by name: {says(named_answer.text)}; "
-            f"unrelated question LLM calls: {other.trace.llm_calls}",
+            f"her facts when asked by name: {reveals(named_answer.text)} (her name, the user's own "
+            f"word, may come back); unrelated question LLM calls: {other.trace.llm_calls}",
             highlight=False,
         )
 
