@@ -1,0 +1,59 @@
+"""The distractors setting: realistic targets beside a benchmark's own, imported into a
+store; the paper's mode stops where its prompt no longer fits; plans run system by system."""
+
+import json
+
+import pytest
+from conftest import DATA_DIR
+
+from alu.backends.scripted import ScriptedModel
+from alu.datasets import load_benchmark
+from alu.evaluation.distractors import distractors
+from alu.evaluation.plan import BenchmarkPlan, Plan
+from alu.evaluation.records import read_answers
+from alu.evaluation.runner import Run
+from alu.text import fold
+
+needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason="../shared/data is not here")
+
+
+@needs_data
+def test_distractors_are_many_kinds_and_never_the_benchmarks_people():
+    bench = load_benchmark("tofu", DATA_DIR, forget="forget05")
+    people = {t.name for t in bench.targets} | {d.meta["author"] for d in bench.documents}
+    found = distractors(600, DATA_DIR, people)
+    assert len(found) == 600
+    assert {t.kind for t in found} == {"person", "topic", "hazard"}
+    folded = {" ".join(fold(p).split()) for p in people}
+    assert not any(" ".join(fold(t.name).split()) in folded for t in found)
+    assert len({t.name for t in found}) == 600
+    assert found == distractors(600, DATA_DIR, people)  # seeded: the same list every time
+    assert any(t.aliases for t in found) and all(t.evidence or t.description for t in found[100:])
+
+
+@needs_data
+def test_a_run_with_distractors_imports_them_and_the_paper_mode_steps_aside(tmp_path):
+    plan = Plan(
+        systems=["vanilla", "alu", "alu-paper"],
+        benchmarks={"real_authors": BenchmarkPlan(limits={"forget": 2, "retain": 2})},
+        distractors=500,
+    )
+    model = ScriptedModel(default="I am not sure.")
+    Run(plan, model, tmp_path, DATA_DIR).execute(show_progress=False)
+    records = read_answers(tmp_path / "answers.jsonl")
+    assert {r.system for r in records} == {"vanilla", "alu"}  # 520 targets do not fit the paper's prompt
+    listing = (tmp_path / "distractors-real_authors.jsonl").read_text()
+    assert len(json.loads(listing)) == 520  # the benchmark's 20 authors and 500 distractors
+
+
+@needs_data
+def test_system_order_runs_each_system_over_every_benchmark_first(tmp_path):
+    plan = Plan(
+        systems=["alu", "vanilla"],
+        benchmarks={"real_authors": BenchmarkPlan(limits={"forget": 2, "retain": 2})},
+        order="system",
+    )
+    run = Run(plan, ScriptedModel(), tmp_path, DATA_DIR)
+    run.load()
+    systems = [job.system for job in run.jobs({})]
+    assert systems == ["alu"] * 4 + ["vanilla"] * 4
