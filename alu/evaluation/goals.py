@@ -215,20 +215,31 @@ def _baselines(present: list[str], system: str, baselines: list[str] | None) -> 
 
 
 @check("leak_at_most")
-def leak_at_most(summary: dict, system: str, benchmark: str, at_most: float = 0.05) -> list[GoalRow]:
-    """The forget questions' leak rate, for benchmarks with no exact reference to compare with."""
-    found = _split_of(summary, benchmark, "forget")
-    if not found or "leak_rate" not in found[1]["systems"].get(system, {}):
+def leak_at_most(
+    summary: dict, system: str, benchmark: str, at_most: float = 0.05, splits: list[str] | None = None
+) -> list[GoalRow]:
+    """The forget questions' leak rate, for benchmarks with no exact reference to compare
+    with: each forget split named in ``splits`` (default: the first forget split)."""
+    result = summary["benchmarks"].get(benchmark)
+    if not result:
         return []
-    leak = found[1]["systems"][system]["leak_rate"]
-    return [
-        GoalRow(
-            f"{benchmark}: leak rate at most {100 * at_most:g}% of forget questions",
-            leak["value"] <= at_most,
-            fmt(leak, pct=True),
-            "answers still name a forget target or recall its facts",
+    names = splits or [n for n, s in result["splits"].items() if s["role"] == "forget"][:1]
+    rows = []
+    for name in names:
+        found = result["splits"].get(name, {}).get("systems", {}).get(system, {})
+        if "leak_rate" not in found:
+            continue
+        leak = found["leak_rate"]
+        where = benchmark if splits is None else f"{benchmark}/{name}"
+        rows.append(
+            GoalRow(
+                f"{where}: leak rate at most {100 * at_most:g}% of forget questions",
+                leak["value"] <= at_most,
+                fmt(leak, pct=True),
+                "answers still name a forget target or recall its facts",
+            )
         )
-    ]
+    return rows
 
 
 @check("retain_near_vanilla")
