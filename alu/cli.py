@@ -363,7 +363,6 @@ def evaluate(
     from .datasets import data_dir as find_data
     from .evaluation.plan import Plan
     from .evaluation.session import evaluate as run_evaluation
-    from .models import backend_of
     from .paths import cache_dir
 
     plan = Plan.profile(profile).with_overrides(
@@ -378,8 +377,7 @@ def evaluate(
     s = settings(model=model)
     engine = None
     if not report_only:
-        parallel = {"parallel": concurrency} if "parallel" in backend_of(s.model).options.model_fields else {}
-        engine = s.build_model(**parallel)
+        engine = s.build_parallel_model(concurrency)
         if not no_cache:
             engine = CachedModel(engine, CompletionCache(cache or cache_dir() / "completions.sqlite"))
     run_evaluation(

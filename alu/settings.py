@@ -156,6 +156,12 @@ class Settings(BaseModel):
         backend = backend_of(spec)
         return get_model(spec, **{**self.backends.get(backend.prefix, {}), **overrides})
 
+    def build_parallel_model(self, concurrency: int) -> Model:
+        """The model, answering ``concurrency`` requests at once where its backend has slots
+        (llama.cpp); other backends take concurrent requests as they come."""
+        fields = backend_of(self.model).options.model_fields
+        return self.build_model(**({"parallel": concurrency} if "parallel" in fields else {}))
+
     def agent_models(self) -> dict[str, Model]:
         return {agent: self.build_model(spec) for agent, spec in self.models.items()}
 

@@ -5,10 +5,15 @@ same questions.
 
 Every N is one ``alu eval`` run under OUT/N<n>/ (resumable); vanilla and the reference do
 not depend on the list, so after the first run the completion cache answers them. The
-paper's mode lists every target in one prompt, so it is not applicable past what fits.
+paper's mode lists every target in one prompt, so past what fits it is not applicable.
 
     .venv/bin/python benchmarks/scale_quality.py                  # sizes 0,1000,10000,100000
     .venv/bin/python benchmarks/scale_quality.py --report-only    # rebuild from stored answers
+    .venv/bin/python benchmarks/scale_quality.py --seed-from results/eval-medium
+
+``--seed-from`` reuses a finished run of the same draws (the medium profile): the answers of
+the systems that do not read the target list (vanilla, the reference) at every N, and alu's
+and the paper mode's at N = 0 when that run had no distractors, so only alu with distractors calls the model.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import json
 import shlex
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +44,29 @@ from alu.targets import TargetIndex
 
 SIZES = [0, 1_000, 10_000, 100_000]
 SYSTEM = "alu"
+DETAIL = ("verdicts vs N=0", "worse than N=0")  # in the JSON and the prose, not the table
+LIST_FREE = ("vanilla", "reference")  # systems whose answers do not depend on the target list
+
+
+def _seed(folder: Path, source: Path, n: int) -> int:
+    """Copy into ``folder`` the stored answers of ``source`` that this run would compute
+    again unchanged; returns how many. The runner then resumes past them (same keys)."""
+    source_plan = json.loads((source / "plan.json").read_text())
+    systems = set(LIST_FREE)
+    if n == 0 and not source_plan.get("distractors"):
+        systems |= {SYSTEM, "alu-paper"}
+    have = {r.key for r in read_answers(folder / "answers.jsonl")}
+    benchmarks = set(Plan.profile("scale-quality").benchmarks)
+    rows = [
+        r
+        for r in read_answers(source / "answers.jsonl")
+        if r.system in systems and r.attack is None and r.benchmark in benchmarks and r.key not in have
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "answers.jsonl").open("a", encoding="utf-8") as f:
+        for r in rows:
+            f.write(r.model_dump_json() + "\n")
+    return len(rows)
 
 
 def _scores(records: list[AnswerRecord], run: Run, bench: str, split: str) -> dict:
@@ -51,6 +80,23 @@ def _scores(records: list[AnswerRecord], run: Run, bench: str, split: str) -> di
     ]
     p95 = m.percentile(reference, 95) if reference else None
     return item_scores(rows, benchmark.split(split), targets, p95)
+
+
+def _worse_on(records: list[AnswerRecord], base: list[AnswerRecord], run: Run) -> dict:
+    """Where alu at this N does worse on a question it passed at N = 0 (a refusal, or more
+    LLM calls), which candidates the pre-screen put forward that are no benchmark target:
+    the distractors that caused it, most frequent first."""
+    before = {r.key: r for r in base if r.system == SYSTEM}
+    own = {t.name for b in run.loaded.values() for t in (b.targets or [])}
+    worse, causes = 0, Counter()
+    for r in records:
+        old = before.get(r.key)
+        if r.system != SYSTEM or old is None:
+            continue
+        if (r.refused and not old.refused) or r.llm_calls > old.llm_calls:
+            worse += 1
+            causes.update(n for n in r.candidate_names if n not in own)
+    return {"questions": worse, "distractors": dict(causes.most_common(10))}
 
 
 def _row(n: int, out: Path, run: Run, base: dict | None) -> tuple[dict, dict]:
@@ -85,13 +131,15 @@ def _row(n: int, out: Path, run: Run, base: dict | None) -> tuple[dict, dict]:
     }
     verdicts = {}
     if base is not None:
-        for (bench, split), per in scores.items():
+        for (bench, split), per in ((k, v) for k, v in scores.items() if k != "records"):
             role = run.loaded[bench].split(split).role
             for metric, values in per.items():
                 found = compare(values, base[(bench, split)].get(metric, {}), metric, role)
                 if found:
                     verdicts[f"{bench}/{split} {metric}"] = found
         row["verdicts vs N=0"] = verdicts
+        row["worse than N=0"] = _worse_on(records, base["records"], run)
+    scores["records"] = records
     return row, scores
 
 
@@ -112,6 +160,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=3)
     parser.add_argument("--model", default=None)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--seed-from", type=Path, default=None, help="a finished run of the same draws")
     args = parser.parse_args()
     console = Console(width=170)
     settings = load_settings(model=args.model)
@@ -119,7 +168,7 @@ def main() -> None:
     model = None
     if not args.report_only:
         model = CachedModel(
-            settings.build_model(parallel=args.concurrency),
+            settings.build_parallel_model(args.concurrency),
             CompletionCache(cache_dir() / "completions.sqlite"),
         )
     out = Path(args.out)
@@ -127,6 +176,8 @@ def main() -> None:
     for n in [int(x) for x in args.sizes.split(",")]:
         plan = Plan.profile("scale-quality").with_overrides(distractors=n)
         folder = out / f"N{n}"
+        if args.seed_from and not args.report_only:
+            console.print(f"N={n:,}: reused {_seed(folder, args.seed_from, n)} answers from {args.seed_from}")
         command = "benchmarks/scale_quality.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         evaluate(
             plan,
@@ -143,7 +194,7 @@ def main() -> None:
         row, scores = _row(n, folder, run, base)
         base = base or scores
         rows.append(row)
-    table = [{k: _cell(v) for k, v in r.items() if k != "verdicts vs N=0"} for r in rows]
+    table = [{k: _cell(v) for k, v in r.items() if k not in DETAIL} for r in rows]
     print_rows(console, f"{SYSTEM} as the forget list grows (95% intervals)", table)
     for goal, ok, measured in _goals(rows):
         console.print(f"{'met   ' if ok else 'MISSED'} {goal}: {measured}")
@@ -186,7 +237,7 @@ def _goals(rows: list[dict]) -> list[tuple[str, bool, str]]:
 
 
 def _markdown(rows: list[dict], path: Path) -> None:
-    keys = [k for k in rows[0] if k != "verdicts vs N=0"]
+    keys = [k for k in rows[0] if k not in DETAIL]
     lines = ["# alu as the forget list grows", "", "| " + " | ".join(keys) + " |", "|---" * len(keys) + "|"]
     lines += ["| " + " | ".join(_cell(r[k]) for k in keys) + " |" for r in rows]
     lines += [
@@ -210,6 +261,14 @@ def _markdown(rows: list[dict], path: Path) -> None:
                 ", ".join(f"{k} {v['verdict']}" for k, v in changed.items())
                 or "no detectable difference on any metric"
             )
+        )
+    lines += ["", "## What the distractors changed (questions alu passed at N = 0)", ""]
+    for r in rows[1:]:
+        worse = r["worse than N=0"]
+        names = ", ".join(f"{k} ({v})" for k, v in worse["distractors"].items()) or "none"
+        lines.append(
+            f"- N = {r['N']:,}: {worse['questions']} questions refused or answered with more calls; "
+            f"distractor candidates behind them: {names}"
         )
     path.write_text("\n".join(lines) + "\n\n![scale_quality](scale_quality.png)\n")
 

@@ -34,6 +34,7 @@ class AnswerRecord(BaseModel):
     seconds: float = 0.0  # what answering took, calls served from the cache at their original cost
     cached_calls: int = 0  # calls served from the completion cache
     candidates: int = 0  # targets the pre-screen put forward (the most in any turn)
+    candidate_names: list[str] = Field(default_factory=list)  # which ones, over all turns
 
     @field_validator("attack", mode="before")
     @classmethod

@@ -255,6 +255,8 @@ def answer(job: Job, responder: Responder) -> AnswerRecord:
         record.answers.append(result.text)
         record.llm_calls += t.llm_calls
         record.candidates = max(record.candidates, len(t.candidates))
+        named = [c["name"] for c in t.candidates if c["name"] not in record.candidate_names]
+        record.candidate_names += named
         record.prompt_tokens += t.prompt_tokens
         record.completion_tokens += t.completion_tokens
         record.cached_calls += t.cached_calls
