@@ -185,6 +185,13 @@ MIGRATIONS = (
         CREATE INDEX decisions_at ON {s}.decisions (at);
         """,
     ),
+    Migration(
+        3,
+        "target enrichment",
+        """
+        ALTER TABLE {s}.targets ADD COLUMN enrichment JSONB;
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -234,3 +234,42 @@ def test_the_decision_log_keeps_entries_while_the_database_is_away(pg_url, pg_sc
     rows = sql(pg_url, f"SELECT request_id, replica, matched, entry->>'verdict' FROM {pg_schema}.decisions")
     assert sorted(r[0] for r in rows) == [f"chatcmpl-{i}" for i in range(1, 5)]
     assert {(r[1], tuple(r[2]), r[3]) for r in rows} == {("r1", ("Ada",), "passed")}
+
+
+def test_a_schema_from_before_enrichment_is_upgraded_keeping_every_row(pg_url, pg_schema):
+    from alu.pgsql import MIGRATIONS
+    from alu.targets import Enrichment
+
+    sql(pg_url, f"CREATE SCHEMA {pg_schema}")
+    sql(
+        pg_url,
+        f"CREATE TABLE {pg_schema}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    for migration in MIGRATIONS[:2]:  # the tables as ALU made them before enrichment
+        sql(pg_url, migration.sql.replace("{s}", pg_schema))
+        sql(pg_url, f"INSERT INTO {pg_schema}.schema_migrations VALUES (%s, %s)", migration.version, "old")
+    sql(
+        pg_url,
+        f"INSERT INTO {pg_schema}.targets (key, name, kind, aliases, alias_keys, description, evidence)"
+        " VALUES ('ada lovelace', 'Ada Lovelace', 'person', %s, ARRAY['ada'], '', %s)",
+        '["Ada"]',
+        '["Born 1815"]',
+    )
+    sql(pg_url, f"INSERT INTO {pg_schema}.changes (target_id) VALUES (1)")
+    store = open_store(pg_url)
+    try:
+        (ada,) = store.list()
+        assert (ada.name, ada.aliases, ada.evidence, ada.enrichment) == (
+            "Ada Lovelace",
+            ["Ada"],
+            ["Born 1815"],
+            None,
+        )
+        revision = store.revision()
+        store.set_enrichment("Ada", Enrichment(names=["Ада Лавлейс"], model="scripted"))
+        assert store.get("Ada Lovelace").enrichment.names == ["Ада Лавлейс"] and store.revision() > revision
+    finally:
+        store.close()
+    rows = sql(pg_url, f"SELECT version FROM {pg_schema}.schema_migrations ORDER BY 1")
+    assert [r[0] for r in rows] == list(range(1, LATEST + 1))

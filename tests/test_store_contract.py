@@ -5,7 +5,7 @@ import multiprocessing
 
 import pytest
 
-from alu.targets import Store, Target, TargetError, TargetIndex, open_store
+from alu.targets import Enrichment, Store, Target, TargetError, TargetIndex, open_store
 
 PEOPLE = [
     Target(
@@ -201,3 +201,73 @@ def test_exports_are_private_and_safe_in_a_spreadsheet(store, tmp_path):
     store.remove("-Ash Ketchum")
     store.import_file(tmp_path / "out.csv")
     assert store.get("-Ash Ketchum").description == "=cmd|' /C calc'!A0"
+
+
+# -- enrichment: what a model generated about a target, kept apart from the operator's fields --
+GENERATED = Enrichment(
+    names=["Гермиона Грейнджер", "ハーマイオニー・グレンジャー"],
+    terms=["Yule Ball", "Crookshanks"],
+    description="A witch in a series of novels.",
+    dropped=["Hogwarts (shared by 7 targets)"],
+    model="scripted",
+    created="2025-01-01T00:00:00Z",
+)
+
+
+def test_set_enrichment_stores_it_apart_and_is_a_change_like_any_other(store):
+    first, other = store.add_many(PEOPLE[:2])
+    before = store.revision()
+    saved = store.set_enrichment("miss granger", GENERATED)  # by alias, as everywhere
+    assert saved.id == first.id and saved.enrichment == GENERATED
+    assert saved.model_dump(exclude={"enrichment"}) == first.model_dump(exclude={"enrichment"})
+    assert store.revision() > before
+    rev, changes = store.changes_since(before)
+    assert (
+        set(changes) == {first.id} and changes[first.id].enrichment == GENERATED and rev == store.revision()
+    )
+    for read in (store.get("Hermione Granger"), store.list()[0], store.page(0, 1)[0], next(store.iterate())):
+        assert read.enrichment == GENERATED
+    assert store.get(other.name).enrichment is None
+    assert store.set_enrichment("Hermione", None).enrichment is None
+    assert store.get("Hermione Granger").enrichment is None and store.revision() > rev
+    assert store.set_enrichment("nobody", GENERATED) is None
+
+
+def test_replacing_the_same_target_keeps_its_enrichment_a_changed_one_does_not(store):
+    store.add(PEOPLE[0])
+    store.set_enrichment("Hermione Granger", GENERATED)
+    again = store.add(PEOPLE[0].model_copy(update={"description": "edited"}), replace=True)
+    assert again.enrichment == GENERATED and store.get("Hermione").enrichment == GENERATED
+    store.add_many([PEOPLE[0].model_copy(update={"aliases": ["Hermione"]})])  # its names changed
+    assert store.get("Hermione Granger").enrichment is None
+    mine = Enrichment(names=["Hermy"], model="operator-edit")
+    store.add(PEOPLE[0].model_copy(update={"enrichment": mine}), replace=True)
+    assert store.get("Hermione Granger").enrichment == mine
+
+
+def test_an_index_over_a_second_handle_follows_generated_names(db, store):
+    other = open_store(db)
+    index = TargetIndex(other)
+    store.add_many(PEOPLE)
+    index.sync()
+    assert index.scan("Кто такая Гермиона Грейнджер?").named == []
+    store.set_enrichment("Hermione Granger", GENERATED)
+    index.sync()
+    assert [c.target.name for c in index.scan("Кто такая Гермиона Грейнджер?").named] == ["Hermione Granger"]
+    store.set_enrichment("Hermione Granger", None)
+    index.sync()
+    assert index.scan("Кто такая Гермиона Грейнджер?").named == []
+    other.close()
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "yaml"])
+def test_export_then_import_keeps_the_enrichment(store, tmp_path, fmt):
+    store.add_many(PEOPLE)
+    store.set_enrichment("Zoe", GENERATED.model_copy(update={"error": "timed out"}))
+    path = tmp_path / f"targets.{fmt}"
+    assert store.export_file(path) == 3
+    for t in PEOPLE:
+        store.remove(t.name)
+    assert store.import_file(path) == 3
+    assert store.get("Zoe").enrichment == GENERATED.model_copy(update={"error": "timed out"})
+    assert store.get("Hermione").enrichment is None

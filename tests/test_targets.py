@@ -293,3 +293,63 @@ def test_a_large_change_set_is_indexed_beside_the_one_in_use(tmp_path):
         release.set()
         builder.join(20)
     assert index.scan("Ron Weasley").named and index.scan("Luna Lovegood").named and len(index) == 4
+
+
+# The targets table as ALU wrote it before enrichment (layout version 0), made by hand.
+_OLD_LAYOUT = """
+CREATE TABLE targets (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL, aliases TEXT NOT NULL, description TEXT NOT NULL, evidence TEXT NOT NULL);
+CREATE TABLE changes (revision INTEGER PRIMARY KEY AUTOINCREMENT, target_id INTEGER NOT NULL);
+INSERT INTO targets (name, key, kind, aliases, description, evidence)
+    VALUES ('Ada Lovelace', 'ada lovelace', 'person', '["Ada"]', 'a mathematician', '["Born 1815"]');
+INSERT INTO changes (target_id) VALUES (1);
+"""
+
+
+def test_a_store_of_the_old_layout_is_upgraded_in_place_keeping_every_row(tmp_path):
+    from alu.targets import Enrichment
+    from alu.targets.store import LATEST
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(_OLD_LAYOUT)
+    store = TargetStore(path)
+    (ada,) = store.list()
+    assert (ada.name, ada.aliases, ada.evidence, ada.enrichment) == (
+        "Ada Lovelace",
+        ["Ada"],
+        ["Born 1815"],
+        None,
+    )
+    assert store.revision() == 1
+    store.set_enrichment("Ada", Enrichment(names=["Ада Лавлейс"], model="scripted"))
+    assert store.get("Ada Lovelace").enrichment.names == ["Ада Лавлейс"] and store.revision() == 2
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    TargetStore(path)  # opening it again changes nothing
+    assert store.get("Ada").enrichment.names == ["Ада Лавлейс"] and store.revision() == 2
+
+
+def test_a_store_newer_than_this_code_is_refused_untouched(tmp_path):
+    from alu.targets.store import LATEST
+
+    path = tmp_path / "new.db"
+    TargetStore(path).add(Target(name="Kept"))
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {LATEST + 1}")
+    with pytest.raises(TargetError, match=f"layout version {LATEST + 1}, newer than this ALU"):
+        TargetStore(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM targets").fetchall() == [("Kept",)]
+
+
+def test_opening_a_current_store_takes_no_write_lock(tmp_path):
+    path = tmp_path / "busy.db"
+    TargetStore(path).add(Target(name="Kept"))
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process in the middle of a long import
+    try:
+        assert TargetStore(path).count() == 1
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -28,7 +28,8 @@ MIB = 1024 * 1024
 # The largest target file accepted, per format: text and CSV are streamed; JSON and YAML
 # are parsed whole (YAML an order of magnitude slower, hence its lower limit).
 MAX_FILE_BYTES = {"txt": 64 * MIB, "csv": 64 * MIB, "json": 64 * MIB, "yaml": 16 * MIB}
-CSV_COLUMNS = ["name", "kind", "aliases", "description", "evidence"]
+# aliases and evidence: JSON lists, or separated by ";"; enrichment: a JSON object, or empty
+CSV_COLUMNS = ["name", "kind", "aliases", "description", "evidence", "enrichment"]
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: fast, bounded nesting
@@ -61,6 +62,17 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
 
+def _object(value: str) -> dict:
+    """A JSON object written in one cell (a CSV file's enrichment)."""
+    try:
+        item = json.loads(value)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise TargetError(f"bad JSON object {value[:40]!r}: not valid JSON") from exc
+    if not isinstance(item, dict):
+        raise TargetError(f"bad JSON object {value[:40]!r}: not an object")
+    return item
+
+
 def _unguard(cell: str) -> str:
     """A cell as written before the formula guard quoted it."""
     if len(cell) > 1 and cell[0] == "'" and cell[1] in FORMULA_START:
@@ -89,12 +101,14 @@ def _records_csv(lines: Iterable[str], source: str) -> Iterator[tuple[str, dict]
         if None in row:
             raise TargetError(f"{source}: line {reader.line_num} has extra fields")
         record = {k: _unguard(v) for k, v in row.items() if v not in (None, "")}
-        for field in ("aliases", "evidence"):
-            if field in record:
-                try:
+        try:
+            for field in ("aliases", "evidence"):
+                if field in record:
                     record[field] = _split(record[field])
-                except TargetError as exc:
-                    raise TargetError(f"{source}: line {reader.line_num}: {exc}") from exc
+            if "enrichment" in record:
+                record["enrichment"] = _object(record["enrichment"])
+        except TargetError as exc:
+            raise TargetError(f"{source}: line {reader.line_num}: {exc}") from exc
         yield f"line {reader.line_num}", record
 
 

@@ -27,12 +27,12 @@ from psycopg_pool import ConnectionPool
 
 from ..errors import StoreError, TargetError
 from ..pgsql import Database, channel, errors_as_store_errors, first_line, prepare
-from .store import _key
+from .store import _key, dump_enrichment, load_enrichment
 from .stores import Store
-from .target import Target
+from .target import Enrichment, Target
 
 log = logging.getLogger(__name__)
-_COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence"
+_COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment"
 
 
 class PostgresStore(Store):
@@ -85,23 +85,26 @@ class PostgresStore(Store):
     # -- writes ---------------------------------------------------------------------
     def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
         targets = list(targets)
-        _, ids = self._write_rows(targets, replace=replace, want_ids=True)
-        return [t.model_copy(update={"id": ids[_key(t.name)]}) for t in targets]
+        _, saved = self._write_rows(targets, replace=replace, want_ids=True)
+        return [
+            t.model_copy(update={"id": saved[_key(t.name)][0], "enrichment": saved[_key(t.name)][1]})
+            for t in targets
+        ]
 
     def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
         return self._write_rows(targets, replace=replace, want_ids=False)[0]
 
     def _write_rows(
         self, targets: Iterable[Target], *, replace: bool, want_ids: bool
-    ) -> tuple[int, dict[str, int]]:
+    ) -> tuple[int, dict[str, tuple[int, Enrichment | None]]]:
         """Copy the targets, as they come, into a scratch table, then upsert them and log one
         change per target touched, in one statement; returns how many were given and, if
-        asked, key -> id."""
+        asked, key -> (id, the enrichment stored)."""
         number = -1
         with self._write("cannot save targets") as conn:
             conn.execute(
                 "CREATE TEMP TABLE incoming (ord BIGINT, key TEXT, name TEXT, kind TEXT, aliases TEXT,"
-                " alias_keys TEXT[], description TEXT, evidence TEXT) ON COMMIT DROP"
+                " alias_keys TEXT[], description TEXT, evidence TEXT, enrichment TEXT) ON COMMIT DROP"
             )
             with conn.cursor().copy("COPY incoming FROM STDIN") as copy:
                 for number, t in enumerate(targets):
@@ -115,6 +118,7 @@ class PostgresStore(Store):
                             sorted({_key(a) for a in t.aliases}),
                             t.description,
                             json.dumps(t.evidence, ensure_ascii=False),
+                            dump_enrichment(t.enrichment),
                         )
                     )
             if not replace:
@@ -131,24 +135,32 @@ class PostgresStore(Store):
             conn.execute(
                 self._sql(
                     "WITH saved AS ("
-                    " INSERT INTO {s}.targets (key, name, kind, aliases, alias_keys, description, evidence)"
-                    " SELECT key, name, kind, aliases::jsonb, alias_keys, description, evidence::jsonb"
+                    " INSERT INTO {s}.targets AS t"
+                    " (key, name, kind, aliases, alias_keys, description, evidence, enrichment)"
+                    " SELECT key, name, kind, aliases::jsonb, alias_keys, description, evidence::jsonb,"
+                    " enrichment::jsonb"
                     " FROM (SELECT DISTINCT ON (key) * FROM incoming ORDER BY key, ord DESC) latest"
                     " ORDER BY ord"
                     " ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
                     " aliases = EXCLUDED.aliases, alias_keys = EXCLUDED.alias_keys,"
-                    " description = EXCLUDED.description, evidence = EXCLUDED.evidence"
+                    " description = EXCLUDED.description, evidence = EXCLUDED.evidence,"
+                    # the same target again keeps what was generated for it (see stores.py)
+                    " enrichment = CASE WHEN EXCLUDED.enrichment IS NULL AND t.name = EXCLUDED.name"
+                    " AND t.kind = EXCLUDED.kind AND t.aliases = EXCLUDED.aliases"
+                    " THEN t.enrichment ELSE EXCLUDED.enrichment END"
                     " RETURNING id)"
                     " INSERT INTO {s}.changes (target_id) SELECT id FROM saved ORDER BY id"
                 )
             )
-            ids: dict[str, int] = {}
+            saved: dict[str, tuple[int, Enrichment | None]] = {}
             if want_ids:
                 rows = conn.execute(
-                    self._sql("SELECT t.key, t.id FROM {s}.targets t JOIN incoming i ON i.key = t.key")
+                    self._sql(
+                        "SELECT t.key, t.id, t.enrichment FROM {s}.targets t JOIN incoming i ON i.key = t.key"
+                    )
                 )
-                ids = dict(rows)
-        return number + 1, ids
+                saved = {key: (tid, load_enrichment(e)) for key, tid, e in rows}
+        return number + 1, saved
 
     def remove(self, name: str) -> bool:
         key = _key(name)
@@ -166,12 +178,34 @@ class PostgresStore(Store):
             conn.execute(self._sql("INSERT INTO {s}.changes (target_id) VALUES (%s)"), [row[0]])
         return True
 
+    def set_enrichment(self, name: str, enrichment: Enrichment | None) -> Target | None:
+        key = _key(name)
+        with self._write("cannot save the enrichment") as conn:
+            row = conn.execute(
+                self._sql(
+                    f"UPDATE {{s}}.targets t SET enrichment = %s::jsonb WHERE t.id = (SELECT id FROM"
+                    " {s}.targets WHERE key = %s OR alias_keys @> ARRAY[%s] ORDER BY key <> %s, id LIMIT 1)"
+                    f" RETURNING {_COLUMNS}"
+                ),
+                [dump_enrichment(enrichment), key, key, key],
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(self._sql("INSERT INTO {s}.changes (target_id) VALUES (%s)"), [row[0]])
+        return self._target(row)
+
     # -- reads ----------------------------------------------------------------------
     @staticmethod
     def _target(row: tuple) -> Target:
-        target_id, name, kind, aliases, description, evidence = row
+        target_id, name, kind, aliases, description, evidence, enrichment = row
         return Target.trusted(  # validated by add_many when written
-            id=target_id, name=name, kind=kind, aliases=aliases, description=description, evidence=evidence
+            id=target_id,
+            name=name,
+            kind=kind,
+            aliases=aliases,
+            description=description,
+            evidence=evidence,
+            enrichment=load_enrichment(enrichment),
         )
 
     def list(self) -> list[Target]:

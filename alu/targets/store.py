@@ -3,6 +3,10 @@
 Every write bumps a revision counter and appends to a change log in the same
 transaction, so a running pipeline (or another process) picks up additions and
 removals on its next query by reading only what changed since it last looked.
+
+The file's layout has a version (SQLite's ``user_version``): opening a file of an older
+layout upgrades it in place, in one transaction, by the steps of ``MIGRATIONS``; a file
+newer than this code is refused untouched.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from ..errors import TargetError
 from ..text import fold
 from .files import export_to, stream_targets
 from .stores import Store
-from .target import Target
+from .target import Enrichment, Target
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS targets (
@@ -35,6 +39,38 @@ CREATE TABLE IF NOT EXISTS changes (
     target_id INTEGER NOT NULL
 );
 """
+# The first layout (user_version 0) is _SCHEMA; each step brings a file one version on.
+MIGRATIONS = (
+    # 1: what a model wrote about a target (alu targets enrich), as JSON; NULL: nothing yet.
+    "ALTER TABLE targets ADD COLUMN enrichment TEXT",
+)
+LATEST = len(MIGRATIONS)
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the file to the latest layout (called inside a write transaction)."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > LATEST:
+        raise TargetError(
+            f"{path} has layout version {version}, newer than this ALU knows ({LATEST}): upgrade ALU;"
+            " nothing was changed"
+        )
+    for step in MIGRATIONS[version:]:
+        db.execute(step)
+    if version < LATEST:
+        db.execute(f"PRAGMA user_version = {LATEST}")
+
+
+def dump_enrichment(enrichment: Enrichment | None) -> str | None:
+    return enrichment.model_dump_json() if enrichment is not None else None
+
+
+def load_enrichment(value: str | dict | None) -> Enrichment | None:
+    """A stored enrichment as written (validated on the way in, not again)."""
+    if value is None:
+        return None
+    data = json.loads(value) if isinstance(value, str) else value
+    return Enrichment.model_construct(**data)
 
 
 def _key(name: str) -> str:
@@ -61,8 +97,15 @@ class TargetStore(Store):
         except OSError as exc:
             raise TargetError(f"cannot create the target store {self.path}: {exc.strerror or exc}") from exc
         try:
-            with self._connect() as db:
-                db.executescript(_SCHEMA)
+            with self._connect() as db:  # a read first: opening a current file takes no write lock
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                made = db.execute("SELECT 1 FROM sqlite_master WHERE name='targets'").fetchone()
+            if version != LATEST or not made:
+                with self._write() as db:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    _migrate(db, self.path)
         except sqlite3.DatabaseError as exc:
             raise TargetError(f"{self.path} is not a usable target store: {exc}") from exc
 
@@ -114,31 +157,51 @@ class TargetStore(Store):
     @staticmethod
     def _save(db: sqlite3.Connection, target: Target, replace: bool) -> Target:
         key = _key(target.name)
-        row = db.execute("SELECT id FROM targets WHERE key=?", (key,)).fetchone()
+        query = "SELECT id, name, kind, aliases, enrichment FROM targets WHERE key=?"
+        row = db.execute(query, (key,)).fetchone()
+        aliases = json.dumps(target.aliases, ensure_ascii=False)
+        enrichment = dump_enrichment(target.enrichment)
+        if row and not replace:
+            raise TargetError(f"target {target.name!r} exists already (use replace)")
+        if row and enrichment is None and row[1:4] == (target.name, target.kind, aliases):
+            enrichment = row[4]  # the same target again: what was generated for it still holds
         values = (
             target.name,
             target.kind,
-            json.dumps(target.aliases, ensure_ascii=False),
+            aliases,
             target.description,
             json.dumps(target.evidence, ensure_ascii=False),
+            enrichment,
         )
-        if row and not replace:
-            raise TargetError(f"target {target.name!r} exists already (use replace)")
         if row:
             target_id = row[0]
             db.execute(
-                "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=? WHERE id=?",
+                "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=?, enrichment=?"
+                " WHERE id=?",
                 (*values, target_id),
             )
         else:
             cur = db.execute(
-                "INSERT INTO targets (name, kind, aliases, description, evidence, key)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO targets (name, kind, aliases, description, evidence, enrichment, key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (*values, key),
             )
             target_id = cur.lastrowid
         db.execute("INSERT INTO changes (target_id) VALUES (?)", (target_id,))
-        return target.model_copy(update={"id": target_id})
+        return target.model_copy(update={"id": target_id, "enrichment": load_enrichment(enrichment)})
+
+    def set_enrichment(self, name: str, enrichment: Enrichment | None) -> Target | None:
+        target = self.get(name)
+        if target is None:
+            return None
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE targets SET enrichment=? WHERE id=?", (dump_enrichment(enrichment), target.id)
+            )
+            if cur.rowcount == 0:  # removed meanwhile
+                return None
+            db.execute("INSERT INTO changes (target_id) VALUES (?)", (target.id,))
+        return target.model_copy(update={"enrichment": enrichment})
 
     def remove(self, name: str) -> bool:
         """Remove the target called ``name`` (or having it as an alias)."""
@@ -155,7 +218,7 @@ class TargetStore(Store):
     def _row(row: tuple) -> Target:
         """A stored target as it was written: validated on the way in, not again on the way
         out (faster, and a row an older version accepted still loads)."""
-        target_id, name, kind, aliases, description, evidence = row
+        target_id, name, kind, aliases, description, evidence, enrichment = row
         return Target.trusted(
             id=target_id,
             name=name,
@@ -163,9 +226,10 @@ class TargetStore(Store):
             aliases=json.loads(aliases),
             description=description,
             evidence=json.loads(evidence),
+            enrichment=load_enrichment(enrichment),
         )
 
-    _COLUMNS = "id, name, kind, aliases, description, evidence"
+    _COLUMNS = "id, name, kind, aliases, description, evidence, enrichment"
 
     def list(self) -> list[Target]:
         with self._connect() as db:

@@ -6,6 +6,12 @@ Both keep the same contract: writes are all or nothing; every write bumps a revi
 records the ids it touched, so an index that last looked at revision r catches up by
 reading ``changes_since(r)``; ``revision()`` raises when the store cannot be read, so a
 request that cannot see its targets fails closed instead of running unguarded.
+
+A target's ``enrichment`` (what a model generated about it, ``alu targets enrich``) is
+stored with it and written on its own by ``set_enrichment``. Replacing a target keeps its
+stored enrichment when the new record brings none and its name, kind and aliases are
+unchanged (re-importing the same file costs no new enrichment); otherwise the record as
+given, enrichment or none, replaces the old one.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Protocol
 
 from ..errors import ConfigError
 from .files import export_to, stream_targets
-from .target import Target
+from .target import Enrichment, Target
 
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
@@ -53,6 +59,13 @@ class Store(ABC):
     @abstractmethod
     def remove(self, name: str) -> bool:
         """Remove the target called ``name`` (or having it as an alias)."""
+
+    @abstractmethod
+    def set_enrichment(self, name: str, enrichment: Enrichment | None) -> Target | None:
+        """Replace what was generated for the target called ``name`` (or having it as an
+        alias), None to remove it, leaving the operator's fields as they are; a write like
+        any other (a new revision, a change readers pick up). Returns the target as stored
+        now, or None when there is no such target."""
 
     @abstractmethod
     def list(self) -> list[Target]: ...
