@@ -5,7 +5,8 @@ The file has the shape of :class:`Settings`::
 
     model = "embedded"                  # every agent's model, unless [models] says otherwise
     db = "~/.local/share/alu/targets.db"  # or postgresql://host/dbname for several replicas
-    [models]                            # per agent: vanilla, audit_erase, critic, composer
+    [models]                            # per agent: vanilla, audit_erase, critic, composer,
+                                        # translator, enricher (alu targets enrich)
     audit_erase = "openai:gpt-4o-mini"
     [backends.openai]                   # each backend's own options (alu models lists them)
     base_url = "http://localhost:8000/v1"
@@ -39,7 +40,7 @@ from .pipeline import ALU, PipelineConfig, modes
 from .targets import Store, Target, is_database_url, open_store
 from .targets.stores import check_db_setting
 
-Agent = Literal["vanilla", "audit_erase", "critic", "composer", "translator"]
+Agent = Literal["vanilla", "audit_erase", "critic", "composer", "translator", "enricher"]
 SHORT_NAMES = {
     "ALU_MODEL": "model",
     "ALU_DB": "db",

@@ -9,7 +9,7 @@ from .modes.default import DefaultModeConfig
 from .modes.paper import PaperModeConfig
 
 REFUSAL = "I'm sorry, but I can't help with that."
-AGENTS = ("vanilla", "audit_erase", "critic", "composer", "translator")
+AGENTS = ("vanilla", "audit_erase", "critic", "composer", "translator", "enricher")
 
 
 class PipelineConfig(BaseModel):

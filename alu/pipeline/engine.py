@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ..agents.audit_erase import AuditErase
 from ..agents.composer import Composer
 from ..agents.critic import Critic
+from ..agents.enricher import Enricher
 from ..agents.translator import Translator
 from ..agents.vanilla import Vanilla
 from ..deadline import request_deadline
@@ -28,8 +29,8 @@ from .stranger import Stranger
 class ALU:
     """Unlearning around ``model``. Targets come from a store (shared, live) or a list.
 
-    ``agent_models`` gives an agent (by name: vanilla, audit_erase, critic, composer) its
-    own model; ``system`` is the operator's system prompt for the Vanilla agent.
+    ``agent_models`` gives an agent (by name: vanilla, audit_erase, critic, composer,
+    translator, enricher) its own model; ``system`` is the operator's system prompt for the Vanilla agent.
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class ALU:
         self.critic = Critic(models["critic"], timeout=cfg.timeout)
         self.composer = Composer(models["composer"], timeout=cfg.timeout)
         self.translator = Translator(models["translator"], timeout=cfg.timeout)
+        self.enricher = Enricher(models["enricher"], timeout=cfg.timeout)  # admin API: enrich a target
         self.gate = Gate(cfg.default.gate_evidence)
         self.stranger = Stranger(self.assistant)
         self.fallback = Fallback(
