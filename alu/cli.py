@@ -29,6 +29,10 @@ targets_app = typer.Typer(
     help="Manage the targets to forget (an SQLite file or a PostgreSQL database).", no_args_is_help=True
 )
 app.add_typer(targets_app, name="targets")
+enrichment_app = typer.Typer(
+    help="Edit or remove a target's generated enrichment by hand.", no_args_is_help=True
+)
+targets_app.add_typer(enrichment_app, name="enrichment")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -41,6 +45,13 @@ class State:
 state = State()
 
 ModelOption = Annotated[Optional[str], typer.Option(help="Model spec: embedded, gguf:PATH, openai:NAME.")]
+EnrichOption = Annotated[
+    bool, typer.Option("--enrich", help="Then enrich the targets with the model (alu targets enrich).")
+]
+EnricherModelOption = Annotated[
+    Optional[str],
+    typer.Option("--model", help="Model that enriches (default: [models] enricher, else model)."),
+]
 ModeOption = Annotated[Optional[str], typer.Option(help="Pipeline mode: default or paper.")]
 KnowledgeOption = Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base: JSONL or folder.")]
 
@@ -188,6 +199,8 @@ def targets_add(
     description: Annotated[str, typer.Option(help="What the target is.")] = "",
     evidence: Annotated[Optional[list[str]], typer.Option(help="A fact about it (repeatable).")] = None,
     replace: Annotated[bool, typer.Option(help="Replace a target of the same name.")] = False,
+    enrich: EnrichOption = False,
+    model: EnricherModelOption = None,
 ) -> None:
     """Add a target; it takes effect on the next query, in every process."""
     try:
@@ -198,9 +211,12 @@ def targets_add(
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
         fail(f"bad target: {where}: {str(error['msg']).removeprefix('Value error, ')}")
+    enricher = build_enricher(model) if enrich else None  # a bad model spec changes nothing
     with store() as targets_store:
         saved = targets_store.add(target, replace=replace)
-    out.print(f"added {saved.name!r} ({saved.kind})", highlight=False, markup=False)
+        out.print(f"added {saved.name!r} ({saved.kind})", highlight=False, markup=False)
+        if enricher is not None:
+            enrich_after(targets_store, enricher, [saved.name], progress=False)
 
 
 @targets_app.command("rm")
@@ -223,9 +239,12 @@ def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     if as_json:
         out.print_json(json.dumps([t.model_dump() for t in targets]))
         return
-    table = Table("name", "kind", "aliases", "evidence")
+    table = Table("name", "kind", "aliases", "evidence", "enriched")
     for t in targets:
-        table.add_row(Text(shown(t.name)), t.kind, Text(shown(", ".join(t.aliases))), str(len(t.evidence)))
+        enriched = "no" if t.enrichment is None else ("failed" if t.enrichment.error else "yes")
+        table.add_row(
+            Text(shown(t.name)), t.kind, Text(shown(", ".join(t.aliases))), str(len(t.evidence)), enriched
+        )
     out.print(table)
     out.print(f"{len(targets)} targets in {targets_store.location}", highlight=False, markup=False)
 
@@ -235,11 +254,19 @@ def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 def targets_import(
     file: Path,
     fmt: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
+    enrich: EnrichOption = False,
+    model: EnricherModelOption = None,
 ) -> None:
     """Import targets from JSON, YAML, CSV or text (all or nothing)."""
+    from .targets import stream_targets
+
+    enricher = build_enricher(model) if enrich else None
     with store() as targets_store:
         count = targets_store.import_file(file, fmt)
-    out.print(f"imported {count} targets from {file}", highlight=False, markup=False)
+        out.print(f"imported {count} targets from {file}", highlight=False, markup=False)
+        if enricher is not None:
+            names = [t.name for t in stream_targets(file, fmt)]
+            enrich_after(targets_store, enricher, names, progress=True)
 
 
 @targets_app.command("export")
@@ -252,6 +279,157 @@ def targets_export(
     with store() as targets_store:
         count = targets_store.export_file(file, fmt)
     out.print(f"exported {count} targets to {file}", highlight=False, markup=False)
+
+
+def build_enricher(model: Optional[str]):
+    """The Enricher on ``--model``, else the ``enricher`` agent's model, else ``model``;
+    returns it with the spec, which becomes the enrichment's provenance."""
+    from .agents.enricher import Enricher
+
+    s = settings()
+    spec = model or s.models.get("enricher") or s.model
+    return Enricher(s.build_model(spec), timeout=s.pipeline.timeout), spec
+
+
+def run_enrichment(targets_store: Store, enricher, names, *, force: bool = False, progress: bool = True):
+    from .enrichment import enrich_targets
+
+    engine, spec = enricher
+    return enrich_targets(
+        targets_store, engine, names, force=force, model=spec, show_progress=progress, console=err
+    )
+
+
+def enrich_after(targets_store: Store, enricher, names: list[str], *, progress: bool) -> None:
+    """Enrich what was just added: a failure is a one-line warning, the targets stay."""
+    try:
+        cost = run_enrichment(targets_store, enricher, names, progress=progress)
+    except AluError as exc:
+        warn(f"not enriched: {exc}")
+        return
+    for name, why in cost.failures:
+        warn(f"{name!r} not enriched: {why}")
+    if cost.failed > len(cost.failures):
+        warn(f"{cost.failed - len(cost.failures)} more targets not enriched")
+    err.print(cost.line(), highlight=False, markup=False)
+
+
+def warn(message: str) -> None:
+    err.print(Text("warning: ", style="yellow") + Text(shown(message)), highlight=False)
+
+
+@targets_app.command("enrich")
+@guarded
+def targets_enrich(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Targets to enrich, by name or alias.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Enrich every target not enriched yet.")] = False,
+    force: Annotated[bool, typer.Option(help="Enrich again targets already enriched.")] = False,
+    model: EnricherModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cost summary as JSON.")] = False,
+) -> None:
+    """Have a model write each target's names in other scripts, associated terms and a
+    one-line description, checked, stored apart from the operator's fields. Resumable: each
+    target is saved as it is done; run it again to go on. Exit 1 if any target failed."""
+    if bool(names) == every:
+        fail("name the targets to enrich, or give --all (not both)")
+    enricher = build_enricher(model)
+    try:
+        with store() as targets_store:
+            cost = run_enrichment(targets_store, enricher, None if every else names, force=force)
+    except KeyboardInterrupt:
+        err.print("interrupted: every target finished is saved; run the command again to resume")
+        raise typer.Exit(130) from None
+    if as_json:
+        out.print_json(json.dumps(cost.summary()))
+    else:
+        for name, why in cost.failures:
+            warn(f"{name!r} not enriched: {why}")
+        out.print(cost.line(), highlight=False, markup=False)
+    if cost.failed:
+        raise typer.Exit(1)
+
+
+@targets_app.command("show")
+@guarded
+def targets_show(
+    name: str, as_json: Annotated[bool, typer.Option("--json", help="Print the target as JSON.")] = False
+) -> None:
+    """Show one target: the operator's fields, and apart, what was generated."""
+    with store() as targets_store:
+        target = targets_store.get(name)
+    if target is None:
+        fail(f"no target named {name!r}")
+    if as_json:
+        out.print_json(json.dumps(target.model_dump()))
+        return
+
+    def line(label: str, value: str) -> None:
+        out.print(Text(f"{label:<12}", style="bold") + Text(shown(value)), highlight=False)
+
+    line("name", target.name)
+    line("kind", target.kind)
+    line("aliases", ", ".join(target.aliases) or "-")
+    line("description", target.description or "-")
+    for i, fact in enumerate(target.evidence, 1):
+        line("evidence" if i == 1 else "", fact)
+    e = target.enrichment
+    if e is None:
+        out.print("generated: none (alu targets enrich NAME)", highlight=False, markup=False)
+        return
+    out.print(f"generated by {shown(e.model) or '?'} at {e.created or '?'}", highlight=False, markup=False)
+    line("names", ", ".join(e.names) or "-")
+    line("terms", ", ".join(e.terms) or "-")
+    line("description", e.description or "-")
+    line("dropped", "; ".join(e.dropped) or "-")
+    if e.error:
+        line("error", f"the last attempt failed (what is above is kept): {e.error}")
+
+
+def _items(values: Optional[list[str]]) -> Optional[list[str]]:
+    """Comma-separated, repeatable; None when not given, [] to clear."""
+    if values is None:
+        return None
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+@enrichment_app.command("set")
+@guarded
+def enrichment_set(
+    name: str,
+    names: Annotated[
+        Optional[list[str]], typer.Option("--names", help="Names, comma-separated ('' clears).")
+    ] = None,
+    terms: Annotated[
+        Optional[list[str]], typer.Option("--terms", help="Associated terms, comma-separated ('' clears).")
+    ] = None,
+    description: Annotated[Optional[str], typer.Option(help="A one-line description.")] = None,
+) -> None:
+    """Set generated fields by hand (provenance: operator-edit); the others stay."""
+    from .enrichment import edit_enrichment
+
+    if names is None and terms is None and description is None:
+        fail("give --names, --terms or --description")
+    with store() as targets_store:
+        saved = edit_enrichment(
+            targets_store, name, names=_items(names), terms=_items(terms), description=description
+        )
+    e = saved.enrichment
+    out.print(
+        f"enrichment of {saved.name!r}: {len(e.names)} names, {len(e.terms)} terms (operator-edit)",
+        highlight=False,
+        markup=False,
+    )
+
+
+@enrichment_app.command("rm")
+@guarded
+def enrichment_rm(name: str) -> None:
+    """Remove a target's enrichment; the target and its own fields stay."""
+    from .enrichment import remove_enrichment
+
+    with store() as targets_store:
+        saved = remove_enrichment(targets_store, name)
+    out.print(f"removed the enrichment of {saved.name!r}", highlight=False, markup=False)
 
 
 @app.command()

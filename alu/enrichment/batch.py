@@ -170,6 +170,7 @@ def enrich_targets(
             if saved is not None:
                 context.add(saved)
             progress.advance(task)
+        progress.update(task, description="enriched")
     drop_shared_terms(store, context)
     cost.seconds = time.perf_counter() - started
     return cost
