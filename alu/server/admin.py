@@ -4,7 +4,23 @@ Changes go to the target store and apply to the next request, in every process.
 Parsing, validating and storing run on worker threads, never on the event loop; the list
 comes a page at a time (``?limit=&after=``). A target is deleted by the name it was added
 with, however it is written: ``DELETE /v1/targets/{name}`` (slashes and all, percent-
-encoded as a URL needs) or ``DELETE /v1/targets?name=...``."""
+encoded as a URL needs) or ``DELETE /v1/targets?name=...``.
+
+Enrichment (``alu.enrichment``), admin-only like the rest:
+
+* ``POST /v1/targets/{name}/enrich`` runs the Enricher on the server's model (``[models]
+  enricher``, else ``model``) in a worker thread and returns the target as stored. A failed
+  enrichment is not an HTTP error: 200, the target keeps what it had, and its
+  ``enrichment.error`` says why (the same record the CLI leaves), so a client reads one
+  shape; 404 for an unknown name.
+* ``PUT /v1/targets/{name}/enrichment`` sets ``names``, ``terms`` or ``description`` by hand
+  (provenance ``operator-edit``); ``DELETE /v1/targets/{name}/enrichment`` removes it.
+* ``?enrich=true`` on ``POST /v1/targets`` and ``POST /v1/targets/import`` enriches what was
+  added, after it is stored (an enrichment failure leaves the targets added), and adds the
+  batch's cost summary (``enrichment``) to the response.
+
+These routes are matched before ``DELETE /v1/targets/{name}``: a target whose own name ends
+in ``/enrichment`` is deleted with ``DELETE /v1/targets?name=...``."""
 
 from __future__ import annotations
 
@@ -12,12 +28,23 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import StoreError, TargetError
 from ..targets import Store, Target, from_records, iter_targets
 from .state import ApiError, ServerState, exchange_of, state_of
 from .wire import ImportRequest
+
+
+class EnrichmentEdit(BaseModel):
+    """The body of ``PUT /v1/targets/{name}/enrichment``: the fields to set (the others stay)."""
+
+    model_config = ConfigDict(extra="forbid")
+    names: list[StrictStr] | None = None
+    terms: list[StrictStr] | None = None
+    description: StrictStr | None = None
+
 
 router = APIRouter(prefix="/v1/targets")
 _TARGET_SCHEMA = Target.model_json_schema()
@@ -30,6 +57,12 @@ _ADD_BODY = {
                 "schema": {"anyOf": [_TARGET_SCHEMA, {"type": "array", "items": _TARGET_SCHEMA}]}
             }
         },
+    }
+}
+_EDIT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": EnrichmentEdit.model_json_schema()}},
     }
 }
 _IMPORT_BODY = {
@@ -89,25 +122,43 @@ async def list_targets(
     return {"object": "list", "data": data, "has_more": len(page) > limit, "last_id": last}
 
 
+def _enrich(state: ServerState, store: Store, names: list[str]) -> dict:
+    """Enrich ``names`` with the server's enricher; the batch's cost summary."""
+    from ..enrichment import enrich_targets
+
+    enricher = state.alu.enricher
+    cost = enrich_targets(store, enricher, names, force=True, model=enricher.model.name, show_progress=False)
+    return cost.summary()
+
+
+_ENRICH_QUERY = Query(False, description="then enrich the targets added (the server's enricher model)")
+
+
 @router.post("", status_code=201, openapi_extra=_ADD_BODY)
-async def add_targets(request: Request):
-    store = _store(_admin(request))
+async def add_targets(request: Request, enrich: bool = _ENRICH_QUERY):
+    state = _admin(request)
+    store = _store(state)
     body = _body(request)
     records = body if isinstance(body, list) else [body]
 
-    def add() -> list[dict]:
-        return _dump(store.add_many(from_records(records, source="body")))
+    def add() -> dict:
+        saved = store.add_many(from_records(records, source="body"))
+        if not enrich:
+            return {"object": "list", "data": _dump(saved)}
+        cost = _enrich(state, store, [t.name for t in saved])
+        current = [store.get(t.name) or t for t in saved]
+        return {"object": "list", "data": _dump(current), "enrichment": cost}
 
     try:
-        saved = await _call(add)
+        return await _call(add)
     except TargetError as exc:
         raise ApiError(400, str(exc)) from exc
-    return {"object": "list", "data": saved}
 
 
 @router.post("/import", status_code=201, openapi_extra=_IMPORT_BODY)
-async def import_targets(request: Request):
-    store = _store(_admin(request))
+async def import_targets(request: Request, enrich: bool = _ENRICH_QUERY):
+    state = _admin(request)
+    store = _store(state)
     body = _body(request)
     try:
         spec = ImportRequest.model_validate(body)
@@ -121,13 +172,79 @@ async def import_targets(request: Request):
         )
     except TargetError as exc:
         raise ApiError(400, str(exc)) from exc
-    return {"imported": count}
+    if not enrich:
+        return {"imported": count}
+
+    def names() -> list[str]:
+        return list(dict.fromkeys(t.name for t in iter_targets(spec.content, spec.format, source="import")))
+
+    cost = await _call(lambda: _enrich(state, store, names()))
+    return {"imported": count, "enrichment": cost}
+
+
+def _unknown(name: str) -> ApiError:
+    return ApiError(404, f"no target named {name!r}", "not_found")
+
+
+# Matched before DELETE /{name:path} below (first registered, first matched).
+@router.post("/{name:path}/enrich")
+async def enrich_target(name: str, request: Request):
+    state = _admin(request)
+    store = _store(state)
+
+    def enrich() -> dict:
+        if store.get(name) is None:
+            raise _unknown(name)
+        try:
+            _enrich(state, store, [name])
+        except TargetError as exc:  # removed meanwhile
+            raise _unknown(name) from exc
+        target = store.get(name)
+        if target is None:  # removed meanwhile
+            raise _unknown(name)
+        return target.model_dump()
+
+    return await _call(enrich)
+
+
+@router.put("/{name:path}/enrichment", openapi_extra=_EDIT_BODY)
+async def edit_target_enrichment(name: str, request: Request):
+    from ..enrichment import edit_enrichment
+
+    store = _store(_admin(request))
+    try:
+        edit = EnrichmentEdit.model_validate(_body(request))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ApiError(400, f"invalid request: {where}: {first['msg']}") from exc
+    if edit.names is None and edit.terms is None and edit.description is None:
+        raise ApiError(400, "invalid request: give names, terms or description")
+
+    def save() -> dict:
+        if store.get(name) is None:
+            raise _unknown(name)
+        return edit_enrichment(store, name, **edit.model_dump(exclude_none=True)).model_dump()
+
+    try:
+        return await _call(save)
+    except TargetError as exc:
+        raise ApiError(400, str(exc)) from exc
+
+
+@router.delete("/{name:path}/enrichment")
+async def remove_target_enrichment(name: str, request: Request):
+    store = _store(_admin(request))
+    saved = await _call(store.set_enrichment, name, None)
+    if saved is None:
+        raise _unknown(name)
+    return saved.model_dump()
 
 
 async def _remove(request: Request, name: str) -> dict:
     store = _store(_admin(request))
     if not await _call(store.remove, name):
-        raise ApiError(404, f"no target named {name!r}", "not_found")
+        raise _unknown(name)
     return {"removed": name}
 
 
