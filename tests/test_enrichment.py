@@ -218,3 +218,29 @@ def test_operator_edits_are_set_by_hand_kept_by_force_all_and_removable(store):
         edit_enrichment(store, "Linus Torvalds", names=["!!!"])
     with pytest.raises(TargetError, match="no target named"):
         remove_enrichment(store, "Nobody")
+
+
+def test_the_agents_read_an_enriched_targets_description_and_some_of_its_terms(tmp_path):
+    from conftest import AUDIT, CRITIC, ERASE, scripted
+
+    from alu import ALU, PipelineConfig
+    from alu.agents.audit_erase import MAX_TERMS_SHOWN, describe
+    from alu.targets import Candidate
+
+    terms = ["Transmeta", "Linux kernel", *[f"Term{i}x" for i in range(20)]]
+    enriched = TORVALDS.model_copy(
+        update={"enrichment": Enrichment(terms=terms, description="Creator of the Linux kernel.")}
+    )
+    text = describe([Candidate(enriched, 3.0)])
+    assert "Creator of the Linux kernel." in text and "Transmeta, Linux kernel" in text
+    assert f"Term{MAX_TERMS_SHOWN - 3}x" in text and f"Term{MAX_TERMS_SHOWN - 2}x" not in text
+    assert "Related" not in describe([Candidate(TORVALDS, 3.0)])
+    assert len(describe([Candidate(enriched.model_copy(update={"description": "x" * 5000}), 3.0)])) < 1000
+
+    store = TargetStore(tmp_path / "t.db")
+    store.add(enriched)
+    model = scripted(draft="Linus Torvalds wrote it at Transmeta.", leaked=("Linus Torvalds",))
+    ALU(model, store, config=PipelineConfig()).ask("Who wrote the Linux kernel?")
+    prompts = {agent: call[0]["content"] for agent, call in zip(model.agents, model.calls, strict=True)}
+    for step in (AUDIT, ERASE, CRITIC):
+        assert "Creator of the Linux kernel." in prompts[step] and "Related: Transmeta" in prompts[step], step

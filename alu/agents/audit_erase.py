@@ -13,14 +13,25 @@ from ..targets import Candidate
 from ..trace import Trace
 from . import Agent, quote, render
 
+MAX_TERMS_SHOWN = 8  # generated associated terms shown per target
+MAX_ABOUT_CHARS = 300
+
 
 def describe(candidates: list[Candidate], evidence_chars: int = 160) -> str:
+    """The targets as the agents read them: name, aliases, kind, what it is (the
+    operator's description, else the generated one, else the start of its evidence) and,
+    for an enriched target, up to ``MAX_TERMS_SHOWN`` associated terms, so a rewrite knows
+    what else gives it away. The description and terms are bounded (about 650 characters)."""
     lines = []
     for c in candidates:
         t = c.target
         extra = f" (also: {', '.join(t.aliases)})" if t.aliases else ""
-        about = t.description or " ".join(t.evidence)[:evidence_chars]
-        lines.append(f"- {t.name}{extra} [{t.kind}]" + (f": {about}" if about else ""))
+        about = (t.about() or " ".join(t.evidence)[:evidence_chars])[:MAX_ABOUT_CHARS]
+        line = f"- {t.name}{extra} [{t.kind}]" + (f": {about}" if about else "")
+        terms = [term[:40] for term in t.associated_terms()[:MAX_TERMS_SHOWN]]
+        if terms:
+            line += f" Related: {', '.join(terms)}."
+        lines.append(line)
     return "\n".join(lines)
 
 
