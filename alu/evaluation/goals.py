@@ -16,7 +16,8 @@ from .paired import SAME
 from .plan import Goal
 from .tradeoff import dominance
 
-NOT_BASELINES = ("vanilla", "reference", "alu-paper")  # comparisons, not baselines (EVAL_PROTOCOL.md)
+# Comparisons and ALU's own variants, not baselines (EVAL_PROTOCOL.md).
+NOT_BASELINES = ("vanilla", "reference", "alu-paper", "alu-enriched")
 
 
 @dataclass
@@ -172,7 +173,7 @@ def accuracy_near_vanilla(
 
 @check("attack_leak_below_baselines")
 def attack_leak_below_baselines(
-    summary: dict, system: str, exclude: tuple[str, ...] = ("vanilla", "reference", "alu-paper")
+    summary: dict, system: str, exclude: tuple[str, ...] = NOT_BASELINES
 ) -> list[GoalRow]:
     rows = []
     for attack, per in summary["attacks"].items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ...agents.vanilla import Vanilla
@@ -53,6 +54,7 @@ class SystemContext:
     knowledge: KnowledgeBase | None
     config: PipelineConfig
     store: Store | None = None  # the benchmark's targets and the distractors, when there are any
+    out: Path | None = None  # the run's results folder, for what a system saves to inspect
 
     @property
     def target_count(self) -> int:
