@@ -9,6 +9,12 @@ screened together with its gold answer standing in for the draft, as the pipelin
 query + draft. LLM calls and tokens come from running the whole pipeline on the scripted
 model (tokens = its whitespace word count), so they count what the agents are sent.
 
+With ``--enriched`` every target also carries a synthetic enrichment, as ``alu targets
+enrich`` would leave it: 6 generated names (a Latin variant, Cyrillic, Greek, Chinese,
+Japanese, Korean) and 8 associated terms, 5 of its own and 3 drawn from a shared pool with
+Zipf-like weights (a few terms are shared by many targets, most by few), so the pre-screen's
+p95 can be measured over enriched lists.
+
 Each size runs in two processes, as a deployment would:
 
 * this one generates the targets, writes them to a JSON file and imports it through the
@@ -27,6 +33,7 @@ Each size runs in two processes, as a deployment would:
     .venv/bin/python benchmarks/scale.py --sizes 1,100,10000            # in memory, as before
     .venv/bin/python benchmarks/scale.py --store sqlite --sizes 10000,1000000
     .venv/bin/python benchmarks/scale.py --store postgres --db postgresql://127.0.0.1/test --sizes 1000000
+    .venv/bin/python benchmarks/scale.py --store sqlite --sizes 1000,100000 --enriched
 
 Run it on a quiet machine for figures; the goals (p95 < 20 ms, import < 5 min, index
 under 2 GB at 1,000,000 targets) are checked and printed at the end.
@@ -53,6 +60,7 @@ from alu import ALU, Target
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import data_dir
 from alu.datasets.tofu import authors, split
+from alu.targets import Enrichment
 
 SIZES = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
 PAPER_MAX = 100_000  # the paper mode sends the whole list to the agents: linear, shown up to here
@@ -90,14 +98,80 @@ def generated(n: int, rng: random.Random) -> list[Target]:
     return out
 
 
+CYRILLIC = dict(zip("abcdefghijklmnopqrstuvwyz", "абцдефгхийклмнопкрстуввиз", strict=True)) | {"x": "кс"}
+GREEK = dict(zip("abcdefghijklmnopqrstuvwxyz", "αβκδεφγηιζκλμνοπκρστυβωξυζ", strict=True))
+HAN = "阿巴卡达埃法加哈伊贾卡拉马纳奥帕基拉萨塔乌瓦沙扎尔斯特诺维"
+KANA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモラリルレロ"
+HANGUL = "가나다라마바사아자차카타파하르스트노비"
+SHARED_TERMS = (
+    5_000  # the pool the shared terms come from (before the checks drop shared ones: a harder case)
+)
+
+
+def _mapped(name: str, table: dict[str, str]) -> str:
+    return "".join(table.get(ch, ch) for ch in name.lower()).title()
+
+
+def synthetic_enrichment(target: Target, rng: random.Random) -> Enrichment:
+    """6 names in several scripts, 8 terms: 5 of the target's own, 3 from a shared pool."""
+    words = target.name.split()
+    first, last = words[0], words[-1]
+
+    def cjk(pool: str, sep: str) -> str:
+        return "".join(rng.choice(pool) for _ in range(3)) + sep + "".join(rng.choice(pool) for _ in range(3))
+
+    word = lambda k: "".join(rng.choice(SYLLABLES) for _ in range(k)).title()  # noqa: E731
+    names = [
+        f"{last}, {first}" if len(words) > 1 else f"{first} {word(2)}",
+        _mapped(target.name, CYRILLIC),
+        _mapped(target.name, GREEK),
+        cjk(HAN, "·"),
+        cjk(KANA, "・"),
+        cjk(HANGUL, " "),
+    ]
+    own = [
+        f"The {word(3)} {word(2)}",
+        f"{word(2)}ville",
+        f"{word(3)} Prize",
+        f"{word(3)}",
+        f"{word(2)} Affair",
+    ]
+    shared = sorted(set(rng.choices(_POOL, cum_weights=_POOL_WEIGHTS, k=3)))
+    return Enrichment(
+        names=names, terms=own + shared, description=f"{target.name}, made up.", model="synthetic"
+    )
+
+
+def _pool() -> tuple[list[str], list[float]]:
+    """Terms many targets may share (places, institutions, prizes), with Zipf weights: the
+    term of rank r is drawn in proportion to 1/r."""
+    rng = random.Random(2)
+    kinds = ("Basin", "Institute", "Award", "Festival", "Dynasty", "Society", "Protocol", "Valley")
+    word = lambda: "".join(rng.choice(SYLLABLES) for _ in range(3)).title()  # noqa: E731
+    terms = [f"{word()} {rng.choice(kinds)}" for _ in range(SHARED_TERMS)]
+    cumulative, total = [], 0.0
+    for rank in range(1, SHARED_TERMS + 1):
+        total += 1 / rank
+        cumulative.append(total)
+    return terms, cumulative
+
+
+_POOL, _POOL_WEIGHTS = _pool()
+
+
 def tofu_targets(root: Path) -> list[Target]:
     return [Target(name=a.name, kind="person", evidence=[r["answer"] for r in a.rows]) for a in authors(root)]
 
 
-def target_pool(root: Path, n: int) -> list[Target]:
-    """The first ``n`` targets of the same list in every process (TOFU first, then generated)."""
+def target_pool(root: Path, n: int, enriched: bool = False) -> list[Target]:
+    """The first ``n`` targets of the same list in every process (TOFU first, then generated),
+    each with a synthetic enrichment when ``enriched``."""
     tofu = tofu_targets(root)
-    return (tofu + generated(max(0, n - len(tofu)), random.Random(0)))[:n]
+    pool = (tofu + generated(max(0, n - len(tofu)), random.Random(0)))[:n]
+    if enriched:
+        rng = random.Random(1)
+        pool = [t.model_copy(update={"enrichment": synthetic_enrichment(t, rng)}) for t in pool]
+    return pool
 
 
 def query_set(root: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -163,7 +237,7 @@ def replica(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         alu.index.sync()
     else:
-        targets = target_pool(root, args.n)
+        targets = target_pool(root, args.n, args.enriched)
         rss0 = rss_bytes()
         started = time.perf_counter()
         alu = ALU(model, targets)
@@ -236,6 +310,7 @@ class Replica:
         command += ["--db", db] if db else []
         command += ["--data-dir", args.data_dir] if args.data_dir else []
         command += ["--breakdown"] if args.breakdown else []
+        command += ["--enriched"] if args.enriched else []
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
 
     def next(self, event: str) -> dict:
@@ -275,12 +350,13 @@ def drop(kind: str, store, setting: str) -> None:
 
 
 def measure(args: argparse.Namespace, n: int, tmp: Path, console: Console) -> dict:
-    row: dict = {"store": args.store, "targets": n}
+    row: dict = {"store": args.store, "targets": n, "enriched": "yes" if args.enriched else "no"}
     setting = store = None
     if args.store != "memory":
         root = data_dir(args.data_dir)
         path = tmp / f"targets-{n}.json"
-        path.write_text(json.dumps([t.model_dump(exclude={"id"}) for t in target_pool(root, n)]))
+        pool = target_pool(root, n, args.enriched)
+        path.write_text(json.dumps([t.model_dump(exclude={"id"}) for t in pool], ensure_ascii=False))
         store, setting = open_fresh_store(args.store, tmp, n, args.db)
         started = time.perf_counter()
         store.import_file(path)
@@ -323,6 +399,7 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=10, help="changes timed to the second replica")
     parser.add_argument("--paper-max", type=int, default=PAPER_MAX, help="largest list for the paper mode")
     parser.add_argument("--breakdown", action="store_true", help="also size the index structures alone")
+    parser.add_argument("--enriched", action="store_true", help="targets carry a synthetic enrichment")
     parser.add_argument("--as-replica", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -348,7 +425,9 @@ def main() -> None:
     check_goals(console, last)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name = "scale" if args.store == "memory" else f"scale-{args.store}"
+    name = ("scale" if args.store == "memory" else f"scale-{args.store}") + (
+        "-enriched" if args.enriched else ""
+    )
     (out / f"{name}.json").write_text(json.dumps(rows, indent=2))
     plot(rows, out / f"{name}.png")
     console.print(f"wrote {out / name}.json and .png")

@@ -244,3 +244,22 @@ def test_the_agents_read_an_enriched_targets_description_and_some_of_its_terms(t
     prompts = {agent: call[0]["content"] for agent, call in zip(model.agents, model.calls, strict=True)}
     for step in (AUDIT, ERASE, CRITIC):
         assert "Creator of the Linux kernel." in prompts[step] and "Related: Transmeta" in prompts[step], step
+
+
+def test_the_cost_benchmark_runs_on_the_scripted_model(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "ALU_CONFIG": str(tmp_path / "none.toml")}
+    command = [sys.executable, str(root / "benchmarks" / "enrichment_cost.py"), "--model", "scripted"]
+    command += ["--names", "Ada Lovelace,Alan Turing,Grace Hopper", "--out", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "assumes 1000 prompt tok/s and 80 completion tok/s" in result.stdout
+    body = json.loads((tmp_path / "enrichment-cost-scripted.json").read_text())
+    assert body["row"]["targets"] == 3 and body["row"]["failure rate"] == 0
+    assert body["summary"]["llm_calls"] == 3 and body["row"]["prompt tok/target"] > 0
+    assert [t["name"] for t in body["targets"]] == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
