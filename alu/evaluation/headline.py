@@ -90,6 +90,8 @@ def headline(summary: dict) -> list[str]:
                     }
                     cell = short(value, pct=metric != "rouge_l_recall" and metric != "forget_quality")
                     cells.append(cell + (verdicts(paired) if value is not None else ""))
+                if not ns and all(c == "–" for c in cells):
+                    continue  # a split no metric of this row scores (membership probes)
                 lines.append(
                     f"| {label} | {'/'.join(map(str, sorted(ns))) or '–'} | " + " | ".join(cells) + " |"
                 )

@@ -142,9 +142,16 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                 per_system[system] = entry
             if split.role == "retain" and "vanilla" in per_system:
                 key = "rouge_l_recall" if split.scoring == "rouge" else "accuracy"
-                base = per_system["vanilla"][key]["value"]
+                theirs = scored["vanilla"][key]
                 for system, entry in per_system.items():
-                    entry["ratio_to_vanilla"] = m.ratio(entry[key]["value"], base)
+                    # on the items both answered: a system that answered a prefix of the draw
+                    # is compared with vanilla on that prefix, as its interval is
+                    mine = scored[system][key]
+                    shared = [k for k in mine if k in theirs]
+                    entry["ratio_to_vanilla"] = m.ratio(
+                        sum(mine[k] for k in shared) / max(len(shared), 1),
+                        sum(theirs[k] for k in shared) / max(len(shared), 1),
+                    )
                     if entry["ratio_to_vanilla"] == entry["ratio_to_vanilla"]:
                         retain_pairs[system].append((scored[system][key], scored["vanilla"][key]))
             result["splits"][split.name] = {
