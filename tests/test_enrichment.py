@@ -111,6 +111,21 @@ def test_a_name_also_listed_as_a_term_is_a_term():
     assert enrichment.names == [] and "Torvalds Linux (also a term)" in enrichment.dropped
 
 
+def test_targets_no_store_numbered_are_not_mistaken_for_each_other():
+    """An evaluation's targets have no store id: a target's own name in another script is
+    its name, not "another target's", and another target's name still is."""
+    from alu.agents.enricher import Draft
+
+    ivan = Target(name="Ivan Petrov", kind="person")
+    context = Context.of([TORVALDS, ivan])
+    draft = Draft(names={"cyrillic": ["Линус Торвальдс", "Иван Петров"]})
+    enrichment = checked(draft, TORVALDS, context, model="m", created="c")
+    assert enrichment.names == ["Линус Торвальдс"]
+    assert "Иван Петров (another target's name)" in enrichment.dropped
+    context.add(TORVALDS.model_copy(update={"enrichment": enrichment}))  # again, enriched
+    assert not context.others_named("Linus Torvalds", TORVALDS)
+
+
 @pytest.fixture
 def store(tmp_path):
     return TargetStore(tmp_path / "t.db")

@@ -110,6 +110,7 @@ class Context:
     term_targets: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     titles: dict[int, str] = field(default_factory=dict)  # id -> name, to write back shared terms
     generated: dict[int, set[str]] = field(default_factory=dict)  # id -> its term keys above
+    unnumbered: dict[str, int] = field(default_factory=dict)  # name -> id, for targets without one
 
     @classmethod
     def of(cls, targets: Iterable[Target]) -> Context:
@@ -120,7 +121,9 @@ class Context:
 
     def add(self, target: Target) -> None:
         """Take in ``target`` (again, after its enrichment changed)."""
-        tid = target.id if target.id is not None else -len(self.titles) - 1
+        tid = self._id(target)
+        if tid is None:  # a target no store has numbered (an evaluation's): numbered here
+            tid = self.unnumbered[target.name] = -len(self.unnumbered) - 1
         self.titles[tid] = target.name
         for name in target.names():
             self.names[key(name)].add(tid)
@@ -133,12 +136,15 @@ class Context:
         for term in self.generated[tid]:
             self.term_targets[term].add(tid)
 
+    def _id(self, target: Target) -> int | None:
+        return target.id if target.id is not None else self.unnumbered.get(target.name)
+
     def others_named(self, text: str, target: Target) -> bool:
-        return bool(self.names.get(key(text), set()) - {target.id})
+        return bool(self.names.get(key(text), set()) - {self._id(target)})
 
     def sharing(self, term: str, target: Target) -> int:
         """For how many targets ``term`` was generated, ``target`` included."""
-        return len(self.term_targets.get(key(term), set()) - {target.id}) + 1
+        return len(self.term_targets.get(key(term), set()) - {self._id(target)}) + 1
 
 
 def name_problem(name: str, script: str, target: Target, context: Context) -> str | None:
