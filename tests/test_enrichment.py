@@ -70,6 +70,8 @@ def test_the_enricher_accepts_a_loose_shape_and_retries_malformed_output_once():
         ("latin", "The Penguin Man", "not a form of the name"),  # a nickname, not a spelling
         ("chinese", "林", "too short"),
         ("latin", "Ada Lovelace", "another target's name"),
+        ("arabic", "البيت", "a common Arabic-script word"),  # "the house", not a transliteration
+        ("cyrillic", "дом", "a common Cyrillic-script word"),
     ],
 )
 def test_generated_names_that_would_name_something_else_are_dropped_with_why(script, name, reason):

@@ -12,7 +12,9 @@ Names (each must stay a name of *this* target):
   "cyrillic") - a small model mixes them up;
 * fewer than two letters, or three once folded to ASCII: it would match inside ordinary text;
 * one word that is a common English word (wordfreq Zipf >= 4.0, as the pre-screen counts
-  "distinctive"): "Will", "Rose" would name the target in every other sentence;
+  "distinctive"): "Will", "Rose" would name the target in every other sentence; likewise
+  a one-word name that is common in its script's language (Russian, Greek, Arabic,
+  Persian, Hebrew, Hindi): a small model writes "Python" as Arabic "the house";
 * for a person, one word of the operator's multi-word name alone (a first name): the
   pre-screen already finds a rare surname on its own;
 * Latin variants sharing no word (nor transliteration key) with the operator's names:
@@ -66,6 +68,23 @@ SCRIPT_LETTERS = {
     "korean": ("HANGUL",),
 }
 _CJK_SCRIPTS = ("chinese", "japanese", "korean")
+# The language whose word frequencies tell an everyday word of a script from a name (a small
+# model transliterates "Python" as Arabic "the house"). Chinese and Japanese would need a
+# word segmenter, Korean names are rarely everyday words: those are not checked.
+SCRIPT_LANGUAGE = {
+    "cyrillic": "ru",
+    "greek": "el",
+    "arabic": "ar",
+    "persian": "fa",
+    "hebrew": "he",
+    "devanagari": "hi",
+}
+
+
+def _common_in(word: str, language: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, language) >= COMMON_ZIPF
 
 
 _SHARED = re.compile(r"(.+) \(shared by \d+ targets\)")
@@ -160,6 +179,9 @@ def name_problem(name: str, script: str, target: Target, context: Context) -> st
         return "too short"
     if len(words) == 1 and _common(words[0]):
         return "a common word"
+    language = SCRIPT_LANGUAGE.get(script)
+    if language and len(parts := re.findall(r"\w+", name)) == 1 and _common_in(parts[0], language):
+        return f"a common {script.title()}-script word"
     own = [tokens(n) for n in target.names()]
     if target.kind == "person" and len(words) == 1 and any(len(n) > 1 and words[0] in n for n in own):
         return "one word of the name alone"
