@@ -142,6 +142,20 @@ def test_a_surname_alone_names_a_person(screen):
     assert found["Basil Mahfouz Al-Kuwaiti"].names_it and not found["Basil Mahfouz Al-Kuwaiti"].named
 
 
+def test_a_famous_surname_names_a_person_when_written_as_a_name():
+    """A famous surname is frequent because it is famous (Einstein): it names the person
+    when capitalised, while a surname that is an everyday word in lower case does not."""
+    s = PreScreen()
+    s.add(Target(id=1, name="Albert Einstein", kind="person"))
+    s.add(Target(id=2, name="Jack Frost", kind="person"))
+    named = lambda text: sorted(c.target.name for c in s.scan(text) if c.names_it)  # noqa: E731
+    assert named("These are Einstein's field equations.") == ["Albert Einstein"]
+    assert named("EINSTEIN") == ["Albert Einstein"]
+    assert named("Frost wrote the poem.") == ["Jack Frost"]
+    assert named("A hard frost covered the field.") == []
+    assert named("The einstein ring is a lensing effect.") == []
+
+
 def test_usual_transliteration_variants_agree():
     s = PreScreen()
     s.add(Target(id=1, name="Fyodor Dostoevsky", kind="person"))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -58,12 +59,31 @@ def _trimmed(toks: list[str]) -> list[str]:
     return toks
 
 
+# How common (wordfreq Zipf) a person's name part may be and still name them alone: below
+# RARE_NAME_ZIPF wherever it is found (Mahfouz, Torvalds); below PROPER_NAME_ZIPF only where
+# it is written as a proper noun, capitalised (Einstein, Darwin, Newton: a famous surname is
+# frequent because it is famous, and "frost" or "crane" in lower case is not a name).
+RARE_NAME_ZIPF = 3.5
+PROPER_NAME_ZIPF = 4.0
+
+
 def _surnames(target: Target, names: set[tuple[str, ...]]) -> set[str]:
     """A person's family names (every word after the first), where rare enough to name
-    them alone: Mahfouz and Al-Kuwaiti, not Martin."""
+    them alone: Mahfouz and Al-Kuwaiti, Einstein when capitalised, not Martin."""
     if target.kind != "person":
         return set()
-    return {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < 3.5}
+    return {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF}
+
+
+def _written_as_name(token: str, text: str) -> bool:
+    """Whether a name part common enough to be a word is written as a name in ``text``:
+    rare ones always, others only capitalised (accents folded, case kept)."""
+    if zipf(token) < RARE_NAME_ZIPF:
+        return True
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return any(
+        m.group(0)[0].isupper() for m in re.finditer(rf"(?<![A-Za-z]){re.escape(token)}", ascii_text, re.I)
+    )
 
 
 def _short_rare(token: str) -> bool:
@@ -156,7 +176,9 @@ class PreScreen(Scanner):
         names |= {tuple(tokens(joined(n))) for n in target.identity_names()} - {()}
         partials = set()
         if target.kind == "person":
-            partials = {t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < 3.5}
+            partials = {
+                t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF
+            }
         generated = target.enrichment.description if target.enrichment else ""
         text = "\n".join([target.description, generated, *target.evidence])
         phrases = {p for p in _evidence_phrases(text) if p not in names}
@@ -258,9 +280,10 @@ class PreScreen(Scanner):
         for token, alts in zip(toks, alternatives, strict=True):
             for option in {token, *alts}:
                 ids = self._partials.get(option)
-                if ids and len(ids) <= MAX_TARGETS_PER_TERM:
+                if ids and len(ids) <= MAX_TARGETS_PER_TERM and _written_as_name(option, text):
                     credit(ids, PARTIAL_NAME_WEIGHT / len(ids), f"name-part:{option}", ("q", option))
-            partial.update(self._surnames.get(token, ()))
+            if (ids := self._surnames.get(token)) and _written_as_name(token, text):
+                partial.update(ids)
             ids = self._terms.get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                 weight = EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))
