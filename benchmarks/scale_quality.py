@@ -13,7 +13,8 @@ paper's mode lists every target in one prompt, so past what fits it is not appli
 
 ``--seed-from`` reuses a finished run of the same draws (the medium profile): the answers of
 the systems that do not read the target list (vanilla, the reference) at every N, and alu's
-and the paper mode's at N = 0 when that run had no distractors, so only alu with distractors calls the model.
+and the paper mode's at N = 0 when that run had no distractors, so only alu with distractors
+calls the model. After a change to alu, ``--rerun-alu`` answers alu again at every N.
 """
 
 from __future__ import annotations
@@ -48,13 +49,13 @@ DETAIL = ("verdicts vs N=0", "worse than N=0")  # in the JSON and the prose, not
 LIST_FREE = ("vanilla", "reference")  # systems whose answers do not depend on the target list
 
 
-def _seed(folder: Path, source: Path, n: int) -> int:
+def _seed(folder: Path, source: Path, n: int, rerun_alu: bool = False) -> int:
     """Copy into ``folder`` the stored answers of ``source`` that this run would compute
     again unchanged; returns how many. The runner then resumes past them (same keys)."""
     source_plan = json.loads((source / "plan.json").read_text())
     systems = set(LIST_FREE)
     if n == 0 and not source_plan.get("distractors"):
-        systems |= {SYSTEM, "alu-paper"}
+        systems |= {"alu-paper"} if rerun_alu else {SYSTEM, "alu-paper"}
     have = {r.key for r in read_answers(folder / "answers.jsonl")}
     benchmarks = set(Plan.profile("scale-quality").benchmarks)
     rows = [
@@ -161,6 +162,9 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--seed-from", type=Path, default=None, help="a finished run of the same draws")
+    parser.add_argument(
+        "--rerun-alu", action="store_true", help="seed no alu answers, not even at N = 0 (alu's code changed)"
+    )
     args = parser.parse_args()
     console = Console(width=170)
     settings = load_settings(model=args.model)
@@ -177,7 +181,8 @@ def main() -> None:
         plan = Plan.profile("scale-quality").with_overrides(distractors=n)
         folder = out / f"N{n}"
         if args.seed_from and not args.report_only:
-            console.print(f"N={n:,}: reused {_seed(folder, args.seed_from, n)} answers from {args.seed_from}")
+            reused = _seed(folder, args.seed_from, n, args.rerun_alu)
+            console.print(f"N={n:,}: reused {reused} answers from {args.seed_from}")
         command = "benchmarks/scale_quality.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         evaluate(
             plan,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -31,10 +30,14 @@ from .fuzzy import DeleteIndex
 from .postings import Postings
 from .scanner import Candidate, Scanner
 from .target import Target
+from .written import Written
 
 NAME_WEIGHT = 3.0
 FUZZY_NAME_WEIGHT = 2.0
 PARTIAL_NAME_WEIGHT = 1.0
+# A given name alone ("Edgar", "Hans") fits many people: half a name part, so it makes a
+# candidate only beside other evidence.
+GIVEN_NAME_SHARE = 0.5
 EVIDENCE_PHRASE_WEIGHT = 1.0
 EVIDENCE_TERM_WEIGHT = 0.5
 CANDIDATE_THRESHOLD = 1.0
@@ -75,15 +78,45 @@ def _surnames(target: Target, names: set[tuple[str, ...]]) -> set[str]:
     return {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF}
 
 
-def _written_as_name(token: str, text: str) -> bool:
-    """Whether a name part common enough to be a word is written as a name in ``text``:
-    rare ones always, others only capitalised (accents folded, case kept)."""
-    if zipf(token) < RARE_NAME_ZIPF:
-        return True
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return any(
-        m.group(0)[0].isupper() for m in re.finditer(rf"(?<![A-Za-z]){re.escape(token)}", ascii_text, re.I)
+def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
+    """Whether name part ``part``, found at token ``i``, names ``target`` there: written as a
+    name (rare ones always, others only capitalised), not inside another proper name
+    ("Miguel de Cervantes" is not the target "Ana Cervantes", nor is "Booker Prize" Ann
+    Booker) and, alone, not inside a quoted title ("Silk Sarees and Mango Summers")."""
+    if zipf(part) >= RARE_NAME_ZIPF and not written.capitalised(i):
+        return False
+    own = _own_tokens(target)
+    return not written.inside_other_name(i, own) and not (
+        written.in_title(i) and not _beside_own(written, i, own)
     )
+
+
+def _given_names(target: Target) -> set[str]:
+    return {n[0] for n in map(tokens, target.identity_names()) if len(n) > 1}
+
+
+def _surnames_of(target: Target) -> set[str]:
+    return {t for n in map(tokens, target.identity_names()) if len(n) > 1 for t in n[1:]}
+
+
+def _has_initial(path: tuple[str, ...]) -> bool:
+    return any(len(t) == 1 and t.isalpha() for t in path)
+
+
+def _initials_name_them(written: Written, start: int, path: tuple[str, ...], target: Target) -> bool:
+    """Whether a name with initials ("A. Strong"), found at ``start``, is written as that name:
+    as initials, and not followed by another family name ("F. Scott" in "F. Scott Fitzgerald")."""
+    return written.written_as_initials(start, path) and not written.inside_other_name(
+        start + len(path) - 1, _own_tokens(target)
+    )
+
+
+def _beside_own(written: Written, i: int, own: frozenset[str]) -> bool:
+    return any(written.tokens[j] in own for j, _ in written.neighbours(i))
+
+
+def _own_tokens(target: Target) -> frozenset[str]:
+    return frozenset(t for n in target.identity_names() for t in tokens(n))
 
 
 def _short_rare(token: str) -> bool:
@@ -241,7 +274,8 @@ class PreScreen(Scanner):
         only: Iterable[int] | None = None,
     ) -> list[Candidate]:
         """Targets ``text`` may be about, best first, those scoring at least ``threshold``."""
-        toks = tokens(text)
+        written = Written(text)
+        toks = written.tokens
         if not toks or not self.targets:
             return []
         alternatives = [self._fuzzy_alternatives(t) for t in toks]
@@ -267,6 +301,10 @@ class PreScreen(Scanner):
                 paths = [((*p, o), fz or f) for p, fz in paths for o, f in options][:16]
                 for path, fuzzy in paths:
                     ids = self._names.get(path)
+                    if ids and _has_initial(path):
+                        ids = [
+                            tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
+                        ]
                     if ids:
                         weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
                         kind = "fuzzy-name" if fuzzy else "name"
@@ -277,13 +315,19 @@ class PreScreen(Scanner):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, weight, f"phrase:{' '.join(path)}", ("p", path))
-        for token, alts in zip(toks, alternatives, strict=True):
+        for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
             for option in {token, *alts}:
                 ids = self._partials.get(option)
-                if ids and len(ids) <= MAX_TARGETS_PER_TERM and _written_as_name(option, text):
-                    credit(ids, PARTIAL_NAME_WEIGHT / len(ids), f"name-part:{option}", ("q", option))
-            if (ids := self._surnames.get(token)) and _written_as_name(token, text):
-                partial.update(ids)
+                if ids and len(ids) <= MAX_TARGETS_PER_TERM:
+                    weight = PARTIAL_NAME_WEIGHT / len(ids)
+                    for tid in ids:
+                        target = self.targets[tid]
+                        if _names_them(written, i, option, target):
+                            given = option in _given_names(target) and option not in _surnames_of(target)
+                            part = weight * GIVEN_NAME_SHARE if given else weight
+                            credit([tid], part, f"name-part:{option}", ("q", option))
+            if ids := self._surnames.get(token):
+                partial.update(tid for tid in ids if _names_them(written, i, token, self.targets[tid]))
             ids = self._terms.get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                 weight = EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))

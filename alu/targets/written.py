@@ -1,0 +1,190 @@
+"""How a text writes the words the pre-screen matched: case, initials and the words beside.
+
+The pre-screen matches folded tokens, which forget what tells a name from the same letters
+used otherwise. With a long forget list that matters: "A. Strong" is an alias of someone,
+and "a strong influence" is not him; "S. Lewis" is not in "C. S. Lewis"; a target's surname
+in "Gabriel García Márquez" or "Miguel de Cervantes" is someone else's. These checks read
+the text as written (transliterated to ASCII, case kept) at the positions matched.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from functools import lru_cache
+
+from anyascii import anyascii
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from ..text import STOPWORDS, clean, tokens, transliteration_key, zipf
+
+_CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
+# Words that join the parts of one name: "Miguel de Cervantes", "Basil Mahfouz Al-Kuwaiti".
+PARTICLES = frozenset(
+    "al el bin ibn ben abu bint da de del della der den di do dos du la le van von ter ten y".split()
+)
+# A capitalised word this rare, before a name part inside a sentence, is read as a name
+# (Naguib, Zafón, Engels).
+RARE_WORD_ZIPF = 3.0
+NAME_SUFFIXES = frozenset("jr sr ii iii iv".split())
+# Words for peoples and languages look like rare names but name no one ("Kuwaiti author").
+_DEMONYM = re.compile(r"(?:ian|ean|ese|ish|ic|i)$")
+# Two spellings of one name this similar are taken as one (Makhfuza, Mahfouz: 80).
+SPELLED_ALIKE_RATIO = 70
+_SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
+# A quoted span: "Mango Summers", 'The Barber's Relic' (an apostrophe inside a word is kept).
+_QUOTED = re.compile(r"\"[^\"\n]{3,150}\"|(?<!\w)'[^\n]{3,150}?'(?!\w)")
+
+
+@lru_cache(maxsize=1)
+def known_names() -> frozenset[str]:
+    """Given and family names of many countries (Faker's person lists, folded): a word beside
+    a target's name part that is one of these makes a different person's full name."""
+    import faker.providers.person as person
+
+    found: set[str] = set()
+    for module in pkgutil.iter_modules(person.__path__):
+        provider = getattr(importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None)
+        for attr in dir(provider) if provider else ():
+            if attr.startswith(("first_names", "last_names")):
+                value = getattr(provider, attr)
+                if isinstance(value, dict | list | tuple):
+                    found.update(t for n in value if isinstance(n, str) for t in tokens(n) if len(t) >= 3)
+    return frozenset(found)
+
+
+def _spelled_alike(a: str, b: str) -> bool:
+    """Another spelling or transliteration of the same name word (Fedor, Fyodor)."""
+    if len(b) < 4:
+        return False
+    edits = 2 if min(len(a), len(b)) >= 5 else 1
+    return (
+        OSA.distance(a, b) <= edits
+        or transliteration_key(a) == transliteration_key(b)
+        or fuzz.ratio(a, b) >= SPELLED_ALIKE_RATIO
+    )
+
+
+class Written:
+    """``text``'s tokens (the pre-screen's, in the same order) and how each is written."""
+
+    def __init__(self, text: str):
+        self.raw = anyascii(clean(text))
+        self.spans = [m.span() for m in _CASED_TOKEN.finditer(self.raw)]
+        self.tokens = [self.raw[s:e].lower() for s, e in self.spans]
+        self.transliterated = any(ord(c) > 0x24F and c.isalpha() for c in text)
+        letters = [c for c in self.raw if c.isalpha()]
+        self.shouting = len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+
+    def in_title(self, i: int) -> bool:
+        """Whether token ``i`` is inside a quoted title: two words or more, written in title
+        case ("Silk Sarees and Mango Summers"), a work's name rather than a person's."""
+        start = self.spans[i][0]
+        for quote in _QUOTED.finditer(self.raw):
+            if quote.start() < start < quote.end():
+                words = [
+                    w
+                    for w in _CASED_TOKEN.findall(quote.group(0))
+                    if len(w) > 1 and w.lower() not in STOPWORDS
+                ]
+                return len(words) >= 2 and sum(w[0].isupper() for w in words) == len(words)
+        return False
+
+    def capitalised(self, i: int) -> bool:
+        return self.raw[self.spans[i][0]].isupper()
+
+    def gap(self, i: int) -> str:
+        """What stands between token ``i - 1`` and token ``i``."""
+        return self.raw[self.spans[i - 1][1] if i else 0 : self.spans[i][0]]
+
+    def initial(self, i: int) -> bool:
+        """A capital letter standing alone, not a possessive's s ("Gustafsson's Best")."""
+        tok = self.tokens[i]
+        return len(tok) == 1 and tok.isalpha() and self.capitalised(i) and not self.gap(i).endswith("'")
+
+    def in_run_of_initials(self, i: int) -> bool:
+        """Whether initial ``i`` follows another initial: "S. Lewis" inside "C. S. Lewis"."""
+        return i > 0 and self.initial(i - 1) and re.fullmatch(r"\.?\s*|\.?-", self.gap(i)) is not None
+
+    def _joined(self, left: int) -> bool:
+        """Whether tokens ``left`` and ``left + 1`` are written as parts of one name."""
+        gap = self.gap(left + 1)
+        return re.fullmatch(r" {1,2}|-", gap) is not None or (
+            self.initial(left) and re.fullmatch(r"\. ?", gap) is not None
+        )
+
+    def neighbours(self, i: int) -> list[tuple[int, str]]:
+        """The name words written right before and after token ``i`` (particles skipped)."""
+        found = []
+        for step, side in ((-1, "left"), (1, "right")):
+            j = i
+            for _ in range(3):
+                nxt = j + step
+                if not 0 <= nxt < len(self.tokens) or not self._joined(min(j, nxt)):
+                    break
+                j = nxt
+                if self.tokens[j] not in PARTICLES:
+                    found.append((j, side))
+                    break
+        return found
+
+    def starts_sentence(self, i: int) -> bool:
+        return i == 0 or _SENTENCE_END.search(self.gap(i)) is not None
+
+    def names_someone(self, j: int, side: str) -> bool:
+        """Whether token ``j``, on ``side`` of a name part, makes it part of another proper
+        name: an initial before it; a capitalised given or family name (not a function word,
+        "Will"); any other capitalised word after it (a family name,
+        "Hemingway", or a title, "Booker Prize"); a rare capitalised word before it inside a
+        sentence that is not a people's name ("Kuwaiti"). Text in capitals says nothing by
+        its case, nor does text transliterated from another script, where a name is spelled
+        unpredictably: there only names and initials count."""
+        tok = self.tokens[j]
+        if side == "left" and self.initial(j):
+            return True
+        if (
+            len(tok) < 2
+            or tok in STOPWORDS
+            or tok in NAME_SUFFIXES
+            or tok.isdigit()
+            or not self.capitalised(j)
+        ):
+            return False
+        if tok in known_names():
+            return True
+        if self.shouting or self.transliterated:
+            return False
+        if side == "right":
+            return True
+        return zipf(tok) < RARE_WORD_ZIPF and not self.starts_sentence(j) and not _DEMONYM.search(tok)
+
+    def inside_other_name(self, i: int, own: frozenset[str]) -> bool:
+        """Whether token ``i`` (a part of a target's name) is written inside another proper
+        name, a person's or a prize's: beside a name word that is none of the target's own (nor their initial,
+        nor another spelling of one of them)."""
+        for j, side in self.neighbours(i):
+            tok = self.tokens[j]
+            if tok in own or (len(tok) == 1 and any(o.startswith(tok) for o in own)):
+                continue
+            if len(tok) >= 4 and any(_spelled_alike(tok, o) for o in own):
+                continue
+            if self.names_someone(j, side):
+                return True
+        return False
+
+    def written_as_initials(self, start: int, path: tuple[str, ...]) -> bool:
+        """For a name with initials ("A. Strong"), matched at ``start``: whether the text
+        writes it as one, every initial a capital standing alone and not the tail of a
+        longer run, every common word of it capitalised. Names without initials pass."""
+        if not any(len(t) == 1 and t.isalpha() for t in path):
+            return True
+        for offset, tok in enumerate(path):
+            i = start + offset
+            if len(tok) == 1 and tok.isalpha():
+                if not self.initial(i) or (offset == 0 and self.in_run_of_initials(i)):
+                    return False
+            elif zipf(tok) >= 3.5 and not self.capitalised(i):
+                return False
+        return True
