@@ -49,6 +49,7 @@ def test_an_alias_with_an_initial_names_only_where_written_as_one():
     assert _naming(s, "A. Strong wrote it.") == ["Ayhan Strong"]
     assert _naming(s, "It was S. Lewis, I think.") == ["Sahir Lewis"]
     assert _naming(s, "Ask F. Scott about it.") == ["Ferat Scott"]
+    assert _naming(s, "ask f. Scott about it") == ["Ferat Scott"]
 
 
 def test_a_surname_inside_another_persons_name_is_not_the_target():

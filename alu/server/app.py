@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from ..pipeline import ALU
 from ..settings import ServeSettings
+from ..targets.written import known_names
 from . import admin, chat
 from .guard import Guard
 from .state import ApiError, ServerState, error_response, exchange_of, state_of
@@ -36,6 +37,7 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         alu.index.follow()  # sync as soon as another replica changes the targets
+        known_names()  # load the name lists now (about 2 s), not during a caller's request
         try:
             yield
         finally:

@@ -100,9 +100,12 @@ class Written:
         return self.raw[self.spans[i - 1][1] if i else 0 : self.spans[i][0]]
 
     def initial(self, i: int) -> bool:
-        """A capital letter standing alone, not a possessive's s ("Gustafsson's Best")."""
+        """A letter standing alone as an initial: a capital, or any letter with its full stop
+        ("j.k. rowling"); not a possessive's s ("Gustafsson's Best")."""
         tok = self.tokens[i]
-        return len(tok) == 1 and tok.isalpha() and self.capitalised(i) and not self.gap(i).endswith("'")
+        if len(tok) != 1 or not tok.isalpha() or self.gap(i).endswith("'"):
+            return False
+        return self.capitalised(i) or self.raw.startswith(".", self.spans[i][1])
 
     def in_run_of_initials(self, i: int) -> bool:
         """Whether initial ``i`` follows another initial: "S. Lewis" inside "C. S. Lewis"."""
