@@ -264,8 +264,9 @@ def test_pages_walk_the_whole_list_in_order(tmp_path):
     assert [t.name for t in store.iterate(batch=7)] == [f"Person Number{i}" for i in range(25)]
 
 
-def test_a_large_change_set_is_indexed_beside_the_one_in_use(tmp_path):
-    """While a big import is indexed, other requests scan the old list instead of waiting."""
+def test_a_large_change_set_is_indexed_beside_the_one_in_use_and_requests_wait_for_it(tmp_path):
+    """While a big import is indexed, reading the list goes on, and a request (which syncs
+    first) waits for the new list: an imported target guards the very next request."""
     from alu.targets import PreScreen, TargetIndex
 
     building, release = threading.Event(), threading.Event()
@@ -285,14 +286,25 @@ def test_a_large_change_set_is_indexed_beside_the_one_in_use(tmp_path):
     store.add_many([Target(name="Ron Weasley"), Target(name="Luna Lovegood"), Target(name="Neville")])
     builder = threading.Thread(target=index.sync)
     builder.start()
+    seen: list[bool] = []
+
+    def request():
+        index.sync()
+        seen.append(bool(index.scan("Ron Weasley").named))
+
+    waiter = threading.Thread(target=request)
     try:
         assert building.wait(20)
-        index.sync()  # returns at once: a rebuild is under way
-        assert index.scan("Hermione Granger").named and not index.scan("Ron Weasley").named
+        assert [t.name for t in index.page(0, 10)] == ["Hermione Granger"]  # reading goes on
+        waiter.start()
+        waiter.join(0.5)
+        assert waiter.is_alive() and seen == []  # the request waits for the rebuild
     finally:
         release.set()
         builder.join(20)
-    assert index.scan("Ron Weasley").named and index.scan("Luna Lovegood").named and len(index) == 4
+        waiter.join(20)
+    assert seen == [True]
+    assert index.scan("Luna Lovegood").named and len(index) == 4
 
 
 # The targets table as ALU wrote it before enrichment (layout version 0), made by hand.

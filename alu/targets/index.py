@@ -86,8 +86,9 @@ class TargetIndex:
     since the last look; without one, the list is fixed at construction.
 
     A small change set is applied in place, under the lock scans take. A large one (an
-    import) is indexed beside the scanners in use, off the lock, and swapped in: while that
-    runs, other requests scan the list as it was rather than wait for it."""
+    import) is indexed beside the scanners in use, off that lock, and swapped in: what only
+    reads the list (paging through it) goes on meanwhile; a request, which syncs first,
+    waits for the new list."""
 
     def __init__(
         self,
@@ -106,7 +107,6 @@ class TargetIndex:
         self._targets: dict[int, Target] = {}
         self._lock = threading.RLock()  # the current scanners and targets
         self._sync_lock = threading.Lock()  # one sync at a time
-        self._rebuilding = False
         self._revision = 0
         self._watch: Watch | None = None
         if store is None:
@@ -131,15 +131,15 @@ class TargetIndex:
     def sync(self) -> None:
         """Pick up target changes made since the last look (by anyone using the store).
 
-        While another thread builds a new index beside this one, returns at once: the caller
-        scans the list as it was until the new one is swapped in."""
+        While another thread applies changes or builds a new index beside this one, waits for
+        it: a target takes effect on the next request, never a request later (a server that
+        just started with a long list must not answer against an empty one). A request that
+        waits past its deadline fails closed."""
         if self.store is None or self.store.revision() == self._revision:
             return
-        if not self._sync_lock.acquire(blocking=False):
-            if self._rebuilding:
-                return
-            self._sync_lock.acquire()
-        try:
+        with self._sync_lock:
+            if self.store.revision() == self._revision:
+                return  # another thread applied it while this one waited
             revision, changes = self.store.changes_since(self._revision)
             if len(changes) > self.rebuild_at:
                 self._rebuild(revision, changes)
@@ -151,28 +151,22 @@ class TargetIndex:
                     else:
                         self._add(target)
                 self._revision = revision
-        finally:
-            self._sync_lock.release()
 
     def _rebuild(self, revision: int, changes: dict[int, Target | None]) -> None:
         """A new set of scanners over the changed list, built off the lock, then swapped in."""
-        self._rebuilding = True
-        try:
-            with self._lock:
-                targets = dict(self._targets)
-            for tid, target in changes.items():
-                if target is None:
-                    targets.pop(tid, None)
-                else:
-                    targets[tid] = target
-            scanners = self._make_scanners()
-            for target in sorted(targets.values(), key=lambda t: t.id or 0):
-                for scanner in scanners:
-                    scanner.add(target)
-            with self._lock:
-                self._targets, self._scanners, self._revision = targets, scanners, revision
-        finally:
-            self._rebuilding = False
+        with self._lock:
+            targets = dict(self._targets)
+        for tid, target in changes.items():
+            if target is None:
+                targets.pop(tid, None)
+            else:
+                targets[tid] = target
+        scanners = self._make_scanners()
+        for target in sorted(targets.values(), key=lambda t: t.id or 0):
+            for scanner in scanners:
+                scanner.add(target)
+        with self._lock:
+            self._targets, self._scanners, self._revision = targets, scanners, revision
 
     def follow(self) -> None:
         """Also sync as soon as the store announces a change (PostgreSQL's NOTIFY), off the
