@@ -73,6 +73,9 @@ def test_a_surname_inside_another_persons_name_is_not_the_target():
         "The Kuwaiti author Mahfouz wrote it.",
         "The Egyptian Mahfouz wrote it.",
         "Dr. Mahfouz wrote it.",
+        "Sheikh Mahfouz wrote it.",
+        "The Nobel-winning Author Mahfouz wrote it.",
+        "Ask Professor Mahfouz about it.",
         "MAHFOUZ WROTE IT.",
         "Summarise Mahfouz's novels.",  # a rare word starting a sentence is no name
         "Басили Махфуза Ал-Куwaitи родился в Кувейте.",

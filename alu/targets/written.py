@@ -29,6 +29,15 @@ PARTICLES = frozenset(
 # (Naguib, Zafón, Engels).
 RARE_WORD_ZIPF = 3.0
 NAME_SUFFIXES = frozenset("jr sr ii iii iv".split())
+# Titles and roles written before a name are no part of another one ("Sheikh Mahfouz"), though
+# several are family names too (King, Bishop, Major).
+TITLES = frozenset(
+    """mr mrs ms miss mx dr prof professor sir dame lord lady king queen prince princess
+    president senator judge justice bishop general captain major colonel lieutenant sergeant
+    saint st father mother brother sister uncle aunt rev reverend mayor minister chancellor
+    governor sheikh shaikh emir sultan imam rabbi pope cardinal author writer poet novelist
+    doctor count countess baron baroness duke duchess earl sheik mullah ayatollah""".split()
+)
 # Words for peoples and languages look like rare names but name no one ("Kuwaiti author").
 _DEMONYM = re.compile(r"(?:ian|ean|ese|ish|ic|i)$")
 # Two spellings of one name this similar are taken as one (Makhfuza, Mahfouz: 80).
@@ -139,7 +148,7 @@ class Written:
     def names_someone(self, j: int, side: str) -> bool:
         """Whether token ``j``, on ``side`` of a name part, makes it part of another proper
         name: an initial before it; a capitalised given or family name (not a function word,
-        "Will"); any other capitalised word after it (a family name,
+        "Will", nor a title, "Sheikh"); any other capitalised word after it (a family name,
         "Hemingway", or a title, "Booker Prize"); a rare capitalised word before it inside a
         sentence that is not a people's name ("Kuwaiti"). Text in capitals says nothing by
         its case, nor does text transliterated from another script, where a name is spelled
@@ -151,6 +160,7 @@ class Written:
             len(tok) < 2
             or tok in STOPWORDS
             or tok in NAME_SUFFIXES
+            or tok in TITLES
             or tok.isdigit()
             or not self.capitalised(j)
         ):
