@@ -91,12 +91,10 @@ def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
     )
 
 
-def _given_names(target: Target) -> set[str]:
-    return {n[0] for n in map(tokens, target.identity_names()) if len(n) > 1}
-
-
-def _surnames_of(target: Target) -> set[str]:
-    return {t for n in map(tokens, target.identity_names()) if len(n) > 1 for t in n[1:]}
+def _only_a_given_name(part: str, target: Target) -> bool:
+    """Whether ``part`` opens one of the target's multi-word names and follows in none."""
+    names = [n for n in map(tokens, target.identity_names()) if len(n) > 1]
+    return any(n[0] == part for n in names) and not any(part in n[1:] for n in names)
 
 
 def _has_initial(path: tuple[str, ...]) -> bool:
@@ -323,7 +321,7 @@ class PreScreen(Scanner):
                     for tid in ids:
                         target = self.targets[tid]
                         if _names_them(written, i, option, target):
-                            given = option in _given_names(target) and option not in _surnames_of(target)
+                            given = _only_a_given_name(option, target)
                             part = weight * GIVEN_NAME_SHARE if given else weight
                             credit([tid], part, f"name-part:{option}", ("q", option))
             if ids := self._surnames.get(token):
