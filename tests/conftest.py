@@ -54,6 +54,14 @@ def scripted(
 
 
 @pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A CLI environment of its own: the target store in tmp_path, no config file."""
+    monkeypatch.setenv("ALU_DB", str(tmp_path / "t.db"))
+    monkeypatch.setenv("ALU_CONFIG", str(tmp_path / "none.toml"))
+    return tmp_path
+
+
+@pytest.fixture
 def store(tmp_path) -> TargetStore:
     return TargetStore(tmp_path / "targets.db")
 

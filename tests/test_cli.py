@@ -8,13 +8,6 @@ from alu.cli import app
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("ALU_DB", str(tmp_path / "t.db"))
-    monkeypatch.setenv("ALU_CONFIG", str(tmp_path / "none.toml"))
-    return tmp_path
-
-
 def run(*args):
     return runner.invoke(app, list(args))
 

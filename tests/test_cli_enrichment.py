@@ -3,7 +3,6 @@ scripted model (``scripted:REPLY`` answers every call with REPLY)."""
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from alu.cli import app
@@ -18,13 +17,6 @@ REPLY = json.dumps(
     }
 )
 GOOD = f"scripted:{REPLY}"
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("ALU_DB", str(tmp_path / "t.db"))
-    monkeypatch.setenv("ALU_CONFIG", str(tmp_path / "none.toml"))
-    return tmp_path
 
 
 def run(*args):
