@@ -12,7 +12,9 @@ from .errors import AluError, ModelError, QueryError, TargetError
 from .knowledge import Document, KnowledgeBase
 from .models import Backend, Completion, Model, get_model, register_backend
 from .pipeline import ALU, REFUSAL, PipelineConfig
-from .targets import Candidate, PreScreen, Target, TargetIndex, TargetStore
+from .scan import Candidate, PreScreen, TargetIndex
+from .stores import TargetStore
+from .targets import Target
 from .trace import Answer, Trace
 
 __version__ = "0.1.0"

@@ -17,7 +17,8 @@ from rich.text import Text
 
 from .errors import AluError
 from .settings import Settings, load_settings
-from .targets import FORMATS, Store, Target, TargetStore, open_store
+from .stores import Store, TargetStore, open_store
+from .targets import FORMATS, Target
 from .trace import Answer
 
 app = typer.Typer(

@@ -37,8 +37,9 @@ from .knowledge import KnowledgeBase
 from .models import Model, backend_of, get_model
 from .paths import data_home, default_config_path
 from .pipeline import ALU, PipelineConfig, modes
-from .targets import Store, Target, is_database_url, open_store
-from .targets.stores import check_db_setting
+from .stores import Store, is_database_url, open_store
+from .stores.base import check_db_setting
+from .targets import Target
 
 Agent = Literal["vanilla", "audit_erase", "critic", "composer", "translator", "enricher"]
 SHORT_NAMES = {

@@ -33,7 +33,8 @@ from alu.agents.enricher import Enricher
 from alu.backends.scripted import ScriptedModel
 from alu.enrichment import enrich_targets
 from alu.settings import load_settings
-from alu.targets import Target, TargetStore
+from alu.stores import TargetStore
+from alu.targets import Target
 
 CYRILLIC = dict(zip("abcdefghijklmnopqrstuvwyz", "абкдефгхийклмнопкрстуввиз", strict=True)) | {"x": "кс"}
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from _table import print_rows
 from rich.console import Console
 
-from alu.targets import TargetIndex, TargetStore
+from alu.scan import TargetIndex
+from alu.stores import TargetStore
 
 
 def _read(path: Path) -> list[dict]:

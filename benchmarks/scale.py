@@ -229,7 +229,7 @@ def replica(args: argparse.Namespace) -> None:
     store = None
     ALU(model, [Target(name="Warm Up", kind="person", evidence=["Born in Paris in 1900."])]).ask("Warm up?")
     if args.db:
-        from alu.targets import open_store
+        from alu.stores import open_store
 
         store = open_store(args.db)
         alu = ALU(model, store)
@@ -327,7 +327,7 @@ class Replica:
 
 def open_fresh_store(kind: str, tmp: Path, n: int, db: str | None):
     """A new, empty store of ``kind``; returns it and the ``db`` setting that opens it."""
-    from alu.targets import open_store
+    from alu.stores import open_store
 
     if kind == "sqlite":
         setting = str(tmp / f"targets-{n}.db")

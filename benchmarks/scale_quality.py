@@ -40,8 +40,8 @@ from alu.evaluation.runner import Run
 from alu.evaluation.session import evaluate
 from alu.evaluation.summary import item_scores
 from alu.paths import cache_dir
+from alu.scan import TargetIndex
 from alu.settings import load_settings
-from alu.targets import TargetIndex
 
 SIZES = [0, 1_000, 10_000, 100_000]
 SYSTEM = "alu"

@@ -27,7 +27,9 @@ from pathlib import Path
 from _table import print_rows
 from rich.console import Console
 
-from alu.targets import Target, TargetIndex, TargetStore, read_targets
+from alu.scan import TargetIndex
+from alu.stores import TargetStore
+from alu.targets import Target, read_targets
 from alu.targets.files import export_to
 
 MB = 1024 * 1024

@@ -6,7 +6,7 @@ import json
 from typer.testing import CliRunner
 
 from alu.cli import app
-from alu.targets import TargetStore
+from alu.stores import TargetStore
 
 runner = CliRunner()
 REPLY = json.dumps(

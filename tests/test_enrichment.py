@@ -10,7 +10,9 @@ from alu.agents.enricher import Enricher
 from alu.backends.scripted import ScriptedModel
 from alu.enrichment import Context, edit_enrichment, enrich_targets, remove_enrichment
 from alu.enrichment.checks import MAX_TARGETS_PER_TERM, checked
-from alu.targets import Enrichment, Target, TargetError, TargetIndex, TargetStore
+from alu.scan import TargetIndex
+from alu.stores import TargetStore
+from alu.targets import Enrichment, Target, TargetError
 from alu.trace import Trace
 
 TORVALDS = Target(name="Linus Torvalds", kind="person", aliases=["Torvalds"])
@@ -242,7 +244,7 @@ def test_the_agents_read_an_enriched_targets_description_and_some_of_its_terms(t
 
     from alu import ALU, PipelineConfig
     from alu.agents.audit_erase import MAX_TERMS_SHOWN, describe
-    from alu.targets import Candidate
+    from alu.scan import Candidate
 
     terms = ["Transmeta", "Linux kernel", *[f"Term{i}x" for i in range(20)]]
     enriched = TORVALDS.model_copy(

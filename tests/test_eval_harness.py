@@ -127,7 +127,8 @@ def test_attacks_transform_the_question():
 def test_leak_counts_names_and_high_recall():
     from alu.evaluation.records import AnswerRecord
     from alu.evaluation.summary import leaked
-    from alu.targets import Target, TargetIndex
+    from alu.scan import TargetIndex
+    from alu.targets import Target
 
     screen = TargetIndex.of([Target(name="Basil Mahfouz Al-Kuwaiti", kind="person")])
     base = {"gold": "He was born in Kuwait City in 1956.", "answers": [], "turns": []}

@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from alu.cli import app
 from alu.errors import ConfigError, StoreError
 from alu.pgsql import LATEST, Database
-from alu.targets import Target, TargetIndex, open_store
+from alu.scan import TargetIndex
+from alu.stores import open_store
+from alu.targets import Target
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 

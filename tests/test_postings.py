@@ -1,8 +1,9 @@
 """The pre-screen's lean storage: what is filed comes out again, shared keys survive
 the removal of one of their targets, and nothing is left behind."""
 
-from alu.targets import PreScreen, Target
-from alu.targets.postings import Postings
+from alu.scan import PreScreen
+from alu.scan.postings import Postings
+from alu.targets import Target
 
 
 def test_postings_hold_one_item_bare_and_several_in_a_set():
@@ -57,7 +58,7 @@ def test_replacing_a_target_refiles_it():
 
 
 def test_the_delete_index_finds_one_edit_neighbours_across_merges(monkeypatch):
-    from alu.targets import fuzzy
+    from alu.scan import fuzzy
 
     monkeypatch.setattr(fuzzy, "MERGE_EVERY", 20)  # merge every few tokens
     index = fuzzy.DeleteIndex()

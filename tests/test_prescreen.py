@@ -2,7 +2,8 @@ import random
 
 import pytest
 
-from alu.targets import Enrichment, PreScreen, Target, TargetIndex, redact
+from alu.scan import PreScreen, TargetIndex, redact
+from alu.targets import Enrichment, Target
 
 TOFU_LIKE = Target(
     name="Basil Mahfouz Al-Kuwaiti",

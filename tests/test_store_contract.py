@@ -1,11 +1,13 @@
-"""The contract every target store keeps (alu/targets/stores.py), on SQLite and on a real
+"""The contract every target store keeps (alu/stores/base.py), on SQLite and on a real
 PostgreSQL server: the same tests, the same results."""
 
 import multiprocessing
 
 import pytest
 
-from alu.targets import Enrichment, Store, Target, TargetError, TargetIndex, open_store
+from alu.scan import TargetIndex
+from alu.stores import Store, open_store
+from alu.targets import Enrichment, Target, TargetError
 
 PEOPLE = [
     Target(

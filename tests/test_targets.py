@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from alu.targets import Target, TargetError, TargetStore, dump_targets, parse_targets
+from alu.stores import TargetStore
+from alu.targets import Target, TargetError, dump_targets, parse_targets
 
 SAMPLE = [
     Target(
@@ -267,7 +268,7 @@ def test_pages_walk_the_whole_list_in_order(tmp_path):
 def test_a_large_change_set_is_indexed_beside_the_one_in_use_and_requests_wait_for_it(tmp_path):
     """While a big import is indexed, reading the list goes on, and a request (which syncs
     first) waits for the new list: an imported target guards the very next request."""
-    from alu.targets import PreScreen, TargetIndex
+    from alu.scan import PreScreen, TargetIndex
 
     building, release = threading.Event(), threading.Event()
 
@@ -319,8 +320,8 @@ INSERT INTO changes (target_id) VALUES (1);
 
 
 def test_a_store_of_the_old_layout_is_upgraded_in_place_keeping_every_row(tmp_path):
+    from alu.stores.sqlite import LATEST
     from alu.targets import Enrichment
-    from alu.targets.store import LATEST
 
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as db:
@@ -343,7 +344,7 @@ def test_a_store_of_the_old_layout_is_upgraded_in_place_keeping_every_row(tmp_pa
 
 
 def test_a_store_newer_than_this_code_is_refused_untouched(tmp_path):
-    from alu.targets.store import LATEST
+    from alu.stores.sqlite import LATEST
 
     path = tmp_path / "new.db"
     TargetStore(path).add(Target(name="Kept"))

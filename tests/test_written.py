@@ -1,10 +1,11 @@
 """How a name is written decides whether it names a target: initials, the words beside a
-name part, titles (alu/targets/written.py, used by the pre-screen)."""
+name part, titles (alu/scan/written.py, used by the pre-screen)."""
 
 import pytest
 
-from alu.targets import PreScreen, Target
-from alu.targets.written import Written
+from alu.scan import PreScreen
+from alu.scan.written import Written
+from alu.targets import Target
 from alu.text import tokens
 
 

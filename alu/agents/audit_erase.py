@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, create_model
 
-from ..targets import Candidate
+from ..scan import Candidate
 from ..trace import Trace
 from . import Agent, quote, render
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, create_model
 
-from ..targets import Candidate
+from ..scan import Candidate
 from ..trace import Trace
 from . import Agent, quote, render
 from .audit_erase import describe

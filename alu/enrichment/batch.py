@@ -25,7 +25,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..agents.enricher import Enricher
 from ..errors import AgentFailure, ModelError, TargetError
-from ..targets import Enrichment, Store, Target
+from ..stores import Store
+from ..targets import Enrichment, Target
 from ..trace import Trace
 from .checks import Context, checked, shared_terms, without_shared
 

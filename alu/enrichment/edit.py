@@ -8,7 +8,8 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from ..errors import TargetError
-from ..targets import Enrichment, Store, Target
+from ..stores import Store
+from ..targets import Enrichment, Target
 from ..targets.target import check_name, check_text
 from .batch import OPERATOR, now
 

@@ -24,7 +24,7 @@ from ..errors import QueryError
 from ..knowledge import KnowledgeBase
 from ..models import Model
 from ..pipeline import PipelineConfig
-from ..targets import Store, TargetStore
+from ..stores import Store, TargetStore
 from ..targets.files import export_to
 from .attacks import AttackContext, get_attack
 from .distractors import distractors

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..datasets import Benchmark, Split
-from ..targets import TargetIndex
+from ..scan import TargetIndex
 from . import membership
 from . import metrics as m
 from .paired import compare

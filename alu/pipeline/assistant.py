@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..agents.vanilla import Vanilla
 from ..knowledge import Document, KnowledgeBase
 from ..models import Messages, Sampling
-from ..targets import TargetView
+from ..scan import TargetView
 from ..trace import Trace
 
 # A retrieved document is withheld when it carries this much of a target: its name (3.0),

@@ -16,7 +16,9 @@ from ..deadline import request_deadline
 from ..errors import AgentFailure, QueryError
 from ..knowledge import KnowledgeBase
 from ..models import Messages, Model, Sampling
-from ..targets import Store, Target, TargetIndex
+from ..scan import TargetIndex
+from ..stores import Store
+from ..targets import Target
 from ..trace import Answer, Trace
 from .assistant import Assistant
 from .config import AGENTS, PipelineConfig

@@ -16,7 +16,7 @@ import hashlib
 from typing import TYPE_CHECKING, Literal
 
 from ..agents.vanilla import Vanilla
-from ..targets import Candidate, Scan
+from ..scan import Candidate, Scan
 from .gate import Gate
 from .stranger import Stranger
 

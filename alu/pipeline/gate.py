@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 
-from ..targets import Candidate, Scan, TargetView, name_pattern
+from ..scan import Candidate, Scan, TargetView, name_pattern
 from ..trace import Step, Trace
 
 

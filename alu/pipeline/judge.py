@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..agents.composer import Composer
 from ..agents.critic import Critic
-from ..targets import Candidate
+from ..scan import Candidate
 from ..trace import Trace
 
 

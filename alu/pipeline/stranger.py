@@ -16,7 +16,7 @@ import threading
 from functools import cache
 
 from ..models import Messages, Sampling
-from ..targets import Candidate, TargetView, name_pattern
+from ..scan import Candidate, TargetView, name_pattern
 from ..trace import Trace
 from .assistant import Assistant
 

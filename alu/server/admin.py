@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import StoreError, TargetError
-from ..targets import Store, Target, from_records, iter_targets
+from ..stores import Store
+from ..targets import Target, from_records, iter_targets
 from .state import ApiError, ServerState, exchange_of, state_of
 from .wire import ImportRequest
 

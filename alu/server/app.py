@@ -14,8 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
 
 from ..pipeline import ALU
+from ..scan.written import known_names
 from ..settings import ServeSettings
-from ..targets.written import known_names
 from . import admin, chat
 from .guard import Guard
 from .state import ApiError, ServerState, error_response, exchange_of, state_of

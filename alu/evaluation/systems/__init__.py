@@ -21,7 +21,7 @@ from ...models import Messages, Model
 from ...pipeline import ALU, PipelineConfig
 from ...pipeline.assistant import Assistant
 from ...registry import Registry
-from ...targets import Store
+from ...stores import Store
 from ...trace import Answer, Trace
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from ...models import Messages
-from ...targets import TargetIndex
+from ...scan import TargetIndex
 from ...trace import Answer
 from . import Baseline, SystemContext, register
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ...errors import QueryError
 from ...models import Messages, Sampling
 from ...registry import Registry
-from ...targets import Candidate, Scan, TargetView
+from ...scan import Candidate, Scan, TargetView
 from ...trace import Trace
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ import time
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...language import is_english
-from ...targets import CANDIDATE_THRESHOLD, Candidate, Scan, Target
+from ...scan import CANDIDATE_THRESHOLD, Candidate, Scan
+from ...targets import Target
 from ..fallback import dont_know
 from ..judge import judge_and_compose
 from . import Mode, Request, register

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import TargetError
+from ..targets.files import export_to, stream_targets
+from ..targets.target import Enrichment, Target
 from ..text import fold
-from .files import export_to, stream_targets
-from .stores import Store
-from .target import Enrichment, Target
+from .base import Store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS targets (
@@ -88,7 +88,7 @@ def _create_private(path: Path) -> None:
 class TargetStore(Store):
     """Targets in one SQLite file (WAL mode, safe for concurrent processes).
 
-    The contract every target store keeps is :class:`~alu.targets.stores.Store`."""
+    The contract every target store keeps is :class:`~alu.stores.base.Store`."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import ConfigError
-from .files import export_to, stream_targets
-from .target import Enrichment, Target
+from ..targets.files import export_to, stream_targets
+from ..targets.target import Enrichment, Target
 
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
@@ -140,6 +140,6 @@ def open_store(db: str | Path) -> Store:
         from .postgres import PostgresStore
 
         return PostgresStore(str(db))
-    from .store import TargetStore
+    from .sqlite import TargetStore
 
     return TargetStore(Path(db).expanduser())

@@ -27,9 +27,9 @@ from psycopg_pool import ConnectionPool
 
 from ..errors import StoreError, TargetError
 from ..pgsql import Database, channel, errors_as_store_errors, first_line, prepare
-from .store import _key, dump_enrichment, load_enrichment
-from .stores import Store
-from .target import Enrichment, Target
+from ..targets.target import Enrichment, Target
+from .base import Store
+from .sqlite import _key, dump_enrichment, load_enrichment
 
 log = logging.getLogger(__name__)
 _COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment"
@@ -149,7 +149,7 @@ class PostgresStore(Store):
                     " ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
                     " aliases = EXCLUDED.aliases, alias_keys = EXCLUDED.alias_keys,"
                     " description = EXCLUDED.description, evidence = EXCLUDED.evidence,"
-                    # the same target again keeps what was generated for it (see stores.py)
+                    # the same target again keeps what was generated for it (see base.py)
                     " enrichment = CASE WHEN EXCLUDED.enrichment IS NULL AND t.name = EXCLUDED.name"
                     " AND t.kind = EXCLUDED.kind AND t.aliases = EXCLUDED.aliases"
                     " THEN t.enrichment ELSE EXCLUDED.enrichment END"

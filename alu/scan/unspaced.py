@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..targets.target import Target
+from .base import Candidate, Scanner
+from .lexical import NAME_WEIGHT
 from .postings import Postings
-from .prescreen import NAME_WEIGHT
-from .scanner import Candidate, Scanner
-from .target import Target
 
 UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _GAPS = re.compile(r"[\s·・‧•\-‐_.]+")

@@ -1,6 +1,6 @@
 """What a scanner is: one way of finding which targets a text names or reveals.
 
-Scanners are kept in step with the target list by :class:`~alu.targets.index.TargetIndex`,
+Scanners are kept in step with the target list by :class:`~alu.scan.index.TargetIndex`,
 which applies them all, in a loop, to every text it is asked about (as LLM Guard applies
 its scanners). The lexical pre-screen is the first; scanners for other scripts, enriched
 terms or embeddings plug in beside it.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from .target import Target
+from ..targets.target import Target
 
 
 @dataclass

@@ -12,11 +12,11 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .prescreen import CANDIDATE_THRESHOLD, PreScreen
-from .scanner import Candidate, Scanner
-from .scripts import ScriptScanner
-from .stores import Store, Watch
-from .target import Target
+from ..stores.base import Store, Watch
+from ..targets.target import Target
+from .base import Candidate, Scanner
+from .lexical import CANDIDATE_THRESHOLD, PreScreen
+from .unspaced import ScriptScanner
 
 # A sync that brings more changes than this builds a new set of scanners beside the one in
 # use and swaps it in, so scans go on meanwhile; fewer are applied in place, under the lock.

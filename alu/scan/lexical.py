@@ -25,11 +25,11 @@ from collections.abc import Iterable
 
 from rapidfuzz.distance import OSA
 
+from ..targets.target import Target
 from ..text import STOPWORDS, disguises, is_distinctive, joined, tokens, transliteration_key, zipf
+from .base import Candidate, Scanner
 from .fuzzy import DeleteIndex
 from .postings import Postings
-from .scanner import Candidate, Scanner
-from .target import Target
 from .written import Written
 
 NAME_WEIGHT = 3.0

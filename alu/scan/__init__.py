@@ -1,0 +1,20 @@
+"""How text is checked against the targets: the scanner interface (``base``), the lexical
+pre-screen (``lexical``, with ``written``: how a match is written; ``fuzzy``: misspellings;
+``postings``: keyed lookups), names inside unspaced scripts (``unspaced``), and the live
+list every request scans (``index``)."""
+
+from .base import Candidate, Scanner
+from .index import Scan, TargetIndex, TargetView
+from .lexical import CANDIDATE_THRESHOLD, PreScreen, name_pattern, redact
+
+__all__ = [
+    "CANDIDATE_THRESHOLD",
+    "Candidate",
+    "PreScreen",
+    "Scan",
+    "Scanner",
+    "TargetIndex",
+    "TargetView",
+    "name_pattern",
+    "redact",
+]
