@@ -91,9 +91,12 @@ class Database:
         return sql.SQL(text).format(s=sql.Identifier(self.schema))
 
 
+NEEDS_EXTRA = "a PostgreSQL URL needs the postgres extra: pip install 'alu[postgres]'"
+
+
 def require_psycopg() -> None:
     if psycopg is None:
-        raise ConfigError("a PostgreSQL URL needs the postgres extra: pip install 'alu[postgres]'")
+        raise ConfigError(NEEDS_EXTRA)
 
 
 def first_line(exc: BaseException) -> str:

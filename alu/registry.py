@@ -31,6 +31,9 @@ class Registry(Generic[T]):
     def add(self, name: str, item: T) -> None:
         self._items[name] = item
 
+    def remove(self, name: str) -> None:
+        self._items.pop(name, None)
+
     def names(self) -> list[str]:
         if not self._loaded and self.package:
             package = importlib.import_module(self.package)
@@ -38,6 +41,13 @@ class Registry(Generic[T]):
                 importlib.import_module(f"{self.package}.{module.name}")
             self._loaded = True
         return list(self._items)
+
+    def find(self, name: str) -> T | None:
+        """What ``name`` names, or None; the package's modules are imported only when no
+        module imported so far registered it (a lookup on a hot path stays cheap)."""
+        if name in self._items or name in self.names():
+            return self._items[name]
+        return None
 
     def get(self, name: str) -> T:
         if name not in self.names():

@@ -12,21 +12,65 @@ stored with it and written on its own by ``set_enrichment``. Replacing a target 
 stored enrichment when the new record brings none and its name, kind and aliases are
 unchanged (re-importing the same file costs no new enrichment); otherwise the record as
 given, enrichment or none, replaces the old one.
+
+Adding a store is adding one module to this package: a ``Store`` subclass decorated with
+``@register_store("scheme")``; ``open_store`` finds it by the setting's URL scheme.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..errors import ConfigError
+from ..registry import Registry
 from ..targets.files import export_to, stream_targets
 from ..targets.target import Enrichment, Target
+from ..text import fold
 
-DATABASE_SCHEMES = ("postgresql://", "postgres://")
+PATH = ""
+"""The scheme a store registers to be opened by a plain file path (a setting without one)."""
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+Opener = TypeVar("Opener", bound=Callable[[str], "Store"])
+
+# scheme -> what opens a store from the ``db`` setting (a Store class, or a function of it);
+# the first lookup of a scheme not yet registered imports every module of this package.
+STORES: Registry[Callable[[str], Store]] = Registry("store", "alu.stores", ConfigError)
+
+
+def register_store(*schemes: str) -> Callable[[Opener], Opener]:
+    """Make ``open_store`` open a setting of these URL schemes (``PATH``: a file path) with
+    the decorated store class, which is given the setting as a string."""
+
+    def wrap(opener: Opener) -> Opener:
+        for scheme in schemes:
+            STORES.add(scheme.lower(), opener)
+        return opener
+
+    return wrap
+
+
+def name_key(name: str) -> str:
+    """What a name is looked up and kept unique by: case, accents and spacing folded."""
+    return " ".join(fold(name).split())
+
+
+def dump_enrichment(enrichment: Enrichment | None) -> str | None:
+    """An enrichment as stores keep it: JSON text, None for none."""
+    return enrichment.model_dump_json() if enrichment is not None else None
+
+
+def load_enrichment(value: str | dict | None) -> Enrichment | None:
+    """A stored enrichment as written (validated on the way in, not again)."""
+    if value is None:
+        return None
+    data = json.loads(value) if isinstance(value, str) else value
+    return Enrichment.model_construct(**data)
 
 
 class Watch(Protocol):
@@ -113,7 +157,8 @@ class Store(ABC):
         self.close()
 
     def import_file(self, path: str | Path, fmt: str | None = None) -> int:
-        """Import every target of a file, or none if any of them is bad (streamed)."""
+        """Import every target of a file, or none if any of them is bad (streamed: text and
+        CSV files are read line by line into one ``add_stream`` transaction)."""
         return self.add_stream(stream_targets(path, fmt), replace=True)
 
     def export_file(self, path: str | Path, fmt: str | None = None) -> int:
@@ -121,25 +166,32 @@ class Store(ABC):
         return export_to(path, self.iterate(), fmt)
 
 
+def scheme_of(db: str | Path) -> str:
+    """The URL scheme of a ``db`` setting, lower case; ``PATH`` for a file path."""
+    match = _SCHEME.match(db) if isinstance(db, str) else None
+    return match.group(1).lower() if match else PATH
+
+
+def _opener(db: str | Path) -> Callable[[str], Store]:
+    scheme = scheme_of(db)
+    opener = STORES.find(scheme)
+    if opener is None:
+        raise ConfigError(f"unsupported database {scheme!r}: use a file path (SQLite) or a postgresql:// URL")
+    return opener
+
+
 def is_database_url(db: str | Path) -> bool:
-    return isinstance(db, str) and db.startswith(DATABASE_SCHEMES)
+    """A URL of a store ALU can open, as opposed to a file path."""
+    scheme = scheme_of(db)
+    return scheme != PATH and STORES.find(scheme) is not None
 
 
 def check_db_setting(db: str | Path) -> None:
     """A URL of a database ALU cannot use is an error, not a file of that name."""
-    if isinstance(db, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", db) and not is_database_url(db):
-        scheme = db.split("://", 1)[0]
-        raise ConfigError(f"unsupported database {scheme!r}: use a file path (SQLite) or a postgresql:// URL")
+    _opener(db)
 
 
 def open_store(db: str | Path) -> Store:
-    """The store the ``db`` setting names: PostgreSQL for a ``postgresql://`` URL, else an
-    SQLite file at that path (``~`` expanded)."""
-    check_db_setting(db)
-    if is_database_url(db):
-        from .postgres import PostgresStore
-
-        return PostgresStore(str(db))
-    from .sqlite import TargetStore
-
-    return TargetStore(Path(db).expanduser())
+    """The store the ``db`` setting names: the one registered for its URL scheme
+    (``postgresql://``: PostgreSQL), else an SQLite file at that path (``~`` expanded)."""
+    return _opener(db)(str(db))

@@ -1,6 +1,6 @@
 """Targets in PostgreSQL, for several ``alu serve`` replicas on several machines.
 
-The same contract as the SQLite store (:mod:`.stores`), kept the same way: a ``changes``
+The same contract as the SQLite store (:mod:`.base`), kept the same way: a ``changes``
 table whose revision grows with every write, written in the write's own transaction.
 Writers take an exclusive lock on ``changes`` first, so revisions commit in the order they
 are numbered and a reader that has seen revision r has seen every change up to r.
@@ -21,15 +21,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-import psycopg
-from psycopg import sql
-from psycopg_pool import ConnectionPool
-
-from ..errors import StoreError, TargetError
-from ..pgsql import Database, channel, errors_as_store_errors, first_line, prepare
+from ..errors import ConfigError, StoreError, TargetError
+from ..pgsql import NEEDS_EXTRA, Database, channel, errors_as_store_errors, first_line, prepare
 from ..targets.target import Enrichment, Target
-from .base import Store
-from .sqlite import _key, dump_enrichment, load_enrichment
+from .base import Store, dump_enrichment, load_enrichment, name_key, register_store
+
+try:
+    import psycopg
+    from psycopg import sql
+    from psycopg_pool import ConnectionPool
+except ImportError:  # pragma: no cover - the postgres extra is not installed: opening says so
+    psycopg = sql = ConnectionPool = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 _COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment"
@@ -40,10 +42,13 @@ _ID_OF_NAME = (
 )
 
 
+@register_store("postgresql", "postgres")
 class PostgresStore(Store):
     """Targets in one PostgreSQL schema, shared by every replica that opens it."""
 
     def __init__(self, url: str | Database):
+        if ConnectionPool is None:
+            raise ConfigError(NEEDS_EXTRA)
         self.db = url if isinstance(url, Database) else Database.parse(url)
         prepare(self.db)
         self._pool = ConnectionPool(
@@ -92,7 +97,7 @@ class PostgresStore(Store):
         targets = list(targets)
         _, saved = self._write_rows(targets, replace=replace, want_ids=True)
         return [
-            t.model_copy(update={"id": saved[_key(t.name)][0], "enrichment": saved[_key(t.name)][1]})
+            t.model_copy(update={"id": saved[name_key(t.name)][0], "enrichment": saved[name_key(t.name)][1]})
             for t in targets
         ]
 
@@ -116,11 +121,11 @@ class PostgresStore(Store):
                     copy.write_row(
                         (
                             number,
-                            _key(t.name),
+                            name_key(t.name),
                             t.name,
                             t.kind,
                             json.dumps(t.aliases, ensure_ascii=False),
-                            sorted({_key(a) for a in t.aliases}),
+                            sorted({name_key(a) for a in t.aliases}),
                             t.description,
                             json.dumps(t.evidence, ensure_ascii=False),
                             dump_enrichment(t.enrichment),
@@ -168,7 +173,7 @@ class PostgresStore(Store):
         return number + 1, saved
 
     def remove(self, name: str) -> bool:
-        key = _key(name)
+        key = name_key(name)
         with self._write("cannot remove the target") as conn:
             row = conn.execute(
                 self._sql(f"DELETE FROM {{s}}.targets WHERE id = {_ID_OF_NAME} RETURNING id"),
@@ -180,7 +185,7 @@ class PostgresStore(Store):
         return True
 
     def set_enrichment(self, name: str, enrichment: Enrichment | None) -> Target | None:
-        key = _key(name)
+        key = name_key(name)
         with self._write("cannot save the enrichment") as conn:
             row = conn.execute(
                 self._sql(
@@ -222,7 +227,7 @@ class PostgresStore(Store):
             return [self._target(r) for r in rows]
 
     def get(self, name: str) -> Target | None:
-        key = _key(name)
+        key = name_key(name)
         with self._read("cannot read targets") as conn:
             row = conn.execute(
                 self._sql(f"SELECT {_COLUMNS} FROM {{s}}.targets t WHERE t.id = {_ID_OF_NAME}"),

@@ -19,10 +19,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import TargetError
-from ..targets.files import export_to, stream_targets
 from ..targets.target import Enrichment, Target
-from ..text import fold
-from .base import Store
+from .base import PATH, Store, dump_enrichment, load_enrichment, name_key, register_store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS targets (
@@ -61,22 +59,6 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         db.execute(f"PRAGMA user_version = {LATEST}")
 
 
-def dump_enrichment(enrichment: Enrichment | None) -> str | None:
-    return enrichment.model_dump_json() if enrichment is not None else None
-
-
-def load_enrichment(value: str | dict | None) -> Enrichment | None:
-    """A stored enrichment as written (validated on the way in, not again)."""
-    if value is None:
-        return None
-    data = json.loads(value) if isinstance(value, str) else value
-    return Enrichment.model_construct(**data)
-
-
-def _key(name: str) -> str:
-    return " ".join(fold(name).split())
-
-
 def _create_private(path: Path) -> None:
     """Create ``path`` readable by its owner only, unless it exists: SQLite gives the -wal
     and -shm files it makes beside a database the database file's own permissions."""
@@ -85,13 +67,15 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
+@register_store(PATH)
 class TargetStore(Store):
-    """Targets in one SQLite file (WAL mode, safe for concurrent processes).
+    """Targets in one SQLite file (WAL mode, safe for concurrent processes); what a ``db``
+    setting without a URL scheme opens (``~`` expanded).
 
     The contract every target store keeps is :class:`~alu.stores.base.Store`."""
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
+        self.path = Path(path).expanduser()
         try:
             _create_private(self.path)
         except OSError as exc:
@@ -135,10 +119,6 @@ class TargetStore(Store):
             db.execute("COMMIT")
 
     # -- writes ---------------------------------------------------------------------
-    def add(self, target: Target, *, replace: bool = False) -> Target:
-        """Add one target; an existing name is an error unless ``replace``."""
-        return self.add_many([target], replace=replace)[0]
-
     def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
         """Add or replace targets in one transaction: all of them or none."""
         with self._write() as db:
@@ -156,7 +136,7 @@ class TargetStore(Store):
 
     @staticmethod
     def _save(db: sqlite3.Connection, target: Target, replace: bool) -> Target:
-        key = _key(target.name)
+        key = name_key(target.name)
         query = "SELECT id, name, kind, aliases, enrichment FROM targets WHERE key=?"
         row = db.execute(query, (key,)).fetchone()
         aliases = json.dumps(target.aliases, ensure_ascii=False)
@@ -245,22 +225,15 @@ class TargetStore(Store):
             ).fetchall()
         return [self._row(r) for r in rows]
 
-    def iterate(self, batch: int = 1000) -> Iterator[Target]:
-        """Every target in id order, read a page at a time."""
-        after = 0
-        while page := self.page(after, batch):
-            yield from page
-            after = page[-1].id or 0
-
     def get(self, name: str) -> Target | None:
         """The target whose name, or failing that one of whose aliases, is ``name``."""
-        key = _key(name)
+        key = name_key(name)
         with self._connect() as db:
             row = db.execute(f"SELECT {self._COLUMNS} FROM targets WHERE key=?", (key,)).fetchone()
             if row:
                 return self._row(row)
             for row in db.execute(f"SELECT {self._COLUMNS} FROM targets"):
-                if any(_key(a) == key for a in json.loads(row[3])):
+                if any(name_key(a) == key for a in json.loads(row[3])):
                     return self._row(row)
         return None
 
@@ -292,13 +265,3 @@ class TargetStore(Store):
                     current[row[0]] = self._row(row)
             db.execute("COMMIT")
         return max(r[0] for r in rows), current
-
-    # -- files ----------------------------------------------------------------------
-    def import_file(self, path: str | Path, fmt: str | None = None) -> int:
-        """Import every target of a file, or none if any of them is bad (streamed: text and
-        CSV files are read line by line into one transaction)."""
-        return self.add_stream(stream_targets(path, fmt), replace=True)
-
-    def export_file(self, path: str | Path, fmt: str | None = None) -> int:
-        """Write every target to a new file readable by its owner only (0600)."""
-        return export_to(path, self.iterate(), fmt)
