@@ -1,17 +1,30 @@
 """The contract every target store keeps (alu/stores/base.py), on SQLite and on a real
 PostgreSQL server: the same tests, the same results."""
 
+import ast
+import csv
 import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from alu.errors import ConfigError
+from alu.pgsql import NEEDS_EXTRA
 from alu.scan import TargetIndex
-from alu.stores import Store, open_store
-from alu.targets import Enrichment, Target, TargetError
+from alu.stores import Store, check_db_setting, is_database_url, open_store, register_store
+from alu.stores.base import STORES, name_key
+from alu.targets import Enrichment, Target, TargetError, dump_targets
 
 PEOPLE = [
     Target(
-        name="Hermione Granger", kind="person", aliases=["Hermione", "Miss Granger"], evidence=["Born 1979"]
+        name="Hermione Granger",
+        kind="person",
+        aliases=["Hermione", "Miss Granger"],
+        description="a witch",
+        evidence=["Went to the Yule Ball; with Krum.", "Born 1979"],
     ),
     Target(name="Anthrax cultivation", kind="hazard", description="growing B. anthracis"),
     Target(name="Zoë Ñandú", aliases=["Zoe"]),
@@ -67,26 +80,6 @@ def test_a_batch_with_a_clash_writes_nothing(store):
     with pytest.raises(TargetError, match="exists already"):
         store.add_many([Target(name="Twice"), Target(name="twice")], replace=False)
     assert [t.name for t in store.list()] == ["Existing"] and store.revision() == before
-
-
-def test_a_bad_file_imports_nothing(store, tmp_path):
-    store.add(Target(name="Existing"))
-    bad = tmp_path / "bad.json"
-    bad.write_text('[{"name": "Fine"}, {"kind": "person"}]')
-    with pytest.raises(TargetError, match="target 2: name"):
-        store.import_file(bad)
-    assert [t.name for t in store.list()] == ["Existing"]
-
-
-@pytest.mark.parametrize("fmt", ["json", "csv"])
-def test_export_then_import_keeps_every_field(store, tmp_path, fmt):
-    store.add_many(PEOPLE)
-    path = tmp_path / f"targets.{fmt}"
-    assert store.export_file(path) == 3
-    store.remove("Hermione Granger")
-    assert store.import_file(path) == 3
-    strip = lambda ts: sorted((t.model_dump(exclude={"id"}) for t in ts), key=str)  # noqa: E731
-    assert strip(store.list()) == strip(PEOPLE)
 
 
 def test_changes_since_reports_adds_updates_and_removals(store):
@@ -159,49 +152,122 @@ def test_a_stream_that_fails_midway_writes_nothing(store):
     assert store.count() == 2
 
 
+# -- files: every format imported and exported through each store ---------------------------
+@pytest.mark.parametrize("fmt", ["json", "yaml", "csv"])
+def test_export_then_import_keeps_every_field(store, tmp_path, fmt):
+    store.add_many(PEOPLE)
+    path = tmp_path / f"targets.{fmt}"
+    assert store.export_file(path) == 3
+    store.remove("Hermione Granger")
+    assert store.import_file(path) == 3  # over what is stored: replaces, adds what is missing
+    strip = lambda ts: [t.model_dump(exclude={"id"}) for t in ts]  # noqa: E731
+    assert sorted(strip(store.list()), key=str) == sorted(strip(PEOPLE), key=str)
+    for target in PEOPLE:
+        store.remove(target.name)
+    assert store.import_file(path) == 3  # into an empty store: the same list, in its order
+    assert strip(store.list()) == strip(PEOPLE)
+
+
+def test_text_files_are_one_name_per_line_and_round_trip_the_names(store, tmp_path):
+    path = tmp_path / "names.txt"
+    path.write_text("# people\nAda Lovelace\n\n  Alan Turing  \n")
+    assert store.import_file(path) == 2
+    assert [t.name for t in store.list()] == ["Ada Lovelace", "Alan Turing"]
+    assert dump_targets(store.list(), "txt") == "Ada Lovelace\nAlan Turing\n"
+    out = tmp_path / "out.txt"
+    assert store.export_file(out) == 2
+    store.remove("Ada Lovelace")
+    store.remove("Alan Turing")
+    assert store.import_file(out) == 2
+    assert [t.name for t in store.list()] == ["Ada Lovelace", "Alan Turing"]
+
+
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("late.txt", "Ada Lovelace\nAlan Turing\n!!!\n", "no letter or digit"),  # after two good lines
-        ("nul.csv", "name,kind\nAda,person\nBa\x00sil,person\n", r"control character U\+0000"),
-        ("bad.json", '[{"name": "Fine"}, {"kind": "person"}]', "target 2: name"),
+        ("bad.json", '[{"name": "Ok"}, {"name": ', "not valid json"),
+        ("bad.json", '[{"name": "Ok"}, {"kind": "person"}]', "target 2: name"),
+        ("bad.json", '[{"name": "Ok", "kind": "planet"}]', "target 1: kind"),
+        ("bad.json", '{"name": "not a list"}', "expected a list"),
+        ("bad.yaml", "- name: Ok\n- name: [unclosed\n", "not valid yaml"),
+        ("bad.csv", "title,kind\nx,person\n", "'name' column"),
+        ("bad.csv", "name,kind\nOk,person\nBad,person,extra\n", "extra fields"),
+        ("bad.csv", 'name,aliases\nOk,"[""unclosed"\n', "bad JSON list"),
+        ("bad.txt", "   \n" + "x" * 300 + "\n", "target 1: name"),
+        ("bad.xml", "<targets/>", "cannot tell the format"),
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("deep.yaml", "[" * 100_000 + "]" * 100_000, "not valid yaml"),
+        ("deep.yaml", "- " * 100_000 + "x", "not valid yaml"),
+        ("broken.csv", 'name,kind\nOk,person\n"Unterminated,person\nMore,topic\n', "not valid csv"),
+        # streamed formats, the bad row after good ones (already in the transaction)
+        ("late.txt", "Ada Lovelace\nAlan Turing\n!!!\n", "no letter or digit"),
+        (
+            "nul.txt",
+            "Ada Lovelace\nBa\x00sil Mahfouz\n",
+            "line 2: target 2: name: contains the control character",
+        ),
+        ("nul.csv", "name,kind\nAda,person\nBa\x00sil,person\n", "control character U+0000"),
     ],
 )
-def test_a_streamed_import_with_a_bad_row_imports_nothing(store, tmp_path, name, text, message):
+def test_a_bad_file_is_a_one_line_error_and_imports_nothing(store, tmp_path, name, text, message):
     store.add(Target(name="Existing"))
+    before = store.revision()
     path = tmp_path / name
     path.write_text(text)
-    with pytest.raises(TargetError, match=message):
+    with pytest.raises(TargetError) as info:
         store.import_file(path)
-    assert [t.name for t in store.list()] == ["Existing"]
+    assert message.lower() in str(info.value).lower()
+    assert "\n" not in str(info.value)
+    assert [t.name for t in store.list()] == ["Existing"] and store.revision() == before
 
 
-def test_files_beyond_the_stated_size_are_refused(store, tmp_path, monkeypatch):
+def test_missing_and_binary_files_are_clear_errors(store, tmp_path):
+    with pytest.raises(TargetError, match="cannot read"):
+        store.import_file(tmp_path / "nope.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00\x81")
+    with pytest.raises(TargetError, match="cannot read"):
+        store.import_file(tmp_path / "bin.json")
+    assert store.count() == 0
+
+
+def test_files_beyond_the_stated_size_are_refused_before_reading(store, tmp_path, monkeypatch):
     from alu.targets import files
 
     monkeypatch.setitem(files.MAX_FILE_BYTES, "txt", 1024)
     path = tmp_path / "big.txt"
     path.write_text("".join(f"Person Number{i}\n" for i in range(200)))
-    with pytest.raises(TargetError, match="limited to"):
+    with pytest.raises(TargetError, match=r"big.txt is 0.0 MiB: txt target files are limited to 0 MiB"):
         store.import_file(path)
     assert store.count() == 0
+    assert files.MAX_FILE_BYTES["json"] == 64 * 1024 * 1024  # the stated limits
 
 
-def test_exports_are_private_and_safe_in_a_spreadsheet(store, tmp_path):
-    import csv
-    import os
+@pytest.mark.parametrize("fmt", ["json", "yaml", "csv", "txt"])
+def test_exports_are_readable_by_their_owner_only(store, tmp_path, fmt):
+    store.add_many(PEOPLE)
+    out = tmp_path / f"out.{fmt}"
+    out.write_text("old")
+    out.chmod(0o644)
+    assert store.export_file(out) == 3
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    assert "old" not in out.read_text()
 
-    store.add_many([Target(name="-Ash Ketchum", description="=cmd|' /C calc'!A0"), Target(name="Ada")])
-    for fmt in ("csv", "json"):
-        out = tmp_path / f"out.{fmt}"
-        out.write_text("old")
-        out.chmod(0o644)
-        assert store.export_file(out) == 2
-        assert os.stat(out).st_mode & 0o777 == 0o600
-    for row in csv.DictReader((tmp_path / "out.csv").open(newline="")):
-        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
-    store.remove("-Ash Ketchum")
-    store.import_file(tmp_path / "out.csv")
+
+FORMULAS = ['=HYPERLINK("http://x","click")', "+1 Person", "-Ash Ketchum", "@SUM Person"]
+
+
+def test_csv_exports_are_safe_in_a_spreadsheet_and_round_trip(store, tmp_path):
+    formulas = [Target(name=n, description="=cmd|' /C calc'!A0") for n in FORMULAS]
+    store.add_many([*formulas, Target(name="Ada")])
+    path = tmp_path / "out.csv"
+    assert store.export_file(path) == 5
+    for row in csv.DictReader(path.open(newline="")):
+        for column, cell in row.items():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
+    for target in store.list():
+        store.remove(target.name)
+    assert store.import_file(path) == 5
+    assert [t.name for t in store.list()] == [*FORMULAS, "Ada"]
     assert store.get("-Ash Ketchum").description == "=cmd|' /C calc'!A0"
 
 
@@ -273,3 +339,155 @@ def test_export_then_import_keeps_the_enrichment(store, tmp_path, fmt):
     assert store.import_file(path) == 3
     assert store.get("Zoe").enrichment == GENERATED.model_copy(update={"error": "timed out"})
     assert store.get("Hermione").enrichment is None
+
+
+# -- adding a store: one module registering its URL schemes ----------------------------------
+class MemoryStore(Store):
+    """The least a store module holds: the contract, in a dict, registered for ``memory://``."""
+
+    def __init__(self, url: str):
+        self.url, self.targets, self.log = url, {}, []
+
+    @property
+    def location(self) -> str:
+        return self.url
+
+    def add_many(self, targets, *, replace=True):
+        staged, saved = dict(self.targets), []
+        for target in targets:
+            key = name_key(target.name)
+            if key in staged and not replace:
+                raise TargetError(f"target {target.name!r} exists already (use replace)")
+            target_id = staged[key].id if key in staged else len(self.log) + len(saved) + 1
+            staged[key] = target.model_copy(update={"id": target_id})
+            saved.append(staged[key])
+        self.targets = staged
+        self.log += [t.id for t in saved]
+        return saved
+
+    def remove(self, name):
+        target = self.get(name)
+        if target is not None:
+            del self.targets[name_key(target.name)]
+            self.log.append(target.id)
+        return target is not None
+
+    def set_enrichment(self, name, enrichment):
+        target = self.get(name)
+        return target and self.add_many([target.model_copy(update={"enrichment": enrichment})])[0]
+
+    def list(self):
+        return sorted(self.targets.values(), key=lambda t: t.id)
+
+    def get(self, name):
+        return self.targets.get(name_key(name)) or next(
+            (t for t in self.list() if name_key(name) in map(name_key, t.aliases)), None
+        )
+
+    def count(self):
+        return len(self.targets)
+
+    def revision(self):
+        return len(self.log)
+
+    def changes_since(self, revision):
+        by_id = {t.id: t for t in self.list()}
+        return self.revision(), {i: by_id.get(i) for i in self.log[revision:]}
+
+
+@pytest.fixture
+def memory_scheme():
+    register_store("memory")(MemoryStore)
+    yield "memory://scratch"
+    STORES.remove("memory")
+
+
+def test_a_store_registered_for_a_scheme_is_what_open_store_opens(memory_scheme, tmp_path):
+    check_db_setting(memory_scheme)  # a known scheme now, not an unsupported database
+    assert is_database_url(memory_scheme)
+    store = open_store(memory_scheme)
+    assert isinstance(store, MemoryStore) and store.location == "memory://scratch"
+    path = tmp_path / "people.json"
+    path.write_text('[{"name": "Ada Lovelace", "aliases": ["Ada"]}, {"name": "Alan Turing"}]')
+    assert store.import_file(path) == 2  # what every store inherits: files, paging, iteration
+    assert store.get("ada").name == "Ada Lovelace"
+    assert [t.name for t in store.iterate(batch=1)] == ["Ada Lovelace", "Alan Turing"]
+    index = TargetIndex(store)
+    index.sync()
+    assert [c.target.name for c in index.scan("Was Ada at the ball?").named] == ["Ada Lovelace"]
+
+
+def test_an_unknown_scheme_stays_a_one_line_error(memory_scheme):
+    STORES.remove("memory")
+    with pytest.raises(ConfigError, match=r"^unsupported database 'memory': use a file path \(SQLite\)"):
+        open_store(memory_scheme)
+    assert not is_database_url(memory_scheme)
+
+
+def test_the_postgres_module_imports_without_psycopg_and_opening_says_what_to_install(tmp_path):
+    """Each store module is imported on the first lookup of a scheme, so one whose extra is
+    missing must still import; opening its URL is then a one-line error."""
+    script = (
+        "import sys\n"
+        "sys.modules['psycopg'] = sys.modules['psycopg_pool'] = None  # not installed\n"
+        "from alu.errors import ConfigError\n"
+        "from alu.stores import open_store\n"
+        f"open_store({str(tmp_path / 't.db')!r}).close()\n"
+        "try:\n"
+        "    open_store('postgresql://alu@127.0.0.1:5432/test')\n"
+        "except ConfigError as exc:\n"
+        "    print(exc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [NEEDS_EXTRA] and "pip install 'alu[postgres]'" in NEEDS_EXTRA
+
+
+def _imports(path: Path) -> dict[str, set[str]]:
+    """module -> the names imported from it, for every import in a module of alu.stores,
+    anywhere in it (inside functions and TYPE_CHECKING blocks too)."""
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.setdefault(alias.name, set())
+        elif isinstance(node, ast.ImportFrom):
+            base = "alu.stores".rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
+            found.setdefault(module, set()).update(alias.name for alias in node.names)
+            for alias in node.names:  # from . import sqlite
+                if f"{module}.{alias.name}".startswith("alu.stores."):
+                    found.setdefault(f"{module}.{alias.name}", set())
+    return found
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(f"{package}.")
+
+
+def test_stores_depend_on_no_pipeline_borrow_no_private_name_and_import_in_no_cycle():
+    folder = Path(__file__).resolve().parents[1] / "alu" / "stores"
+    graph: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        name = "alu.stores" if path.stem == "__init__" else f"alu.stores.{path.stem}"
+        imports = _imports(path)
+        above = {m for m in imports if any(_within(m, p) for p in ("alu.scan", "alu.pipeline", "alu.server"))}
+        assert not above, f"{name} imports {above}"
+        ours = {m: names for m, names in imports.items() if _within(m, "alu")}
+        private = {f"{m}.{n}" for m, names in ours.items() for n in names if n.startswith("_")}
+        assert not private, f"{name} borrows {private}"
+        graph[name] = set(imports) - {name}
+    graph = {name: imported & set(graph) for name, imported in graph.items()}  # among alu.stores
+    assert {"alu.stores", "alu.stores.base", "alu.stores.sqlite", "alu.stores.postgres"} <= set(graph)
+    finished: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
+        if module not in finished:
+            for imported in graph.get(module, ()):
+                visit(imported, (*path, module))
+            finished.add(module)
+
+    for module in graph:
+        visit(module, ())

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from alu.stores import TargetStore
-from alu.targets import Target, TargetError, dump_targets, parse_targets
+from alu.targets import Target, TargetError, parse_targets
 
 SAMPLE = [
     Target(
@@ -20,63 +20,6 @@ SAMPLE = [
     Target(name="Anthrax cultivation", kind="hazard", description="growing B. anthracis"),
     Target(name="Zoë Ñandú"),
 ]
-
-
-@pytest.mark.parametrize("fmt", ["json", "yaml", "csv"])
-def test_round_trip_keeps_every_field(tmp_path, fmt):
-    src = TargetStore(tmp_path / "a.db")
-    src.add_many(SAMPLE)
-    path = tmp_path / f"targets.{fmt}"
-    assert src.export_file(path) == 3
-    dst = TargetStore(tmp_path / "b.db")
-    assert dst.import_file(path) == 3
-    strip = lambda ts: [t.model_dump(exclude={"id"}) for t in ts]  # noqa: E731
-    assert strip(dst.list()) == strip(SAMPLE)
-
-
-def test_text_format_is_one_name_per_line(tmp_path):
-    path = tmp_path / "names.txt"
-    path.write_text("# people\nAda Lovelace\n\n  Alan Turing  \n")
-    store = TargetStore(tmp_path / "t.db")
-    assert store.import_file(path) == 2
-    assert [t.name for t in store.list()] == ["Ada Lovelace", "Alan Turing"]
-    assert dump_targets(store.list(), "txt") == "Ada Lovelace\nAlan Turing\n"
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "message"),
-    [
-        ("bad.json", '[{"name": "Ok"}, {"name": ', "not valid json"),
-        ("bad.json", '[{"name": "Ok"}, {"kind": "person"}]', "target 2: name"),
-        ("bad.json", '[{"name": "Ok", "kind": "planet"}]', "target 1: kind"),
-        ("bad.json", '{"name": "not a list"}', "expected a list"),
-        ("bad.yaml", "- name: Ok\n- name: [unclosed\n", "not valid yaml"),
-        ("bad.csv", "title,kind\nx,person\n", "'name' column"),
-        ("bad.csv", "name,kind\nOk,person\nBad,person,extra\n", "extra fields"),
-        ("bad.csv", 'name,aliases\nOk,"[""unclosed"\n', "bad JSON list"),
-        ("bad.txt", "   \n" + "x" * 300 + "\n", "target 1: name"),
-        ("bad.xml", "<targets/>", "cannot tell the format"),
-    ],
-)
-def test_bad_files_import_nothing(tmp_path, name, text, message):
-    store = TargetStore(tmp_path / "t.db")
-    store.add(Target(name="Existing"))
-    path = tmp_path / name
-    path.write_text(text)
-    with pytest.raises(TargetError) as info:
-        store.import_file(path)
-    assert message.lower() in str(info.value).lower()
-    assert "\n" not in str(info.value)
-    assert [t.name for t in store.list()] == ["Existing"]
-
-
-def test_missing_and_binary_files_are_clear_errors(tmp_path):
-    store = TargetStore(tmp_path / "t.db")
-    with pytest.raises(TargetError, match="cannot read"):
-        store.import_file(tmp_path / "nope.json")
-    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00\x81")
-    with pytest.raises(TargetError, match="cannot read"):
-        store.import_file(tmp_path / "bin.json")
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path):
@@ -96,19 +39,6 @@ def test_add_remove_get_by_alias_and_duplicates(tmp_path):
     assert store.remove("Hermione")
     assert not store.remove("Hermione")
     assert store.count() == 0
-
-
-def test_changes_since_reports_adds_updates_and_removals(tmp_path):
-    store = TargetStore(tmp_path / "t.db")
-    start = store.revision()
-    a, b = store.add_many(SAMPLE[:2])
-    rev, changes = store.changes_since(start)
-    assert set(changes) == {a.id, b.id} and rev == store.revision()
-    store.remove(a.name)
-    store.add(Target(name=b.name, kind="topic"), replace=True)
-    _, changes = store.changes_since(rev)
-    assert changes[a.id] is None and changes[b.id].kind == "topic"
-    assert store.changes_since(store.revision()) == (store.revision(), {})
 
 
 def _writer(path, prefix, n):
@@ -141,7 +71,7 @@ def test_parse_accepts_wrapped_and_string_records():
     assert targets[1].aliases == ["B", "Bobby"]
 
 
-# -- issue 8: names that can never match, import files, export, permissions, paging ----------
+# -- issue 8: names that can never match, permissions, paging (files: test_store_contract) --
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -166,46 +96,6 @@ def test_names_in_other_scripts_and_with_punctuation_are_accepted():
     assert Target(name="Ok", evidence=["line one\nline two\ttab"]).evidence == ["line one\nline two\ttab"]
 
 
-@pytest.mark.parametrize(
-    ("name", "text", "message"),
-    [
-        ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
-        ("deep.yaml", "[" * 100_000 + "]" * 100_000, "not valid yaml"),
-        ("deep.yaml", "- " * 100_000 + "x", "not valid yaml"),
-        ("broken.csv", 'name,kind\nOk,person\n"Unterminated,person\nMore,topic\n', "not valid csv"),
-        (
-            "nul.txt",
-            "Ada Lovelace\nBa\x00sil Mahfouz\n",
-            "line 2: target 2: name: contains the control character",
-        ),
-        ("nul.csv", "name,kind\nBa\x00sil,person\n", "control character U+0000"),
-        ("bang.txt", "Ada Lovelace\n!!!\n", "no letter or digit"),
-    ],
-)
-def test_bad_import_files_are_one_line_errors_and_import_nothing(tmp_path, name, text, message):
-    store = TargetStore(tmp_path / "t.db")
-    store.add(Target(name="Existing"))
-    path = tmp_path / name
-    path.write_text(text)
-    with pytest.raises(TargetError) as info:
-        store.import_file(path)
-    assert message.lower() in str(info.value).lower() and "\n" not in str(info.value)
-    assert [t.name for t in store.list()] == ["Existing"]
-
-
-def test_files_beyond_the_stated_size_are_refused_before_reading(tmp_path, monkeypatch):
-    from alu.targets import files
-
-    monkeypatch.setitem(files.MAX_FILE_BYTES, "txt", 1024)
-    path = tmp_path / "big.txt"
-    path.write_text("".join(f"Person Number{i}\n" for i in range(200)))
-    store = TargetStore(tmp_path / "t.db")
-    with pytest.raises(TargetError, match=r"big.txt is 0.0 MiB: txt target files are limited to 0 MiB"):
-        store.import_file(path)
-    assert store.count() == 0
-    assert files.MAX_FILE_BYTES["json"] == 64 * 1024 * 1024  # the stated limits
-
-
 def test_text_and_csv_files_are_read_as_they_are_used(tmp_path):
     from alu.targets import stream_targets
 
@@ -218,27 +108,8 @@ def test_text_and_csv_files_are_read_as_they_are_used(tmp_path):
         next(targets)
 
 
-FORMULAS = ['=HYPERLINK("http://x","click")', "+1 Person", "-Ash Ketchum", "@SUM Person"]
-
-
-def test_csv_export_is_safe_from_formula_injection_and_round_trips(tmp_path):
-    src = TargetStore(tmp_path / "a.db")
-    src.add_many([Target(name=n, description="=cmd|' /C calc'!A0") for n in FORMULAS])
-    path = tmp_path / "out.csv"
-    src.export_file(path)
-    import csv
-
-    rows = list(csv.DictReader(path.open(newline="")))
-    for row in rows:
-        for column, cell in row.items():
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
-    dst = TargetStore(tmp_path / "b.db")
-    dst.import_file(path)
-    assert [t.name for t in dst.list()] == FORMULAS
-    assert dst.list()[0].description == "=cmd|' /C calc'!A0"
-
-
-def test_store_and_export_files_are_readable_by_their_owner_only(tmp_path):
+def test_store_files_are_readable_by_their_owner_only(tmp_path):
+    """The SQLite file and the -wal and -shm files beside it (exports: the store contract)."""
     import os
 
     store = TargetStore(tmp_path / "private" / "t.db")
@@ -248,12 +119,6 @@ def test_store_and_export_files_are_readable_by_their_owner_only(tmp_path):
     files = [store.path, store.path.with_name("t.db-wal"), store.path.with_name("t.db-shm")]
     assert all(f.exists() and os.stat(f).st_mode & 0o777 == 0o600 for f in files)
     reader.close()
-    for fmt in ("csv", "json", "yaml", "txt"):
-        out = tmp_path / f"out.{fmt}"
-        out.write_text("old")
-        out.chmod(0o644)
-        store.export_file(out)
-        assert os.stat(out).st_mode & 0o777 == 0o600
 
 
 def test_pages_walk_the_whole_list_in_order(tmp_path):
