@@ -421,7 +421,7 @@ def measure(
     child = Replica(args, n, setting)
     try:
         built = child.next("built")
-        row |= {k: v for k, v in built.items() if k != "event"}
+        row |= {k: v for k, v in built.items() if k not in ("event", "alu_from")}
         if store is not None:
             child.next("ready")
             delays, writes = [], []
