@@ -39,10 +39,12 @@ With ``--baseline REV`` each size is measured a second time on another commit, i
 run: REV is checked out as a temporary ``git worktree`` and a replica is started with
 ``PYTHONPATH`` pointing at it, so it imports REV's ``alu`` while running this script's
 replica code (the same targets and query set; REV must offer what that code calls: ``ALU``,
-``index.scan``, ``open_store``). Only the pre-screen latency is compared: the table gains
-REV's ``base_p50_ms`` and ``base_p95_ms`` and the ratios ``p50_x`` and ``p95_x`` (this tree
-/ baseline; below 1 is faster). A store (``--store sqlite``) is written by this tree and
-opened by both.
+``index.scan``, ``open_store``). Only the pre-screen latency is compared, in ``--rounds``
+alternating rounds of a fresh replica per side (this tree, REV; REV, this tree; ...), so
+that a busy machine's drift falls on both: ``p50_ms`` and ``p95_ms`` become this tree's
+medians over the rounds, the table gains REV's ``base_p50_ms`` and ``base_p95_ms`` and the
+ratios ``p50_x`` and ``p95_x`` (this tree / baseline; below 1 is faster). A store
+(``--store sqlite``) is written by this tree and opened by both.
 
     .venv/bin/python benchmarks/scale.py --sizes 1000 --baseline HEAD~1 --out /tmp/scale
 
@@ -265,7 +267,7 @@ def replica(args: argparse.Namespace) -> None:
             hits += bool(found)
     cost = {}
     for mode in ("default", "paper"):
-        if mode == "paper" and len(index) > args.paper_max:
+        if args.latency_only or (mode == "paper" and len(index) > args.paper_max):
             cost[mode] = (None, None)
             continue
         calls = tokens = 0
@@ -319,7 +321,14 @@ def replica(args: argparse.Namespace) -> None:
 
 # -- the driver ------------------------------------------------------------------------
 class Replica:
-    def __init__(self, args: argparse.Namespace, n: int, db: str | None, code: Path | None = None):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        n: int,
+        db: str | None,
+        code: Path | None = None,
+        latency_only: bool = False,
+    ):
         """A replica process; ``code``: the source tree whose ``alu`` it imports (a baseline)."""
         env = os.environ | {"PYTHONPATH": str(code)} if code is not None else None
         command = [sys.executable, __file__, "--as-replica", "--n", str(n), "--repeat", str(args.repeat)]
@@ -328,6 +337,7 @@ class Replica:
         command += ["--data-dir", args.data_dir] if args.data_dir else []
         command += ["--breakdown"] if args.breakdown else []
         command += ["--enriched"] if args.enriched else []
+        command += ["--latency-only"] if latency_only else []
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True, env=env
         )
@@ -388,18 +398,33 @@ def remove_tree(path: Path) -> None:
     subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(path)], capture_output=True)
 
 
-def measure_baseline(args: argparse.Namespace, n: int, setting: str | None, code: Path, row: dict) -> None:
-    """The same size's pre-screen latency on the baseline's code, and this tree's over it."""
-    child = Replica(args, n, setting, code)
+def latency(args: argparse.Namespace, n: int, setting: str | None, code: Path | None) -> dict:
+    """One replica's pre-screen latency only; ``code``: the tree whose ``alu`` it imports."""
+    child = Replica(args, n, setting, code, latency_only=True)
     try:
         built = child.next("built")
     finally:
         child.stop()
-    if Path(built["alu_from"]) != code.resolve():
-        raise RuntimeError(f"the baseline replica imported alu from {built['alu_from']}, not {code}")
-    row["base_p50_ms"], row["base_p95_ms"] = built["p50_ms"], built["p95_ms"]
-    row["p50_x"] = round(row["p50_ms"] / built["p50_ms"], 2) if built["p50_ms"] else None
-    row["p95_x"] = round(row["p95_ms"] / built["p95_ms"], 2) if built["p95_ms"] else None
+    expected = (code or REPO).resolve()
+    if Path(built["alu_from"]) != expected:
+        raise RuntimeError(f"a replica imported alu from {built['alu_from']}, not {expected}")
+    return built
+
+
+def measure_baseline(args: argparse.Namespace, n: int, setting: str | None, code: Path, row: dict) -> None:
+    """The same size's pre-screen latency on this tree and on the baseline's code, in
+    ``--rounds`` alternating rounds (A B, B A, A B...: a loaded machine's drift falls on
+    both), each side's median over rounds, and their ratio."""
+    ours, theirs = [], []
+    for i in range(args.rounds):
+        order = [(ours, None), (theirs, code)] if i % 2 == 0 else [(theirs, code), (ours, None)]
+        for sink, tree in order:
+            sink.append(latency(args, n, setting, tree))
+    for q in ("p50_ms", "p95_ms"):
+        mine = statistics.median(r[q] for r in ours)
+        base = statistics.median(r[q] for r in theirs)
+        row[q], row[f"base_{q}"] = mine, base
+        row[f"{q[:3]}_x"] = round(mine / base, 2) if base else None
 
 
 def measure(
@@ -464,7 +489,11 @@ def main() -> None:
         help="also measure each size on commit REV (a temporary git worktree, imported by a replica "
         "with PYTHONPATH pointing at it) and print the p50/p95 ratios, this tree / REV",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="--baseline: alternating latency rounds per side (medians)"
+    )
     parser.add_argument("--as-replica", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--latency-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.as_replica:
