@@ -378,19 +378,19 @@ def drop(kind: str, store, setting: str) -> None:
             conn.execute(f'DROP SCHEMA "{parsed.schema}" CASCADE')
 
 
-def git(*args: str) -> str:
-    """A git command in this repository; its error in one line ends the run."""
+def git(*args: str, what: str) -> str:
+    """A git command in this repository; its error, in one line after ``what``, ends the run."""
     done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"error: git {args[0]}: {(done.stderr.strip().splitlines() or ['failed'])[-1]}")
+        sys.exit(f"error: {what}: {(done.stderr.strip().splitlines() or ['git failed'])[-1]}")
     return done.stdout.strip()
 
 
 def baseline_tree(rev: str, tmp: Path) -> tuple[Path, str]:
     """``rev`` checked out as a temporary git worktree under ``tmp``, and its short commit id."""
-    commit = git("rev-parse", "--verify", "--short", f"{rev}^{{commit}}")
+    commit = git("rev-parse", "--verify", "--short", f"{rev}^{{commit}}", what=f"--baseline {rev}")
     path = tmp / "baseline"
-    git("worktree", "add", "--detach", str(path), commit)
+    git("worktree", "add", "--detach", str(path), commit, what=f"--baseline {rev}: git worktree add")
     return path, commit
 
 
