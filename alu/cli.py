@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import shlex
 import sys
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .errors import AluError
+from .errors import AluError, EvalError
 from .settings import Settings, load_settings
 from .stores import Store, TargetStore, open_store
 from .targets import FORMATS, Target
@@ -497,6 +498,20 @@ def serve(
     run_server(alu, s.serve, admin_token=token)
 
 
+# What only alu eval imports (the [eval] extra), by module name.
+EVAL_EXTRA_MODULES = ("scipy", "sklearn", "matplotlib", "rouge_score")
+
+
+def require_eval_extra() -> None:
+    """Fail before any work (the plots come last, after hours of answers) when the
+    evaluation's packages are missing: a plain ``pip install alu`` serves and screens only."""
+    missing = [name for name in EVAL_EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EvalError(
+            f"alu eval needs the eval extra: pip install 'alu[eval]' (missing: {', '.join(missing)})"
+        )
+
+
 @app.command("eval")
 @guarded
 def evaluate(
@@ -538,6 +553,7 @@ def evaluate(
 ) -> None:
     """Run the evaluation protocol (../shared/EVAL_PROTOCOL.md): systems x benchmarks x attacks,
     then write answers.jsonl, summary.json, report.md and PNG plots to --out."""
+    require_eval_extra()
     from .cache import CachedModel, CompletionCache
     from .datasets import data_dir as find_data
     from .evaluation.plan import Plan

@@ -20,17 +20,29 @@ The file has the shape of :class:`Settings`::
 Environment: ``ALU_MODEL``, ``ALU_DB``, ``ALU_KNOWLEDGE``, ``ALU_MODE``, ``ALU_TIMEOUT``,
 ``ALU_BASE_URL``, ``ALU_API_KEY``, ``ALU_RETRIES``, and any setting by its path with
 ``__`` between the parts (``ALU_PIPELINE__DEFAULT__K=4``, ``ALU_MODELS__CRITIC=...``).
+Loading is pydantic-settings' (the ``ALU_`` prefix, ``__`` nesting, the TOML source);
+this module adds the short names and one-line errors.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 from .errors import ConfigError
 from .knowledge import KnowledgeBase
@@ -42,10 +54,8 @@ from .stores.base import check_db_setting
 from .targets import Target
 
 Agent = Literal["vanilla", "audit_erase", "critic", "composer", "translator", "enricher"]
+# ALU_MODEL, ALU_DB and ALU_KNOWLEDGE are their settings' own paths; these are shorter.
 SHORT_NAMES = {
-    "ALU_MODEL": "model",
-    "ALU_DB": "db",
-    "ALU_KNOWLEDGE": "knowledge",
     "ALU_MODE": "pipeline.mode",
     "ALU_TIMEOUT": "pipeline.timeout",
     "ALU_BASE_URL": "backends.openai.base_url",
@@ -115,8 +125,12 @@ class ServeSettings(BaseModel):
         return token
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Settings(BaseSettings):
+    """Every setting; build them with :func:`load_settings` (the file to read is its argument)."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", env_prefix="ALU_", env_nested_delimiter="__", env_ignore_empty=True
+    )
 
     model: str = "embedded"
     models: dict[Agent, str] = Field(default_factory=dict)
@@ -150,6 +164,20 @@ class Settings(BaseModel):
         if self.pipeline.mode not in modes():
             raise ConfigError(f"bad setting 'pipeline.mode': use one of {', '.join(modes())}")
         return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Highest first: the command line, ``ALU_*`` paths, short names, the file."""
+        file = _config_file.get()
+        sources = [init_settings, env_settings, ShortNamesSource(settings_cls)]
+        return (*sources, TomlFileSource(settings_cls, toml_file=file)) if file else tuple(sources)
 
     # -- the factory -------------------------------------------------------------------
     def build_model(self, spec: str | None = None, **overrides: Any) -> Model:
@@ -196,52 +224,67 @@ class Settings(BaseModel):
         )
 
 
-def _set(values: dict, path: str, value: Any) -> None:
+def _put(values: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """``values`` with ``value`` at the dotted ``path`` (``pipeline.mode``)."""
     *parents, leaf = path.split(".")
     node = values
     for part in parents:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"bad setting {part!r}: expected a table")
-        node = child
+        node = node.setdefault(part, {})
     node[leaf] = value
+    return values
 
 
-def _from_environment(values: dict) -> None:
-    fields = set(Settings.model_fields)
-    for name, value in sorted(os.environ.items()):
-        if value == "" or not name.startswith("ALU_"):
-            continue
-        if name in SHORT_NAMES:
-            _set(values, SHORT_NAMES[name], value)
-            continue
-        parts = name[4:].lower().split("__")
-        if parts[0] in fields and (
-            len(parts) > 1 or parts[0] not in ("models", "backends", "pipeline", "serve")
-        ):
-            _set(values, ".".join(parts), value)
+class ShortNamesSource(PydanticBaseSettingsSource):
+    """The short environment names that are not a setting's path (``ALU_MODE`` for
+    ``pipeline.mode``); a setting's own path (``ALU_PIPELINE__MODE``) wins over them."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every name at once
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, path in SHORT_NAMES.items():
+            if os.environ.get(name):
+                _put(values, path, os.environ[name])
+        return values
+
+
+class TomlFileSource(TomlConfigSettingsSource):
+    """The config file, whose syntax errors are one line naming the file."""
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:
+        try:
+            return tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file_path}: not valid TOML: {exc}") from exc
+
+
+_config_file: ContextVar[Path | None] = ContextVar("alu_config_file", default=None)
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Merge the config file (if any), the environment and explicit overrides (dotted
     paths allowed as ``pipeline__mode``; None means "not given")."""
-    values: dict = {}
     file = Path(path) if path else default_config_path()
     if path and not file.is_file():
         raise ConfigError(f"config file not found: {file}")
-    if file.is_file():
-        try:
-            values.update(tomllib.loads(file.read_text(encoding="utf-8")))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
-    _from_environment(values)
+    given: dict[str, Any] = {}
     for key, value in overrides.items():
         if value is not None:
-            _set(values, key.replace("__", "."), value)
+            _put(given, key.replace("__", "."), value)
+    token = _config_file.set(file)
     try:
-        settings = Settings(**values)
+        settings = Settings(**given)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
         raise ConfigError(f"bad setting {where!r}: {error['msg']}") from exc
+    except SettingsError as exc:  # ALU_MODELS=... given whole, and not as JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1) if field else "?"
+        raise ConfigError(
+            f"bad setting {name!r}: ALU_{name.upper()} is not JSON; set its parts as ALU_{name.upper()}__PART"
+        ) from exc
+    finally:
+        _config_file.reset(token)
     return settings.check()

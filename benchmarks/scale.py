@@ -35,6 +35,19 @@ Each size runs in two processes, as a deployment would:
     .venv/bin/python benchmarks/scale.py --store postgres --db postgresql://127.0.0.1/test --sizes 1000000
     .venv/bin/python benchmarks/scale.py --store sqlite --sizes 1000,100000 --enriched
 
+With ``--baseline REV`` each size is measured a second time on another commit, in the same
+run: REV is checked out as a temporary ``git worktree`` and a replica is started with
+``PYTHONPATH`` pointing at it, so it imports REV's ``alu`` while running this script's
+replica code (the same targets and query set; REV must offer what that code calls: ``ALU``,
+``index.scan``, ``open_store``). Only the pre-screen latency is compared, in ``--rounds``
+alternating rounds of a fresh replica per side (this tree, REV; REV, this tree; ...), so
+that a busy machine's drift falls on both: ``p50_ms`` and ``p95_ms`` become this tree's
+medians over the rounds, the table gains REV's ``base_p50_ms`` and ``base_p95_ms`` and the
+ratios ``p50_x`` and ``p95_x`` (this tree / baseline; below 1 is faster). A store
+(``--store sqlite``) is written by this tree and opened by both.
+
+    .venv/bin/python benchmarks/scale.py --sizes 1000 --baseline HEAD~1 --out /tmp/scale
+
 Run it on a quiet machine for figures; the goals (p95 < 20 ms, import < 5 min, index
 under 2 GB at 1,000,000 targets) are checked and printed at the end.
 """
@@ -72,6 +85,7 @@ TOPIC_WORDS = (
     "synthesis protocol enrichment culture strain exploit payload precursor reactor toxin vector"
     " aerosol cipher botnet centrifuge isotope pathogen rootkit"
 ).split()
+REPO = Path(__file__).resolve().parents[1]
 GOALS = {"p95_ms": 20.0, "import_s": 300.0, "index_gb": 2.0}
 
 
@@ -253,7 +267,7 @@ def replica(args: argparse.Namespace) -> None:
             hits += bool(found)
     cost = {}
     for mode in ("default", "paper"):
-        if mode == "paper" and len(index) > args.paper_max:
+        if args.latency_only or (mode == "paper" and len(index) > args.paper_max):
             cost[mode] = (None, None)
             continue
         calls = tokens = 0
@@ -270,8 +284,11 @@ def replica(args: argparse.Namespace) -> None:
         parts = ("_names", "_partials", "_phrases", "_terms", "_vocab", "_fuzzy_index")
         structures = sum(deep_size(getattr(screen, p), seen) for p in parts)
     n = max(1, len(index))
+    import alu as package
+
     say(
         event="built",
+        alu_from=str(Path(package.__file__).resolve().parents[1]),
         targets=len(index),
         build_s=round(build_s, 2),
         rss_per_target_b=round((rss1 - rss0) / n),
@@ -304,14 +321,26 @@ def replica(args: argparse.Namespace) -> None:
 
 # -- the driver ------------------------------------------------------------------------
 class Replica:
-    def __init__(self, args: argparse.Namespace, n: int, db: str | None):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        n: int,
+        db: str | None,
+        code: Path | None = None,
+        latency_only: bool = False,
+    ):
+        """A replica process; ``code``: the source tree whose ``alu`` it imports (a baseline)."""
+        env = os.environ | {"PYTHONPATH": str(code)} if code is not None else None
         command = [sys.executable, __file__, "--as-replica", "--n", str(n), "--repeat", str(args.repeat)]
         command += ["--paper-max", str(args.paper_max)]
         command += ["--db", db] if db else []
         command += ["--data-dir", args.data_dir] if args.data_dir else []
         command += ["--breakdown"] if args.breakdown else []
         command += ["--enriched"] if args.enriched else []
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
+        command += ["--latency-only"] if latency_only else []
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True, env=env
+        )
 
     def next(self, event: str) -> dict:
         for line in self.process.stdout:
@@ -349,7 +378,58 @@ def drop(kind: str, store, setting: str) -> None:
             conn.execute(f'DROP SCHEMA "{parsed.schema}" CASCADE')
 
 
-def measure(args: argparse.Namespace, n: int, tmp: Path, console: Console) -> dict:
+def git(*args: str, what: str) -> str:
+    """A git command in this repository; its error, in one line after ``what``, ends the run."""
+    done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"error: {what}: {(done.stderr.strip().splitlines() or ['git failed'])[-1]}")
+    return done.stdout.strip()
+
+
+def baseline_tree(rev: str, tmp: Path) -> tuple[Path, str]:
+    """``rev`` checked out as a temporary git worktree under ``tmp``, and its short commit id."""
+    commit = git("rev-parse", "--verify", "--short", f"{rev}^{{commit}}", what=f"--baseline {rev}")
+    path = tmp / "baseline"
+    git("worktree", "add", "--detach", str(path), commit, what=f"--baseline {rev}: git worktree add")
+    return path, commit
+
+
+def remove_tree(path: Path) -> None:
+    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(path)], capture_output=True)
+
+
+def latency(args: argparse.Namespace, n: int, setting: str | None, code: Path | None) -> dict:
+    """One replica's pre-screen latency only; ``code``: the tree whose ``alu`` it imports."""
+    child = Replica(args, n, setting, code, latency_only=True)
+    try:
+        built = child.next("built")
+    finally:
+        child.stop()
+    expected = (code or REPO).resolve()
+    if Path(built["alu_from"]) != expected:
+        raise RuntimeError(f"a replica imported alu from {built['alu_from']}, not {expected}")
+    return built
+
+
+def measure_baseline(args: argparse.Namespace, n: int, setting: str | None, code: Path, row: dict) -> None:
+    """The same size's pre-screen latency on this tree and on the baseline's code, in
+    ``--rounds`` alternating rounds (A B, B A, A B...: a loaded machine's drift falls on
+    both), each side's median over rounds, and their ratio."""
+    ours, theirs = [], []
+    for i in range(args.rounds):
+        order = [(ours, None), (theirs, code)] if i % 2 == 0 else [(theirs, code), (ours, None)]
+        for sink, tree in order:
+            sink.append(latency(args, n, setting, tree))
+    for q in ("p50_ms", "p95_ms"):
+        mine = statistics.median(r[q] for r in ours)
+        base = statistics.median(r[q] for r in theirs)
+        row[q], row[f"base_{q}"] = mine, base
+        row[f"{q[:3]}_x"] = round(mine / base, 2) if base else None
+
+
+def measure(
+    args: argparse.Namespace, n: int, tmp: Path, console: Console, baseline: Path | None = None
+) -> dict:
     row: dict = {"store": args.store, "targets": n, "enriched": "yes" if args.enriched else "no"}
     setting = store = None
     if args.store != "memory":
@@ -366,7 +446,7 @@ def measure(args: argparse.Namespace, n: int, tmp: Path, console: Console) -> di
     child = Replica(args, n, setting)
     try:
         built = child.next("built")
-        row |= {k: v for k, v in built.items() if k != "event"}
+        row |= {k: v for k, v in built.items() if k not in ("event", "alu_from")}
         if store is not None:
             child.next("ready")
             delays, writes = [], []
@@ -381,6 +461,9 @@ def measure(args: argparse.Namespace, n: int, tmp: Path, console: Console) -> di
                 delays.append((seen["at"] - asked) * 1000)  # the replica may see it before we return
             row["write_ms"] = round(statistics.median(writes), 2)
             row["propagate_ms"] = round(statistics.median(delays), 2)
+        child.stop()
+        if baseline is not None:
+            measure_baseline(args, n, setting, baseline, row)
     finally:
         child.stop()
         if store is not None:
@@ -400,7 +483,17 @@ def main() -> None:
     parser.add_argument("--paper-max", type=int, default=PAPER_MAX, help="largest list for the paper mode")
     parser.add_argument("--breakdown", action="store_true", help="also size the index structures alone")
     parser.add_argument("--enriched", action="store_true", help="targets carry a synthetic enrichment")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure each size on commit REV (a temporary git worktree, imported by a replica "
+        "with PYTHONPATH pointing at it) and print the p50/p95 ratios, this tree / REV",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="--baseline: alternating latency rounds per side (medians)"
+    )
     parser.add_argument("--as-replica", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--latency-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.as_replica:
@@ -410,11 +503,20 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     console = Console(width=200)
     rows = []
+    title = f"target list size on {args.store}: import, index, latency, cost, propagation"
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            rows.append(measure(args, n, Path(tmp), console))
-            console.print(f"{n:,} targets: {rows[-1]}")
-    print_rows(console, f"target list size on {args.store}: import, index, latency, cost, propagation", rows)
+        baseline = None
+        if args.baseline:
+            baseline, commit = baseline_tree(args.baseline, Path(tmp))
+            title += f"; baseline {args.baseline} ({commit}), x = this tree / baseline"
+        try:
+            for n in sizes:
+                rows.append(measure(args, n, Path(tmp), console, baseline))
+                console.print(f"{n:,} targets: {rows[-1]}")
+        finally:
+            if baseline is not None:
+                remove_tree(baseline)
+    print_rows(console, title, rows)
     first, last = rows[0], rows[-1]
     console.print(
         f"ratios {last['targets']:,} vs {first['targets']:,} targets: "

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from alu.evaluation import metrics as m
@@ -130,3 +131,25 @@ def test_mentions_ends_latin_words_at_chinese_japanese_and_korean_characters():
     assert mentions("Star Wars를 만든 감독은 George Lucas입니다.", ["Lucas"])
     assert not mentions("李 said hello", ["Li"])  # a Chinese name does not fold into a Latin one
     assert mentions("他最好的朋友是赫敏。", ["赫敏"]) and not mentions("他没有朋友。", ["赫敏"])
+
+
+@pytest.mark.filterwarnings("error")
+def test_bootstrap_intervals_of_degenerate_samples_are_quiet_and_hold_the_point():
+    assert m.bootstrap([0.0] * 10) == (0.0, 0.0)  # every resample the same: no BCa-style NaN
+    assert m.bootstrap([0.3]) == (0.3, 0.3)  # one value: scipy needs two, the point is its interval
+    assert m.paired_bootstrap([1.0], [0.25]) == (0.75, 0.75)
+    assert m.paired_bootstrap([0.0] * 5, [0.0] * 5) == (0.0, 0.0)
+    assert m.utility_interval([([0.5], [1.0])]) == (0.5, 0.5)
+    # Vanilla's mean is 0 on some resamples of the first split (1/4 of them): those ratios are
+    # left out, as in the point estimate, and the interval stays finite.
+    low, high = m.utility_interval([([0.0, 1.0], [0.0, 1.0]), ([0.5, 0.5, 0.5], [1.0, 1.0, 1.0])])
+    assert 0.5 <= low <= high <= 2 / 3
+
+
+def test_bootstrap_intervals_are_reproducible_and_paired_values_match_their_differences():
+    rng = np.random.default_rng(7)
+    a, b = rng.random(30), rng.random(30)
+    assert m.bootstrap(a, seed=3) == m.bootstrap(a, seed=3) != m.bootstrap(a, seed=4)
+    assert m.paired_bootstrap(a, b) == pytest.approx(m.paired_bootstrap(a - b), abs=1e-12)
+    low, high = m.paired_bootstrap(a, b)
+    assert low < m.mean(a - b) < high

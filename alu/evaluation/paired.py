@@ -47,7 +47,7 @@ def compare(
     b = [baseline[k] for k in items]
     diffs = [x - y for x, y in zip(a, b, strict=True)]
     diff = m.mean(diffs)
-    low, high = m.paired_bootstrap(diffs, seed=seed)
+    low, high = m.paired_bootstrap(a, b, seed=seed)
     lower_better = lower_is_better(metric, role)
     out: dict = {"diff": diff, "ci95": [low, high], "n": len(items)}
     if metric in BINARY:
