@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from ..agents.audit_erase import AuditErase
 from ..agents.composer import Composer
 from ..agents.critic import Critic
-from ..agents.enricher import Enricher
 from ..agents.translator import Translator
 from ..agents.vanilla import Vanilla
 from ..deadline import request_deadline
@@ -51,6 +50,7 @@ class ALU:
         unknown = set(models) - set(AGENTS)
         if unknown:
             raise ValueError(f"unknown agents {sorted(unknown)}: use {', '.join(AGENTS)}")
+        self.agent_models = models  # the admin API enriches targets with agent_models["enricher"]
         cfg = self.config
         vanilla = Vanilla(models["vanilla"], timeout=cfg.timeout, max_tokens=cfg.answer_tokens)
         self.assistant = Assistant(vanilla, knowledge, top_docs=cfg.top_docs, system=system)
@@ -58,7 +58,6 @@ class ALU:
         self.critic = Critic(models["critic"], timeout=cfg.timeout)
         self.composer = Composer(models["composer"], timeout=cfg.timeout)
         self.translator = Translator(models["translator"], timeout=cfg.timeout)
-        self.enricher = Enricher(models["enricher"], timeout=cfg.timeout)  # admin API: enrich a target
         self.gate = Gate(cfg.mode_settings("default").gate_evidence)  # every mode's gate
         self.stranger = Stranger(self.assistant)
         self.fallback = Fallback(
