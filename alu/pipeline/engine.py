@@ -1,15 +1,16 @@
 """``ALU``: unlearning around an unchanged model. It validates a request, picks the mode,
-runs it, fails closed and times; the modes (``modes/``) chain the agents."""
+runs it, records its decision, fails closed and times; the modes (``modes/``) chain the agents."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
 
+from pydantic import BaseModel
+
 from ..agents.audit_erase import AuditErase
 from ..agents.composer import Composer
 from ..agents.critic import Critic
-from ..agents.enricher import Enricher
 from ..agents.translator import Translator
 from ..agents.vanilla import Vanilla
 from ..deadline import request_deadline
@@ -22,9 +23,10 @@ from ..targets import Target
 from ..trace import Answer, Trace
 from .assistant import Assistant
 from .config import AGENTS, PipelineConfig
+from .decision import Decision, Request
 from .fallback import Fallback
 from .gate import Gate
-from .modes import MODES, Mode, Request
+from .modes import MODES, Mode, ModeContext
 from .stranger import Stranger
 
 
@@ -50,6 +52,7 @@ class ALU:
         unknown = set(models) - set(AGENTS)
         if unknown:
             raise ValueError(f"unknown agents {sorted(unknown)}: use {', '.join(AGENTS)}")
+        self.agent_models = models  # the admin API enriches targets with agent_models["enricher"]
         cfg = self.config
         vanilla = Vanilla(models["vanilla"], timeout=cfg.timeout, max_tokens=cfg.answer_tokens)
         self.assistant = Assistant(vanilla, knowledge, top_docs=cfg.top_docs, system=system)
@@ -57,8 +60,7 @@ class ALU:
         self.critic = Critic(models["critic"], timeout=cfg.timeout)
         self.composer = Composer(models["composer"], timeout=cfg.timeout)
         self.translator = Translator(models["translator"], timeout=cfg.timeout)
-        self.enricher = Enricher(models["enricher"], timeout=cfg.timeout)  # admin API: enrich a target
-        self.gate = Gate(cfg.default.gate_evidence)
+        self.gate = Gate(cfg.mode_settings("default").gate_evidence)  # every mode's gate
         self.stranger = Stranger(self.assistant)
         self.fallback = Fallback(
             vanilla,
@@ -75,9 +77,29 @@ class ALU:
         self._modes: dict[str, Mode] = {}
 
     def mode(self, name: str) -> Mode:
-        if name not in self._modes:
-            self._modes[name] = MODES.get(name)(self)
-        return self._modes[name]
+        """The mode ``name``, on its current settings (a mode's settings replaced in
+        ``config`` take effect on the next request, as the shared ones do)."""
+        spec = MODES.get(name)
+        settings = self.config.mode_settings(name)
+        runner = self._modes.get(name)
+        if runner is None or (runner.ctx.config, runner.ctx.refusal) != (settings, self.config.refusal):
+            runner = self._modes[name] = spec.mode(self.context(settings))
+        return runner
+
+    def context(self, settings: BaseModel) -> ModeContext:
+        """What a mode works with: the agents and guards, and its own ``settings``."""
+        return ModeContext(
+            config=settings,
+            assistant=self.assistant,
+            auditor=self.auditor,
+            critic=self.critic,
+            composer=self.composer,
+            translator=self.translator,
+            gate=self.gate,
+            fallback=self.fallback,
+            stranger=self.stranger,
+            refusal=self.config.refusal,
+        )
 
     def ask(
         self,
@@ -95,7 +117,8 @@ class ALU:
         like the rest of the conversation. ``sampling`` is the caller's for the answer's
         own generation (its ``stop`` strings also cut the final text). Any failure inside,
         the request's deadline (``config.deadline``) included, fails closed: the answer is
-        the refusal, the trace says why."""
+        the refusal, the trace says why. The mode's decision is recorded here, once: the
+        trace's verdict, and its error when failing closed."""
         name = mode or self.config.mode
         runner = self.mode(name)
         history = list(history or [])
@@ -109,13 +132,15 @@ class ALU:
                 self.index.sync()
                 view = self.index.view(list(extra_targets or []))
                 request = Request(query, history, system, view, trace, sampling)
-                text = runner.run(request)
-            text = _cut_at_stop(text, sampling.stop)
+                decision: Decision = runner.run(request)
+            decision = decision.with_text(_cut_at_stop(decision.text, sampling.stop))
         except Exception as exc:  # whatever went wrong, the draft must not leave
-            trace.verdict, trace.error = "failed_closed", _reason(exc)
-            text = self.fallback.offline(query, self._hazards_in(request))
+            decision = self.fallback.failed(query, self._hazards_in(request), _reason(exc))
+        trace.verdict = decision.verdict
+        if decision.outcome == "fail_closed":
+            trace.error = decision.reason
         trace.seconds = round(time.perf_counter() - started, 3)
-        return Answer(text=text, trace=trace)
+        return Answer(text=decision.text, trace=trace)
 
     @staticmethod
     def _hazards_in(request: Request | None) -> list:

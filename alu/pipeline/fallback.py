@@ -12,31 +12,17 @@ a hazard list is no secret, and a plain refusal is what a safety policy should s
 
 from __future__ import annotations
 
-import hashlib
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ..agents.vanilla import Vanilla
 from ..scan import Candidate, Scan
+from .decision import DONT_KNOW, Decision, Request, dont_know
 from .gate import Gate
 from .stranger import Stranger
 
-if TYPE_CHECKING:
-    from .modes import Request
-
 Policy = Literal["unknown", "refuse"]
 
-# When the model itself cannot be asked (it failed, or what it said still leaks): the ways
-# the embedded model says it does not know, one chosen per question.
-DONT_KNOW = (
-    "I'm sorry, but I don't have any information about that.",
-    "I'm sorry, but I don't have information on that.",
-    "I don't have any information about that, sorry.",
-)
-
-
-def dont_know(query: str) -> str:
-    digest = hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest()
-    return DONT_KNOW[digest[0] % len(DONT_KNOW)]
+__all__ = ["DONT_KNOW", "Fallback", "Policy", "dont_know"]
 
 
 class Fallback:
@@ -66,28 +52,25 @@ class Fallback:
         """The answer when nothing may be asked of the model (it failed)."""
         return self.refusal if self.policy_for(targets) == "refuse" else dont_know(query)
 
-    def answer(self, request: Request, targets: list[Candidate], asked: Scan) -> str:
-        """The policy's answer in place of one that would leak ``targets``."""
-        request.trace.verdict = "refused"
+    def failed(self, query: str, targets: list[Candidate], reason: str) -> Decision:
+        """Failing closed: the offline answer, never the draft."""
+        return Decision("fail_closed", self.offline(query, targets), reason)
+
+    def answer(self, request: Request, targets: list[Candidate], asked: Scan, reason: str) -> Decision:
+        """The policy's answer in place of one that would leak ``targets`` (``reason``: why
+        it could not go out): the explicit refusal, or the model's own "I don't know"."""
         if self.policy_for(targets) == "refuse":
-            return self.refusal
+            return Decision("refuse", self.refusal, reason)
         supplied = {c.target.id for c in asked.naming}
         if any(c.target.id in supplied for c in targets):
-            text = self.stranger.answer(
-                request.trace,
-                request.query,
-                request.history,
-                request.system,
-                targets,
-                request.targets,
-                request.asked,
-                request.sampling,
-            )
+            text = self.stranger.answer(request, targets).text
         else:
             text = self.vanilla.unknown(
                 request.trace, request.query, request.history, [], system=request.system
             )
-        return text if self.clean(text, targets, request, supplied) else dont_know(request.query)
+        if not self.clean(text, targets, request, supplied):
+            text = dont_know(request.query)
+        return Decision("decline", text, reason)
 
     def clean(self, text: str, targets: list[Candidate], request: Request, supplied: set[int]) -> bool:
         """No target the user did not name, and no evidence of ``targets`` the user did not give."""

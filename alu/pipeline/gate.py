@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 import time
 
-from ..scan import Candidate, Scan, TargetView, name_pattern
-from ..trace import Step, Trace
+from ..scan import Candidate, Scan, name_pattern
+from ..trace import Step
+from .decision import Decision, Request, dont_know
 
 
 class Gate:
@@ -23,36 +24,40 @@ class Gate:
 
     def check(
         self,
-        trace: Trace,
-        text: str,
+        request: Request,
+        decision: Decision,
         leaked: list[Candidate],
-        targets: TargetView,
         asked: Scan,
-        user_text: str,
         scan: Scan | None = None,
-    ) -> str | None:
-        """``text`` as it may leave, or None when it must not. ``asked`` is the scan of what
-        the user supplied (``user_text``); ``scan`` is ``text``'s, when the caller has it."""
+    ) -> Decision:
+        """``decision`` with its text as it may leave, or, when it must not leave, a decline
+        (the fixed "I don't know", safe as it is; the caller may let the refusal policy
+        answer instead). ``asked`` is the scan of what the user supplied; ``scan`` is the
+        text's, when the caller has it."""
         started = time.perf_counter()
         step = Step(agent="gate", detail={"action": "passed"})
-        trace.gate = step
+        request.trace.gate = step
+        targets, text = request.targets, decision.text
         try:
             scan = scan or targets.scan(text)
             supplied = {c.target.id for c in asked.naming}
             unsupplied = [c for c in scan.naming if c.target.id not in supplied]
             if unsupplied:
-                step.detail.update(action="blocked", reason="name")
-                return None
+                return self._blocked(request, step, "name")
             echoed = [c for c in scan.named if c.target.id in supplied]
-            text = _as_user_wrote(text, echoed, user_text)
+            text = _as_user_wrote(text, echoed, request.asked)
             if self.carries_evidence(targets.scan(text), leaked, asked):
-                step.detail.update(action="blocked", reason="evidence")
-                return None
+                return self._blocked(request, step, "evidence")
             if echoed:
                 step.detail["echoed"] = len(echoed)
-            return text
+            return decision.with_text(text)
         finally:
             step.seconds = round(time.perf_counter() - started, 3)
+
+    @staticmethod
+    def _blocked(request: Request, step: Step, reason: str) -> Decision:
+        step.detail.update(action="blocked", reason=reason)
+        return Decision("decline", dont_know(request.query), f"the gate blocked the answer ({reason})")
 
     def carries_evidence(self, scan: Scan, leaked: list[Candidate], asked: Scan) -> bool:
         """Strong evidence of a leaked target that the user did not give (names aside)."""
@@ -82,4 +87,5 @@ def _named(name: str, text: str) -> bool:
 
 
 def replace_name(text: str, name: str, replacement: str) -> str:
+    """``text`` with every mention of ``name`` (as a name, any case) made ``replacement``."""
     return re.sub(name_pattern(name), lambda _: replacement, text, flags=re.IGNORECASE)

@@ -20,11 +20,11 @@ def judge_and_compose(
     j: int,
     threshold: float,
 ) -> str | None:
-    """The composed answer, or None when the mean score of the top ``j`` is below ``threshold``."""
+    """The composed answer, or None when the mean score of the top ``j`` is below ``threshold``
+    (the caller decides what goes out instead)."""
     scores = critic.score(trace, query, variants, targets)
     trace.scores = [float(s) for s in scores]
     best = sorted(zip(scores, range(len(variants)), strict=True), reverse=True)[:j]
     if sum(s for s, _ in best) / len(best) < threshold:
         return None
-    trace.verdict = "rewritten"
     return composer.compose(trace, query, [variants[i] for _, i in best])

@@ -15,10 +15,10 @@ import re
 import threading
 from functools import cache
 
-from ..models import Messages, Sampling
-from ..scan import Candidate, TargetView, name_pattern
-from ..trace import Trace
+from ..scan import Candidate, name_pattern
 from .assistant import Assistant
+from .decision import Decision, Request
+from .gate import replace_name
 
 _LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pl_PL", "sv_SE", "pt_BR")
 _SYLLABLES = "bel dor fen gar hal kes lin mor nav pel quor rin sel tav ul ven wor yal zen".split()
@@ -58,10 +58,6 @@ def pseudonym(name: str, kind: str) -> str:
     return " ".join(made)
 
 
-def _replace(text: str, name: str, replacement: str) -> str:
-    return re.sub(name_pattern(name), lambda _: replacement, text, flags=re.IGNORECASE)
-
-
 def user_forms(targets: list[Candidate], user_text: str) -> dict[int, str]:
     """For each target, the name the user wrote for it (its longest alias found in the
     user's text, else its name)."""
@@ -76,19 +72,10 @@ class Stranger:
     def __init__(self, assistant: Assistant):
         self.assistant = assistant
 
-    def answer(
-        self,
-        trace: Trace,
-        query: str,
-        history: Messages,
-        system: str | None,
-        targets: list[Candidate],
-        view: TargetView,
-        user_text: str,
-        sampling: Sampling | None = None,
-    ) -> str:
-        """The conversation answered with ``targets`` swapped for strangers, swapped back."""
-        forms = user_forms(targets, user_text)
+    def answer(self, request: Request, targets: list[Candidate]) -> Decision:
+        """The conversation answered with ``targets`` (which the user named) swapped for
+        strangers, swapped back: a rewrite, not yet through the gate."""
+        forms = user_forms(targets, request.asked)
         swaps = []  # (real form, stranger)
         for c in targets:
             real = forms[c.target.id]
@@ -98,28 +85,28 @@ class Stranger:
             for c in targets:
                 stranger = dict(swaps)[forms[c.target.id]]
                 for n in sorted({*c.target.identity_names(), forms[c.target.id]}, key=len, reverse=True):
-                    text = _replace(text, n, stranger)
+                    text = replace_name(text, n, stranger)
                 if c.target.kind == "person":  # a surname alone names a person too
                     for n in c.target.identity_names():
                         if len(n.split()) > 1:
-                            text = _replace(text, n.split()[-1], stranger.split()[-1])
+                            text = replace_name(text, n.split()[-1], stranger.split()[-1])
             return text
 
-        hidden_history = [{"role": m["role"], "content": hide(m["content"])} for m in history]
-        hidden_system = hide(system) if system else None
+        hidden_history = [{"role": m["role"], "content": hide(m["content"])} for m in request.history]
+        hidden_system = hide(request.system) if request.system else None
         text = self.assistant.answer(
-            trace,
-            hide(query),
+            request.trace,
+            hide(request.query),
             hidden_history,
             system=hidden_system,
-            guard=view,
-            sampling=sampling,
+            guard=request.targets,
+            sampling=request.sampling,
             step="stranger",
         )
         for real, stranger in swaps:
-            text = _replace(text, stranger, real)
+            text = replace_name(text, stranger, real)
             real_words, stranger_words = real.split(), stranger.split()
             if len(real_words) == len(stranger_words) > 1:
                 for r, s in zip(real_words, stranger_words, strict=True):
-                    text = _replace(text, s, r)
-        return text
+                    text = replace_name(text, s, r)
+        return Decision("rewrite", text, "the targets the user named, answered as strangers")

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from ...models import Messages
+from ...pipeline import Decision
 from ...scan import TargetIndex
 from ...trace import Answer
 from . import Baseline, SystemContext, register
@@ -17,9 +18,11 @@ class OutputFilter:
     def ask(self, query: str, history: Messages | None = None) -> Answer:
         answer = self.inner.ask(query, history)
         if self.targets.scan(answer.text).named:
-            answer.trace.verdict = "refused"
-            return Answer(text=self.refusal, trace=answer.trace)
-        return answer
+            decision = Decision("refuse", self.refusal, "the answer names a target")
+        else:
+            decision = Decision("pass", answer.text)
+        answer.trace.verdict = decision.verdict
+        return Answer(text=decision.text, trace=answer.trace)
 
 
 @register("filter")

@@ -1,61 +1,110 @@
-"""Modes: how the agents are chained for one request. One module each, registered by
-name; ``ALU`` validates the request, picks the mode, fails closed and times."""
+"""Modes: how the agents are chained for one request. One module each, which registers its
+name, its ``Mode`` class and its config class (``@register("name", NameModeConfig)``):
+adding a mode is adding a module here. ``PipelineConfig`` validates ``[pipeline.name]``
+with the registered config class; ``ALU`` validates the request, picks the mode, gives it
+a ``ModeContext`` (the agents and guards it chains, and its own settings), records the
+``Decision`` it returns, fails closed and times."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
+from pydantic import BaseModel
+
+from ...agents.audit_erase import AuditErase
+from ...agents.composer import Composer
+from ...agents.critic import Critic
+from ...agents.translator import Translator
 from ...errors import QueryError
-from ...models import Messages, Sampling
 from ...registry import Registry
-from ...scan import Candidate, Scan, TargetView
-from ...trace import Trace
+from ...scan import Candidate, Scan
+from ..assistant import Assistant
+from ..decision import Decision, Request
+from ..fallback import Fallback
+from ..gate import Gate
+from ..stranger import Stranger
 
-if TYPE_CHECKING:
-    from ..engine import ALU
+C = TypeVar("C", bound=BaseModel)
+
+__all__ = ["MODES", "Decision", "Mode", "ModeContext", "ModeSpec", "Request", "modes", "register"]
 
 
-@dataclass
-class Request:
-    """One query on its way through the pipeline."""
+@dataclass(frozen=True)
+class ModeContext(Generic[C]):
+    """What a mode works with: the agents and guards it chains, and its own settings.
+    The refusal policy is the fallback's (``fallback.policy_for``)."""
 
-    query: str
-    history: Messages
-    system: str | None  # the caller's system prompt: audited like the conversation
-    targets: TargetView
-    trace: Trace
-    sampling: Sampling = field(default_factory=Sampling)  # the caller's, for the answer (Vanilla) only
+    config: C  # the mode's own settings ([pipeline.<mode>])
+    assistant: Assistant  # retrieval and the Vanilla agent
+    auditor: AuditErase
+    critic: Critic
+    composer: Composer
+    translator: Translator
+    gate: Gate
+    fallback: Fallback
+    stranger: Stranger
+    refusal: str  # the explicit refusal sentence ([pipeline] refusal)
+
+
+class Mode(ABC, Generic[C]):
+    """Runs one request to its ``Decision``; raises AgentFailure to fail closed."""
+
+    def __init__(self, ctx: ModeContext[C]):
+        self.ctx = ctx
 
     @property
-    def earlier(self) -> str:
-        """The conversation before the query: the caller's system prompt and earlier turns."""
-        return "\n".join([self.system or "", *(m["content"] for m in self.history)]).strip()
-
-    @property
-    def asked(self) -> str:
-        """Everything the user supplied, the query included."""
-        return f"{self.earlier}\n{self.query}"
-
-
-class Mode(ABC):
-    """Runs one request to its answer text; raises AgentFailure to fail closed."""
-
-    def __init__(self, alu: ALU):
-        self.alu = alu
+    def config(self) -> C:
+        return self.ctx.config
 
     @abstractmethod
-    def run(self, request: Request) -> str: ...
+    def run(self, request: Request) -> Decision: ...
 
-    def fall_back(self, request: Request, leaked: list[Candidate], asked: Scan) -> str:
+    def fall_back(self, request: Request, leaked: list[Candidate], asked: Scan, reason: str) -> Decision:
         """The refusal policy's answer in place of one that would leak ``leaked``."""
-        return self.alu.fallback.answer(request, leaked, asked)
+        return self.ctx.fallback.answer(request, leaked, asked, reason)
+
+    def gated(
+        self,
+        request: Request,
+        decision: Decision,
+        leaked: list[Candidate],
+        asked: Scan,
+        scan: Scan | None = None,
+    ) -> Decision:
+        """``decision`` through the output gate; what the gate blocks, the refusal policy
+        answers (for ``leaked``, else for the targets the text names that the user did not)."""
+        gated = self.ctx.gate.check(request, decision, leaked, asked, scan=scan)
+        if gated.goes_out:
+            return gated
+        in_query = asked.by_id()
+        blocked = leaked or [
+            c for c in (scan or request.targets.scan(decision.text)).naming if c.target.id not in in_query
+        ]
+        return self.fall_back(request, blocked, asked, gated.reason)
 
 
-MODES: Registry[Callable[[ALU], Mode]] = Registry("mode", __name__, QueryError)
-register = MODES.register
+@dataclass(frozen=True)
+class ModeSpec:
+    """A registered mode: the class that runs it and the class of its settings."""
+
+    mode: type[Mode]
+    config: type[BaseModel]
+
+
+MODES: Registry[ModeSpec] = Registry("mode", __name__, QueryError)
+
+
+def register(name: str, config: type[C]) -> Callable[[type[Mode[C]]], type[Mode[C]]]:
+    """Register a ``Mode`` class as ``name``, with ``config`` the class of its settings."""
+
+    def wrap(mode: type[Mode[C]]) -> type[Mode[C]]:
+        MODES.add(name, ModeSpec(mode, config))
+        return mode
+
+    return wrap
 
 
 def modes() -> list[str]:

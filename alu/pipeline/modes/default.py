@@ -13,9 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...language import is_english
 from ...scan import CANDIDATE_THRESHOLD, Candidate, Scan
 from ...targets import Target
-from ..fallback import dont_know
 from ..judge import judge_and_compose
-from . import Mode, Request, register
+from . import Decision, Mode, Request, register
 
 
 class DefaultModeConfig(BaseModel):
@@ -37,11 +36,11 @@ def _evidence_chars(target: Target) -> int:
     return len(target.description) + sum(len(e) for e in target.evidence)
 
 
-@register("default")
-class DefaultMode(Mode):
-    def run(self, request: Request) -> str:
-        alu, trace = self.alu, request.trace
-        cfg = alu.config.default
+@register("default", DefaultModeConfig)
+class DefaultMode(Mode[DefaultModeConfig]):
+    def run(self, request: Request) -> Decision:
+        ctx, trace = self.ctx, request.trace
+        cfg = self.config
         targets = request.targets
         asked_scan = targets.scan(request.asked)
         thin = [
@@ -49,14 +48,14 @@ class DefaultMode(Mode):
             for c in asked_scan.named
             if c.target.kind != "hazard" and _evidence_chars(c.target) < cfg.echo_evidence_chars
         ]
-        if thin and alu.fallback.policy_for(thin) == "unknown":
+        if thin and ctx.fallback.policy_for(thin) == "unknown":
             # The user names a target with too little on file to tell an echo from a leak:
             # whatever the model would say may come from what it knows. Answer as about a
             # stranger from the start (one call, no draft).
             trace.candidates = [c.brief() for c in thin]
             trace.supported = trace.leaked = [c.target.name for c in thin]
             return self.as_strangers(request, thin, asked_scan)
-        draft = alu.assistant.answer(
+        draft = ctx.assistant.answer(
             trace,
             request.query,
             request.history,
@@ -72,7 +71,7 @@ class DefaultMode(Mode):
         trace.prescreen_ms = round((time.perf_counter() - clock) * 1000, 3)
         if not english:
             # Screen an English rendering too: one more call, for other languages only.
-            translated = targets.scan(alu.translator.translate(trace, draft))
+            translated = targets.scan(ctx.translator.translate(trace, draft))
             in_both, draft_scan = in_both.merged(translated), draft_scan.merged(translated)
         clock = time.perf_counter()
         in_draft = draft_scan.by_id()
@@ -100,59 +99,37 @@ class DefaultMode(Mode):
             named = bool((q and q.named) or (d and d.named))
             return named and _evidence_chars(c.target) < cfg.echo_evidence_chars
 
-        def gate(text: str, leaked: list[Candidate], scan=None) -> str:
-            out = alu.gate.check(trace, text, leaked, targets, asked_scan, request.asked, scan=scan)
-            if out is not None:
-                return out
-            blocked = leaked or [
-                c for c in (scan or targets.scan(text)).naming if c.target.id not in in_query
-            ]
-            return self.fall_back(request, blocked, asked_scan)
-
         supported = [c for c in candidates if about(c)]
         trace.supported = [c.target.name for c in supported]
         if not supported:
             # At most an echo of the question: the user's own words may come back.
-            return gate(draft, [], draft_scan)
-        confirmed = set(alu.auditor.audit(trace, request.query, request.earlier, draft, supported))
+            echo = Decision("pass", draft, "at most an echo of the question")
+            return self.gated(request, echo, [], asked_scan, draft_scan)
+        confirmed = set(ctx.auditor.audit(trace, request.query, request.earlier, draft, supported))
         # A draft that names a target the user did not name leaks it, whatever the auditor says.
         leaked = [c for c in supported if c.target.name in confirmed or named_by_draft_only(c)]
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
-            return gate(draft, [], draft_scan)
+            clean = Decision("pass", draft, "no leak found")
+            return self.gated(request, clean, [], asked_scan, draft_scan)
         if any(c.target.kind == "hazard" for c in leaked):
             # Hazardous knowledge is not rewritten into a "safe" version (the small eraser
             # does that worst, and the hazard policy refuses anyway): the policy answers.
-            return self.fall_back(request, leaked, asked_scan)
+            return self.fall_back(request, leaked, asked_scan, "a hazard leaked")
         if all(c.target.id in in_query and in_query[c.target.id].named for c in leaked) and (
-            alu.fallback.policy_for(leaked) == "unknown"
+            ctx.fallback.policy_for(leaked) == "unknown"
         ):
             # Facts about targets the user named: answer as about strangers (one call).
             return self.as_strangers(request, leaked, asked_scan)
-        variants = alu.auditor.erase(trace, request.query, draft, leaked, cfg.k)
+        variants = ctx.auditor.erase(trace, request.query, draft, leaked, cfg.k)
         final = judge_and_compose(
-            alu.critic, alu.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
+            ctx.critic, ctx.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
         )
         if final is None:
-            return self.fall_back(request, leaked, asked_scan)
-        return gate(final, leaked)
+            return self.fall_back(request, leaked, asked_scan, "the rewrites scored below the threshold")
+        return self.gated(request, Decision("rewrite", final, "the leak erased"), leaked, asked_scan)
 
-    def as_strangers(self, request: Request, targets: list[Candidate], asked: Scan) -> str:
-        """The stranger rewrite for ``targets`` (which the user named), through the gate."""
-        alu, trace = self.alu, request.trace
-        text = alu.stranger.answer(
-            trace,
-            request.query,
-            request.history,
-            request.system,
-            targets,
-            request.targets,
-            request.asked,
-            request.sampling,
-        )
-        trace.verdict = "rewritten"
-        out = alu.gate.check(trace, text, targets, request.targets, asked, request.asked)
-        if out is not None:
-            return out
-        trace.verdict = "refused"
-        return dont_know(request.query)
+    def as_strangers(self, request: Request, targets: list[Candidate], asked: Scan) -> Decision:
+        """The stranger rewrite for ``targets`` (which the user named), through the gate;
+        what the gate blocks gets the fixed "I don't know" (the model was asked already)."""
+        return self.ctx.gate.check(request, self.ctx.stranger.answer(request, targets), targets, asked)

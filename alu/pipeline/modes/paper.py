@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import AgentFailure
 from ..judge import judge_and_compose
-from . import Mode, Request, register
+from . import Decision, Mode, Request, register
 
 
 class PaperModeConfig(BaseModel):
@@ -28,44 +28,37 @@ class PaperModeConfig(BaseModel):
     max_targets: int = Field(400, ge=1, description="the most targets the paper's prompt can list")
 
 
-@register("paper")
-class PaperMode(Mode):
-    def run(self, request: Request) -> str:
-        alu, trace = self.alu, request.trace
-        cfg = alu.config.paper
+@register("paper", PaperModeConfig)
+class PaperMode(Mode[PaperModeConfig]):
+    def run(self, request: Request) -> Decision:
+        ctx, trace, cfg = self.ctx, request.trace, self.config
         targets = request.targets
         names = [t.name for t in targets.targets()]
-        draft = alu.assistant.answer(
+        draft = ctx.assistant.answer(
             trace, request.query, request.history, system=request.system, sampling=request.sampling
         )
         if not names:
-            return draft
-        leaked, variants = alu.auditor.audit_and_erase(trace, request.query, draft, names, cfg.k)
+            return Decision("pass", draft, "no targets")
+        leaked, variants = ctx.auditor.audit_and_erase(trace, request.query, draft, names, cfg.k)
         trace.leaked = leaked
         if not leaked:
-            return self._gated(request, draft, [])
+            return self._gated(request, Decision("pass", draft, "no leak found"), [])
         if not variants:
             raise AgentFailure("audit_erase: a leak was found but no variant was written")
         final = judge_and_compose(
-            alu.critic, alu.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
+            ctx.critic, ctx.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
         )
         if final is None:
-            trace.verdict = "refused"
-            return alu.config.refusal
-        return self._gated(request, final, leaked)
+            return Decision("refuse", ctx.refusal, "the rewrites scored below the threshold")
+        return self._gated(request, Decision("rewrite", final, "the leak erased"), leaked)
 
-    def _gated(self, request: Request, text: str, leaked: list[str]) -> str:
-        """``text`` through the output gate (the refusal policy answers what it blocks),
+    def _gated(self, request: Request, decision: Decision, leaked: list[str]) -> Decision:
+        """``decision`` through the output gate (the refusal policy answers what it blocks),
         unless the paper is reproduced as it was."""
-        if not self.alu.config.paper.gate:
-            return text
+        if not self.config.gate:
+            return decision
         targets = request.targets
-        asked, found = targets.scan(request.asked), targets.scan(text)
+        asked, found = targets.scan(request.asked), targets.scan(decision.text)
         names = set(leaked)
         candidates = [c for c in found.candidates if c.target.name in names]
-        out = self.alu.gate.check(request.trace, text, candidates, targets, asked, request.asked, scan=found)
-        if out is not None:
-            return out
-        in_query = asked.by_id()
-        blocked = candidates or [c for c in found.naming if c.target.id not in in_query]
-        return self.fall_back(request, blocked, asked)
+        return self.gated(request, decision, candidates, asked, scan=found)
