@@ -1,7 +1,9 @@
 """The FastAPI application: the guard every request passes, error handlers, the routers,
-health and metrics. ``/docs``, ``/redoc`` and ``/openapi.json`` are off unless
-``[serve] docs`` turns them on; ``/metrics`` needs the admin token unless ``metrics_public``
-(its counters would tell a caller whether their own request touched a target)."""
+liveness (``/healthz``: the process answers), readiness (``/readyz``: 503 while the target
+store cannot be read or the index is being built) and metrics. ``/docs``, ``/redoc`` and
+``/openapi.json`` are off unless ``[serve] docs`` turns them on; ``/metrics`` needs the
+admin token unless ``metrics_public`` (its counters would tell a caller whether their own
+request touched a target)."""
 
 from __future__ import annotations
 
