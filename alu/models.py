@@ -8,6 +8,7 @@ A model spec is a short string: ``embedded`` (the bundled Qwen2.5-Coder-1.5B GGU
 
 from __future__ import annotations
 
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from .errors import ConfigError, UnknownModel
 from .registry import Registry
 
 Messages = list[dict[str, str]]
+CHARS_PER_TOKEN = 4  # the usual length of a token of English or code, for estimates
 
 
 @dataclass
@@ -65,6 +67,11 @@ class Model(ABC):
         backend can constrain decoding; callers still validate. ``agent`` names who asks
         (``vanilla``, ``audit_erase:audit``, ...): for logs and scripted replies, never
         part of the request."""
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` is: the model's tokenizer where the backend has one,
+        else an estimate of one token per ``CHARS_PER_TOKEN`` characters, rounded up."""
+        return math.ceil(len(text) / CHARS_PER_TOKEN)
 
     @property
     def identity(self) -> str:

@@ -90,6 +90,10 @@ class ServeSettings(BaseModel):
         64 * MIB, ge=1024, description="largest request body from the admin token's holder (imports)"
     )
     body_timeout: float = Field(30.0, gt=0, description="seconds for a request body to arrive (408 after)")
+    header_timeout: float = Field(
+        10.0, gt=0, description="seconds for a request's head to arrive, from the connection or last response"
+    )
+    ready_wait: float = Field(2.0, gt=0, description="seconds /readyz waits for the index to catch up")
     max_request_targets: int = Field(50, ge=0, description="alu_targets per request")
     max_request_target_bytes: int = Field(32 * 1024, ge=0, description="alu_targets per request, as JSON")
     max_tokens: int = Field(

@@ -446,7 +446,7 @@ def test_usage_does_not_tell_whether_targets_were_involved(serve):
     model.default = lambda m: LEAKY if "Yule" in m[-1]["content"] else "X" * len(final)
     server = serve(model)
     about_target = ask(server, "Yule Ball, who went?")
-    unrelated = ask(server, "Paris Opera, who sang?")
+    unrelated = ask(server, "Rome Opera, who won?")
     assert about_target.choices[0].message.content == final  # rewritten: five LLM calls
     assert len(unrelated.choices[0].message.content) == len(final)  # passed: one call
     assert about_target.usage.model_dump() == unrelated.usage.model_dump()

@@ -190,3 +190,25 @@ def test_a_replica_without_its_database_refuses_and_recovers(replicas, pg_url):
         assert [t["name"] for t in a.admin("GET").json()["data"]] == []  # the lost write was not half-made
     finally:
         proxy.stop()
+
+
+def test_readyz_follows_the_database_while_healthz_stays_up(replicas, pg_url):
+    proxy = TcpProxy("127.0.0.1", 5432).start()
+    via_proxy = pg_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}") + "&timeout=1"
+    try:
+        (a,) = replicas("a")
+        (c,) = replicas("c", db=via_proxy)
+        assert wait_for(lambda: httpx.get(f"{c.base}/readyz", timeout=10).status_code == 200)
+        names = "\n".join(f"Person Number{i}" for i in range(1500))
+        assert a.admin("POST", "/import", json={"format": "txt", "content": names}).status_code == 201
+        assert c.health()["targets"] == 1500  # counted in the store, whatever the index has applied
+        proxy.stop()
+        down = httpx.get(f"{c.base}/readyz", timeout=10)
+        assert down.status_code == 503 and down.json()["error"]["message"].startswith("not ready")
+        assert httpx.get(f"{c.base}/healthz", timeout=10).json()["status"] == "ok"  # alive
+        assert c.health()["targets"] is None
+        proxy.start()
+        assert wait_for(lambda: httpx.get(f"{c.base}/readyz", timeout=10).status_code == 200, 60)
+        assert c.health()["targets_revision"] == a.health()["targets_revision"]  # caught up
+    finally:
+        proxy.stop()

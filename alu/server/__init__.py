@@ -2,7 +2,8 @@
 
 ``app`` (the FastAPI application), ``chat`` (the OpenAI-compatible routes), ``admin`` (the
 target API), ``wire`` (the OpenAI wire format), ``state`` (what routes share, who is
-admin), ``observability`` (metrics, decision log, requests in flight).
+admin, readiness), ``observability`` (metrics, decision log, requests in flight),
+``protocol`` (uvicorn's HTTP protocol with a request-head timeout).
 """
 
 from .app import create_app, serve

@@ -24,6 +24,7 @@ in ``/enrichment`` is deleted with ``DELETE /v1/targets?name=...``."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -81,11 +82,14 @@ def _admin(request: Request) -> ServerState:
 
 
 async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a store call off the event loop; a store that cannot be reached is a 503."""
+    """Run a store call off the event loop; a store that cannot be reached, or an SQLite
+    file that can no longer be read, is a 503."""
     try:
         return await run_in_threadpool(fn, *args, **kwargs)
     except StoreError as exc:
         raise ApiError(503, str(exc), "service_unavailable") from exc
+    except sqlite3.Error as exc:
+        raise ApiError(503, f"cannot read the target store: {exc}", "service_unavailable") from exc
 
 
 def _store(state: ServerState) -> Store:

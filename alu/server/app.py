@@ -1,16 +1,20 @@
 """The FastAPI application: the guard every request passes, error handlers, the routers,
-health and metrics. ``/docs``, ``/redoc`` and ``/openapi.json`` are off unless
-``[serve] docs`` turns them on; ``/metrics`` needs the admin token unless ``metrics_public``
-(its counters would tell a caller whether their own request touched a target)."""
+liveness (``/healthz``: the process answers), readiness (``/readyz``: 503 while the target
+store cannot be read or the index is being built) and metrics. ``/docs``, ``/redoc`` and
+``/openapi.json`` are off unless ``[serve] docs`` turns them on; ``/metrics`` needs the
+admin token unless ``metrics_public`` (its counters would tell a caller whether their own
+request touched a target)."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ..pipeline import ALU
@@ -18,6 +22,7 @@ from ..scan.written import known_names
 from ..settings import ServeSettings
 from . import admin, chat
 from .guard import Guard
+from .protocol import head_timeout_protocol
 from .state import ApiError, ServerState, error_response, exchange_of, state_of
 
 _KINDS = {401: "authentication_error", 404: "not_found", 405: "method_not_allowed", 429: "rate_limit_error"}
@@ -36,12 +41,14 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        state.readiness.start()  # build the index (minutes at a million targets): /readyz says 503 till then
         alu.index.follow()  # sync as soon as another replica changes the targets
         known_names()  # load the name lists now (about 2 s), not during a caller's request
         try:
             yield
         finally:
             alu.index.close()
+            state.readiness.close()
             state.log.close()
 
     app = FastAPI(
@@ -77,12 +84,21 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
 
     @app.get("/healthz")
     async def healthz(request: Request):
+        """Liveness: the process answers. Whether it can serve is ``/readyz``."""
         state = state_of(request)
         health = {"status": "ok", "in_flight": state.in_flight.count}
         if state.is_admin(request):  # how many targets there are is the operator's business
             index = state.alu.index
-            health |= {"targets": len(index), "targets_revision": index.revision}
+            health |= {"targets": await _stored_targets(index), "targets_revision": index.revision}
         return health
+
+    @app.get("/readyz")
+    async def readyz(request: Request):
+        """Readiness: 503 while the target store cannot be read or the index is being built."""
+        problem = await state_of(request).readiness.check()
+        if problem is not None:
+            raise ApiError(503, f"not ready: {problem}", "service_unavailable")
+        return {"status": "ready"}
 
     @app.get("/metrics")
     async def prometheus(request: Request):
@@ -98,9 +114,30 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
     return app
 
 
-def serve(alu: ALU, settings: ServeSettings, *, admin_token: str | None = None) -> None:
-    import uvicorn
+async def _stored_targets(index) -> int | None:
+    """How many targets the store holds (None: it cannot be read), not how many the index
+    has applied so far: an import shows at once, before any request syncs the index."""
+    if index.store is None:
+        return len(index)
+    try:
+        return await run_in_threadpool(index.store.count)
+    except Exception:  # an unreadable store is /readyz's to report; liveness stays up
+        return None
 
-    alu.index.sync()  # build the index before taking requests (minutes at a million targets)
+
+def uvicorn_config(app: FastAPI, settings: ServeSettings, **options) -> uvicorn.Config:
+    """How ``alu serve`` runs ``app``: uvicorn's h11 protocol with the request-head timeout."""
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        http=head_timeout_protocol(settings.header_timeout),
+        **options,
+    )
+
+
+def serve(alu: ALU, settings: ServeSettings, *, admin_token: str | None = None) -> None:
+    """Serve until stopped; the index is built in the background (``/readyz`` says when)."""
     app = create_app(alu, settings, admin_token=admin_token)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.Server(uvicorn_config(app, settings)).run()

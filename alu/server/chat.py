@@ -8,18 +8,18 @@ admin token) and a request's own targets only add to the stored ones."""
 from __future__ import annotations
 
 import json
-import math
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import QueryError
+from ..models import Model
 from ..pipeline import modes
 from ..targets import Target
 from ..trace import Answer
 from .state import ApiError, ServerState, exchange_of, state_of
-from .wire import ChatRequest, chunks, completion
+from .wire import ChatRequest, chunks, completion, is_invisible
 
 router = APIRouter()
 
@@ -37,6 +37,8 @@ def _check(body: ChatRequest, state: ServerState, admin: bool) -> list[Target]:
         raise ApiError(401, "alu_explain needs the admin token", "authentication_error")
     if body.messages[-1].role != "user":
         raise ApiError(400, "the last message must come from the user")
+    if is_invisible(body.messages[-1].text()):
+        raise ApiError(400, "the query is empty: it holds no visible character")
     for field in ("max_tokens", "max_completion_tokens"):
         value = getattr(body, field)
         if value is not None and value > settings.max_tokens:
@@ -73,13 +75,14 @@ def _first_error(exc: Exception) -> str:
     return str(exc).splitlines()[0]
 
 
-def answer_usage(answer: Answer) -> dict:
-    """What the answer itself cost, the same whether or not targets were involved: the
-    prompt of the call that drafted it and the text returned (about 4 characters a token).
-    The agents' full cost would tell a caller which names are on the list."""
-    drafts = [s for s in answer.trace.steps if s.agent == "vanilla" and "step" not in s.detail]
-    prompt = drafts[0].prompt_tokens // max(drafts[0].calls, 1) if drafts else 0
-    completion_tokens = math.ceil(len(answer.text) / 4)
+def caller_usage(model: Model, body: ChatRequest, text: str) -> dict:
+    """``usage`` for a caller without the admin token, by one rule on every path (streamed
+    or not, targets involved or not): the tokens of the messages the caller sent and of the
+    answer it receives, counted by ``model.count_tokens`` (the model's tokenizer where the
+    backend has one, else about 4 characters a token). Which agents ran, or which documents
+    were withheld, never shows: that would tell a caller who is on the list."""
+    prompt = sum(model.count_tokens(m.text()) for m in body.messages)
+    completion_tokens = model.count_tokens(text)
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion_tokens,
@@ -94,6 +97,23 @@ def full_usage(answer: Answer) -> dict:
         "completion_tokens": trace.completion_tokens,
         "total_tokens": trace.prompt_tokens + trace.completion_tokens,
     }
+
+
+def stored_matches(state: ServerState, answer: Answer, own: list[Target]) -> list[str]:
+    """The matched targets that are stored ones: a caller's own ``alu_targets`` are its
+    text, logged only with ``log_text``. A name the caller sent that is also stored stays."""
+    names = list(dict.fromkeys(c["name"] for c in answer.trace.candidates))
+    sent = {t.name for t in own}
+    if not sent & set(names):
+        return names
+    index = state.alu.index
+    try:
+        if index.store is not None:
+            return [n for n in names if n not in sent or index.store.get(n) is not None]
+        stored = {t.name for t in index.targets()}
+    except Exception:  # the store cannot tell: leave the caller's names out
+        return [n for n in names if n not in sent]
+    return [n for n in names if n not in sent or n in stored]
 
 
 def _sendable(text: str) -> str:
@@ -128,8 +148,9 @@ async def chat(body: ChatRequest, request: Request):
     finally:
         state.in_flight.leave()
     exchange.answer = answer
+    exchange.matched = await run_in_threadpool(stored_matches, state, answer, extra)
     text = _sendable(answer.text)
-    usage = full_usage(answer) if admin else answer_usage(answer)
+    usage = full_usage(answer) if admin else caller_usage(state.alu.assistant.vanilla.model, body, text)
     model = body.model or state.settings.name
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import socket
+import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from ..pipeline import ALU
 from ..settings import ServeSettings
+from ..targets import TargetIndex
 from ..trace import Answer, Trace
 from .observability import DecisionLog, InFlight, Metrics, Tee
 
@@ -35,9 +39,9 @@ def error_response(status: int, message: str, kind: str, headers: dict | None = 
 
 # Endpoints as metrics and the decision log name them: a few fixed labels, never the raw
 # path (DELETE /v1/targets/NAME carries a target's name).
-ENDPOINTS = ("/v1/chat/completions", "/v1/models", "/v1/targets", "/healthz", "/metrics")
+ENDPOINTS = ("/v1/chat/completions", "/v1/models", "/v1/targets", "/healthz", "/readyz", "/metrics")
 CHAT = ENDPOINTS[0]
-NOT_LOGGED = ("/healthz", "/metrics")  # probes and scrapes: counted, not logged
+NOT_LOGGED = ("/healthz", "/readyz", "/metrics")  # probes and scrapes: counted, not logged
 
 
 def endpoint_of(path: str) -> str:
@@ -61,6 +65,7 @@ class Exchange:
     json: Any = None  # the body, parsed and checked
     query: str | None = None  # chat: the last user message (logged only with log_text)
     answer: Answer | None = None  # chat: what the pipeline did
+    matched: list[str] | None = None  # chat: the stored targets among the candidates
 
     def fail(self, status: int, message: str, kind: str) -> None:
         self.status, self.error, self.error_type = status, message, kind
@@ -81,6 +86,41 @@ def error_summary(trace: Trace) -> str | None:
     return trace.error.partition(":")[0][:60]
 
 
+class Readiness:
+    """Whether this replica can answer as it should: its target store readable and its
+    index caught up with it. Each check brings the index up to date (one sync at a time,
+    on a thread of its own, so probes never pile up threads) and waits for it at most
+    ``wait`` seconds: a sync still running (a large import, the first build) is "not
+    ready", as is one that failed (the store unreadable)."""
+
+    def __init__(self, index: TargetIndex, wait: float):
+        self.index, self.wait = index, wait
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="alu-ready")
+        self._lock = threading.Lock()
+        self._sync: Future | None = None
+
+    def start(self) -> Future:
+        """A sync of the index, or the one already running."""
+        with self._lock:
+            if self._sync is None or self._sync.done():
+                self._sync = self._pool.submit(self.index.sync)
+            return self._sync
+
+    async def check(self) -> str | None:
+        """None when ready, else why not (one line, no target names)."""
+        sync = self.start()
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(sync)), self.wait)
+        except TimeoutError:
+            return f"the target index is still being built (or the store has not answered in {self.wait:g} s)"
+        except Exception:  # whatever the store raised: it cannot be read
+            return "cannot read the target store"
+        return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
 @dataclass
 class ServerState:
     alu: ALU
@@ -89,9 +129,11 @@ class ServerState:
     metrics: Metrics = field(default_factory=Metrics)
     log: DecisionLog | Tee = field(init=False)
     in_flight: InFlight = field(init=False)
+    readiness: Readiness = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
+        self.readiness = Readiness(self.alu.index, s.ready_wait)
         self.log = DecisionLog(s.log, max_bytes=s.log_max_bytes, backups=s.log_backups)
         if s.log_db:
             from .pglog import PostgresDecisionLog
@@ -132,9 +174,11 @@ class ServerState:
             if text and exchange.error:
                 entry["error"] = exchange.error
         if trace is not None:
+            # A caller's own alu_targets are its text: without log_text, stored targets only.
+            stored = list(exchange.matched or ())
             entry.update(
-                matched=[c["name"] for c in trace.candidates],
-                leaked=trace.leaked,
+                matched=[c["name"] for c in trace.candidates] if text else stored,
+                leaked=trace.leaked if text else [n for n in dict.fromkeys(trace.leaked) if n in stored],
                 verdict=trace.verdict,
                 llm_calls=trace.llm_calls,
                 prompt_tokens=trace.prompt_tokens,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
+import regex
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -26,6 +27,15 @@ from pydantic import (
 from ..models import Sampling
 
 MAX_STOP = 4
+# What shows nothing: whitespace, control and format characters, and every code point with
+# the Unicode property Default_Ignorable_Code_Point (U+FE0F, U+200B, and letters such as the
+# Hangul filler U+3164 that render as nothing).
+_INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\s\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]*")
+
+
+def is_invisible(text: str) -> bool:
+    """Whether ``text`` holds no character a reader would see."""
+    return _INVISIBLE.fullmatch(text) is not None
 
 
 class ContentPart(BaseModel):
