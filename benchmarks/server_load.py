@@ -105,7 +105,7 @@ class ServeProcess:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.url.removesuffix("/v1") + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(self.url.removesuffix("/v1") + "/readyz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.3)

@@ -16,8 +16,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from ..pipeline import ALU
+from ..scan import TargetIndex
 from ..settings import ServeSettings
-from ..targets import TargetIndex
 from ..trace import Answer, Trace
 from .observability import DecisionLog, InFlight, Metrics, Tee
 
