@@ -167,6 +167,10 @@ class PreScreen(Scanner):
         self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._translit = Postings()  # transliteration key -> name tokens
         self._longest = 1
+        # The longest name token ever filed (never lowered): a text token longer by two or
+        # more is no misspelling of any, so its deletes (quadratic in its length: a run of
+        # CJK or base64 folds to one token of thousands of letters) are never made.
+        self._longest_token = 0
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -191,6 +195,7 @@ class PreScreen(Scanner):
             self._terms.add(t, tid)
         for t in vocab:
             if self._vocab[t] == 0:
+                self._longest_token = max(self._longest_token, len(t))
                 if len(t) >= 5:
                     self._fuzzy_index.add(t)
                 self._translit.add(transliteration_key(t), t)
@@ -256,7 +261,7 @@ class PreScreen(Scanner):
         found = set()
         if rarity < 3.5:
             found.update(self._translit.get(transliteration_key(token), ()))
-        if rarity < 3.0:
+        if rarity < 3.0 and len(token) <= self._longest_token + 1:
             for candidate in self._fuzzy_index.lookup(_deletes(token) | {token}):
                 if OSA.distance(token, candidate) <= 1:
                     found.add(candidate)
