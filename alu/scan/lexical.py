@@ -18,6 +18,7 @@ leetspeak, reversal); a disguise only ever adds name signals.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import Counter, defaultdict
@@ -174,6 +175,17 @@ class PreScreen(Scanner):
 
     def __len__(self) -> int:
         return len(self.targets)
+
+    def copy(self) -> PreScreen:
+        """A copy to change while this one scans (see ``Scanner.copy``): the maps are copied,
+        what they hold is shared until changed."""
+        other = copy.copy(self)
+        other.targets = dict(self.targets)
+        for attr in ("_names", "_partials", "_surnames", "_phrases", "_terms", "_translit"):
+            setattr(other, attr, getattr(self, attr).copy())
+        other._vocab = self._vocab.copy()
+        other._fuzzy_index = self._fuzzy_index.copy()
+        return other
 
     # -- maintenance ----------------------------------------------------------------
     def add(self, target: Target) -> None:

@@ -11,6 +11,7 @@ on both sides.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections import Counter
@@ -41,6 +42,14 @@ class ScriptScanner(Scanner):
         self.targets: dict[int, Target] = {}
         self._owners = Postings()  # name -> target ids
         self._lengths: Counter[int] = Counter()  # name length -> names that long
+
+    def copy(self) -> ScriptScanner:
+        """A copy to change while this one scans (see ``Scanner.copy``)."""
+        other = copy.copy(self)
+        other.targets = dict(self.targets)
+        other._owners = self._owners.copy()
+        other._lengths = self._lengths.copy()
+        return other
 
     def add(self, target: Target) -> None:
         if target.id is None:
