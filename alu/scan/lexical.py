@@ -23,6 +23,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -92,9 +93,17 @@ def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
+def _name_tokens(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Each name's tokens, kept for the targets matched lately: a long text matches the same
+    target's name parts again and again, and tokenizing its names each time was most of
+    the cost of screening it."""
+    return tuple(tuple(tokens(n)) for n in names)
+
+
 def _only_a_given_name(part: str, target: Target) -> bool:
     """Whether ``part`` opens one of the target's multi-word names and follows in none."""
-    names = [n for n in map(tokens, target.identity_names()) if len(n) > 1]
+    names = [n for n in _name_tokens(tuple(target.identity_names())) if len(n) > 1]
     return any(n[0] == part for n in names) and not any(part in n[1:] for n in names)
 
 
@@ -115,7 +124,7 @@ def _beside_own(written: Written, i: int, own: frozenset[str]) -> bool:
 
 
 def _own_tokens(target: Target) -> frozenset[str]:
-    return frozenset(t for n in target.identity_names() for t in tokens(n))
+    return frozenset(t for n in _name_tokens(tuple(target.identity_names())) for t in n)
 
 
 def _short_rare(token: str) -> bool:
