@@ -171,3 +171,17 @@ def test_the_request_deadline_covers_the_screen(make_alu):
     answer = alu.ask("What is the capital of France?")
     assert answer.trace.verdict == "failed_closed" and "screen" in answer.trace.error
     assert answer.text != "Paris."
+
+
+def test_a_long_run_without_spaces_makes_no_misspelling_variants(monkeypatch):
+    """A run of CJK or base64 folds to one token of thousands of letters: its one-letter
+    deletes (the misspelling lookup) would be quadratic in time and memory."""
+    from alu.scan import lexical
+
+    made: list[int] = []
+    real = lexical._deletes
+    monkeypatch.setattr(lexical, "_deletes", lambda token: (made.append(len(token)), real(token))[1])
+    index = TargetIndex.of([TORVALDS])
+    for run in (cjk_text(5_000), "QUJDRA" * 1_000):
+        assert index.scan(f"Linus Torvaldz {run}").candidates  # a misspelled name still found
+    assert made and max(made) <= len("torvalds") + 1
