@@ -302,7 +302,11 @@ class PreScreen(Scanner):
         toks = written.tokens
         if not toks or not self.targets:
             return []
-        alternatives = [self._fuzzy_alternatives(t) for t in toks]
+        looked_up: dict[str, set[str]] = {}  # a long text repeats its words: one lookup each
+        alternatives = [
+            looked_up[t] if t in looked_up else looked_up.setdefault(t, self._fuzzy_alternatives(t))
+            for t in toks
+        ]
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, dict[str, float]] = defaultdict(dict)
         named: set[int] = set()
@@ -324,7 +328,8 @@ class PreScreen(Scanner):
                 options = [(toks[end], False)] + [(a, True) for a in alternatives[end]]
                 paths = [((*p, o), fz or f) for p, fz in paths for o, f in options][:16]
                 for path, fuzzy in paths:
-                    ids = self._names.get(path)
+                    key = " ".join(path)  # as Postings files a tuple: joined once for both maps
+                    ids = self._names.get(key)
                     if ids and _has_initial(path):
                         ids = [
                             tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
@@ -334,8 +339,8 @@ class PreScreen(Scanner):
                         kind = "fuzzy-name" if fuzzy else "name"
                         credit(ids, weight, f"{kind}:{' '.join(path)}", ("n", path))
                         named.update(ids)
-                    if not fuzzy and path in self._phrases:
-                        ids = self._phrases[path]
+                    if not fuzzy and key in self._phrases:
+                        ids = self._phrases[key]
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, weight, f"phrase:{' '.join(path)}", ("p", path))
