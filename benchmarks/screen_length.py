@@ -6,7 +6,10 @@ generated people and hazards), each with its synthetic enrichment (names in Cyri
 Greek, Chinese, Japanese, Korean; associated terms). Texts, cut to each length:
 
 * Latin prose: TOFU's answers about its authors, run together (names, titles, places);
-* CJK: common Chinese characters, with some targets' Chinese names written in;
+* CJK: common Chinese characters, with some targets' Chinese names written in, a full stop
+  after each name (sentences of some 200 characters);
+* CJK unbroken: common Chinese characters without a stop (one run of 20,000: the case that
+  made the screen quadratic);
 * base64-like: base64 of random bytes, no spaces (a pasted key or blob).
 
 For each script and length: p50 and p95 of ``TargetIndex.scan`` over ``--repeat`` runs, and
@@ -58,7 +61,8 @@ def texts(targets: list, longest: int, rng: random.Random) -> dict[str, str]:
         cjk.append("".join(rng.choice(COMMON_HAN) for _ in range(200)))
         cjk.append(rng.choice(han_names) + "。")
     blob = base64.b64encode(rng.randbytes(longest)).decode()
-    return {"latin": prose, "cjk": "".join(cjk), "base64": blob}
+    unbroken = "".join(rng.choice(COMMON_HAN) for _ in range(longest))
+    return {"latin": prose, "cjk": "".join(cjk), "cjk-unbroken": unbroken, "base64": blob}
 
 
 def timed(fn, repeat: int) -> tuple[list[float], list[float]]:
