@@ -172,11 +172,16 @@ def main() -> None:
     question["slowdown_p50"] = round(question["busy_p50_ms"] / question["idle_p50_ms"], 2)
     console.print(f"an ordinary question, idle and while 20,000 CJK characters are screened: {question}")
 
-    worst_20k = max((r["p95_ms"] for r in rows if r["chars"] == 20_000), default=None)
+    at_20k = [r for r in rows if r["chars"] == 20_000]
     goals = {
-        "20,000 characters <= 500 ms (p95, worst script)": worst_20k is not None
-        and worst_20k <= GOALS["ms_at_20000"],
-        "ratio 20,000 / 2,500 <= 10 (every script)": bool(ratios) and max(ratios.values()) <= GOALS["ratio"],
+        "20,000 characters <= 500 ms (p95, worst script)": bool(at_20k)
+        and max(r["p95_ms"] for r in at_20k) <= GOALS["ms_at_20000"],
+        "20,000 characters <= 500 ms CPU (p95, worst script)": bool(at_20k)
+        and max(r["cpu_p95_ms"] for r in at_20k) <= GOALS["ms_at_20000"],
+        "ratio 20,000 / 2,500 <= 10 (p50, every script)": bool(ratios)
+        and max(ratios.values()) <= GOALS["ratio"],
+        "ratio 20,000 / 2,500 <= 10 (CPU p50, every script)": bool(cpu_ratios)
+        and max(cpu_ratios.values()) <= GOALS["ratio"],
         "question within 20% of idle (p50)": question["slowdown_p50"] <= GOALS["question_slowdown"],
     }
     for goal, met in goals.items():
