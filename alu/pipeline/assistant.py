@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..agents.vanilla import Vanilla
 from ..knowledge import Document, KnowledgeBase
 from ..models import Messages, Sampling
-from ..scan import TargetView
+from ..scan import MAX_SCREEN_CHARS, TargetView
 from ..trace import Trace
 
 # A retrieved document is withheld when it carries this much of a target: its name (3.0),
@@ -47,7 +47,9 @@ class Assistant:
             for d in found:
                 if d.id in withheld or any(d.id == x.id for x in kept):
                     continue
-                if guard.scan(f"{d.title}\n{d.text}").above(GUARD_THRESHOLD):
+                text = f"{d.title}\n{d.text}"
+                # A document too long to screen is withheld like one that names a target.
+                if len(text) > MAX_SCREEN_CHARS or guard.scan(text).above(GUARD_THRESHOLD):
                     withheld.add(d.id)
                 else:
                     kept.append(d)

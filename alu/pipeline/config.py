@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..scan.index import MAX_SCREEN_CHARS
 from .fallback import Policy
 from .modes import MODES
 
@@ -30,7 +31,12 @@ class PipelineConfig(BaseModel):
     deadline: float | None = Field(
         300.0, gt=0, description="seconds per request, every agent call together; then the refusal"
     )
-    max_query_chars: int = Field(20_000, ge=1)
+    max_query_chars: int = Field(
+        20_000,
+        ge=1,
+        le=MAX_SCREEN_CHARS // 2,
+        description="characters per request (query, history and system prompt); longer: rejected",
+    )
     refusal: str = REFUSAL  # the explicit refusal (policy "refuse")
     refusal_policy: Policy = Field(
         "unknown", description="unknown: answer as a model that never learned the target; refuse: say so"

@@ -4,17 +4,19 @@ pre-screen (``lexical``, with ``written``: how a match is written; ``fuzzy``: mi
 list every request scans (``index``)."""
 
 from .base import Candidate, Scanner
-from .index import Scan, TargetIndex, TargetView
+from .index import MAX_SCREEN_CHARS, Scan, TargetIndex, TargetView, TextTooLong
 from .lexical import CANDIDATE_THRESHOLD, PreScreen, name_pattern, redact
 
 __all__ = [
     "CANDIDATE_THRESHOLD",
+    "MAX_SCREEN_CHARS",
     "Candidate",
     "PreScreen",
     "Scan",
     "Scanner",
     "TargetIndex",
     "TargetView",
+    "TextTooLong",
     "name_pattern",
     "redact",
 ]

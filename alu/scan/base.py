@@ -8,6 +8,7 @@ terms or embeddings plug in beside it.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -77,3 +78,9 @@ class Scanner(ABC):
     @abstractmethod
     def scan(self, text: str) -> list[Candidate]:
         """Every target with any signal in ``text``, best first."""
+
+    def copy(self) -> Scanner:
+        """A copy to change while this one goes on scanning, unchanged: the index applies a
+        change to copies of the scanners in use and swaps them in. Scanners override this
+        with a cheaper copy that shares what the change will not touch."""
+        return copy.deepcopy(self)

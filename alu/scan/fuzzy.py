@@ -38,6 +38,16 @@ class DeleteIndex:
         self._waiting_entries = 0
         self._retired_entries = 0
 
+    def copy(self) -> DeleteIndex:
+        """A copy to change while this one is read: the arrays are never changed in place
+        (a merge makes new ones), so they are shared."""
+        other = DeleteIndex.__new__(DeleteIndex)
+        other.__dict__.update(self.__dict__)
+        other._words = list(self._words)
+        other._numbers = dict(self._numbers)
+        other._waiting = self._waiting.copy()
+        return other
+
     def __len__(self) -> int:
         """Live tokens."""
         return len(self._numbers)

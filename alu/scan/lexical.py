@@ -18,10 +18,12 @@ leetspeak, reversal); a disguise only ever adds name signals.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -91,9 +93,17 @@ def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
+def _name_tokens(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Each name's tokens, kept for the targets matched lately: a long text matches the same
+    target's name parts again and again, and tokenizing its names each time was most of
+    the cost of screening it."""
+    return tuple(tuple(tokens(n)) for n in names)
+
+
 def _only_a_given_name(part: str, target: Target) -> bool:
     """Whether ``part`` opens one of the target's multi-word names and follows in none."""
-    names = [n for n in map(tokens, target.identity_names()) if len(n) > 1]
+    names = [n for n in _name_tokens(tuple(target.identity_names())) if len(n) > 1]
     return any(n[0] == part for n in names) and not any(part in n[1:] for n in names)
 
 
@@ -114,7 +124,7 @@ def _beside_own(written: Written, i: int, own: frozenset[str]) -> bool:
 
 
 def _own_tokens(target: Target) -> frozenset[str]:
-    return frozenset(t for n in target.identity_names() for t in tokens(n))
+    return frozenset(t for n in _name_tokens(tuple(target.identity_names())) for t in n)
 
 
 def _short_rare(token: str) -> bool:
@@ -167,9 +177,24 @@ class PreScreen(Scanner):
         self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._translit = Postings()  # transliteration key -> name tokens
         self._longest = 1
+        # The longest name token ever filed (never lowered): a text token longer by two or
+        # more is no misspelling of any, so its deletes (quadratic in its length: a run of
+        # CJK or base64 folds to one token of thousands of letters) are never made.
+        self._longest_token = 0
 
     def __len__(self) -> int:
         return len(self.targets)
+
+    def copy(self) -> PreScreen:
+        """A copy to change while this one scans (see ``Scanner.copy``): the maps are copied,
+        what they hold is shared until changed."""
+        other = copy.copy(self)
+        other.targets = dict(self.targets)
+        for attr in ("_names", "_partials", "_surnames", "_phrases", "_terms", "_translit"):
+            setattr(other, attr, getattr(self, attr).copy())
+        other._vocab = self._vocab.copy()
+        other._fuzzy_index = self._fuzzy_index.copy()
+        return other
 
     # -- maintenance ----------------------------------------------------------------
     def add(self, target: Target) -> None:
@@ -191,6 +216,7 @@ class PreScreen(Scanner):
             self._terms.add(t, tid)
         for t in vocab:
             if self._vocab[t] == 0:
+                self._longest_token = max(self._longest_token, len(t))
                 if len(t) >= 5:
                     self._fuzzy_index.add(t)
                 self._translit.add(transliteration_key(t), t)
@@ -256,7 +282,7 @@ class PreScreen(Scanner):
         found = set()
         if rarity < 3.5:
             found.update(self._translit.get(transliteration_key(token), ()))
-        if rarity < 3.0:
+        if rarity < 3.0 and len(token) <= self._longest_token + 1:
             for candidate in self._fuzzy_index.lookup(_deletes(token) | {token}):
                 if OSA.distance(token, candidate) <= 1:
                     found.add(candidate)
@@ -276,7 +302,11 @@ class PreScreen(Scanner):
         toks = written.tokens
         if not toks or not self.targets:
             return []
-        alternatives = [self._fuzzy_alternatives(t) for t in toks]
+        looked_up: dict[str, set[str]] = {}  # a long text repeats its words: one lookup each
+        alternatives = [
+            looked_up[t] if t in looked_up else looked_up.setdefault(t, self._fuzzy_alternatives(t))
+            for t in toks
+        ]
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, dict[str, float]] = defaultdict(dict)
         named: set[int] = set()
@@ -298,7 +328,8 @@ class PreScreen(Scanner):
                 options = [(toks[end], False)] + [(a, True) for a in alternatives[end]]
                 paths = [((*p, o), fz or f) for p, fz in paths for o, f in options][:16]
                 for path, fuzzy in paths:
-                    ids = self._names.get(path)
+                    key = " ".join(path)  # as Postings files a tuple: joined once for both maps
+                    ids = self._names.get(key)
                     if ids and _has_initial(path):
                         ids = [
                             tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
@@ -308,8 +339,8 @@ class PreScreen(Scanner):
                         kind = "fuzzy-name" if fuzzy else "name"
                         credit(ids, weight, f"{kind}:{' '.join(path)}", ("n", path))
                         named.update(ids)
-                    if not fuzzy and path in self._phrases:
-                        ids = self._phrases[path]
+                    if not fuzzy and key in self._phrases:
+                        ids = self._phrases[key]
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, weight, f"phrase:{' '.join(path)}", ("p", path))

@@ -5,6 +5,10 @@ one target. A ``set`` per key costs 216 bytes before it holds anything, so a key
 is the bare item while it has one, and a set only from the second on. Keys that are
 token tuples are stored as one space-joined string (tokens never contain a space), which
 is one object instead of a tuple and its strings.
+
+``copy`` shares every value with the original and copies a key's set the first time the
+copy changes it: a change to the target list is applied to a copy of the index in use,
+which goes on serving scans unchanged meanwhile.
 """
 
 from __future__ import annotations
@@ -20,10 +24,25 @@ def _flat(key: Any) -> Hashable:
 class Postings:
     """Like ``defaultdict(set)`` for reading (``get``, ``in``, ``[]``, ``len``), lean inside."""
 
-    __slots__ = ("_map",)
+    __slots__ = ("_map", "_owned")
 
     def __init__(self) -> None:
         self._map: dict[Hashable, Any] = {}
+        self._owned: set[Hashable] | None = None  # keys whose set is this copy's own (None: all)
+
+    def copy(self) -> Postings:
+        """A copy to change while this one is read (its sets are copied when first changed)."""
+        other = Postings()
+        other._map = self._map.copy()
+        other._owned = set()
+        return other
+
+    def _own_set(self, key: Hashable, current: set) -> set:
+        if self._owned is None or key in self._owned:
+            return current
+        current = self._map[key] = set(current)
+        self._owned.add(key)
+        return current
 
     def add(self, key: Any, item: Hashable) -> None:
         key = _flat(key)
@@ -31,9 +50,11 @@ class Postings:
         if current is None:
             self._map[key] = item
         elif type(current) is set:
-            current.add(item)
+            self._own_set(key, current).add(item)
         elif current != item:
             self._map[key] = {current, item}
+            if self._owned is not None:
+                self._owned.add(key)
 
     def discard(self, key: Any, item: Hashable) -> None:
         key = _flat(key)
@@ -41,6 +62,7 @@ class Postings:
         if current is None:
             return
         if type(current) is set:
+            current = self._own_set(key, current)
             current.discard(item)
             if len(current) == 1:
                 self._map[key] = next(iter(current))

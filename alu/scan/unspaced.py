@@ -2,16 +2,19 @@
 
 The lexical pre-screen matches word tokens, and running Chinese or Japanese text has no
 word boundaries: folded to ASCII it becomes one long token. This scanner finds such names
-as substrings instead, keyed by their first two characters, so that a text is read once
-and the cost stays flat in the number of targets. Spaces and the middle dots that may
+as substrings instead: at each position of the text, one hash probe per length that some
+name has (a handful: names are short), so the cost is linear in the text and flat in the
+number of targets, however many names share their first characters. Spaces and the middle dots that may
 separate a name's parts (林纳斯·托瓦兹, リーナス・トーバルズ, 리누스 토르발스) are ignored
 on both sides.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
+from collections import Counter
 
 from ..targets.target import Target
 from .base import Candidate, Scanner
@@ -37,15 +40,24 @@ class ScriptScanner(Scanner):
 
     def __init__(self) -> None:
         self.targets: dict[int, Target] = {}
-        self._by_start = Postings()  # first two characters -> names starting so
         self._owners = Postings()  # name -> target ids
+        self._lengths: Counter[int] = Counter()  # name length -> names that long
+
+    def copy(self) -> ScriptScanner:
+        """A copy to change while this one scans (see ``Scanner.copy``)."""
+        other = copy.copy(self)
+        other.targets = dict(self.targets)
+        other._owners = self._owners.copy()
+        other._lengths = self._lengths.copy()
+        return other
 
     def add(self, target: Target) -> None:
         if target.id is None:
             raise ValueError("a target needs an id before it is indexed")
         self.remove(target.id)
         for key in unspaced_names(target):
-            self._by_start.add(key[:2], key)
+            if key not in self._owners:
+                self._lengths[len(key)] += 1
             self._owners.add(key, target.id)
         self.targets[target.id] = target
 
@@ -56,16 +68,22 @@ class ScriptScanner(Scanner):
         for key in unspaced_names(target):
             self._owners.discard(key, target_id)
             if key not in self._owners:
-                self._by_start.discard(key[:2], key)
+                self._lengths[len(key)] -= 1
+                if not self._lengths[len(key)]:
+                    del self._lengths[len(key)]
 
     def scan(self, text: str) -> list[Candidate]:
         if not self._owners or not UNSPACED.search(text):
             return []
         t = normal(text)
         found: dict[int, Candidate] = {}
+        lengths = sorted(self._lengths)
         for i in range(len(t) - 1):
-            for key in self._by_start.get(t[i : i + 2], ()):
-                if not t.startswith(key, i):
+            for length in lengths:
+                key = t[i : i + length]
+                if len(key) < length:
+                    break
+                if key not in self._owners:
                     continue
                 signal = f"name:{key}"
                 for tid in self._owners.get(key, ()):

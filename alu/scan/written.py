@@ -9,10 +9,11 @@ the text as written (transliterated to ASCII, case kept) at the positions matche
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import pkgutil
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from anyascii import anyascii
 from rapidfuzz import fuzz
@@ -91,15 +92,25 @@ class Written:
         """Whether token ``i`` is inside a quoted title: two words or more, written in title
         case ("Silk Sarees and Mango Summers"), a work's name rather than a person's."""
         start = self.spans[i][0]
-        for quote in _QUOTED.finditer(self.raw):
-            if quote.start() < start < quote.end():
-                words = [
-                    w
-                    for w in _CASED_TOKEN.findall(quote.group(0))
-                    if len(w) > 1 and w.lower() not in STOPWORDS
-                ]
-                return len(words) >= 2 and sum(w[0].isupper() for w in words) == len(words)
-        return False
+        # Quotes do not overlap, so only the last one opening before the token can hold it.
+        at = bisect.bisect_left(self._quote_starts, start) - 1
+        if at < 0 or not start < self._quotes[at].end():
+            return False
+        words = [
+            w
+            for w in _CASED_TOKEN.findall(self._quotes[at].group(0))
+            if len(w) > 1 and w.lower() not in STOPWORDS
+        ]
+        return len(words) >= 2 and sum(w[0].isupper() for w in words) == len(words)
+
+    @cached_property
+    def _quotes(self) -> list[re.Match]:
+        """The quoted spans, found once per text (a search per token made long texts quadratic)."""
+        return list(_QUOTED.finditer(self.raw))
+
+    @cached_property
+    def _quote_starts(self) -> list[int]:
+        return [q.start() for q in self._quotes]
 
     def capitalised(self, i: int) -> bool:
         return self.raw[self.spans[i][0]].isupper()
