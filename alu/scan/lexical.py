@@ -12,8 +12,11 @@ depends on its length, not on how many targets there are. Signals, strongest fir
   associated terms (titles, places, awards, years, characters, jargon), weighted down
   when many targets share them.
 
-Names are also looked for in the text's disguises (letters spaced or dotted apart,
-leetspeak, reversal); a disguise only ever adds name signals.
+A person's name is also found written as people write names: joined ("JaneDoe", or split
+by an invisible space), surname first with a comma ("Doe, Jane"), and as initials with the
+surname ("J. Doe"). Names are also looked for in the text's disguises (letters spaced or
+dotted apart, leetspeak, reversal, look-alike letters of another script); a disguise only
+ever adds name signals.
 """
 
 from __future__ import annotations
@@ -26,11 +29,21 @@ from collections.abc import Iterable
 from rapidfuzz.distance import OSA
 
 from ..targets.target import Target
-from ..text import STOPWORDS, disguises, is_distinctive, joined, tokens, transliteration_key, zipf
+from ..text import (
+    STOPWORDS,
+    cutoff,
+    disguises,
+    is_distinctive,
+    joined,
+    lexicon,
+    tokens,
+    transliteration_key,
+    zipf,
+)
 from .base import Candidate, Scanner
 from .fuzzy import DeleteIndex
 from .postings import Postings
-from .written import Written
+from .written import PARTICLES, Written
 
 NAME_WEIGHT = 3.0
 FUZZY_NAME_WEIGHT = 2.0
@@ -46,8 +59,13 @@ MAX_PHRASE_TOKENS = 8
 MAX_TARGETS_PER_TERM = 50
 MAX_TERMS_PER_TARGET = 400
 _CAPITALISED_SPAN = re.compile(
-    r"\b[A-Z][\w'’\-]*(?:\s+(?:(?:of|the|and|de|la|van|von|du|in|for|a)\s+)*[A-Z][\w'’\-]*)+"
+    r"\b[A-Z][\w'’\-]*(?:\s+(?:(?:"
+    + "|".join(map(re.escape, lexicon("span_connectors")))
+    + r")\s+)*[A-Z][\w'’\-]*)+"
 )
+# A name written joined ("JaneDoe") is indexed as one token from this length on: shorter
+# joined names ("AlGore" aside) are everyday words.
+JOINED_NAME_CHARS = int(cutoff("joined_name_chars"))
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{4,80})[\"”’']")
 
 
@@ -72,10 +90,60 @@ PROPER_NAME_ZIPF = 4.0
 
 def _surnames(target: Target, names: set[tuple[str, ...]]) -> set[str]:
     """A person's family names (every word after the first), where rare enough to name
-    them alone: Mahfouz and Al-Kuwaiti, Einstein when capitalised, not Martin."""
+    them alone: Mahfouz and Al-Kuwaiti, Einstein when capitalised, not Martin; a compound
+    one whole (Vasquez-Hollis, not Hollis: ``_compound_parts``)."""
     if target.kind != "person":
         return set()
-    return {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF}
+    alone = {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF}
+    return alone - _compound_parts(target)
+
+
+def _name_words(name: str) -> list[tuple[str, ...]]:
+    """A name's words as written (split at spaces), each as its tokens."""
+    return [w for w in (tuple(tokens(word)) for word in name.split()) if w]
+
+
+def _compound_parts(target: Target) -> set[str]:
+    """The parts of the target's hyphenated compound names (Vasquez and Hollis in
+    Vasquez-Hollis; not Kuwaiti in Al-Kuwaiti, one part beside a particle). One part standing
+    alone is not the target: "Hollis" is a place, another person, a word; the compound
+    written whole is theirs."""
+    found: set[str] = set()
+    for name in target.identity_names():
+        for word in name.split():
+            parts = [t for t in tokens(word) if t not in PARTICLES and len(t) >= 2]
+            if "-" in word and len(parts) >= 2:
+                found.update(parts)
+    return found
+
+
+def _written_forms(target: Target) -> tuple[set[tuple[str, ...]], dict[tuple[str, ...], int]]:
+    """The other ways people write the target's names, as token keys: joined into one word
+    ("JaneDoe", and "Jane\u200bDoe" once the invisible space is dropped); for a person, the
+    initials of the given names before the surname ("J. Doe", "X. L. Williams"); and the
+    surname first, with the number of its tokens, after which a comma must stand ("Doe,
+    Jane"; "de Cervantes, Miguel" and "Cervantes, Miguel de")."""
+    plain: set[tuple[str, ...]] = set()
+    reordered: dict[tuple[str, ...], int] = {}
+    for name in target.identity_names():
+        toks = tokens(name)
+        if len(toks) > 1 and len(whole := "".join(toks)) >= JOINED_NAME_CHARS:
+            plain.add((whole,))
+        words = _name_words(name)
+        if target.kind != "person" or len(words) < 2:
+            continue
+        first_of_surname = len(words) - 1
+        while first_of_surname > 1 and all(t in PARTICLES for t in words[first_of_surname - 1]):
+            first_of_surname -= 1
+        given = tuple(t for w in words[:first_of_surname] for t in w)
+        surname = tuple(t for w in words[first_of_surname:] for t in w)
+        particles = tuple(t for w in words[first_of_surname:-1] for t in w)
+        reordered[surname + given] = len(surname)
+        reordered[words[-1] + given + particles] = len(words[-1])
+        initials = tuple(w[0][0] for w in words[:first_of_surname] if w[0][0].isalpha())
+        if initials:
+            plain |= {(initials[0], *surname), (*initials, *surname), (initials[0], *words[-1])}
+    return plain, reordered
 
 
 def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
@@ -93,7 +161,8 @@ def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
 
 def _only_a_given_name(part: str, target: Target) -> bool:
     """Whether ``part`` opens one of the target's multi-word names and follows in none."""
-    names = [n for n in map(tokens, target.identity_names()) if len(n) > 1]
+    written = [*target.identity_names(), *map(joined, target.identity_names())]
+    names = [n for n in map(tokens, written) if len(n) > 1]
     return any(n[0] == part for n in names) and not any(part in n[1:] for n in names)
 
 
@@ -166,6 +235,7 @@ class PreScreen(Scanner):
         self._vocab: Counter[str] = Counter()  # name tokens of four letters or more
         self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._translit = Postings()  # transliteration key -> name tokens
+        self._reordered = Postings()  # a person's name, surname first -> target ids
         self._longest = 1
 
     def __len__(self) -> int:
@@ -180,9 +250,12 @@ class PreScreen(Scanner):
         names, partials, phrases, terms, vocab = self._keys_of(target)
         for t in _surnames(target, names):
             self._surnames.add(t, tid)
-        for n in names:
+        forms, reordered = _written_forms(target)
+        for n in names | forms:
             self._names.add(n, tid)
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
+        for n in reordered:
+            self._reordered.add(n, tid)
         for t in partials:
             self._partials.add(t, tid)
         for p in phrases:
@@ -209,7 +282,7 @@ class PreScreen(Scanner):
         if target.kind == "person":
             partials = {
                 t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF
-            }
+            } - _compound_parts(target)
         generated = target.enrichment.description if target.enrichment else ""
         text = "\n".join([target.description, generated, *target.evidence])
         phrases = {p for p in _evidence_phrases(text) if p not in names}
@@ -232,8 +305,10 @@ class PreScreen(Scanner):
         names, partials, phrases, terms, vocab = self._keys_of(target)
         for t in _surnames(target, names):
             self._surnames.discard(t, target_id)
+        forms, reordered = _written_forms(target)
         for index, entries in (
-            (self._names, names),
+            (self._names, names | forms),
+            (self._reordered, set(reordered)),
             (self._partials, partials),
             (self._phrases, phrases),
             (self._terms, terms),
@@ -303,6 +378,8 @@ class PreScreen(Scanner):
                         ids = [
                             tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
                         ]
+                    if path in self._reordered:
+                        ids = [*(ids or ()), *self._surname_first(written, start, path)]
                     if ids:
                         weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
                         kind = "fuzzy-name" if fuzzy else "name"
@@ -340,6 +417,17 @@ class PreScreen(Scanner):
         ]
         found.sort(key=lambda c: (-c.score, c.target.name))
         return found[:limit] if limit else found
+
+    def _surname_first(self, written: Written, start: int, path: tuple[str, ...]) -> list[int]:
+        """Targets whose name ``path`` writes surname first, found at ``start``: only where a
+        comma stands after the surname ("Doe, Jane"), as in a list or a catalogue; two names
+        merely side by side across a sentence ("... said Doe. Jane left") are not it."""
+        found = []
+        for tid in self._reordered.get(path, ()):
+            split = _written_forms(self.targets[tid])[1].get(path)
+            if split and written.gap(start + split).strip() == ",":
+                found.append(tid)
+        return found
 
     def scan(self, text: str) -> list[Candidate]:
         """Every target with a signal in ``text`` or, for names only, in its disguises."""
