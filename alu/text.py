@@ -101,29 +101,26 @@ def _latin(char: str) -> bool:
     return unicodedata.name(char, "").startswith(("LATIN ", "COMBINING ")) or unicodedata.combining(char) > 0
 
 
-_WORD = re.compile(r"\S+")
-_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_LETTER_RUN = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")  # letters with their combining accents
 
 
-def _unmix(word: str) -> str:
-    """``word`` (no spaces) with the look-alike letters of its non-Latin runs read as Latin,
-    when it mixes Latin letters with look-alikes ("Сурrian", "АС/DС"): a run that mixes
-    scripts, or is made only of letters that imitate ASCII ones ("АС"), is read in Latin; a
-    run of its own script ("Москва" in "Москва/Moscow") is kept."""
+def _unmix(text: str) -> str:
+    """``text``'s letter runs that mix Latin letters with look-alikes ("Сурrian"), or that are
+    made only of letters imitating ASCII ones ("АС" in "АС/DС", "Норе"), read in Latin; a
+    run of another script that imitates nothing whole ("Москва", "Достоевский") is kept."""
     table = _lookalikes()
-    word = unicodedata.normalize("NFD", word)
-    if not any(c in table for c in word) or not any(_latin(c) and c.isalpha() for c in word):
-        return unicodedata.normalize("NFC", word)
 
     def run(match: re.Match) -> str:
         letters = match.group()
-        mixed = any(_latin(c) for c in letters)
+        if letters.isascii() or not any(c in table for c in letters):
+            return letters
+        mixed = any(_latin(c) and c.isalpha() for c in letters)
         imitates_ascii = all(table[c].isascii() if c in table else unicodedata.combining(c) for c in letters)
         if not mixed and not imitates_ascii:
             return letters
         return "".join(table.get(c, c) for c in letters)
 
-    return unicodedata.normalize("NFC", _LETTER_RUN.sub(run, word))
+    return unicodedata.normalize("NFC", _LETTER_RUN.sub(run, unicodedata.normalize("NFD", text)))
 
 
 def _symbol_gap(char: str) -> bool:
@@ -140,13 +137,15 @@ def readable(text: str) -> str:
 
 
 def unmixed(text: str) -> str:
-    """``text`` with its words that mix Latin letters with look-alikes of another script read
-    in Latin: "Сурrian Нохlеу" is Cyprian Hoxley. A word all in one script ("Достоевский")
-    is left as it is. A disguise (``disguises``): the text as written is read too, since a
-    half-transliterated name ("Ал-Куwaitи") mixes scripts without imitating anything."""
-    if text.isascii():
+    """``text``, when it holds Latin letters, with the look-alike letters of another script
+    among them read as the Latin letters they imitate (Unicode's confusables, UTS #39):
+    "Сурrian Нохlеу" is Cyprian Hoxley, "Who is Норе?" asks about Hope. A word of another
+    script that is not made of look-alikes only ("Достоевский") is left as it is. A disguise
+    (``disguises``): the text as written is read too, so a real Cyrillic or Greek name still
+    transliterates, and a half-transliterated one ("Ал-Куwaitи") still matches."""
+    if text.isascii() or not any(c.isascii() and c.isalpha() for c in text):
         return text
-    return _WORD.sub(lambda m: m.group() if m.group().isascii() else _unmix(m.group()), text)
+    return _unmix(text)
 
 
 def tokens(text: str) -> list[str]:
@@ -226,9 +225,10 @@ def disguises(text: str) -> list[str]:
     (B a s i l, B.a.s.i.l, Ba-sil), leetspeak (B4s1l), reversal (lisaB) and look-alike
     letters of another script (Вasil, ``unmixed``), each alone and together. Only the forms
     that differ from ``text`` are returned."""
+    latin = readable(unmixed(text))  # before clean drops the soft sign, Ь, that imitates b
     text = readable(text)
     backwards = text[::-1]
     forms = [_unleet(text), _joined(_unleet(text)), backwards, _joined(_unleet(backwards))]
-    if (latin := unmixed(text)) != text:
+    if latin != text:
         forms += [latin, _joined(_unleet(latin))]
     return [f for f in dict.fromkeys(forms) if f != text]
