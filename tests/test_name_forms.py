@@ -30,3 +30,17 @@ def test_a_written_form_names_the_target_or_not(row):
 
 def test_the_rows_test_both_ways():
     assert {r["named"] for r in ROWS} == {True, False}
+
+
+LEXICON = Path(__file__).parents[1] / "alu" / "scan" / "lexicon"
+
+
+@pytest.mark.parametrize("path", sorted(LEXICON.glob("*.txt")), ids=lambda p: p.name)
+def test_every_lexicon_file_says_where_it_comes_from_and_ships(path):
+    import tomllib
+
+    head = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    assert any("Source:" in line for line in head), f"{path.name} has no '# ... Source:' line"
+    config = tomllib.loads((LEXICON.parents[2] / "pyproject.toml").read_text())
+    globs = config["tool"]["setuptools"]["package-data"]["alu.scan"]
+    assert any(path.match(g.split("/")[-1]) and g.startswith("lexicon/") for g in globs)

@@ -43,7 +43,7 @@ from ..text import (
 from .base import Candidate, Scanner
 from .fuzzy import DeleteIndex
 from .postings import Postings
-from .written import PARTICLES, Written
+from .written import PARTICLES, QUOTED, Written, quoted_words
 
 NAME_WEIGHT = 3.0
 FUZZY_NAME_WEIGHT = 2.0
@@ -63,10 +63,9 @@ _CAPITALISED_SPAN = re.compile(
     + "|".join(map(re.escape, lexicon("span_connectors")))
     + r")\s+)*[A-Z][\w'’\-]*)+"
 )
-# A name written joined ("JaneDoe") is indexed as one token from this length on: shorter
-# joined names ("AlGore" aside) are everyday words.
+# A name written joined ("JaneDoe") is indexed as one token from this length on, and only
+# where the joined word is rare in English (RARE_NAME_ZIPF): shorter or common ones are words.
 JOINED_NAME_CHARS = int(cutoff("joined_name_chars"))
-_QUOTED = re.compile(r"[\"“‘']([^\"”’']{4,80})[\"”’']")
 
 
 _NAME_SIGNALS = ("name", "fuzzy-name", "name-part")
@@ -119,7 +118,8 @@ def _compound_parts(target: Target) -> set[str]:
 
 def _written_forms(target: Target) -> tuple[set[tuple[str, ...]], dict[tuple[str, ...], int]]:
     """The other ways people write the target's names, as token keys: joined into one word
-    ("JaneDoe", and "Jane\u200bDoe" once the invisible space is dropped); for a person, the
+    ("JaneDoe", and "Jane\u200bDoe" once the invisible space is dropped), unless that is an
+    common English word or holds an initial ("A. Cross" is not "across"); for a person, the
     initials of the given names before the surname ("J. Doe", "X. L. Williams"); and the
     surname first, with the number of its tokens, after which a comma must stand ("Doe,
     Jane"; "de Cervantes, Miguel" and "Cervantes, Miguel de")."""
@@ -127,7 +127,9 @@ def _written_forms(target: Target) -> tuple[set[tuple[str, ...]], dict[tuple[str
     reordered: dict[tuple[str, ...], int] = {}
     for name in target.identity_names():
         toks = tokens(name)
-        if len(toks) > 1 and len(whole := "".join(toks)) >= JOINED_NAME_CHARS:
+        whole = "".join(toks)
+        no_initial = len(toks) > 1 and min(map(len, toks)) > 1
+        if no_initial and len(whole) >= JOINED_NAME_CHARS and zipf(whole) < RARE_NAME_ZIPF:
             plain.add((whole,))
         words = _name_words(name)
         if target.kind != "person" or len(words) < 2:
@@ -197,8 +199,8 @@ def _deletes(token: str) -> set[str]:
 
 def _evidence_phrases(text: str) -> set[tuple[str, ...]]:
     found: set[tuple[str, ...]] = set()
-    for match in [*_CAPITALISED_SPAN.finditer(text), *_QUOTED.finditer(text)]:
-        span = match.group(1) if match.re is _QUOTED else match.group(0)
+    for match in [*_CAPITALISED_SPAN.finditer(text), *QUOTED.finditer(text)]:
+        span = quoted_words(match) if match.re is QUOTED else match.group(0)
         toks = tokens(span)
         while toks and toks[-1] in STOPWORDS:
             toks.pop()

@@ -35,8 +35,17 @@ _DEMONYM = re.compile(r"(?:ian|ean|ese|ish|ic|i)$")
 # Two spellings of one name this similar are taken as one (Makhfuza, Mahfouz: 80).
 SPELLED_ALIKE_RATIO = cutoff("spelled_alike_ratio")
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
-# A quoted span: "Mango Summers", 'The Barber's Relic' (an apostrophe inside a word is kept).
-_QUOTED = re.compile(r"\"[^\"\n]{3,150}\"|(?<!\w)'[^\n]{3,150}?'(?!\w)")
+# A quoted span, its words in group "words": "Mango Summers", “Mango Summers”, 'The Barber's
+# Relic' (an apostrophe inside a word is kept), ‘The Barber’s Relic’.
+QUOTED = re.compile(
+    r"[\"“](?P<words>[^\"“”\n]{3,150})[\"”]|(?<!\w)['‘](?P<single>[^\n]{3,150}?)['’](?!\w)"
+)
+
+
+def quoted_words(match: re.Match) -> str:
+    """The words inside a ``QUOTED`` match, without their quotes."""
+    return match.group("words") if match.group("words") is not None else match.group("single")
+
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +93,7 @@ class Written:
         """Whether token ``i`` is inside a quoted title: two words or more, written in title
         case ("Silk Sarees and Mango Summers"), a work's name rather than a person's."""
         start = self.spans[i][0]
-        for quote in _QUOTED.finditer(self.raw):
+        for quote in QUOTED.finditer(self.raw):
             if quote.start() < start < quote.end():
                 words = [
                     w
