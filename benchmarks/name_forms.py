@@ -198,7 +198,8 @@ def _commit() -> str:
 
 def write_report(out: Path) -> None:
     """report.md: every label's numbers side by side."""
-    runs = {p.stem: json.loads(p.read_text()) for p in sorted(out.glob("*.json"))}
+    paths = sorted(out.glob("*.json"), key=lambda p: (p.stem != "before", p.stem))  # before, then after
+    runs = {p.stem: json.loads(p.read_text()) for p in paths}
     if not runs:
         return
     labels = list(runs)
