@@ -123,17 +123,18 @@ def _unmix(text: str) -> str:
     return unicodedata.normalize("NFC", _LETTER_RUN.sub(run, unicodedata.normalize("NFD", text)))
 
 
-def _symbol_gap(char: str) -> bool:
-    return not char.isascii() and unicodedata.category(char) in ("So", "Sk")
+@cache
+def _symbol_gaps() -> dict[int, str]:
+    """Every pictographic or modifier symbol outside ASCII (Unicode So, Sk: ⚡, ★, ™, 😀), as
+    a space: a translate table, built once (the code points up to plane 2 hold them all)."""
+    return {c: " " for c in range(0x80, 0x30000) if unicodedata.category(chr(c)) in ("So", "Sk")}
 
 
 def readable(text: str) -> str:
     """``text`` cleaned (``clean``), with pictographic symbols read as the separators they
     stand for ("AC⚡DC" is AC DC)."""
     text = clean(text)
-    if text.isascii() or not any(map(_symbol_gap, text)):
-        return text
-    return "".join(" " if _symbol_gap(c) else c for c in text)
+    return text if text.isascii() else text.translate(_symbol_gaps())
 
 
 def unmixed(text: str) -> str:
@@ -146,6 +147,12 @@ def unmixed(text: str) -> str:
     if text.isascii() or not any(c.isascii() and c.isalpha() for c in text):
         return text
     return _unmix(text)
+
+
+def words(text: str) -> list[list[str]]:
+    """The word tokens of each space-separated word of ``text`` ("Basil Al-Kuwaiti":
+    [basil], [al, kuwaiti]), folded once: together, ``tokens(text)``."""
+    return [_TOKEN.findall(w) for w in anyascii(readable(text)).casefold().split()]
 
 
 def tokens(text: str) -> list[str]:

@@ -38,6 +38,7 @@ from ..text import (
     lexicon,
     tokens,
     transliteration_key,
+    words,
     zipf,
 )
 from .base import Candidate, Scanner
@@ -66,6 +67,7 @@ _CAPITALISED_SPAN = re.compile(
 # A name written joined ("JaneDoe") is indexed as one token from this length on, and only
 # where the joined word is rare in English (RARE_NAME_ZIPF): shorter or common ones are words.
 JOINED_NAME_CHARS = int(cutoff("joined_name_chars"))
+LONGEST_JOINED_WORD = int(cutoff("longest_joined_word"))
 
 
 _NAME_SIGNALS = ("name", "fuzzy-name", "name-part")
@@ -99,7 +101,7 @@ def _surnames(target: Target, names: set[tuple[str, ...]]) -> set[str]:
 
 def _name_words(name: str) -> list[tuple[str, ...]]:
     """A name's words as written (split at spaces), each as its tokens."""
-    return [w for w in (tuple(tokens(word)) for word in name.split()) if w]
+    return [tuple(w) for w in words(name) if w]
 
 
 def _compound_parts(target: Target) -> set[str]:
@@ -109,43 +111,40 @@ def _compound_parts(target: Target) -> set[str]:
     written whole is theirs."""
     found: set[str] = set()
     for name in target.identity_names():
-        for word in name.split():
-            parts = [t for t in tokens(word) if t not in PARTICLES and len(t) >= 2]
+        if "-" not in name:
+            continue
+        for word, parts in zip(name.split(), words(name), strict=False):
+            parts = [t for t in parts if t not in PARTICLES and len(t) >= 2]
             if "-" in word and len(parts) >= 2:
                 found.update(parts)
     return found
 
 
-def _written_forms(target: Target) -> tuple[set[tuple[str, ...]], dict[tuple[str, ...], int]]:
-    """The other ways people write the target's names, as token keys: joined into one word
-    ("JaneDoe", and "Jane\u200bDoe" once the invisible space is dropped), unless that is an
+def _written_forms(target: Target) -> set[tuple[str, ...]]:
+    """Other ways people write the target's names, as token keys: joined into one word
+    ("JaneDoe", and "Jane\u200bDoe" once the invisible space is dropped), unless that is a
     common English word or holds an initial ("A. Cross" is not "across"); for a person, the
-    initials of the given names before the surname ("J. Doe", "X. L. Williams"); and the
-    surname first, with the number of its tokens, after which a comma must stand ("Doe,
-    Jane"; "de Cervantes, Miguel" and "Cervantes, Miguel de")."""
-    plain: set[tuple[str, ...]] = set()
-    reordered: dict[tuple[str, ...], int] = {}
+    initials of the given names before the surname ("J. Doe", "X. L. Williams"). The surname
+    first ("Doe, Jane") needs no key of its own: ``PreScreen._surname_first`` reads it."""
+    found: set[tuple[str, ...]] = set()
     for name in target.identity_names():
-        toks = tokens(name)
+        words = _name_words(name)
+        toks = [t for w in words for t in w]
         whole = "".join(toks)
         no_initial = len(toks) > 1 and min(map(len, toks)) > 1
-        if no_initial and len(whole) >= JOINED_NAME_CHARS and zipf(whole) < RARE_NAME_ZIPF:
-            plain.add((whole,))
-        words = _name_words(name)
+        word_like = len(whole) <= LONGEST_JOINED_WORD and zipf(whole) >= RARE_NAME_ZIPF
+        if no_initial and len(whole) >= JOINED_NAME_CHARS and not word_like:
+            found.add((whole,))
         if target.kind != "person" or len(words) < 2:
             continue
         first_of_surname = len(words) - 1
         while first_of_surname > 1 and all(t in PARTICLES for t in words[first_of_surname - 1]):
             first_of_surname -= 1
-        given = tuple(t for w in words[:first_of_surname] for t in w)
         surname = tuple(t for w in words[first_of_surname:] for t in w)
-        particles = tuple(t for w in words[first_of_surname:-1] for t in w)
-        reordered[surname + given] = len(surname)
-        reordered[words[-1] + given + particles] = len(words[-1])
         initials = tuple(w[0][0] for w in words[:first_of_surname] if w[0][0].isalpha())
         if initials:
-            plain |= {(initials[0], *surname), (*initials, *surname), (initials[0], *words[-1])}
-    return plain, reordered
+            found |= {(initials[0], *surname), (*initials, *surname), (initials[0], *words[-1])}
+    return found
 
 
 def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
@@ -237,7 +236,6 @@ class PreScreen(Scanner):
         self._vocab: Counter[str] = Counter()  # name tokens of four letters or more
         self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._translit = Postings()  # transliteration key -> name tokens
-        self._reordered = Postings()  # a person's name, surname first -> target ids
         self._longest = 1
 
     def __len__(self) -> int:
@@ -252,12 +250,9 @@ class PreScreen(Scanner):
         names, partials, phrases, terms, vocab = self._keys_of(target)
         for t in _surnames(target, names):
             self._surnames.add(t, tid)
-        forms, reordered = _written_forms(target)
-        for n in names | forms:
+        for n in names | _written_forms(target):
             self._names.add(n, tid)
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
-        for n in reordered:
-            self._reordered.add(n, tid)
         for t in partials:
             self._partials.add(t, tid)
         for p in phrases:
@@ -307,10 +302,8 @@ class PreScreen(Scanner):
         names, partials, phrases, terms, vocab = self._keys_of(target)
         for t in _surnames(target, names):
             self._surnames.discard(t, target_id)
-        forms, reordered = _written_forms(target)
         for index, entries in (
-            (self._names, names | forms),
-            (self._reordered, set(reordered)),
+            (self._names, names | _written_forms(target)),
             (self._partials, partials),
             (self._phrases, phrases),
             (self._terms, terms),
@@ -380,8 +373,6 @@ class PreScreen(Scanner):
                         ids = [
                             tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
                         ]
-                    if path in self._reordered:
-                        ids = [*(ids or ()), *self._surname_first(written, start, path)]
                     if ids:
                         weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
                         kind = "fuzzy-name" if fuzzy else "name"
@@ -392,6 +383,9 @@ class PreScreen(Scanner):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, weight, f"phrase:{' '.join(path)}", ("p", path))
+        for tid, path in self._surname_first(written).items():
+            credit([tid], NAME_WEIGHT, f"name:{' '.join(path)}", ("n", path))
+            named.add(tid)
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
             for option in {token, *alts}:
                 ids = self._partials.get(option)
@@ -420,15 +414,26 @@ class PreScreen(Scanner):
         found.sort(key=lambda c: (-c.score, c.target.name))
         return found[:limit] if limit else found
 
-    def _surname_first(self, written: Written, start: int, path: tuple[str, ...]) -> list[int]:
-        """Targets whose name ``path`` writes surname first, found at ``start``: only where a
-        comma stands after the surname ("Doe, Jane"), as in a list or a catalogue; two names
-        merely side by side across a sentence ("... said Doe. Jane left") are not it."""
-        found = []
-        for tid in self._reordered.get(path, ()):
-            split = _written_forms(self.targets[tid])[1].get(path)
-            if split and written.gap(start + split).strip() == ",":
-                found.append(tid)
+    def _surname_first(self, written: Written) -> dict[int, tuple[str, ...]]:
+        """People named surname first, a comma after the surname, as in a list or a catalogue
+        ("Doe, Jane"; "de Cervantes, Miguel"; "Cervantes, Miguel de"): each comma's words
+        before and after it, put back in order, looked up as a name. Two names merely side by
+        side ("... said Doe. Jane left") are not it. Read at query time, so the index keeps
+        no second key per name."""
+        toks = written.tokens
+        found: dict[int, tuple[str, ...]] = {}
+        for comma in range(1, len(toks)):
+            if written.gap(comma).strip() != ",":
+                continue
+            for before in range(1, min(3, comma) + 1):
+                for after in range(1, min(self._longest - before, len(toks) - comma) + 1):
+                    given = range(comma, comma + after)
+                    path = tuple(toks[comma : comma + after] + toks[comma - before : comma])
+                    if any(len(toks[i]) == 1 and not written.initial(i) for i in given):
+                        continue
+                    for tid in self._names.get(path, ()):
+                        if self.targets[tid].kind == "person":
+                            found[tid] = path
         return found
 
     def scan(self, text: str) -> list[Candidate]:
