@@ -2,12 +2,12 @@
 
 Matching has to survive case, accents, other scripts, small misspellings and deliberate
 disguise, so every string is folded the same way before it is compared: control and
-invisible characters dropped, look-alike letters of another script inside a Latin word
-read as the Latin letters they imitate (Unicode's confusables, UTS #39), symbols read as
-separators, transliterated to ASCII (anyascii), case-folded and split into word tokens.
-``transliteration_key`` makes the usual spelling variants of a transliterated name agree;
-``disguises`` undoes letter separators, leetspeak and reversal. The word lists and cut-offs
-are data: ``alu/scan/lexicon/`` (``lexicon``).
+invisible characters dropped, pictographic symbols read as separators, transliterated to
+ASCII (anyascii), case-folded and split into word tokens. ``transliteration_key`` makes the
+usual spelling variants of a transliterated name agree; ``disguises`` undoes letter
+separators, leetspeak, reversal and look-alike letters of another script among Latin ones
+(Unicode's confusables, UTS #39). The word lists and cut-offs are data:
+``alu/scan/lexicon/`` (``lexicon``).
 """
 
 from __future__ import annotations
