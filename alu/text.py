@@ -2,29 +2,54 @@
 
 Matching has to survive case, accents, other scripts, small misspellings and deliberate
 disguise, so every string is folded the same way before it is compared: control and
-invisible characters dropped, transliterated to ASCII (anyascii), case-folded and split
-into word tokens. ``transliteration_key`` makes the usual spelling variants of a
-transliterated name agree; ``disguises`` undoes letter separators, leetspeak and reversal.
+invisible characters dropped, pictographic symbols read as separators, transliterated to
+ASCII (anyascii), case-folded and split into word tokens. ``transliteration_key`` makes the
+usual spelling variants of a transliterated name agree; ``disguises`` undoes letter
+separators, leetspeak, reversal and look-alike letters of another script among Latin ones
+(Unicode's confusables, UTS #39). The word lists and cut-offs are data:
+``alu/scan/lexicon/`` (``lexicon``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 from anyascii import anyascii
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+LEXICON = Path(__file__).parent / "scan" / "lexicon"
+
+
+@cache
+def lexicon(name: str) -> tuple[str, ...]:
+    """The entries of ``alu/scan/lexicon/<name>.txt``, whitespace-separated, comments (``#``
+    lines) left out. Read from the file beside the package, so ``alu.text`` imports nothing
+    of ``alu.scan``."""
+    path = LEXICON / f"{name}.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(w for line in lines if not line.startswith("#") for w in line.split())
+
+
+def lexicon_pairs(name: str) -> list[tuple[str, str]]:
+    """A lexicon file of ``a b`` lines, as pairs in file order."""
+    words = lexicon(name)
+    if len(words) % 2:
+        raise ValueError(f"{LEXICON / name}.txt: every line needs two entries")
+    return list(zip(words[::2], words[1::2], strict=True))
+
+
+def cutoff(name: str) -> float:
+    """A cut-off of the screen by name (``alu/scan/lexicon/cutoffs.txt``)."""
+    return float(dict(lexicon_pairs("cutoffs"))[name])
+
 
 # Function words never make a target recognisable on their own.
-STOPWORDS = frozenset(
-    """a an and are as at be been but by can could did do does for from had has have he her
-    hers him his how i if in into is it its me my no not of on or our she so than that the
-    their them then there these they this those to was we were what when where which who
-    whom whose why will with would you your about also after all any before being both
-    each few more most other over own same some such through under until very while""".split()
-)
+STOPWORDS = frozenset(lexicon("stopwords"))
+DISTINCTIVE_ZIPF = cutoff("distinctive_zipf")
 
 
 # Letters that transliterate to an apostrophe inside a word (soft and hard signs, ayin,
@@ -50,9 +75,89 @@ def fold(text: str) -> str:
     return anyascii(clean(text)).casefold()
 
 
+@cache
+def _lookalikes() -> dict[str, str]:
+    """Letters of other scripts and the Latin letter each imitates, from Unicode's
+    confusables (UTS #39, ``confusables.txt``) as the confusable-homoglyphs package ships it:
+    Cyrillic р is p, Greek Η is H, Greek χ is ꭓ (Latin chi, read x)."""
+    import confusable_homoglyphs
+
+    root = Path(confusable_homoglyphs.__file__).parent
+    confusables = json.loads((root / "confusables.json").read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for char, homoglyphs in confusables.items():
+        if len(char) != 1 or not char.isalpha() or _latin(char):
+            continue
+        latin = [h["c"] for h in homoglyphs if h["c"][:1].isalpha() and all(map(_latin, h["c"]))]
+        if latin:
+            found[char] = min(latin, key=lambda c: (not c.isascii(), len(c), c))
+    return found
+
+
+def _latin(char: str) -> bool:
+    """A Latin letter (ASCII or not), or a combining mark that goes with one."""
+    if char.isascii():
+        return char.isalpha()
+    return unicodedata.name(char, "").startswith(("LATIN ", "COMBINING ")) or unicodedata.combining(char) > 0
+
+
+_LETTER_RUN = re.compile(r"(?:[^\W\d_]|[\u0300-\u036f])+")  # letters with their combining accents
+
+
+def _unmix(text: str) -> str:
+    """``text``'s letter runs that mix Latin letters with look-alikes ("Сурrian"), or that are
+    made only of letters imitating ASCII ones ("АС" in "АС/DС", "Норе"), read in Latin; a
+    run of another script that imitates nothing whole ("Москва", "Достоевский") is kept."""
+    table = _lookalikes()
+
+    def run(match: re.Match) -> str:
+        letters = match.group()
+        if letters.isascii() or not any(c in table for c in letters):
+            return letters
+        mixed = any(_latin(c) and c.isalpha() for c in letters)
+        imitates_ascii = all(table[c].isascii() if c in table else unicodedata.combining(c) for c in letters)
+        if not mixed and not imitates_ascii:
+            return letters
+        return "".join(table.get(c, c) for c in letters)
+
+    return unicodedata.normalize("NFC", _LETTER_RUN.sub(run, unicodedata.normalize("NFD", text)))
+
+
+@cache
+def _symbol_gaps() -> dict[int, str]:
+    """Every pictographic or modifier symbol outside ASCII (Unicode So, Sk: ⚡, ★, ™, 😀), as
+    a space: a translate table, built once (the code points up to plane 2 hold them all)."""
+    return {c: " " for c in range(0x80, 0x30000) if unicodedata.category(chr(c)) in ("So", "Sk")}
+
+
+def readable(text: str) -> str:
+    """``text`` cleaned (``clean``), with pictographic symbols read as the separators they
+    stand for ("AC⚡DC" is AC DC)."""
+    text = clean(text)
+    return text if text.isascii() else text.translate(_symbol_gaps())
+
+
+def unmixed(text: str) -> str:
+    """``text``, when it holds Latin letters, with the look-alike letters of another script
+    among them read as the Latin letters they imitate (Unicode's confusables, UTS #39):
+    "Сурrian Нохlеу" is Cyprian Hoxley, "Who is Норе?" asks about Hope. A word of another
+    script that is not made of look-alikes only ("Достоевский") is left as it is. A disguise
+    (``disguises``): the text as written is read too, so a real Cyrillic or Greek name still
+    transliterates, and a half-transliterated one ("Ал-Куwaitи") still matches."""
+    if text.isascii() or not any(c.isascii() and c.isalpha() for c in text):
+        return text
+    return _unmix(text)
+
+
+def words(text: str) -> list[list[str]]:
+    """The word tokens of each space-separated word of ``text`` ("Basil Al-Kuwaiti":
+    [basil], [al, kuwaiti]), folded once: together, ``tokens(text)``."""
+    return [_TOKEN.findall(w) for w in anyascii(readable(text)).casefold().split()]
+
+
 def tokens(text: str) -> list[str]:
-    """Word tokens of the folded text."""
-    return _TOKEN.findall(fold(text))
+    """Word tokens of the text: read as ``readable`` does, folded to ASCII, lower case."""
+    return _TOKEN.findall(anyascii(readable(text)).casefold())
 
 
 @lru_cache(maxsize=200_000)
@@ -74,26 +179,10 @@ def is_distinctive(token: str) -> bool:
         return len(token) >= 4
     if len(token) < 4:
         return False
-    return zipf(token) < 4.0
+    return zipf(token) < DISTINCTIVE_ZIPF
 
 
-_KEY_STEPS = (
-    ("tch", "ch"),
-    ("sch", "sh"),
-    ("kh", "h"),
-    ("ck", "k"),
-    ("ph", "f"),
-    ("th", "t"),
-    ("dh", "d"),
-    ("ou", "u"),
-    ("oo", "u"),
-    ("ee", "i"),
-    ("w", "v"),
-    ("y", "i"),
-    ("j", "i"),
-    ("q", "k"),
-    ("x", "ks"),
-)
+_KEY_STEPS = tuple(lexicon_pairs("transliteration_steps"))
 _DOUBLE = re.compile(r"(.)\1+")
 _GLIDE = re.compile(r"(?<=[aeo])i(?=[aeou])")
 
@@ -109,24 +198,8 @@ def transliteration_key(token: str) -> str:
     return _DOUBLE.sub(r"\1", token)
 
 
-_LEET = str.maketrans(
-    {
-        "4": "a",
-        "@": "a",
-        "3": "e",
-        "1": "i",
-        "!": "i",
-        "0": "o",
-        "5": "s",
-        "$": "s",
-        "7": "t",
-        "+": "t",
-        "8": "b",
-        "9": "g",
-        "6": "g",
-        "|": "l",
-    }
-)
+_LEET = str.maketrans(dict(lexicon_pairs("leet")))
+_LEET_SIGNS = "".join(sign for sign, _ in lexicon_pairs("leet") if not sign.isalpha())
 _LEET_WORD = re.compile(r"[\w@$!|+]*[^\W\d_][\w@$!|+]*")
 # Letters set apart one by one: by dots, dashes or the like (B.a.s.i.l), or by single
 # spaces (B a s i l), where a wider gap is the space between words.
@@ -138,7 +211,7 @@ _INWORD_SEPARATOR = re.compile(r"(?<=[^\W\d_])[-.·_*|/](?=[^\W\d_])")
 def _unleet(text: str) -> str:
     def word(match: re.Match) -> str:
         w = match.group()
-        return w.translate(_LEET) if any(ch in "4@31!05$7+896|" for ch in w) else w
+        return w.translate(_LEET) if any(ch in _LEET_SIGNS for ch in w) else w
 
     return _LEET_WORD.sub(word, text)
 
@@ -156,9 +229,13 @@ def _joined(text: str) -> str:
 
 def disguises(text: str) -> list[str]:
     """``text`` with the usual disguises of a name undone: letters spaced or dotted apart
-    (B a s i l, B.a.s.i.l, Ba-sil), leetspeak (B4s1l) and reversal (lisaB), each alone and
-    together. Only the forms that differ from ``text`` are returned."""
-    text = clean(text)
+    (B a s i l, B.a.s.i.l, Ba-sil), leetspeak (B4s1l), reversal (lisaB) and look-alike
+    letters of another script (Вasil, ``unmixed``), each alone and together. Only the forms
+    that differ from ``text`` are returned."""
+    latin = readable(unmixed(text))  # before clean drops the soft sign, Ь, that imitates b
+    text = readable(text)
     backwards = text[::-1]
     forms = [_unleet(text), _joined(_unleet(text)), backwards, _joined(_unleet(backwards))]
+    if latin != text:
+        forms += [latin, _joined(_unleet(latin))]
     return [f for f in dict.fromkeys(forms) if f != text]

@@ -12,8 +12,11 @@ depends on its length, not on how many targets there are. Signals, strongest fir
   associated terms (titles, places, awards, years, characters, jargon), weighted down
   when many targets share them.
 
-Names are also looked for in the text's disguises (letters spaced or dotted apart,
-leetspeak, reversal); a disguise only ever adds name signals.
+A person's name is also found written as people write names: joined ("JaneDoe", or split
+by an invisible space), surname first with a comma ("Doe, Jane"), and as initials with the
+surname ("J. Doe"). Names are also looked for in the text's disguises (letters spaced or
+dotted apart, leetspeak, reversal, look-alike letters of another script); a disguise only
+ever adds name signals.
 """
 
 from __future__ import annotations
@@ -28,11 +31,22 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA
 
 from ..targets.target import Target
-from ..text import STOPWORDS, disguises, is_distinctive, joined, tokens, transliteration_key, zipf
+from ..text import (
+    STOPWORDS,
+    cutoff,
+    disguises,
+    is_distinctive,
+    joined,
+    lexicon,
+    tokens,
+    transliteration_key,
+    words,
+    zipf,
+)
 from .base import Candidate, Scanner
 from .fuzzy import DeleteIndex
 from .postings import Postings
-from .written import Written
+from .written import PARTICLES, QUOTED, Written, quoted_words
 
 NAME_WEIGHT = 3.0
 FUZZY_NAME_WEIGHT = 2.0
@@ -48,9 +62,14 @@ MAX_PHRASE_TOKENS = 8
 MAX_TARGETS_PER_TERM = 50
 MAX_TERMS_PER_TARGET = 400
 _CAPITALISED_SPAN = re.compile(
-    r"\b[A-Z][\w'’\-]*(?:\s+(?:(?:of|the|and|de|la|van|von|du|in|for|a)\s+)*[A-Z][\w'’\-]*)+"
+    r"\b[A-Z][\w'’\-]*(?:\s+(?:(?:"
+    + "|".join(map(re.escape, lexicon("span_connectors")))
+    + r")\s+)*[A-Z][\w'’\-]*)+"
 )
-_QUOTED = re.compile(r"[\"“‘']([^\"”’']{4,80})[\"”’']")
+# A name written joined ("JaneDoe") is indexed as one token from this length on, and only
+# where the joined word is rare in English (RARE_NAME_ZIPF): shorter or common ones are words.
+JOINED_NAME_CHARS = int(cutoff("joined_name_chars"))
+LONGEST_JOINED_WORD = int(cutoff("longest_joined_word"))
 
 
 _NAME_SIGNALS = ("name", "fuzzy-name", "name-part")
@@ -74,10 +93,60 @@ PROPER_NAME_ZIPF = 4.0
 
 def _surnames(target: Target, names: set[tuple[str, ...]]) -> set[str]:
     """A person's family names (every word after the first), where rare enough to name
-    them alone: Mahfouz and Al-Kuwaiti, Einstein when capitalised, not Martin."""
+    them alone: Mahfouz and Al-Kuwaiti, Einstein when capitalised, not Martin; a compound
+    one whole (Vasquez-Hollis, not Hollis: ``_compound_parts``)."""
     if target.kind != "person":
         return set()
-    return {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF}
+    alone = {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF}
+    return alone - _compound_parts(target)
+
+
+def _name_words(name: str) -> list[tuple[str, ...]]:
+    """A name's words as written (split at spaces), each as its tokens."""
+    return [tuple(w) for w in words(name) if w]
+
+
+def _compound_parts(target: Target) -> set[str]:
+    """The parts of the target's hyphenated compound names (Vasquez and Hollis in
+    Vasquez-Hollis; not Kuwaiti in Al-Kuwaiti, one part beside a particle). One part standing
+    alone is not the target: "Hollis" is a place, another person, a word; the compound
+    written whole is theirs."""
+    found: set[str] = set()
+    for name in target.identity_names():
+        if "-" not in name:
+            continue
+        for word, parts in zip(name.split(), words(name), strict=False):
+            parts = [t for t in parts if t not in PARTICLES and len(t) >= 2]
+            if "-" in word and len(parts) >= 2:
+                found.update(parts)
+    return found
+
+
+def _written_forms(target: Target) -> set[tuple[str, ...]]:
+    """Other ways people write the target's names, as token keys: joined into one word
+    ("JaneDoe", and "Jane\u200bDoe" once the invisible space is dropped), unless that is a
+    common English word or holds an initial ("A. Cross" is not "across"); for a person, the
+    initials of the given names before the surname ("J. Doe", "X. L. Williams"). The surname
+    first ("Doe, Jane") needs no key of its own: ``PreScreen._surname_first`` reads it."""
+    found: set[tuple[str, ...]] = set()
+    for name in target.identity_names():
+        words = _name_words(name)
+        toks = [t for w in words for t in w]
+        whole = "".join(toks)
+        no_initial = len(toks) > 1 and min(map(len, toks)) > 1
+        word_like = len(whole) <= LONGEST_JOINED_WORD and zipf(whole) >= RARE_NAME_ZIPF
+        if no_initial and len(whole) >= JOINED_NAME_CHARS and not word_like:
+            found.add((whole,))
+        if target.kind != "person" or len(words) < 2:
+            continue
+        first_of_surname = len(words) - 1
+        while first_of_surname > 1 and all(t in PARTICLES for t in words[first_of_surname - 1]):
+            first_of_surname -= 1
+        surname = tuple(t for w in words[first_of_surname:] for t in w)
+        initials = tuple(w[0][0] for w in words[:first_of_surname] if w[0][0].isalpha())
+        if initials:
+            found |= {(initials[0], *surname), (*initials, *surname), (initials[0], *words[-1])}
+    return found
 
 
 def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
@@ -138,8 +207,8 @@ def _deletes(token: str) -> set[str]:
 
 def _evidence_phrases(text: str) -> set[tuple[str, ...]]:
     found: set[tuple[str, ...]] = set()
-    for match in [*_CAPITALISED_SPAN.finditer(text), *_QUOTED.finditer(text)]:
-        span = match.group(1) if match.re is _QUOTED else match.group(0)
+    for match in [*_CAPITALISED_SPAN.finditer(text), *QUOTED.finditer(text)]:
+        span = quoted_words(match) if match.re is QUOTED else match.group(0)
         toks = tokens(span)
         while toks and toks[-1] in STOPWORDS:
             toks.pop()
@@ -205,7 +274,7 @@ class PreScreen(Scanner):
         names, partials, phrases, terms, vocab = self._keys_of(target)
         for t in _surnames(target, names):
             self._surnames.add(t, tid)
-        for n in names:
+        for n in names | _written_forms(target):
             self._names.add(n, tid)
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
         for t in partials:
@@ -235,7 +304,7 @@ class PreScreen(Scanner):
         if target.kind == "person":
             partials = {
                 t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF
-            }
+            } - _compound_parts(target)
         generated = target.enrichment.description if target.enrichment else ""
         text = "\n".join([target.description, generated, *target.evidence])
         phrases = {p for p in _evidence_phrases(text) if p not in names}
@@ -259,7 +328,7 @@ class PreScreen(Scanner):
         for t in _surnames(target, names):
             self._surnames.discard(t, target_id)
         for index, entries in (
-            (self._names, names),
+            (self._names, names | _written_forms(target)),
             (self._partials, partials),
             (self._phrases, phrases),
             (self._terms, terms),
@@ -344,6 +413,9 @@ class PreScreen(Scanner):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, weight, f"phrase:{' '.join(path)}", ("p", path))
+        for tid, path in self._surname_first(written).items():
+            credit([tid], NAME_WEIGHT, f"name:{' '.join(path)}", ("n", path))
+            named.add(tid)
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
             for option in {token, *alts}:
                 ids = self._partials.get(option)
@@ -371,6 +443,28 @@ class PreScreen(Scanner):
         ]
         found.sort(key=lambda c: (-c.score, c.target.name))
         return found[:limit] if limit else found
+
+    def _surname_first(self, written: Written) -> dict[int, tuple[str, ...]]:
+        """People named surname first, a comma after the surname, as in a list or a catalogue
+        ("Doe, Jane"; "de Cervantes, Miguel"; "Cervantes, Miguel de"): each comma's words
+        before and after it, put back in order, looked up as a name. Two names merely side by
+        side ("... said Doe. Jane left") are not it. Read at query time, so the index keeps
+        no second key per name."""
+        toks = written.tokens
+        found: dict[int, tuple[str, ...]] = {}
+        for comma in range(1, len(toks)):
+            if written.gap(comma).strip() != ",":
+                continue
+            for before in range(1, min(3, comma) + 1):
+                for after in range(1, min(self._longest - before, len(toks) - comma) + 1):
+                    given = range(comma, comma + after)
+                    path = tuple(toks[comma : comma + after] + toks[comma - before : comma])
+                    if any(len(toks[i]) == 1 and not written.initial(i) for i in given):
+                        continue
+                    for tid in self._names.get(path, ()):
+                        if self.targets[tid].kind == "person":
+                            found[tid] = path
+        return found
 
     def scan(self, text: str) -> list[Candidate]:
         """Every target with a signal in ``text`` or, for names only, in its disguises."""

@@ -19,33 +19,34 @@ from anyascii import anyascii
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from ..text import STOPWORDS, clean, tokens, transliteration_key, zipf
+from ..text import STOPWORDS, cutoff, lexicon, readable, tokens, transliteration_key, zipf
 
 _CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
 # Words that join the parts of one name: "Miguel de Cervantes", "Basil Mahfouz Al-Kuwaiti".
-PARTICLES = frozenset(
-    "al el bin ibn ben abu bint da de del della der den di do dos du la le van von ter ten y".split()
-)
+PARTICLES = frozenset(lexicon("particles"))
 # A capitalised word this rare, before a name part inside a sentence, is read as a name
 # (Naguib, Zafón, Engels).
-RARE_WORD_ZIPF = 3.0
-NAME_SUFFIXES = frozenset("jr sr ii iii iv".split())
+RARE_WORD_ZIPF = cutoff("rare_word_zipf")
+NAME_SUFFIXES = frozenset(lexicon("name_suffixes"))
 # Titles and roles written before a name are no part of another one ("Sheikh Mahfouz"), though
 # several are family names too (King, Bishop, Major).
-TITLES = frozenset(
-    """mr mrs ms miss mx dr prof professor sir dame lord lady king queen prince princess
-    president senator judge justice bishop general captain major colonel lieutenant sergeant
-    saint st father mother brother sister uncle aunt rev reverend mayor minister chancellor
-    governor sheikh shaikh emir sultan imam rabbi pope cardinal author writer poet novelist
-    doctor count countess baron baroness duke duchess earl sheik mullah ayatollah""".split()
-)
+TITLES = frozenset(lexicon("titles"))
 # Words for peoples and languages look like rare names but name no one ("Kuwaiti author").
 _DEMONYM = re.compile(r"(?:ian|ean|ese|ish|ic|i)$")
 # Two spellings of one name this similar are taken as one (Makhfuza, Mahfouz: 80).
-SPELLED_ALIKE_RATIO = 70
+SPELLED_ALIKE_RATIO = cutoff("spelled_alike_ratio")
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
-# A quoted span: "Mango Summers", 'The Barber's Relic' (an apostrophe inside a word is kept).
-_QUOTED = re.compile(r"\"[^\"\n]{3,150}\"|(?<!\w)'[^\n]{3,150}?'(?!\w)")
+# A quoted span, its words in group "words": "Mango Summers", “Mango Summers”, 'The Barber's
+# Relic' (an apostrophe inside a word is kept), ‘The Barber’s Relic’.
+QUOTED = re.compile(
+    r"[\"“](?P<words>[^\"“”\n]{3,150})[\"”]|(?<!\w)['‘](?P<single>[^\n]{3,150}?)['’](?!\w)"
+)
+
+
+def quoted_words(match: re.Match) -> str:
+    """The words inside a ``QUOTED`` match, without their quotes."""
+    return match.group("words") if match.group("words") is not None else match.group("single")
+
 
 
 @lru_cache(maxsize=1)
@@ -81,10 +82,11 @@ class Written:
     """``text``'s tokens (the pre-screen's, in the same order) and how each is written."""
 
     def __init__(self, text: str):
-        self.raw = anyascii(clean(text))
+        read = readable(text)
+        self.raw = anyascii(read)
         self.spans = [m.span() for m in _CASED_TOKEN.finditer(self.raw)]
         self.tokens = [self.raw[s:e].lower() for s, e in self.spans]
-        self.transliterated = any(ord(c) > 0x24F and c.isalpha() for c in text)
+        self.transliterated = any(ord(c) > 0x24F and c.isalpha() for c in read)
         letters = [c for c in self.raw if c.isalpha()]
         self.shouting = len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
 
@@ -106,7 +108,7 @@ class Written:
     @cached_property
     def _quotes(self) -> list[re.Match]:
         """The quoted spans, found once per text (a search per token made long texts quadratic)."""
-        return list(_QUOTED.finditer(self.raw))
+        return list(QUOTED.finditer(self.raw))
 
     @cached_property
     def _quote_starts(self) -> list[int]:
@@ -126,6 +128,20 @@ class Written:
         if len(tok) != 1 or not tok.isalpha() or self.gap(i).endswith("'"):
             return False
         return self.capitalised(i) or self.raw.startswith(".", self.spans[i][1])
+
+    def middle_initial(self, i: int) -> bool:
+        """Whether token ``i`` is a capital initial with its full stop, followed by a
+        capitalised name word: the middle of someone's name, so the word before it is a
+        given name ("Booker T. Washington", "George W. Bush")."""
+        nxt = i + 1
+        return (
+            self.initial(i)
+            and self.capitalised(i)
+            and nxt < len(self.tokens)
+            and re.fullmatch(r"\. ?", self.gap(nxt)) is not None
+            and self.capitalised(nxt)
+            and len(self.tokens[nxt]) > 1
+        )
 
     def in_run_of_initials(self, i: int) -> bool:
         """Whether initial ``i`` follows another initial: "S. Lewis" inside "C. S. Lewis"."""
@@ -158,7 +174,8 @@ class Written:
 
     def names_someone(self, j: int, side: str) -> bool:
         """Whether token ``j``, on ``side`` of a name part, makes it part of another proper
-        name: an initial before it; a capitalised given or family name (not a function word,
+        name: an initial before it, or one after it that opens the rest of a name ("Booker
+        T. Washington"); a capitalised given or family name (not a function word,
         "Will", nor a title, "Sheikh"); any other capitalised word after it (a family name,
         "Hemingway", or a title, "Booker Prize"); a rare capitalised word before it inside a
         sentence that is not a people's name ("Kuwaiti"). Text in capitals says nothing by
@@ -166,6 +183,8 @@ class Written:
         unpredictably: there only names and initials count."""
         tok = self.tokens[j]
         if side == "left" and self.initial(j):
+            return True
+        if side == "right" and self.middle_initial(j):
             return True
         if (
             len(tok) < 2
