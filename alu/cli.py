@@ -240,11 +240,18 @@ def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     if as_json:
         out.print_json(json.dumps([t.model_dump() for t in targets]))
         return
-    table = Table("name", "kind", "aliases", "evidence", "enriched")
+    table = Table("name", "kind", "aliases", "evidence", "enriched", "known to model")
     for t in targets:
         enriched = "no" if t.enrichment is None else ("failed" if t.enrichment.error else "yes")
+        k = t.knowledge
+        known = "not probed" if k is None else {True: "yes", False: "no", None: "undecided"}[k.known]
         table.add_row(
-            Text(shown(t.name)), t.kind, Text(shown(", ".join(t.aliases))), str(len(t.evidence)), enriched
+            Text(shown(t.name)),
+            t.kind,
+            Text(shown(", ".join(t.aliases))),
+            str(len(t.evidence)),
+            enriched,
+            known + (" (failed)" if k is not None and k.error else ""),
         )
     out.print(table)
     out.print(f"{len(targets)} targets in {targets_store.location}", highlight=False, markup=False)
