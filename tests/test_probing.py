@@ -155,6 +155,8 @@ def test_saying_it_does_not_know_is_not_knowing_in_every_language_asked():
     decision = decide(got, fingerprint(TORVALDS, got))
     assert decision.known is False and "declined in 5 of 8" in decision.reason
     assert verdict_of("I'm sorry, but I can't assist with that.") == "refusal"
+    assert verdict_of("I'm sorry, but I cannot answer this question.") == "refusal"
+    assert verdict_of("I'm sorry, but I cannot provide information on who he is.") == "decline"
     assert verdict_of(KNOWS[("who", "en")]) == "answer"
     assert verdict_of("Linus Torvalds created Linux. I'm not sure what he does now.") == "answer"
     assert verdict_of("I'm sorry. I don't know who that is.") == "decline"

@@ -22,7 +22,7 @@ from ..jobs import Cost, now, run_job
 from ..stores import Store
 from ..targets import ModelKnowledge, ProbeAnswer, Target
 from ..trace import Trace
-from .fingerprint import decide, fingerprint, verdict_of
+from .fingerprint import distil, verdict_of
 
 DEFAULT_CALLS = 8  # questions per target: the main facets, and the first in two more languages
 
@@ -63,8 +63,7 @@ def probe_one(
         failure = AgentFailure(f"{len(asked) - len(answers)} of {len(asked)} questions failed: {errors[0]}")
         failure.trace = trace  # type: ignore[attr-defined]
         raise failure
-    items = fingerprint(target, answers)
-    decision = decide(answers, items)
+    answers, items, decision = distil(target, answers)
     model = prober.model
     return (
         ModelKnowledge(

@@ -48,6 +48,7 @@ MIN_CONSISTENT = 3
 COVERAGE = 0.5
 RARE_ZIPF = 4.0  # a lower-case word rarer than this in its language is a term
 NAME_ZIPF = 4.5  # a one-word capitalised span commoner than this is an ordinary word
+LEADING_ZIPF = 5.5  # a span's first word this common ("The", "In", "Some") is left out
 MAX_ITEMS = 40  # kept per target, most consistent first
 MIN_SENTENCE = 25  # a shorter opening sentence ("I'm sorry.") is read with the next
 
@@ -75,6 +76,8 @@ _DECLINE = re.compile(
     r"|no (?:record|knowledge|data) (?:of|about|on)|not (?:a )?(?:widely )?(?:known|recogni[sz]ed) "
     r"(?:figure|person|term|topic|entity)|there is no (?:known|notable|widely|famous|well-known)"
     r"|does not appear to be|doesn'?t appear to be"
+    r"|(?:can'?t|cannot|unable to|not able to) (?:provide|give|offer|share) (?:you )?(?:with )?(?:any )?"
+    r"(?:specific |detailed |accurate )?(?:information|details) (?:on|about|regarding)"
     r"|no (?:tengo|dispongo de|hay) (?:ninguna |suficiente )?información|no conozco|no estoy familiarizad"
     r"|keine (?:\w+ )?informationen|nicht bekannt|kenne (?:ich )?(?:keine|nicht)|weiß (?:ich )?nicht"
     r"|pas d'information|aucune information|je ne (?:connais|sais) pas|ne suis pas familier"
@@ -84,7 +87,8 @@ _DECLINE = re.compile(
 )
 _REFUSAL = re.compile(
     r"can'?t (?:assist|help|provide|comply)|cannot (?:assist|help|provide|comply)"
-    r"|(?:unable|not able) to (?:assist|help|provide)|won'?t (?:help|provide)"
+    r"|(?:unable|not able) to (?:assist|help|provide)|won'?t (?:help|provide|comment)"
+    r"|(?:can'?t|cannot) (?:answer|discuss|comment)"
     r"|no puedo (?:ayudar|proporcionar)|kann (?:ich )?(?:dabei )?nicht helfen|je ne peux pas"
     r"|не могу (?:помочь|предоставить)|无法(?:提供|协助)|不能提供",
     re.IGNORECASE,
@@ -139,8 +143,16 @@ class _Candidate:
 
 
 def _ordinary(word: str, lang: str, limit: float) -> bool:
+    """A stopword, a GENERIC word, or one at least as common as ``limit`` in ``lang`` or in
+    English (answers in other languages borrow English words); a hyphenated word when each
+    of its parts is ("open-source", not "Kroah-Hartman")."""
     folded = word.casefold()
-    return folded in STOPWORDS or folded in GENERIC or _zipf(folded, lang) >= limit
+    parts = [p for p in re.split(r"['’\-]", folded) if p]
+    if len(parts) > 1 and all(_ordinary(p, lang, limit) for p in parts):
+        return True
+    if folded in STOPWORDS or folded in GENERIC:
+        return True
+    return _zipf(folded, lang) >= limit or (lang != "en" and _zipf(folded, "en") >= limit)
 
 
 def _spans(text: str) -> list[list[str]]:
@@ -176,9 +188,10 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
     found: dict[tuple[str, ...], _Candidate] = {}
 
     def add(kind: str, words: list[str]) -> None:
-        while words and (words[0].casefold() in _CONNECTORS or _ordinary(words[0], lang, 5.0)):
+        # a sentence's first word is capitalised too: a very common one there is not a name's
+        while words and (words[0].casefold() in _CONNECTORS or _ordinary(words[0], lang, LEADING_ZIPF)):
             words = words[1:]
-        while words and (words[-1].casefold() in _CONNECTORS or _ordinary(words[-1], lang, 5.0)):
+        while words and words[-1].casefold() in _CONNECTORS:
             words = words[:-1]
         if not words:
             return
@@ -262,6 +275,17 @@ def fingerprint(target: Target, answers: Sequence[ProbeAnswer]) -> list[Fingerpr
 class Decision:
     known: bool | None
     reason: str
+
+
+def distil(
+    target: Target, answers: Sequence[ProbeAnswer]
+) -> tuple[list[ProbeAnswer], list[FingerprintItem], Decision]:
+    """The answers with their verdicts (read again: the rule may have changed since they
+    were stored), the fingerprint and the decision; no model call, so what was learned can
+    be re-derived from stored answers."""
+    read = [a.model_copy(update={"verdict": verdict_of(a.answer)}) for a in answers]
+    items = fingerprint(target, read)
+    return read, items, decide(read, items)
 
 
 def decide(answers: Sequence[ProbeAnswer], items: Sequence[FingerprintItem]) -> Decision:
