@@ -241,11 +241,18 @@ def targets_ls(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     if as_json:
         out.print_json(json.dumps([t.model_dump() for t in targets]))
         return
-    table = Table("name", "kind", "aliases", "evidence", "enriched")
+    table = Table("name", "kind", "aliases", "evidence", "enriched", "known to model")
     for t in targets:
         enriched = "no" if t.enrichment is None else ("failed" if t.enrichment.error else "yes")
+        k = t.knowledge
+        known = "not probed" if k is None else {True: "yes", False: "no", None: "undecided"}[k.known]
         table.add_row(
-            Text(shown(t.name)), t.kind, Text(shown(", ".join(t.aliases))), str(len(t.evidence)), enriched
+            Text(shown(t.name)),
+            t.kind,
+            Text(shown(", ".join(t.aliases))),
+            str(len(t.evidence)),
+            enriched,
+            known + (" (failed)" if k is not None and k.error else ""),
         )
     out.print(table)
     out.print(f"{len(targets)} targets in {targets_store.location}", highlight=False, markup=False)
@@ -328,6 +335,9 @@ def targets_enrich(
     force: Annotated[bool, typer.Option(help="Enrich again targets already enriched.")] = False,
     model: EnricherModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cost summary as JSON.")] = False,
+    probe: Annotated[
+        bool, typer.Option("--probe", help="Then probe the same targets (alu targets probe).")
+    ] = False,
 ) -> None:
     """Have a model write each target's names in other scripts, associated terms and a
     one-line description, checked, stored apart from the operator's fields. Resumable: each
@@ -335,20 +345,125 @@ def targets_enrich(
     if bool(names) == every:
         fail("name the targets to enrich, or give --all (not both)")
     enricher = build_enricher(model)
+    prober = build_prober(None) if probe else None
+    costs = []
     try:
         with store() as targets_store:
-            cost = run_enrichment(targets_store, enricher, None if every else names, force=force)
+            costs.append(run_enrichment(targets_store, enricher, None if every else names, force=force))
+            if prober is not None:
+                costs.append(run_probing(targets_store, prober, None if every else names, force=force))
     except KeyboardInterrupt:
         err.print("interrupted: every target finished is saved; run the command again to resume")
         raise typer.Exit(130) from None
+    report_costs(costs, as_json, ("enriched", "probed"))
+
+
+def report_costs(costs: list, as_json: bool, verbs: tuple[str, ...]) -> None:
+    """Each job's failures as warnings and its cost line (or one JSON summary, a list when
+    several jobs ran); exit 1 if any target failed."""
     if as_json:
-        out.print_json(json.dumps(cost.summary()))
+        summaries = [c.summary() for c in costs]
+        out.print_json(json.dumps(summaries[0] if len(summaries) == 1 else summaries))
     else:
-        for name, why in cost.failures:
-            warn(f"{name!r} not enriched: {why}")
-        out.print(cost.line(), highlight=False, markup=False)
-    if cost.failed:
+        for cost, verb in zip(costs, verbs, strict=False):
+            for name, why in cost.failures:
+                warn(f"{name!r} not {verb}: {why}")
+            out.print(cost.line(), highlight=False, markup=False)
+    if any(c.failed for c in costs):
         raise typer.Exit(1)
+
+
+def serving_spec(model: Optional[str] = None) -> str:
+    """The model a probe asks: ``--model``, else the Vanilla agent's, else ``model``."""
+    s = settings()
+    return model or s.models.get("vanilla") or s.model
+
+
+def build_prober(model: Optional[str]):
+    from .agents.prober import Prober
+
+    s = settings()
+    return Prober(s.build_model(serving_spec(model)), timeout=s.pipeline.timeout)
+
+
+def run_probing(targets_store: Store, prober, names, *, force: bool = False, calls: Optional[int] = None):
+    from .probing import DEFAULT_CALLS, probe_targets
+
+    return probe_targets(targets_store, prober, names, force=force, calls=calls or DEFAULT_CALLS, console=err)
+
+
+@targets_app.command("probe")
+@guarded
+def targets_probe(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Targets to probe, by name or alias.")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Probe every target not probed with this model.")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Probe again targets already probed with this model.")] = False,
+    model: Annotated[
+        Optional[str], typer.Option("--model", help="Model to probe (default: the serving model).")
+    ] = None,
+    calls: Annotated[
+        Optional[int], typer.Option(min=1, max=40, help="Questions per target (default 8).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cost summary as JSON.")] = False,
+) -> None:
+    """Ask the serving model a few short questions about each target and keep what it
+    knows: its knowledge fingerprint (the distinctive names, terms and numbers it gives,
+    with how consistently) and whether it knows the target at all, with the model's
+    identity. Resumable: each target is saved as it is done; a target already probed with
+    this model is skipped. Exit 1 if any target failed."""
+    if bool(names) == every:
+        fail("name the targets to probe, or give --all (not both)")
+    prober = build_prober(model)
+    try:
+        with store() as targets_store:
+            cost = run_probing(targets_store, prober, None if every else names, force=force, calls=calls)
+    except KeyboardInterrupt:
+        err.print("interrupted: every target finished is saved; run the command again to resume")
+        raise typer.Exit(130) from None
+    report_costs([cost], as_json, ("probed",))
+
+
+def serving_identity() -> tuple[str, str]:
+    """The serving model's spec and identity (``?`` and why, when it cannot be told)."""
+    from .models import backend_of, identity_of
+
+    spec = serving_spec()
+    try:
+        return spec, identity_of(spec, **settings().backends.get(backend_of(spec).prefix, {}))
+    except AluError as exc:
+        return spec, f"? ({exc})"
+
+
+def show_knowledge(target: Target) -> None:
+    k = target.knowledge
+    if k is None:
+        out.print("knowledge: not probed (alu targets probe NAME)", highlight=False, markup=False)
+        return
+    spec, identity = serving_identity()
+    state = "fresh" if not k.is_stale(identity) else f"STALE: the serving model ({spec}) is {identity}"
+    known = {True: "known", False: "not known", None: "undecided"}[k.known]
+    out.print(
+        f"knowledge: {known} to {shown(k.model_name or '?')} ({shown(k.model)})"
+        f" at {k.created or '?'}; {state}",
+        highlight=False,
+        markup=False,
+    )
+    out.print(Text(f"{'decision':<12}", style="bold") + Text(shown(k.reason or "-")), highlight=False)
+    top = ", ".join(f"{i.text} {i.consistency:.0%}" for i in k.top(15))
+    out.print(Text(f"{'fingerprint':<12}", style="bold") + Text(shown(top or "-")), highlight=False)
+    out.print(
+        Text(f"{'cost':<12}", style="bold")
+        + Text(f"{k.llm_calls} calls, {k.prompt_tokens}+{k.completion_tokens} tokens, {k.seconds:g} s"),
+        highlight=False,
+    )
+    if k.error:
+        out.print(
+            Text(f"{'error':<12}", style="bold")
+            + Text(shown(f"the last attempt failed (what is above is kept): {k.error}")),
+            highlight=False,
+        )
 
 
 @targets_app.command("show")
@@ -374,6 +489,7 @@ def targets_show(
     line("description", target.description or "-")
     for i, fact in enumerate(target.evidence, 1):
         line("evidence" if i == 1 else "", fact)
+    show_knowledge(target)
     e = target.enrichment
     if e is None:
         out.print("generated: none (alu targets enrich NAME)", highlight=False, markup=False)

@@ -105,6 +105,9 @@ class Backend:
     build: Callable[[str, Any], Model]
     options: type[BaseModel] = NoOptions
     usage: str = ""  # how a spec is written, e.g. gguf:/path/to/model.gguf
+    # The identity of the model ``build`` would make, where building it is costly (loading
+    # weights): what says whether something learned from a model still holds.
+    identify: Callable[[str, Any], str] | None = None
 
     def parse_options(self, values: dict[str, Any], where: str = "") -> BaseModel:
         try:
@@ -133,6 +136,16 @@ def backend_of(spec: str) -> Backend:
         known = ", ".join(sorted(BACKENDS.names()))
         raise UnknownModel(f"unknown model {spec!r}: use one of {known} (as PREFIX or PREFIX:ARG)")
     return BACKENDS.get(prefix)
+
+
+def identity_of(spec: str, **options: Any) -> str:
+    """``Model.identity`` of the model ``spec`` names, without loading its weights where the
+    backend can tell it otherwise (a GGUF file's hash); else the model is built (cached)."""
+    spec = (spec or "").strip()
+    backend = backend_of(spec)
+    if backend.identify is not None:
+        return backend.identify(spec.partition(":")[2], backend.parse_options(options))
+    return get_model(spec, **options).identity
 
 
 _MODELS: dict[tuple, Model] = {}

@@ -275,3 +275,35 @@ def test_a_schema_from_before_enrichment_is_upgraded_keeping_every_row(pg_url, p
         store.close()
     rows = sql(pg_url, f"SELECT version FROM {pg_schema}.schema_migrations ORDER BY 1")
     assert [r[0] for r in rows] == list(range(1, LATEST + 1))
+
+
+def test_a_schema_from_before_knowledge_is_upgraded_keeping_the_enrichment(pg_url, pg_schema):
+    from alu.pgsql import MIGRATIONS
+    from alu.targets import Enrichment, ModelKnowledge
+
+    sql(pg_url, f"CREATE SCHEMA {pg_schema}")
+    sql(
+        pg_url,
+        f"CREATE TABLE {pg_schema}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    for migration in MIGRATIONS[:3]:  # the tables as ALU made them before knowledge
+        sql(pg_url, migration.sql.replace("{s}", pg_schema))
+        sql(pg_url, f"INSERT INTO {pg_schema}.schema_migrations VALUES (%s, %s)", migration.version, "old")
+    sql(
+        pg_url,
+        f"INSERT INTO {pg_schema}.targets (key, name, kind, aliases, alias_keys, description, evidence,"
+        " enrichment) VALUES ('ada lovelace', 'Ada Lovelace', 'person', '[]', ARRAY[]::text[], '', '[]', %s)",
+        Enrichment(names=["Ада Лавлейс"], model="scripted").model_dump_json(),
+    )
+    store = open_store(pg_url)
+    try:
+        (ada,) = store.list()
+        assert ada.enrichment.names == ["Ада Лавлейс"] and ada.knowledge is None
+        store.set_knowledge("Ada Lovelace", ModelKnowledge(known=False, model="m"))
+        assert store.get("Ada Lovelace").knowledge.known is False
+        assert store.get("Ada Lovelace").enrichment.names == ["Ада Лавлейс"]
+    finally:
+        store.close()
+    rows = sql(pg_url, f"SELECT version FROM {pg_schema}.schema_migrations ORDER BY 1")
+    assert [r[0] for r in rows] == list(range(1, LATEST + 1))

@@ -231,3 +231,27 @@ def test_opening_a_current_store_takes_no_write_lock(tmp_path):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_store_from_before_knowledge_is_upgraded_keeping_its_enrichment(tmp_path):
+    from alu.stores.sqlite import _SCHEMA, LATEST, MIGRATIONS
+    from alu.targets import Enrichment, ModelKnowledge
+
+    path = tmp_path / "layout1.db"
+    with sqlite3.connect(path) as db:  # the layout of the enrichment era (version 1)
+        db.executescript(_SCHEMA)
+        db.execute(MIGRATIONS[0])
+        db.execute("PRAGMA user_version = 1")
+        db.execute(
+            "INSERT INTO targets (name, key, kind, aliases, description, evidence, enrichment)"
+            " VALUES ('Ada Lovelace', 'ada lovelace', 'person', '[]', '', '[]', ?)",
+            (Enrichment(names=["Ада Лавлейс"], model="scripted").model_dump_json(),),
+        )
+    store = TargetStore(path)
+    (ada,) = store.list()
+    assert ada.enrichment.names == ["Ада Лавлейс"] and ada.knowledge is None
+    store.set_knowledge("Ada Lovelace", ModelKnowledge(known=True, model="m"))
+    ada = store.get("Ada Lovelace")
+    assert ada.knowledge.known is True and ada.enrichment.names == ["Ада Лавлейс"]
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST

@@ -218,6 +218,13 @@ def _gguf(arg: str, options: LlamaOptions) -> Model:
     return LlamaCppModel(Path(arg).expanduser(), **options.model_dump())
 
 
+def _gguf_identity(arg: str, options: LlamaOptions) -> str:
+    path = Path(arg).expanduser()
+    if not path.is_file():
+        raise ModelError(f"no GGUF file at {path}")
+    return f"gguf:sha256:{file_sha256(path)}"
+
+
 register_backend(
     Backend(
         "embedded",
@@ -225,8 +232,16 @@ register_backend(
         _embedded,
         LlamaOptions,
         "embedded",
+        identify=lambda arg, options: f"gguf:sha256:{DEFAULT_MODEL_SHA256}",
     )
 )
 register_backend(
-    Backend("gguf", "any local GGUF file on llama.cpp", _gguf, LlamaOptions, "gguf:/path/to/model.gguf")
+    Backend(
+        "gguf",
+        "any local GGUF file on llama.cpp",
+        _gguf,
+        LlamaOptions,
+        "gguf:/path/to/model.gguf",
+        identify=_gguf_identity,
+    )
 )

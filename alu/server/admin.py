@@ -19,6 +19,11 @@ Enrichment (``alu.enrichment``), admin-only like the rest:
   added, after it is stored (an enrichment failure leaves the targets added), and adds the
   batch's cost summary (``enrichment``) to the response.
 
+``POST /v1/targets/{name}/probe[?force=true]`` queues the target for probing by the
+serving model in the background (``alu.probing.background``: one probe call at a time, at
+most half the model's time) and answers 202 at once with the target as stored and
+``probe`` (queued, pending, stale); what is learned appears in the target's ``knowledge``.
+
 These routes are matched before ``DELETE /v1/targets/{name}``: a target whose own name ends
 in ``/enrichment`` is deleted with ``DELETE /v1/targets?name=...``."""
 
@@ -213,6 +218,19 @@ async def enrich_target(name: str, request: Request):
         return target.model_dump()
 
     return await _call(enrich)
+
+
+@router.post("/{name:path}/probe", status_code=202)
+async def probe_target(name: str, request: Request, force: bool = Query(False, description="probe again")):
+    from ..probing.background import start_probe
+
+    state = _admin(request)
+    store = _store(state)
+    target = await _call(store.get, name)
+    if target is None:
+        raise _unknown(name)
+    probe = await _call(start_probe, state.alu, store, target.name, force=force)
+    return {**target.model_dump(), "probe": probe}
 
 
 @router.put("/{name:path}/enrichment", openapi_extra=_EDIT_BODY)

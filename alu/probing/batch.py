@@ -1,0 +1,130 @@
+"""Probing targets: a few short questions each to the serving model, distilled into what it
+knows of the target, written to the store as soon as each is done (``alu.jobs``: progress,
+cost, resumable, failures marked and never blocking).
+
+A target already probed with the same model (``Model.identity``) is skipped unless
+``force``, whatever was found, a target the model does not know included: asking again
+would find the same. A target probed with another model is stale and probed again. One
+question that fails is left out; a target fails (keeping what it had, with ``error``) when
+fewer than half of its questions were answered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from rich.console import Console
+
+from ..agents.prober import Prober, plan
+from ..errors import AgentFailure
+from ..jobs import Cost, now, run_job
+from ..stores import Store
+from ..targets import ModelKnowledge, ProbeAnswer, Target
+from ..trace import Trace
+from .fingerprint import distil, verdict_of
+
+DEFAULT_CALLS = 8  # questions per target: the main facets, and the first in two more languages
+
+Pace = Callable[[float], None]  # told each call's seconds; may wait before the next
+
+
+def probe_one(
+    prober: Prober, target: Target, *, calls: int = DEFAULT_CALLS, pace: Pace | None = None
+) -> tuple[ModelKnowledge, Trace]:
+    """Ask ``calls`` questions about ``target`` and distil what the model knows; raises
+    AgentFailure (the trace in ``exc.trace``) when fewer than half were answered."""
+    trace = Trace(mode="probe")
+    started = time.perf_counter()
+    answers: list[ProbeAnswer] = []
+    asked = plan(target.kind, calls)
+    errors: list[str] = []
+    for question in asked:
+        call_started = time.perf_counter()
+        try:
+            text = prober.ask(trace, target, question)
+        except AgentFailure as exc:
+            errors.append(str(exc))
+            text = None
+        if pace is not None:
+            pace(time.perf_counter() - call_started)
+        if text is None:
+            continue
+        answers.append(
+            ProbeAnswer(
+                facet=question.facet,
+                lang=question.lang,
+                question=question.text(target.name),
+                answer=text,
+                verdict=verdict_of(text),
+            )
+        )
+    if len(answers) * 2 < len(asked):
+        failure = AgentFailure(f"{len(asked) - len(answers)} of {len(asked)} questions failed: {errors[0]}")
+        failure.trace = trace  # type: ignore[attr-defined]
+        raise failure
+    answers, items, decision = distil(target, answers)
+    model = prober.model
+    return (
+        ModelKnowledge(
+            known=decision.known,
+            reason=decision.reason,
+            items=items,
+            answers=answers,
+            model=model.identity,
+            model_name=model.name,
+            created=now(),
+            llm_calls=trace.llm_calls,
+            prompt_tokens=trace.prompt_tokens,
+            completion_tokens=trace.completion_tokens,
+            seconds=round(time.perf_counter() - started, 2),
+        ),
+        trace,
+    )
+
+
+def failed(target: Target, reason: str, identity: str, name: str) -> ModelKnowledge:
+    """What a target keeps after a failed probe: what it had, and why; it is probed again
+    on the next run."""
+    if target.knowledge is not None:
+        return target.knowledge.model_copy(update={"error": reason})
+    return ModelKnowledge(model=identity, model_name=name, created=now(), error=reason)
+
+
+def probe_targets(
+    store: Store,
+    prober: Prober,
+    names: Iterable[str] | None = None,
+    *,
+    force: bool = False,
+    calls: int = DEFAULT_CALLS,
+    pace: Pace | None = None,
+    show_progress: bool = True,
+    console: Console | None = None,
+) -> Cost:
+    """Probe the targets called ``names`` (every target when None), writing each result to
+    the store as it comes. Unknown names are an error before anything is done."""
+    identity = prober.model.identity
+
+    def skip(target: Target, named: bool) -> bool:
+        old = target.knowledge
+        return not force and old is not None and old.error is None and old.model == identity
+
+    def attempt(target: Target, cost: Cost) -> Trace:
+        knowledge, trace = probe_one(prober, target, calls=calls, pace=pace)
+        cost.count("items", len(knowledge.items))
+        cost.count("known", int(knowledge.known is True))
+        store.set_knowledge(target.name, knowledge)
+        return trace
+
+    return run_job(
+        store,
+        names,
+        doing="probing",
+        skip=skip,
+        attempt=attempt,
+        mark_failed=lambda t, why: store.set_knowledge(t.name, failed(t, why, identity, prober.model.name)),
+        cost=Cost(counts={"items": 0, "known": 0}, verb="probed"),
+        show_progress=show_progress,
+        console=console,
+    )

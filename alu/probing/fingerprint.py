@@ -1,0 +1,318 @@
+"""A target's knowledge fingerprint, and whether the model knows the target at all, from
+the model's own answers about it.
+
+**Items.** From each answer: capitalised spans (names, titles, places: "Guido van Rossum",
+"Tatooine"; in scripts with case, and Latin names inside any script), words rare in the
+answer's language (wordfreq Zipf below ``RARE_ZIPF``: "kernel", "lightsaber") and numbers
+of four digits or more (years). Dropped: the target's own names (its name, aliases and
+generated names split spans), words of the question asked, common words and
+``GENERIC`` ones. Items are compared folded (``alu.text``: case, accents, script,
+transliteration variants), so "Linux" in an English answer and "Линукс" in a Russian one
+are one item. An item's **support** is the number of answers that contain it (anywhere, in
+any case), its **consistency** the share of the answers received. An item contained in a
+longer one that is at least as well supported is dropped ("Guido" in "Guido van Rossum").
+
+**Known or not** (``decide``), from the same answers. An answer that says it does not know
+("I don't know", "no information", in every language asked) in its first sentence is a
+*decline*; one that will not help ("I can't assist with that") a *refusal*. With n answers:
+
+1. declines >= ``DECLINE_SHARE`` of n: **not known**;
+2. refusals >= ``DECLINE_SHARE`` of n: **undecided** (``known`` None: the model would not
+   say; guard it as known);
+3. otherwise **known** when the answers agree: at least ``MIN_CONSISTENT`` items each in at
+   least 2 answers and at least ``CONSISTENT_SHARE`` of n; together in at least
+   ``COVERAGE`` of the substantive answers; and, when more than one language was asked,
+   at least one of them in answers of two languages (a fact survives translation, a guess
+   prompted by the question's wording does not). Otherwise **not known**: the answers are
+   scattered guesses.
+
+The thresholds are set from how the rule should behave on scripted answers (tests), not
+fitted to any benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..targets import FingerprintItem, ProbeAnswer, Target
+from ..text import STOPWORDS, tokens, transliteration_key
+
+DECLINE_SHARE = 0.5
+CONSISTENT_SHARE = 0.25
+MIN_CONSISTENT = 3
+COVERAGE = 0.5
+RARE_ZIPF = 4.0  # a lower-case word rarer than this in its language is a term
+NAME_ZIPF = 4.5  # a one-word capitalised span commoner than this is an ordinary word
+LEADING_ZIPF = 5.5  # a span's first word this common ("The", "In", "Some") is left out
+MAX_ITEMS = 40  # kept per target, most consistent first
+MIN_SENTENCE = 25  # a shorter opening sentence ("I'm sorry.") is read with the next
+
+# Words rare enough to pass RARE_ZIPF that describe any target of a kind, or an answer's
+# manner, rather than a particular target.
+GENERIC = frozenset(
+    """additionally furthermore notably renowned prominent prolific acclaimed influential
+    fictional protagonist protagonists novelist novelists programmer programmers physicist
+    physicists mathematician biographer screenwriter filmmaker playwright essayist poet
+    poets author authors writer writers researcher researchers entrepreneur philanthropist
+    pioneering groundbreaking iconic legendary notable famous widely recognized regarded
+    significant contributions contributed enthusiast enthusiasts overall specifically
+    various numerous aforementioned subsequently predominantly primarily""".split()
+)
+# Lower-case words that join the parts of a name ("Guido van Rossum", "Order of the Phoenix").
+_CONNECTORS = frozenset("of the van von de der den da di du la le del della bin al el ibn".split())
+_CASED = "A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u052f"
+_WORD = re.compile(rf"[{_CASED}]+(?:['’\-][{_CASED}]+)*|\d+")
+_GAP = re.compile(r"[ \t]*")  # what may stand between the words of one span
+
+_DECLINE = re.compile(
+    r"don'?t know|do not know|not familiar|no (?:specific |reliable |available |public |widely[- ]known )?"
+    r"information|(?:couldn'?t|could not|can'?t|cannot|unable to) find|not aware of|i'?m not sure"
+    r"|don'?t have (?:any |specific |enough |much )?(?:information|details|data|knowledge)"
+    r"|no (?:record|knowledge|data) (?:of|about|on)|not (?:a )?(?:widely )?(?:known|recogni[sz]ed) "
+    r"(?:figure|person|term|topic|entity)|there is no (?:known|notable|widely|famous|well-known)"
+    r"|does not appear to be|doesn'?t appear to be"
+    r"|(?:can'?t|cannot|unable to|not able to) (?:provide|give|offer|share) (?:you )?(?:with )?(?:any )?"
+    r"(?:specific |detailed |accurate )?(?:information|details) (?:on|about|regarding)"
+    r"|no (?:tengo|dispongo de|hay) (?:ninguna |suficiente )?información|no conozco|no estoy familiarizad"
+    r"|keine (?:\w+ )?informationen|nicht bekannt|kenne (?:ich )?(?:keine|nicht)|weiß (?:ich )?nicht"
+    r"|pas d'information|aucune information|je ne (?:connais|sais) pas|ne suis pas familier"
+    r"|нет (?:\w+ )?информации|не знаю|не располагаю|не могу найти|не знаком|не удалось найти"
+    r"|不知道|没有(?:关于|相关|足够)?.{0,8}信息|不清楚|无法找到|不熟悉|没有找到",
+    re.IGNORECASE,
+)
+_REFUSAL = re.compile(
+    r"can'?t (?:assist|help|provide|comply)|cannot (?:assist|help|provide|comply)"
+    r"|(?:unable|not able) to (?:assist|help|provide)|won'?t (?:help|provide|comment)"
+    r"|(?:can'?t|cannot) (?:answer|discuss|comment)"
+    r"|no puedo (?:ayudar|proporcionar)|kann (?:ich )?(?:dabei )?nicht helfen|je ne peux pas"
+    r"|не могу (?:помочь|предоставить)|无法(?:提供|协助)|不能提供",
+    re.IGNORECASE,
+)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+
+
+def opening(text: str) -> str:
+    """An answer's first sentence (with the next while it is shorter than MIN_SENTENCE):
+    where a model says it does not know, rather than hedging an aside later on."""
+    found = ""
+    for sentence in _SENTENCE_END.split(text.strip()):
+        found = f"{found} {sentence}".strip()
+        if len(found) >= MIN_SENTENCE:
+            break
+    return found
+
+
+def verdict_of(text: str) -> str:
+    """``decline`` (the model says it does not know), ``refusal`` (it will not help) or
+    ``answer``, from the opening of an answer."""
+    opening_ = opening(text)
+    if not opening_ or _DECLINE.search(opening_):
+        return "decline"
+    if _REFUSAL.search(opening_):
+        return "refusal"
+    return "answer"
+
+
+@lru_cache(maxsize=100_000)
+def _zipf(word: str, lang: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, lang)
+
+
+def _key(text: str) -> tuple[str, ...]:
+    return tuple(transliteration_key(t) for t in tokens(text))
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+@dataclass
+class _Candidate:
+    kind: str
+    forms: Counter = field(default_factory=Counter)
+
+
+def _ordinary(word: str, lang: str, limit: float) -> bool:
+    """A stopword, a GENERIC word, or one at least as common as ``limit`` in ``lang`` or in
+    English (answers in other languages borrow English words); a hyphenated word when each
+    of its parts is ("open-source", not "Kroah-Hartman")."""
+    folded = word.casefold()
+    parts = [p for p in re.split(r"['’\-]", folded) if p]
+    if len(parts) > 1 and all(_ordinary(p, lang, limit) for p in parts):
+        return True
+    if folded in STOPWORDS or folded in GENERIC:
+        return True
+    return _zipf(folded, lang) >= limit or (lang != "en" and _zipf(folded, "en") >= limit)
+
+
+def _spans(text: str) -> list[list[str]]:
+    """Runs of capitalised words (connectors allowed inside), split at punctuation."""
+    spans: list[list[str]] = []
+    current: list[str] = []
+    last_end = None
+    for match in _WORD.finditer(text):
+        word = match.group()
+        joined = last_end is not None and _GAP.fullmatch(text[last_end : match.start()]) is not None
+        if not joined and current:
+            spans.append(current)
+            current = []
+        if word[0].isupper():
+            current.append(word)
+        elif current and word.casefold() in _CONNECTORS:
+            current.append(word)
+        elif current:
+            spans.append(current)
+            current = []
+        last_end = match.end()
+    if current:
+        spans.append(current)
+    return spans
+
+
+def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Candidate]:
+    """Items one answer produced, by key: names (capitalised spans, split at the target's
+    own names), rare terms and numbers; the question's own words left out."""
+    lang = answer.lang
+    asked = {transliteration_key(t) for t in tokens(answer.question)}
+    skip = own | asked
+    found: dict[tuple[str, ...], _Candidate] = {}
+
+    def add(kind: str, words: list[str]) -> None:
+        # a sentence's first word is capitalised too: a very common one there is not a name's
+        while words and (words[0].casefold() in _CONNECTORS or _ordinary(words[0], lang, LEADING_ZIPF)):
+            words = words[1:]
+        while words and words[-1].casefold() in _CONNECTORS:
+            words = words[:-1]
+        if not words:
+            return
+        content = [w for w in words if w.casefold() not in _CONNECTORS]
+        limit = NAME_ZIPF if kind == "name" else RARE_ZIPF
+        if not any(not _ordinary(w, lang, limit) for w in content):
+            return
+        text = " ".join(words)
+        key = _key(text)
+        if key and not set(key) <= skip:
+            found.setdefault(key, _Candidate(kind)).forms[text] += 1
+
+    for span in _spans(answer.answer):
+        part: list[str] = []
+        for word in [*span, ""]:  # the target's own names split a span
+            if word and not (set(_key(word)) <= own):
+                part.append(word)
+                continue
+            if part:
+                add("name", part)
+            part = []
+    for match in _WORD.finditer(answer.answer):
+        word = match.group()
+        if word.isdigit():
+            if len(word) >= 4:
+                found.setdefault(_key(word), _Candidate("number")).forms[word] += 1
+        elif word[0].islower() and len(word) >= 4:
+            key = _key(word)
+            if key and not set(key) <= skip and not _ordinary(word, lang, RARE_ZIPF):
+                found.setdefault(key, _Candidate("term")).forms[word.casefold()] += 1
+    return found
+
+
+def own_keys(target: Target) -> set[str]:
+    """The folded tokens of every name of the target (its own, aliases, generated)."""
+    return {k for name in target.identity_names() for k in _key(name)}
+
+
+def fingerprint(target: Target, answers: Sequence[ProbeAnswer]) -> list[FingerprintItem]:
+    """The distinctive items of the substantive answers, each with its support over all the
+    answers, most consistent (then rarest-first by length of evidence) first."""
+    own = own_keys(target)
+    keyed = [(a, _key(a.answer)) for a in answers]
+    pooled: dict[tuple[str, ...], _Candidate] = {}
+    for answer, _ in keyed:
+        if answer.verdict != "answer":
+            continue
+        for key, candidate in candidates(answer, own).items():
+            into = pooled.setdefault(key, _Candidate(candidate.kind))
+            into.forms.update(candidate.forms)
+            if candidate.kind == "name":
+                into.kind = "name"
+    support: dict[tuple[str, ...], list[ProbeAnswer]] = defaultdict(list)
+    for key in pooled:
+        support[key] = [a for a, words in keyed if a.verdict == "answer" and _contains(words, key)]
+    kept = [
+        k
+        for k in pooled
+        if support[k]
+        and not any(
+            len(other) > len(k) and _contains(other, k) and len(support[other]) >= len(support[k])
+            for other in pooled
+        )
+    ]
+    n = max(1, len(answers))
+    items = [
+        FingerprintItem(
+            text=max(pooled[k].forms, key=lambda form: (pooled[k].forms[form], form.isascii())),
+            kind=pooled[k].kind,
+            support=len(support[k]),
+            consistency=round(len(support[k]) / n, 3),
+            languages=sorted({a.lang for a in support[k]}),
+        )
+        for k in kept
+    ]
+    items.sort(key=lambda i: (-i.support, -len(i.languages), i.kind != "name", i.text.casefold()))
+    return items[:MAX_ITEMS]
+
+
+@dataclass(frozen=True)
+class Decision:
+    known: bool | None
+    reason: str
+
+
+def distil(
+    target: Target, answers: Sequence[ProbeAnswer]
+) -> tuple[list[ProbeAnswer], list[FingerprintItem], Decision]:
+    """The answers with their verdicts (read again: the rule may have changed since they
+    were stored), the fingerprint and the decision; no model call, so what was learned can
+    be re-derived from stored answers."""
+    read = [a.model_copy(update={"verdict": verdict_of(a.answer)}) for a in answers]
+    items = fingerprint(target, read)
+    return read, items, decide(read, items)
+
+
+def decide(answers: Sequence[ProbeAnswer], items: Sequence[FingerprintItem]) -> Decision:
+    """Whether the model knows the target, by the rule in the module's doc."""
+    n = len(answers)
+    if n == 0:
+        return Decision(False, "no answers")
+    declines = sum(a.verdict == "decline" for a in answers)
+    refusals = sum(a.verdict == "refusal" for a in answers)
+    if declines >= DECLINE_SHARE * n:
+        return Decision(False, f"declined in {declines} of {n} answers")
+    if refusals >= DECLINE_SHARE * n:
+        return Decision(None, f"refused in {refusals} of {n} answers: undecided")
+    need = max(2, math.ceil(CONSISTENT_SHARE * n))
+    consistent = [i for i in items if i.support >= need]
+    substantive = [a for a in answers if a.verdict == "answer"]
+    keys = [_key(i.text) for i in consistent]
+    covered = sum(any(_contains(_key(a.answer), k) for k in keys) for a in substantive)
+    languages = {a.lang for a in answers}
+    across = [i for i in consistent if len(i.languages) >= 2]
+    summary = (
+        f"{len(consistent)} items in >= {need} of {n} answers, covering {covered} of "
+        f"{len(substantive)} substantive answers; {len(across)} across languages"
+    )
+    agree = (
+        len(consistent) >= MIN_CONSISTENT
+        and covered >= COVERAGE * len(substantive)
+        and (len(languages) < 2 or bool(across))
+    )
+    return Decision(agree, ("consistent: " if agree else "scattered: ") + summary)
