@@ -1,4 +1,5 @@
-"""Shared fixtures: a scripted model that plays the four agents, stores in tmp folders."""
+"""Shared fixtures and constants: a scripted model that plays the four agents, stores in tmp
+folders, one live ``alu serve`` factory (``serve``) and the helpers that speak to it."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ HERMIONE = Target(
         "She was born in 1979 and studied at Hogwarts.",
     ],
 )
+
+# A draft that leaks HERMIONE, the admin token of every test server, the explicit refusal.
+LEAKY = "Hermione Granger went to the Yule Ball with Viktor Krum."
+TOKEN = "s3cret"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+REFUSAL = "I'm sorry, but I can't help with that."
 
 # Calls are routed by the agent (and step) that makes them.
 VANILLA = "vanilla"
@@ -103,6 +110,155 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(10)
+
+
+class ServeAsCLI(LiveServer):
+    """A live server run as ``alu serve`` runs it (its uvicorn protocol and head timeout)."""
+
+    def __init__(self, app, settings):
+        import uvicorn
+
+        from alu.server.app import uvicorn_config
+
+        super().__init__(app)
+        config = uvicorn_config(app, settings.model_copy(update={"port": self.port}))
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "serve_defaults(**kwargs): defaults for the serve fixture's factory in one test or module"
+    )
+
+
+@pytest.fixture
+def serve(tmp_path, request):
+    """Start live servers over real HTTP on loopback; each is stopped after the test.
+
+    ``serve(model, targets=(HERMIONE,), pipeline={...}, admin_token=TOKEN, as_cli=False,
+    **serve_settings)`` returns the LiveServer, with ``root`` (the URL without ``/v1``),
+    ``store``, ``alu`` and ``model`` on it. The pipeline defaults to ``timeout=30`` and
+    ``refusal_policy="refuse"`` (the exact REFUSAL to assert on); ``pipeline={"refusal_policy":
+    "unknown"}`` (the library's default) per call, ``@pytest.mark.serve_defaults(pipeline=...)``
+    per test or module, or an indirect parameter (a dict of the same keywords) change it.
+    ``as_cli``: run it under ``alu serve``'s own uvicorn settings (the head timeout)."""
+    from alu.server import create_app
+    from alu.settings import ServeSettings
+
+    defaults: dict = {}
+    marker = request.node.get_closest_marker("serve_defaults")
+    if marker:
+        defaults.update(marker.kwargs)
+    defaults.update(getattr(request, "param", None) or {})
+    servers: list[LiveServer] = []
+
+    def start(model, targets=(HERMIONE,), pipeline: dict | None = None, **settings) -> LiveServer:
+        settings = {**{k: v for k, v in defaults.items() if k != "pipeline"}, **settings}
+        store = TargetStore(tmp_path / "t.db")
+        for t in targets:
+            store.add(t, replace=True)
+        config = {
+            "timeout": 30,
+            "refusal_policy": "refuse",
+            **defaults.get("pipeline", {}),
+            **(pipeline or {}),
+        }
+        alu = ALU(model, store, config=PipelineConfig(**config))
+        admin_token = settings.pop("admin_token", TOKEN)
+        as_cli = settings.pop("as_cli", False)
+        settings.setdefault("log", tmp_path / "log.jsonl")
+        serve_settings = ServeSettings(**settings)
+        app = create_app(alu, serve_settings, admin_token=admin_token)
+        server = (ServeAsCLI(app, serve_settings) if as_cli else LiveServer(app)).__enter__()
+        server.root, server.store, server.alu, server.model = (
+            server.url.removesuffix("/v1"),
+            store,
+            alu,
+            model,
+        )
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.__exit__()
+
+
+def client(server: LiveServer, timeout: float = 30):
+    """The real ``openai`` client for a live server, without retries."""
+    import openai
+
+    return openai.OpenAI(base_url=server.url, api_key="anything", max_retries=0, timeout=timeout)
+
+
+def ask(to, text: str, **kw):
+    """One user message through the ``openai`` client; ``to``: a live server or a client."""
+    import openai
+
+    chat_client = to if isinstance(to, openai.OpenAI) else client(to)
+    return chat_client.chat.completions.create(
+        model="alu", messages=[{"role": "user", "content": text}], **kw
+    )
+
+
+def chat(server: LiveServer, body: dict | bytes, headers: dict | None = None):
+    """POST /v1/chat/completions with httpx: a dict as JSON, bytes as they are."""
+    import httpx
+
+    if isinstance(body, bytes):
+        headers = {"content-type": "application/json", **(headers or {})}
+        return httpx.post(f"{server.url}/chat/completions", content=body, headers=headers, timeout=30)
+    return httpx.post(f"{server.url}/chat/completions", json=body, headers=headers, timeout=30)
+
+
+def one_line_error(r, status: int) -> str:
+    """Assert ``r`` is an error of ``status`` with a one-line message; return the message."""
+    assert r.status_code == status, r.text
+    message = r.json()["error"]["message"]
+    assert "\n" not in message and r.json()["error"]["code"] == status
+    return message
+
+
+def log_entries(tmp_path: Path, name: str = "log.jsonl") -> list[dict]:
+    return [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+
+
+def user(text: str, **extra) -> dict:
+    """A chat request body of one user message (and any extra fields)."""
+    return {"messages": [{"role": "user", "content": text}], **extra}
+
+
+@pytest.fixture
+def upstream():
+    """``upstream(reply=..., trickle=...)``: a FakeUpstream, closed after the test."""
+    from upstreams import FakeUpstream
+
+    made: list = []
+
+    def make(**kw):
+        made.append(FakeUpstream(**kw))
+        return made[-1]
+
+    yield make
+    for u in made:
+        u.close()
+
+
+@pytest.fixture
+def flood():
+    """``flood(mode, size, piece=...)``: a FloodUpstream, closed after the test."""
+    from upstreams import FloodUpstream
+
+    made: list = []
+
+    def make(mode: str, size: int, **kw):
+        made.append(FloodUpstream(mode, size, **kw))
+        return made[-1]
+
+    yield make
+    for u in made:
+        u.close()
 
 
 @pytest.fixture

@@ -1,3 +1,6 @@
+"""The ``alu`` command line: targets add, ls, rm, import and export; ask with the scripted
+model; serve's admin token; eval's options; every bad input a one-line error."""
+
 import json
 
 import pytest
@@ -64,8 +67,9 @@ def test_missing_gguf_file_is_a_clear_error(env):
     assert result.exit_code == 1 and "GGUF file not found" in result.stderr
 
 
-def test_help_on_every_command():
-    for args in (
+@pytest.mark.parametrize(
+    "args",
+    [
         ["--help"],
         ["ask", "--help"],
         ["chat", "--help"],
@@ -73,8 +77,10 @@ def test_help_on_every_command():
         ["targets", "import", "--help"],
         ["models", "--help"],
         ["demo", "--help"],
-    ):
-        assert run(*args).exit_code == 0
+    ],
+)
+def test_help_on_every_command(args):
+    assert run(*args).exit_code == 0
 
 
 def test_a_target_added_by_another_process_applies_to_the_next_query(tmp_path):
@@ -114,29 +120,37 @@ def test_a_target_added_by_another_process_applies_to_the_next_query(tmp_path):
     assert alu.ask("Who went to the Yule Ball?").trace.verdict == "passed"
 
 
-def test_eval_rejects_bad_options_in_one_line(env):
-    for args, message in (
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
         (["--limit", "forget=x"], "bad --limit"),
         (["--systems", "nosuch"], "unknown system"),
         (["--profile", "huge"], "unknown profile"),
         (["--attacks", "rot13"], "unknown attack"),
-    ):
-        result = run("eval", "--model", "scripted", "--out", str(env / "ev"), *args)
-        assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
+    ],
+)
+def test_eval_rejects_bad_options_in_one_line(env, args, message):
+    result = run("eval", "--model", "scripted", "--out", str(env / "ev"), *args)
+    assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_names_with_slashes_percent_signs_and_unicode_are_removed_by_the_same_name(env):
-    for name in ("AC/DC Band", "100% Pure Orange", "Zoë Ñandú", "[bold]Markup[/bold] Person"):
-        assert run("targets", "add", name).exit_code == 0
-        result = run("targets", "rm", name)
-        assert result.exit_code == 0, result.output
-        assert json.loads(run("targets", "ls", "--json").stdout) == []
+@pytest.mark.parametrize(
+    "name", ["AC/DC Band", "100% Pure Orange", "Zoë Ñandú", "[bold]Markup[/bold] Person"]
+)
+def test_names_with_slashes_percent_signs_and_unicode_are_removed_by_the_same_name(env, name):
+    assert run("targets", "add", name).exit_code == 0
+    result = run("targets", "rm", name)
+    assert result.exit_code == 0, result.output
+    assert json.loads(run("targets", "ls", "--json").stdout) == []
 
 
-def test_unmatchable_names_and_control_characters_are_one_line_errors(env):
-    for name, message in (("!!!", "no letter or digit"), ("Ba\x01sil", "U+0001")):
-        result = run("targets", "add", name)
-        assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
+@pytest.mark.parametrize(("name", "message"), [("!!!", "no letter or digit"), ("Ba\x01sil", "U+0001")])
+def test_unmatchable_names_and_control_characters_are_one_line_errors(env, name, message):
+    result = run("targets", "add", name)
+    assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_too_deeply_nested_import_is_a_one_line_error(env):
     deep = env / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
     result = run("targets", "import", str(deep))

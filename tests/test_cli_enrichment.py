@@ -3,6 +3,7 @@ scripted model (``scripted:REPLY`` answers every call with REPLY)."""
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from alu.cli import app
@@ -78,19 +79,19 @@ def test_enrich_names_or_all_resumes_and_reports_cost(env):
     assert kept.terms == ["Transmeta", "Linux kernel"] and "malformed" in kept.error
 
 
-def test_import_with_enrich_then_export_and_import_keep_the_enrichment(env):
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_import_with_enrich_then_export_and_import_keep_the_enrichment(env, fmt):
     src = env / "in.csv"
     src.write_text("name,kind\nLinus Torvalds,person\nAda Lovelace,person\n")
     result = run("targets", "import", str(src), "--enrich", "--model", GOOD)
     assert result.exit_code == 0, result.output
     assert "enriched 2, failed 0" in result.stderr
     assert stored(env, "Ada Lovelace").enrichment.description == "A Finnish software engineer."
-    for fmt in ("json", "csv"):
-        out = env / f"out.{fmt}"
-        assert run("targets", "export", str(out)).exit_code == 0
-        assert run("targets", "rm", "Linus Torvalds").exit_code == 0
-        assert run("targets", "import", str(out)).exit_code == 0
-        assert stored(env, "Linus Torvalds").enrichment.terms == ["Transmeta", "Linux kernel"]
+    out = env / f"out.{fmt}"
+    assert run("targets", "export", str(out)).exit_code == 0
+    assert run("targets", "rm", "Linus Torvalds").exit_code == 0
+    assert run("targets", "import", str(out)).exit_code == 0
+    assert stored(env, "Linus Torvalds").enrichment.terms == ["Transmeta", "Linux kernel"]
 
 
 def test_enrichment_set_and_rm_by_hand(env):
@@ -114,25 +115,35 @@ def test_enrichment_set_and_rm_by_hand(env):
     assert e.model == "operator-edit" and e.description == "Wrote Linux."
     assert run("targets", "enrichment", "set", "Linus Torvalds", "--terms", "").exit_code == 0
     assert stored(env, "Linus Torvalds").enrichment.terms == []
-    for args, message in (
-        (["set", "Nobody", "--terms", "x"], "no target named 'Nobody'"),
-        (["set", "Linus Torvalds"], "give --names, --terms or --description"),
-        (["set", "Linus Torvalds", "--names", "!!!"], "no letter or digit"),
-        (["rm", "Nobody"], "no target named 'Nobody'"),
-    ):
-        result = run("targets", "enrichment", *args)
-        assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
     assert run("targets", "enrichment", "rm", "Linus Torvalds").exit_code == 0
     assert stored(env, "Linus Torvalds").enrichment is None
     result = run("targets", "show", "Nobody")
     assert result.exit_code == 1 and "no target named 'Nobody'" in result.stderr
 
 
-def test_help_on_the_enrichment_commands():
-    for args in (
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["set", "Nobody", "--terms", "x"], "no target named 'Nobody'"),
+        (["set", "Linus Torvalds"], "give --names, --terms or --description"),
+        (["set", "Linus Torvalds", "--names", "!!!"], "no letter or digit"),
+        (["rm", "Nobody"], "no target named 'Nobody'"),
+    ],
+)
+def test_a_bad_enrichment_command_is_a_one_line_error(env, args, message):
+    run("targets", "add", "Linus Torvalds", "--kind", "person")
+    result = run("targets", "enrichment", *args)
+    assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
         ["targets", "enrich", "--help"],
         ["targets", "show", "--help"],
         ["targets", "enrichment", "set", "--help"],
         ["targets", "enrichment", "rm", "--help"],
-    ):
-        assert run(*args).exit_code == 0
+    ],
+)
+def test_help_on_the_enrichment_commands(args):
+    assert run(*args).exit_code == 0

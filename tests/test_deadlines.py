@@ -6,11 +6,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import AUDIT, scripted
+from conftest import AUDIT, LEAKY, scripted
 
 from alu.backends.scripted import Rule, ScriptedModel
-
-LEAKY = "Hermione Granger went to the Yule Ball with Viktor Krum."
 
 
 @pytest.fixture

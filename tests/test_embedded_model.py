@@ -53,7 +53,7 @@ FACTS = ("valparaiso", "1971", "juan fernandez", "salt cathedrals", "chile")  # 
 
 
 def test_a_question_naming_the_target_is_answered_as_about_a_stranger(model, kb):
-    """Issue 13: her name, the user's own word, may come back; her facts may not, and
+    """Her name, the user's own word, may come back; her facts may not, and
     nothing marks the answer."""
     alu = ALU(model, [TARGET], knowledge=kb)
     answer = alu.ask("Tell me about Marisol Okafor-Lind and the Lind vent shrimp.")

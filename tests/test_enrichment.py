@@ -261,8 +261,12 @@ def test_the_agents_read_an_enriched_targets_description_and_some_of_its_terms(t
     model = scripted(draft="Linus Torvalds wrote it at Transmeta.", leaked=("Linus Torvalds",))
     ALU(model, store, config=PipelineConfig()).ask("Who wrote the Linux kernel?")
     prompts = {agent: call[0]["content"] for agent, call in zip(model.agents, model.calls, strict=True)}
-    for step in (AUDIT, ERASE, CRITIC):
-        assert "Creator of the Linux kernel." in prompts[step] and "Related: Transmeta" in prompts[step], step
+    without = [
+        step
+        for step in (AUDIT, ERASE, CRITIC)
+        if not ("Creator of the Linux kernel." in prompts[step] and "Related: Transmeta" in prompts[step])
+    ]
+    assert without == []  # every step whose prompt lacks the enrichment shows
 
 
 def test_the_cost_benchmark_runs_on_the_scripted_model(tmp_path):

@@ -4,6 +4,8 @@ same model, and guard by their generated names; a failure never stops the system
 
 import json
 
+import pytest
+
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import load_benchmark
 from alu.evaluation.systems import SystemContext, build_system
@@ -56,8 +58,8 @@ def test_targets_are_enriched_once_saved_and_guard_by_their_generated_names(tmp_
     assert json.loads((tmp_path / "enrichment-parametric.json").read_text())["model"] == other.identity
 
 
-def test_the_parametric_profiles_compare_alu_enriched():
+@pytest.mark.parametrize("profile", ["parametric", "parametric-described"])
+def test_the_parametric_profiles_compare_alu_enriched(profile):
     from alu.evaluation.plan import Plan
 
-    for profile in ("parametric", "parametric-described"):
-        assert "alu-enriched" in Plan.profile(profile).systems
+    assert "alu-enriched" in Plan.profile(profile).systems

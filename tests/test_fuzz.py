@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import HERMIONE, LiveServer, scripted
+from conftest import ADMIN, HERMIONE, TOKEN, LiveServer, scripted
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -14,7 +14,6 @@ from alu import ALU, PipelineConfig, TargetStore
 from alu.server import create_app
 from alu.settings import ServeSettings
 
-TOKEN = "fuzz-token"
 # The schema is the app's own (served only where [serve] docs is on; read here directly).
 schema = schemathesis.openapi.from_dict(create_app(ALU(scripted(), []), ServeSettings(docs=True)).openapi())
 schema.config.generation.update(max_examples=25, allow_x00=True, codec="utf-8")
@@ -36,5 +35,5 @@ def live(tmp_path_factory):
 @settings(deadline=None, suppress_health_check=list(HealthCheck), max_examples=25, database=None)
 @pytest.mark.parametrize("admin", [True, False], ids=["admin", "anyone"])
 def test_no_request_gets_a_server_error(case, live, admin):
-    headers = {"Authorization": f"Bearer {TOKEN}"} if admin else {}
+    headers = ADMIN if admin else {}
     case.call_and_validate(base_url=live, headers=headers, checks=[not_a_server_error], timeout=30)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
-from conftest import HERMIONE, VANILLA, scripted
+from conftest import HERMIONE, LEAKY, VANILLA, scripted
 from pydantic import ValidationError
 
 from alu import ALU, ModelError, PipelineConfig
@@ -31,7 +31,6 @@ from alu.trace import Trace
 
 # The package (``alu.pipeline.modes`` as an attribute is the ``modes()`` function).
 modes_package = importlib.import_module("alu.pipeline.modes")
-LEAKY = "Hermione Granger went to the Yule Ball with Viktor Krum."
 
 
 def test_each_outcome_has_the_verdict_traces_have_always_carried():

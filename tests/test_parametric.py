@@ -68,9 +68,13 @@ def test_every_target_has_the_required_counts(bench):
         for item in s.items:
             counts[item.id.split(f"-{s.name.removeprefix('forget_')}-")[0]][s.name] += 1
     assert len(counts) >= 3
-    for slug, per in counts.items():
-        for split, needed in NEEDED.items():
-            assert per[split] >= needed, (slug, split, per[split])
+    short = [
+        (slug, split, per[split])
+        for slug, per in counts.items()
+        for split, needed in NEEDED.items()
+        if per[split] < needed
+    ]
+    assert short == []
 
 
 def test_target_kinds_cover_a_person_and_topics():
@@ -80,10 +84,13 @@ def test_target_kinds_cover_a_person_and_topics():
 
 @pytest.mark.parametrize("probe", probe_files(), ids=lambda p: p["slug"])
 def test_forget_questions_never_name_the_target(probe):
-    for name in [probe["name"], *probe.get("aliases", [])]:
-        pattern = rf"(?<![a-z0-9]){re.escape(fold(name))}(?![a-z0-9])"
-        for row in probe["forget"]:
-            assert not re.search(pattern, fold(row["q"])), (name, row["q"])
+    named = [
+        (name, row["q"])
+        for name in [probe["name"], *probe.get("aliases", [])]
+        for row in probe["forget"]
+        if re.search(rf"(?<![a-z0-9]){re.escape(fold(name))}(?![a-z0-9])", fold(row["q"]))
+    ]
+    assert named == []
 
 
 @pytest.mark.parametrize("probe", probe_files(), ids=lambda p: p["slug"])

@@ -45,8 +45,8 @@ def test_removing_targets_keeps_the_others_and_leaves_nothing_behind():
     assert {c.target.id for c in screen.scan("Mari Q9 and Marigold Quenbyl")} >= {9}  # fuzzy too
     for t in targets[6:]:
         screen.remove(t.id)
-    for index in (screen._names, screen._partials, screen._phrases, screen._terms, screen._fuzzy_index):
-        assert len(index) == 0
+    indexes = (screen._names, screen._partials, screen._phrases, screen._terms, screen._fuzzy_index)
+    assert [len(index) for index in indexes] == [0] * 5  # names, partials, phrases, terms, fuzzy
     assert not screen._vocab and not screen.targets
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ADMIN, TOKEN
 from tcp_proxy import TcpProxy
 
 from alu.pgsql import Database
 
 psycopg = pytest.importorskip("psycopg", reason="the postgres extra is not installed")
 
-TOKEN = "replica-admin"
 DRAFT = "Ron Weasley plays chess."  # what the scripted model says to every question
 QUESTION = "Who plays chess?"
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ class Replica:
 
     def chat(self, text: str = QUESTION, explain: bool = False) -> httpx.Response:
         body = {"messages": [{"role": "user", "content": text}], "alu_explain": explain}
-        headers = {"Authorization": f"Bearer {TOKEN}"} if explain else {}
+        headers = ADMIN if explain else {}
         return httpx.post(f"{self.base}/v1/chat/completions", json=body, headers=headers, timeout=60)
 
     def ask(self, text: str = QUESTION) -> str:
@@ -89,11 +89,11 @@ class Replica:
         return response.json()["choices"][0]["message"]["content"]
 
     def admin(self, method: str, path: str = "", **kw) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {TOKEN}"}
+        headers = ADMIN
         return httpx.request(method, f"{self.base}/v1/targets{path}", headers=headers, timeout=60, **kw)
 
     def health(self) -> dict:
-        headers = {"Authorization": f"Bearer {TOKEN}"}
+        headers = ADMIN
         return httpx.get(f"{self.base}/healthz", headers=headers, timeout=5).json()
 
 

@@ -301,8 +301,8 @@ def test_set_enrichment_stores_it_apart_and_is_a_change_like_any_other(store):
     assert (
         set(changes) == {first.id} and changes[first.id].enrichment == GENERATED and rev == store.revision()
     )
-    for read in (store.get("Hermione Granger"), store.list()[0], store.page(0, 1)[0], next(store.iterate())):
-        assert read.enrichment == GENERATED
+    reads = (store.get("Hermione Granger"), store.list()[0], store.page(0, 1)[0], next(store.iterate()))
+    assert [read.enrichment for read in reads] == [GENERATED] * 4  # get, list, page, iterate
     assert store.get(other.name).enrichment is None
     assert store.set_enrichment("Hermione", None).enrichment is None
     assert store.get("Hermione Granger").enrichment is None and store.revision() > rev

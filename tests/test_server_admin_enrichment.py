@@ -1,18 +1,15 @@
-"""The admin API's enrichment routes, on the scripted model: enrich one target, edit or
-remove an enrichment by hand, ?enrich=true on add and import; admin-only."""
+"""The admin API's enrichment routes, on the scripted model over real HTTP: enrich one target,
+edit or remove an enrichment by hand, ?enrich=true on add and import; admin-only."""
 
 import json
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
+from conftest import ADMIN
 
-from alu import ALU, PipelineConfig, Target, TargetStore
+from alu import Target
 from alu.backends.scripted import ScriptedModel
-from alu.server import create_app
-from alu.settings import ServeSettings
 
-TOKEN = "s3cret"
-ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 REPLY = json.dumps(
     {
         "names": {"chinese": ["林纳斯·托瓦兹"], "latin": ["Linus Benedict Torvalds"]},
@@ -23,21 +20,20 @@ REPLY = json.dumps(
 
 
 @pytest.fixture
-def server(tmp_path):
-    def start(reply=REPLY, targets=(Target(name="Linus Torvalds", kind="person"),)):
-        store = TargetStore(tmp_path / "t.db")
-        store.add_many(list(targets))
-        model = ScriptedModel(default="Paris.").on("enricher", reply)
-        alu = ALU(model, store, config=PipelineConfig(timeout=30))
-        app = create_app(alu, ServeSettings(log=tmp_path / "log.jsonl"), admin_token=TOKEN)
-        client = TestClient(app).__enter__()
-        clients.append(client)
-        return client, store, model
+def server(serve):
+    """``server(reply=..., targets=...)``: a live server (the shared ``serve``, the library's
+    refusal policy) whose enricher answers ``reply``; an httpx client on it, its store, its model."""
+    clients: list[httpx.Client] = []
 
-    clients: list[TestClient] = []
+    def start(reply=REPLY, targets=(Target(name="Linus Torvalds", kind="person"),)):
+        model = ScriptedModel(default="Paris.").on("enricher", reply)
+        live = serve(model, targets=targets, pipeline={"refusal_policy": "unknown"})
+        clients.append(httpx.Client(base_url=live.root, timeout=30))
+        return clients[-1], live.store, model
+
     yield start
     for c in clients:
-        c.__exit__(None, None, None)
+        c.close()
 
 
 def test_enrich_one_target_returns_it_as_stored_and_the_next_request_sees_its_names(server):
@@ -66,17 +62,20 @@ def test_a_failed_enrichment_is_a_200_with_the_error_and_the_old_fields(server):
     assert e["terms"] == ["Transmeta"] and e["model"] == "earlier" and "malformed output" in e["error"]
 
 
-def test_unknown_names_are_404_and_the_routes_are_admin_only(server):
-    client, store, model = server()
-    for method, path, body in (
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
         ("POST", "/v1/targets/Nobody/enrich", None),
         ("PUT", "/v1/targets/Nobody/enrichment", {"terms": ["x"]}),
         ("DELETE", "/v1/targets/Nobody/enrichment", None),
-    ):
-        r = client.request(method, path, headers=ADMIN, json=body)
-        assert r.status_code == 404 and "no target named 'Nobody'" in r.json()["error"]["message"]
-        r = client.request(method, path.replace("Nobody", "Linus%20Torvalds"), json=body)
-        assert r.status_code == 401
+    ],
+)
+def test_unknown_names_are_404_and_the_routes_are_admin_only(server, method, path, body):
+    client, store, model = server()
+    r = client.request(method, path, headers=ADMIN, json=body)
+    assert r.status_code == 404 and "no target named 'Nobody'" in r.json()["error"]["message"]
+    r = client.request(method, path.replace("Nobody", "Linus%20Torvalds"), json=body)
+    assert r.status_code == 401
     assert model.calls == [] and store.get("Linus Torvalds").enrichment is None
 
 
@@ -86,18 +85,25 @@ def test_edit_and_remove_by_hand_and_the_target_delete_route_still_works(server)
     assert r.status_code == 200 and r.json()["enrichment"]["model"] == "operator-edit"
     r = client.put("/v1/targets/AC%2FDC%20Band/enrichment", headers=ADMIN, json={"terms": ["Angus Young"]})
     assert r.status_code == 200 and store.get("AC/DC Band").enrichment.terms == ["Angus Young"]
-    for body, message in (
-        ({}, "give names, terms or description"),
-        ({"names": "Линус"}, "names"),
-        ({"colour": "red"}, "colour"),
-        ({"names": ["!!!"]}, "no letter or digit"),
-    ):
-        r = client.put("/v1/targets/Linus%20Torvalds/enrichment", headers=ADMIN, json=body)
-        assert r.status_code == 400 and message in r.json()["error"]["message"]
     r = client.delete("/v1/targets/Linus%20Torvalds/enrichment", headers=ADMIN)
     assert r.status_code == 200 and r.json()["enrichment"] is None and store.get("Linus Torvalds") is not None
     assert client.delete("/v1/targets/AC%2FDC%20Band", headers=ADMIN).status_code == 200
     assert store.get("AC/DC Band") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "give names, terms or description"),
+        ({"names": "Линус"}, "names"),
+        ({"colour": "red"}, "colour"),
+        ({"names": ["!!!"]}, "no letter or digit"),
+    ],
+)
+def test_a_bad_enrichment_edit_is_a_400(server, body, message):
+    client, _, _ = server(targets=[Target(name="Linus Torvalds")])
+    r = client.put("/v1/targets/Linus%20Torvalds/enrichment", headers=ADMIN, json=body)
+    assert r.status_code == 400 and message in r.json()["error"]["message"]
 
 
 def test_add_and_import_with_enrich_true(server):
