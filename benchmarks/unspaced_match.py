@@ -59,7 +59,7 @@ def _scanner(targets: list[Target]):
     scanner = ScriptScanner()
     for target in targets:
         scanner.add(target)
-    return lambda t: {s.partition(":")[2] for c in scanner.scan(t) for s in c.signals}
+    return lambda t: {s.key for c in scanner.scan(t) for s in c.signals}
 
 
 def plant(text: str, names: list[str], rng: random.Random, count: int = 20) -> str:

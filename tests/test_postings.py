@@ -66,11 +66,11 @@ def test_the_delete_index_finds_one_edit_neighbours_across_merges(monkeypatch):
     for w in words:
         index.add(w)
     assert len(index._keys) > 0  # some were merged into the arrays, some may still wait
-    assert "lovelace" in index.lookup(fuzzy._deletes("lovelage") | {"lovelage"})
-    assert "quenby7" in index.lookup(fuzzy._deletes("quenby7") | {"quenby7"})
+    assert "lovelace" in index.lookup(fuzzy.deletes("lovelage") | {"lovelage"})
+    assert "quenby7" in index.lookup(fuzzy.deletes("quenby7") | {"quenby7"})
     for w in words[:25]:
         index.discard(w)
-    found = index.lookup(fuzzy._deletes("quenby3") | {"quenby3"})
+    found = index.lookup(fuzzy.deletes("quenby3") | {"quenby3"})
     assert not found & set(words[:25]) and "quenby27" in index.lookup(["quenby27"])
     for w in words[25:]:
         index.discard(w)

@@ -57,7 +57,7 @@ def test_masked_question_is_found_by_evidence(screen):
     found = screen.screen("Which author was born in Kuwait City and wrote Promise by the Seine?")
     assert names(found) == ["Basil Mahfouz Al-Kuwaiti"]
     assert not found[0].named
-    assert any(s.startswith("phrase:") for s in found[0].signals)
+    assert any(s.kind == "phrase" for s in found[0].signals)
 
 
 def test_surname_alone_is_a_candidate(screen):

@@ -184,8 +184,42 @@ def test_a_long_run_without_spaces_makes_no_misspelling_variants(monkeypatch, ru
     from alu.scan import lexical
 
     made: list[int] = []
-    real = lexical._deletes
-    monkeypatch.setattr(lexical, "_deletes", lambda token: (made.append(len(token)), real(token))[1])
+    real = lexical.deletes
+    monkeypatch.setattr(lexical, "deletes", lambda token: (made.append(len(token)), real(token))[1])
     index = TargetIndex.of([TORVALDS])
     assert index.scan(f"Linus Torvaldz {run}").candidates  # a misspelled name still found
     assert made and max(made) <= len("torvalds") + 1
+
+
+def test_a_scanner_is_one_module_that_registers_itself():
+    """What a new scanner takes: a class registered by name; every new index then runs it,
+    and its typed signals merge with the lexical scanner's for the same target."""
+    from alu.scan.base import SCANNERS, Signal, register_scanner
+
+    shouted = Signal("term", "shouted", 0.5)
+
+    @register_scanner("toy-shouting")
+    class Shouting(Scanner):
+        def __init__(self) -> None:
+            self.targets: dict[int, Target] = {}
+
+        def add(self, target: Target) -> None:
+            self.targets[target.id] = target
+
+        def remove(self, target_id: int) -> None:
+            self.targets.pop(target_id, None)
+
+        def scan(self, text: str) -> list[Candidate]:
+            if not text.isupper():
+                return []
+            return [Candidate(t, 0.5, signals=[shouted]) for t in self.targets.values()]
+
+    text = "WHO WROTE THE KERNEL? TORVALDS DID."
+    try:
+        found = TargetIndex.of([TORVALDS]).scan(text).candidates
+        assert [c.target.name for c in found] == ["Linus Torvalds"]
+        assert shouted in found[0].signals and any(s.kind == "name-part" for s in found[0].signals)
+        assert "term:shouted" in found[0].brief()["signals"]
+    finally:
+        SCANNERS.remove("toy-shouting")
+    assert shouted not in TargetIndex.of([TORVALDS]).scan(text).candidates[0].signals

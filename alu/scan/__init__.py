@@ -3,9 +3,10 @@ pre-screen (``lexical``, with ``written``: how a match is written; ``fuzzy``: mi
 ``postings``: keyed lookups), names inside unspaced scripts (``unspaced``), and the live
 list every request scans (``index``)."""
 
-from .base import Candidate, Scanner
+from .base import Candidate, Scanner, Signal
 from .index import MAX_SCREEN_CHARS, Scan, TargetIndex, TargetView, TextTooLong
-from .lexical import CANDIDATE_THRESHOLD, PreScreen, name_pattern, redact
+from .lexical import CANDIDATE_THRESHOLD, PreScreen
+from .names import name_pattern, redact
 
 __all__ = [
     "CANDIDATE_THRESHOLD",
@@ -14,6 +15,7 @@ __all__ = [
     "PreScreen",
     "Scan",
     "Scanner",
+    "Signal",
     "TargetIndex",
     "TargetView",
     "TextTooLong",

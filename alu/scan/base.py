@@ -2,17 +2,44 @@
 
 Scanners are kept in step with the target list by :class:`~alu.scan.index.TargetIndex`,
 which applies them all, in a loop, to every text it is asked about (as LLM Guard applies
-its scanners). The lexical pre-screen is the first; scanners for other scripts, enriched
-terms or embeddings plug in beside it.
+its scanners). The lexical pre-screen is the first; a scanner is one module of this
+package that registers itself (``register_scanner``), and every index runs it beside the
+others.
 """
 
 from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Literal
 
+from ..registry import Registry
 from ..targets.target import Target
+
+SignalKind = Literal["name", "fuzzy-name", "name-part", "phrase", "term"]
+NAMING_KINDS: frozenset[SignalKind] = frozenset({"name", "fuzzy-name"})  # a name or alias as written
+NAME_WEIGHT = 3.0  # a name or alias found as written: enough alone to make a target a candidate
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One piece of evidence that a text is about a target: what kind of match (``kind``),
+    what matched, folded (``key``), and how much it counts (``weight``). Written
+    ``kind:key`` in traces."""
+
+    kind: SignalKind
+    key: str
+    weight: float
+
+    @property
+    def names(self) -> bool:
+        """A name or alias of the target, exact or misspelled (not a part of one)."""
+        return self.kind in NAMING_KINDS
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
 
 
 @dataclass
@@ -22,21 +49,25 @@ class Candidate:
     target: Target
     score: float
     named: bool = False
-    signals: list[str] = field(default_factory=list)
-    weights: dict[str, float] = field(default_factory=dict, repr=False)  # signal -> weight
+    signals: list[Signal] = field(default_factory=list)
     partial: bool = False  # a distinctive part of a person's name (a surname) was found
 
-    def absorb(self, other: Candidate, kinds: tuple[str, ...] | None = None) -> None:
+    def add(self, signal: Signal) -> bool:
+        """Count ``signal`` unless the same match (kind and key) is counted already."""
+        if any(s.kind == signal.kind and s.key == signal.key for s in self.signals):
+            return False
+        self.signals.append(signal)
+        self.score += signal.weight
+        return True
+
+    def absorb(self, other: Candidate, kinds: Collection[SignalKind] | None = None) -> None:
         """Add ``other``'s signals (only those of ``kinds``, when given) for the same target."""
-        for signal, weight in other.weights.items():
-            if signal in self.weights or (kinds is not None and signal.partition(":")[0] not in kinds):
+        for signal in other.signals:
+            if kinds is not None and signal.kind not in kinds:
                 continue
-            self.weights[signal] = weight
-            self.signals.append(signal)
-            self.score += weight
-            kind = signal.partition(":")[0]
-            self.named = self.named or kind in ("name", "fuzzy-name")
-            self.partial = self.partial or kind == "name-part"
+            if self.add(signal):
+                self.named = self.named or signal.names
+                self.partial = self.partial or signal.kind == "name-part"
 
     @property
     def names_it(self) -> bool:
@@ -46,19 +77,15 @@ class Candidate:
     def novel_evidence(self, known: Candidate | None) -> float:
         """Evidence weight of signals that ``known`` (the same target found in another text,
         such as the question) does not have: what this text adds, beyond names."""
-        seen = known.weights if known else {}
-        return sum(
-            w
-            for s, w in self.weights.items()
-            if s not in seen and s.partition(":")[0] not in ("name", "fuzzy-name")
-        )
+        seen = {(s.kind, s.key) for s in known.signals} if known else set()
+        return sum(s.weight for s in self.signals if (s.kind, s.key) not in seen and not s.names)
 
     def brief(self) -> dict:
         return {
             "name": self.target.name,
             "score": round(self.score, 3),
             "named": self.named,
-            "signals": self.signals[:8],
+            "signals": [str(s) for s in self.signals[:8]],
         }
 
 
@@ -84,3 +111,18 @@ class Scanner(ABC):
         change to copies of the scanners in use and swaps them in. Scanners override this
         with a cheaper copy that shares what the change will not touch."""
         return copy.deepcopy(self)
+
+
+# Every scanner of this package, by name: a scanner is one module here that registers its
+# class, and every index runs them all, in the order of their names.
+SCANNERS: Registry[type[Scanner]] = Registry("scanner", __package__)
+
+
+def register_scanner(name: str):
+    """Class decorator: ``@register_scanner("lexical")`` makes every new index run it."""
+
+    def wrap(cls: type[Scanner]) -> type[Scanner]:
+        cls.name = name
+        return SCANNERS.register(name)(cls)
+
+    return wrap

@@ -24,7 +24,8 @@ from .postings import Postings
 MERGE_EVERY = 100_000  # entries waiting before they are merged into the arrays
 
 
-def _deletes(token: str) -> set[str]:
+def deletes(token: str) -> set[str]:
+    """Every form of ``token`` with one letter left out."""
     return {token[:i] + token[i + 1 :] for i in range(len(token))}
 
 
@@ -62,7 +63,7 @@ class DeleteIndex:
         number = len(self._words)
         self._words.append(token)
         self._numbers[token] = number
-        for variant in _deletes(token) | {token}:
+        for variant in deletes(token) | {token}:
             self._waiting.add(hash(variant), number)
             self._waiting_entries += 1
         if self._waiting_entries >= MERGE_EVERY:

@@ -16,9 +16,8 @@ from dataclasses import dataclass, replace
 from ..deadline import DeadlineExceeded, request_remaining
 from ..stores.base import Store, Watch
 from ..targets.target import Target
-from .base import Candidate, Scanner
-from .lexical import CANDIDATE_THRESHOLD, PreScreen
-from .unspaced import ScriptScanner
+from .base import SCANNERS, Candidate, Scanner
+from .lexical import CANDIDATE_THRESHOLD
 
 # A sync that brings more changes than this indexes the whole list afresh; fewer are applied
 # to copies of the scanners in use. Either way scans go on, on the list as it was, meanwhile.
@@ -39,7 +38,8 @@ class TextTooLong(ValueError):
 
 
 def default_scanners() -> list[Scanner]:
-    return [PreScreen(), ScriptScanner()]
+    """One of each registered scanner (``alu.scan.base.register_scanner``)."""
+    return [SCANNERS.get(name)() for name in sorted(SCANNERS.names())]
 
 
 @dataclass
@@ -79,7 +79,7 @@ class Scan:
 
 
 def _copies(candidates: list[Candidate]) -> list[Candidate]:
-    return [replace(c, signals=list(c.signals), weights=dict(c.weights)) for c in candidates]
+    return [replace(c, signals=list(c.signals)) for c in candidates]
 
 
 def _merge(per_scanner: list[list[Candidate]]) -> list[Candidate]:

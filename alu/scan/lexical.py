@@ -43,12 +43,11 @@ from ..text import (
     words,
     zipf,
 )
-from .base import Candidate, Scanner
-from .fuzzy import DeleteIndex
+from .base import NAME_WEIGHT, Candidate, Scanner, Signal, SignalKind, register_scanner
+from .fuzzy import DeleteIndex, deletes
 from .postings import Postings
 from .written import PARTICLES, QUOTED, Written, quoted_words
 
-NAME_WEIGHT = 3.0
 FUZZY_NAME_WEIGHT = 2.0
 PARTIAL_NAME_WEIGHT = 1.0
 # A given name alone ("Edgar", "Hans") fits many people: half a name part, so it makes a
@@ -72,7 +71,7 @@ JOINED_NAME_CHARS = int(cutoff("joined_name_chars"))
 LONGEST_JOINED_WORD = int(cutoff("longest_joined_word"))
 
 
-_NAME_SIGNALS = ("name", "fuzzy-name", "name-part")
+_NAME_SIGNALS: tuple[SignalKind, ...] = ("name", "fuzzy-name", "name-part")
 
 
 def _trimmed(toks: list[str]) -> list[str]:
@@ -201,10 +200,6 @@ def _short_rare(token: str) -> bool:
     return len(token) == 3 and not token.isdigit() and zipf(token) < 3.5
 
 
-def _deletes(token: str) -> set[str]:
-    return {token[:i] + token[i + 1 :] for i in range(len(token))}
-
-
 def _evidence_phrases(text: str) -> set[tuple[str, ...]]:
     found: set[tuple[str, ...]] = set()
     for match in [*_CAPITALISED_SPAN.finditer(text), *QUOTED.finditer(text)]:
@@ -228,10 +223,9 @@ def _keep(toks: list[str], found: set[tuple[str, ...]]) -> None:
         found.add(tuple(toks))
 
 
+@register_scanner("lexical")
 class PreScreen(Scanner):
     """The lexical scanner: an incrementally maintained index over the target list."""
-
-    name = "lexical"
 
     def __init__(self) -> None:
         self.targets: dict[int, Target] = {}
@@ -352,7 +346,7 @@ class PreScreen(Scanner):
         if rarity < 3.5:
             found.update(self._translit.get(transliteration_key(token), ()))
         if rarity < 3.0 and len(token) <= self._longest_token + 1:
-            for candidate in self._fuzzy_index.lookup(_deletes(token) | {token}):
+            for candidate in self._fuzzy_index.lookup(deletes(token) | {token}):
                 if OSA.distance(token, candidate) <= 1:
                     found.add(candidate)
         found.discard(token)
@@ -377,18 +371,20 @@ class PreScreen(Scanner):
             for t in toks
         ]
         scores: dict[int, float] = defaultdict(float)
-        signals: dict[int, dict[str, float]] = defaultdict(dict)
+        signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
         partial: set[int] = set()
         seen: set[tuple[int, tuple]] = set()
 
-        def credit(ids: Iterable[int], weight: float, signal: str, key: tuple) -> None:
+        def credit(ids: Iterable[int], signal: Signal) -> None:
+            # A name and its misspelling are one match: whichever is found first counts.
+            key = ("name" if signal.names else signal.kind, signal.key)
             for tid in ids:
                 if (tid, key) in seen:
                     continue
                 seen.add((tid, key))
-                scores[tid] += weight
-                signals[tid][signal] = weight
+                scores[tid] += signal.weight
+                signals[tid].append(signal)
 
         # Names and aliases, exact or with one edit per token; evidence phrases, exact.
         for start in range(len(toks)):
@@ -406,15 +402,15 @@ class PreScreen(Scanner):
                     if ids:
                         weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
                         kind = "fuzzy-name" if fuzzy else "name"
-                        credit(ids, weight, f"{kind}:{' '.join(path)}", ("n", path))
+                        credit(ids, Signal(kind, key, weight))
                         named.update(ids)
                     if not fuzzy and key in self._phrases:
                         ids = self._phrases[key]
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
-                            credit(ids, weight, f"phrase:{' '.join(path)}", ("p", path))
+                            credit(ids, Signal("phrase", key, weight))
         for tid, path in self._surname_first(written).items():
-            credit([tid], NAME_WEIGHT, f"name:{' '.join(path)}", ("n", path))
+            credit([tid], Signal("name", " ".join(path), NAME_WEIGHT))
             named.add(tid)
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
             for option in {token, *alts}:
@@ -426,17 +422,17 @@ class PreScreen(Scanner):
                         if _names_them(written, i, option, target):
                             given = _only_a_given_name(option, target)
                             part = weight * GIVEN_NAME_SHARE if given else weight
-                            credit([tid], part, f"name-part:{option}", ("q", option))
+                            credit([tid], Signal("name-part", option, part))
             if ids := self._surnames.get(token):
                 partial.update(tid for tid in ids if _names_them(written, i, token, self.targets[tid]))
             ids = self._terms.get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                 weight = EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))
-                credit(ids, weight, f"term:{token}", ("t", token))
+                credit(ids, Signal("term", token, weight))
         allowed = set(only) if only is not None else None
         found = [
             Candidate(
-                self.targets[tid], score, tid in named, list(signals[tid]), signals[tid], tid in partial
+                self.targets[tid], score, tid in named, signals[tid], tid in partial
             )
             for tid, score in scores.items()
             if score >= threshold and (allowed is None or tid in allowed)
@@ -484,15 +480,3 @@ class PreScreen(Scanner):
     def named(self, text: str) -> list[Candidate]:
         """Targets whose name or an alias appears in ``text``."""
         return [c for c in self.scan(text) if c.named]
-
-
-def name_pattern(name: str) -> str:
-    """A regex for ``name`` as whole words, however it is spaced (match it ignoring case)."""
-    return r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split()) + r"(?!\w)"
-
-
-def redact(text: str, target: Target, mask: str = "[redacted]") -> str:
-    """Replace the target's names and aliases in ``text`` (case-insensitively)."""
-    for name in sorted(target.names(), key=len, reverse=True):
-        text = re.sub(name_pattern(name) + r"(?:'s|’s)?", mask, text, flags=re.IGNORECASE)
-    return text

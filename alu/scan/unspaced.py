@@ -17,8 +17,7 @@ import unicodedata
 from collections import Counter
 
 from ..targets.target import Target
-from .base import Candidate, Scanner
-from .lexical import NAME_WEIGHT
+from .base import NAME_WEIGHT, Candidate, Scanner, Signal, register_scanner
 from .postings import Postings
 
 UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -35,8 +34,8 @@ def unspaced_names(target: Target) -> set[str]:
     return {k for n in target.identity_names() if UNSPACED.search(n) and len(k := normal(n)) >= 2}
 
 
+@register_scanner("unspaced-scripts")
 class ScriptScanner(Scanner):
-    name = "unspaced-scripts"
 
     def __init__(self) -> None:
         self.targets: dict[int, Target] = {}
@@ -85,12 +84,9 @@ class ScriptScanner(Scanner):
                     break
                 if key not in self._owners:
                     continue
-                signal = f"name:{key}"
+                signal = Signal("name", key, NAME_WEIGHT)
                 for tid in self._owners.get(key, ()):
                     c = found.setdefault(tid, Candidate(self.targets[tid], 0.0))
-                    if signal not in c.weights:
-                        c.weights[signal] = NAME_WEIGHT
-                        c.signals.append(signal)
-                        c.score += NAME_WEIGHT
+                    if c.add(signal):
                         c.named = True
         return sorted(found.values(), key=lambda c: (-c.score, c.target.name))
