@@ -1,0 +1,41 @@
+"""The operator console: right-to-be-forgotten and safety requests handled in the browser,
+served by ``alu serve`` under ``/console`` when an admin token is configured.
+
+Operators sign in with their own accounts (``alu console user add NAME``, or the admin
+token on first use); requests, operators, sessions, jobs and decisions are kept in the
+same database as the targets (:mod:`.store`). Pages render on the server (:mod:`.web`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .store import ConsoleError, ConsoleStore
+
+log = logging.getLogger("alu.console")
+__all__ = ["ConsoleError", "ConsoleStore", "mount_console"]
+
+
+def mount_console(app: Any, state: Any) -> None:
+    """Serve the console on ``app`` beside the API, with ``state`` (the server's): its
+    pipeline's target store holds the console's tables, and its decision log gains a copy
+    in the store so the decisions page works without ``--log-db``."""
+    from ..server.observability import Tee
+    from .runtime import DecisionRecorder, Jobs
+    from .search import TargetList
+    from .web import Console, router
+
+    store = state.alu.index.store
+    if store is None:
+        log.warning("the console is off: the server has no target store")
+        return
+    console_store = ConsoleStore.beside(store)
+    console_store.interrupt_jobs()
+    console = Console(
+        console_store, TargetList(store), Jobs(console_store, state.alu, state.settings.console_jobs), state
+    )
+    console.recorder = DecisionRecorder(console_store)
+    state.log = Tee(state.log, console.recorder)
+    app.state.alu_console = console
+    app.include_router(router)
