@@ -699,7 +699,13 @@ async def decisions_page(request: Request) -> Response:
     )
 
 
-@router.get("/static/console.css")
-async def stylesheet() -> Response:
-    css = files("alu.console").joinpath("static/console.css").read_text(encoding="utf-8")
-    return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+STATIC = {"console.css": "text/css", "favicon.svg": "image/svg+xml"}
+
+
+@router.get("/static/{name}")
+async def static(name: str) -> Response:
+    """The console's own assets, from the package (no network, nothing from elsewhere)."""
+    if name not in STATIC:
+        raise Refused(404, "no such file")
+    body = files("alu.console").joinpath(f"static/{name}").read_bytes()
+    return Response(body, media_type=STATIC[name])
