@@ -516,7 +516,8 @@ def console_user_add(
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        ConsoleStore.beside(store()).add_operator(name, password, replace=replace)
+        with store() as targets, ConsoleStore.beside(targets) as console:
+            console.add_operator(name, password, replace=replace)
     except ConsoleError as exc:
         fail(str(exc))
     err.print(Text(f"operator {shown(name.strip())} {'updated' if replace else 'added'}"), highlight=False)

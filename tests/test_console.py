@@ -35,11 +35,19 @@ def db(request, tmp_path):
 
 
 @pytest.fixture
+def records(db):
+    """The console's tables, read and written as the tests check them."""
+    with ConsoleStore(db) as store:
+        yield store
+
+
+@pytest.fixture
 def console(db, tmp_path):
     """A server with the console on, an operator ``alice``, and a client signed in as her."""
     store = open_store(db)
     store.add(HERMIONE, replace=True)
-    ConsoleStore.beside(store).add_operator("alice", PASSWORD)
+    with ConsoleStore.beside(store) as records:
+        records.add_operator("alice", PASSWORD)
     model = scripted(draft="Hermione Granger went to the Yule Ball with Viktor Krum.")
     alu = ALU(model, store, config=PipelineConfig(timeout=30))
     app = create_app(alu, ServeSettings(log=tmp_path / "log.jsonl"), admin_token=TOKEN)
@@ -80,7 +88,9 @@ def test_pages_refuse_without_a_session_and_carry_the_security_headers(console):
     page = console.get("/console/requests")
     assert page.status_code == 200
     csp = page.headers["content-security-policy"]
-    assert "script-src" not in csp and "'unsafe-inline'" not in csp and "default-src 'none'" in csp
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp and "default-src 'none'" in csp
+    assert re.findall(r"<script(?![^>]*\bsrc=)", page.text) == []  # no inline script
+    assert re.search(r"<[^>]+\son\w+=", page.text) is None  # no event-handler attributes
     assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
     cookie = console.cookies.jar
     session = next(c for c in cookie if c.name == "alu_console")
@@ -90,7 +100,8 @@ def test_pages_refuse_without_a_session_and_carry_the_security_headers(console):
 
 def test_the_session_cookie_is_secure_over_tls(db, tmp_path):
     store = open_store(db)
-    ConsoleStore.beside(store).add_operator("alice", PASSWORD)
+    with ConsoleStore.beside(store) as records:
+        records.add_operator("alice", PASSWORD)
     app = create_app(ALU(scripted(), store), ServeSettings(log=tmp_path / "l.jsonl"), admin_token=TOKEN)
     with TestClient(app, base_url="https://testserver") as client:
         response = sign_in(client)
@@ -173,7 +184,7 @@ def test_a_request_moves_received_applied_verified_and_the_export_is_the_record(
     assert "applied by alice" in rows[0]["history"] and "asked twice" in rows[0]["history"]
 
 
-def test_rejecting_needs_a_reason_and_the_filters_select(console, db):
+def test_rejecting_needs_a_reason_and_the_filters_select(console, records):
     for who in ("Ann", "Bob"):
         post(
             console,
@@ -181,14 +192,14 @@ def test_rejecting_needs_a_reason_and_the_filters_select(console, db):
             "/console/requests",
             {"kind": "safety", "requester": who, "targets": "X"},
         )
-    found = ConsoleStore(db).requests()
+    found = records.requests()
     bob, ann = found[0], found[1]
     where = f"/console/requests/{bob.id}"
     assert post(console, where, f"{where}/move", {"status": "rejected"}).status_code == 400
     assert (
         post(console, where, f"{where}/move", {"status": "rejected", "note": "not ours"}).status_code == 303
     )
-    ConsoleStore(db).age_request(ann.id, 31)
+    records.age_request(ann.id, 31)
     rejected = console.get("/console/requests?status=rejected").text
     assert "Bob" in rejected and "Ann" not in rejected
     overdue = console.get("/console/requests?overdue=1").text
@@ -259,13 +270,13 @@ def test_try_it_shows_the_model_alone_beside_alu_with_the_trace(console):
     assert "Candidates" in guarded and "Hermione Granger: score" in guarded
 
 
-def test_decisions_are_kept_in_the_store_and_plotted(console, db):
+def test_decisions_are_kept_in_the_store_and_plotted(console, records):
     chat = console.post(
         "/v1/chat/completions", json={"model": "alu", "messages": [{"role": "user", "content": "Hi"}]}
     )
     assert chat.status_code == 200 and "alu_console" not in chat.headers.get("set-cookie", "")
     post(console, "/console/try", "/console/try", {"question": "Who went to the Yule Ball?"})
-    store = ConsoleStore(db)
+    store = records
     deadline = time.monotonic() + 10
     while len(store.decisions()) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -278,14 +289,14 @@ def test_decisions_are_kept_in_the_store_and_plotted(console, db):
     assert "0 decisions" in console.get("/console/decisions", params={"verdict": "failed_closed"}).text
 
 
-def test_an_enrich_job_runs_in_the_background_and_its_state_is_kept(console, db):
+def test_an_enrich_job_runs_in_the_background_and_its_state_is_kept(console, db, records):
     target_id = open_store(db).get("Hermione Granger").id
     where = f"/console/targets/{target_id}"
     page = console.get(where).text
     assert "Run enrich" in page and "Run probe" not in page and "Run verify" not in page
     assert post(console, where, f"{where}/jobs", {"kind": "enrich"}).status_code == 303
     assert post(console, where, f"{where}/jobs", {"kind": "probe"}).status_code == 400
-    store = ConsoleStore(db)
+    store = records
     deadline = time.monotonic() + 20
     while store.jobs()[0].state in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.05)

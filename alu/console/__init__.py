@@ -37,10 +37,26 @@ def mount_console(app: Any, state: Any) -> None:
         console_store, TargetList(store), Jobs(console_store, state.alu, state.settings.console_jobs), state
     )
     console.recorder = DecisionRecorder(console_store)
-    state.log = Tee(state.log, console.recorder)
+    # The server closes its decision log when it stops: the console closes with it.
+    state.log = Tee(state.log, console.recorder, _Closing(console))
     app.state.alu_console = console
     app.include_router(router)
     threading.Thread(target=_warm, args=(console.targets,), name="alu-console-warm", daemon=True).start()
+
+
+class _Closing:
+    """A decision log that records nothing and, when the server closes its logs, stops the
+    console's jobs and releases its connections (after the recorder's last write)."""
+
+    def __init__(self, console: Any):
+        self.console = console
+
+    def write(self, entry: dict) -> None:
+        return None
+
+    def close(self) -> None:
+        self.console.jobs.close()
+        self.console.store.close()
 
 
 def _warm(targets: Any) -> None:

@@ -248,6 +248,13 @@ class ConsoleStore:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> ConsoleStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _migrate(self) -> None:
         """Bring the console's tables to the latest version, once, in one transaction; a

@@ -1,5 +1,6 @@
 """The console's pages: server-rendered HTML (Jinja2, autoescaped), forms that post back,
-no script at all. Every page but sign-in refuses without a session; every form carries
+no inline script (one small static file, ``jobs.js``, keeps a job's progress bar current).
+Every page but sign-in refuses without a session; every form carries
 the session's CSRF token (sign-in and first-use setup: a double-submit cookie); every
 response forbids framing and inline script (Content-Security-Policy), and is not cached.
 
@@ -21,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -43,7 +44,8 @@ PREFIX = "/console"
 PAGE_SIZE = 50
 HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';"
+        " form-action 'self';"
         " frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
@@ -535,10 +537,20 @@ async def target_page(request: Request, target_id: int) -> Response:
     session = await _session(request)
     target = await _target(request, target_id)
     jobs = await run_in_threadpool(console_of(request).store.jobs, target.name, 5)
-    running = any(j.state in ("queued", "running") for j in jobs)
+    busy = any(j.state in ("queued", "running") for j in jobs)
     return _page(
-        request, "target.html", csrf=session.csrf, target=target, jobs=jobs, job_kinds=JOBS, refresh=running
+        request, "target.html", csrf=session.csrf, target=target, jobs=jobs, job_kinds=JOBS, busy=busy
     )
+
+
+@router.get("/targets/{target_id}/jobs.json")
+async def target_jobs(request: Request, target_id: int) -> Response:
+    """The state of a target's recent jobs, for the progress bars (jobs.js)."""
+    await _session(request)
+    target = await _target(request, target_id)
+    jobs = await run_in_threadpool(console_of(request).store.jobs, target.name, 5)
+    fields = ("id", "kind", "state", "done", "total", "error")
+    return JSONResponse([{f: getattr(job, f) for f in fields} for job in jobs])
 
 
 @router.get("/targets/{target_id}/edit")
@@ -699,7 +711,7 @@ async def decisions_page(request: Request) -> Response:
     )
 
 
-STATIC = {"console.css": "text/css", "favicon.svg": "image/svg+xml"}
+STATIC = {"console.css": "text/css", "favicon.svg": "image/svg+xml", "jobs.js": "text/javascript"}
 
 
 @router.get("/static/{name}")
