@@ -369,3 +369,25 @@ def test_the_target_list_pages_and_follows_changes(tmp_path):
     assert [r.name for r in listing.page("LEV TOLSTOY", 1, 50).rows] == ["Лев Толстой"]
     assert listing.page("", 99, 50).page == 3  # past the end: the last page
     store.close()
+
+
+def test_a_restarted_server_closes_its_own_unfinished_jobs_not_another_replicas(records):
+    mine = records.add_job("enrich", "X", "alice", owner="a:8000")
+    theirs = records.add_job("enrich", "Y", "alice", owner="b:8000")
+    assert records.interrupt_jobs("a:8000") == 1
+    states = {job.id: (job.state, job.error) for job in records.jobs()}
+    assert states[mine][0] == "failed" and "interrupted" in states[mine][1]
+    assert states[theirs] == ("queued", "")
+
+
+def test_the_console_tables_migrate_once_and_refuse_a_newer_layout(db, records):
+    from alu.console.store import LATEST
+    from alu.errors import StoreError
+
+    with ConsoleStore(db) as again, again._tx("reading") as cur:  # a second open applies nothing
+        assert [r[0] for r in cur.rows("SELECT version FROM {t}migrations")] == list(range(1, LATEST + 1))
+        cur.run(
+            "INSERT INTO {t}migrations (version, name, applied_at) VALUES (?, 'future', 0)", (LATEST + 1,)
+        )
+    with pytest.raises(StoreError, match="newer than this ALU"):
+        ConsoleStore(db)

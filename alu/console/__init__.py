@@ -9,6 +9,7 @@ same database as the targets (:mod:`.store`). Pages render on the server (:mod:`
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -31,11 +32,12 @@ def mount_console(app: Any, state: Any) -> None:
     if store is None:
         log.warning("the console is off: the server has no target store")
         return
+    settings = state.settings
+    owner = settings.replica or f"{socket.gethostname()}:{settings.port}"  # as the decision log names it
     console_store = ConsoleStore.beside(store)
-    console_store.interrupt_jobs()
-    console = Console(
-        console_store, TargetList(store), Jobs(console_store, state.alu, state.settings.console_jobs), state
-    )
+    console_store.interrupt_jobs(owner)
+    jobs = Jobs(console_store, state.alu, owner, settings.console_jobs)
+    console = Console(console_store, TargetList(store), jobs, state)
     console.recorder = DecisionRecorder(console_store)
     # The server closes its decision log when it stops: the console closes with it.
     state.log = Tee(state.log, console.recorder, _Closing(console))

@@ -20,15 +20,16 @@ JOBS = ("enrich",)
 class Jobs:
     """Long jobs on at most ``workers`` threads, so answering traffic goes on beside them."""
 
-    def __init__(self, console: ConsoleStore, alu: ALU, workers: int = 1):
+    def __init__(self, console: ConsoleStore, alu: ALU, owner: str, workers: int = 1):
         self.console = console
         self.alu = alu
+        self.owner = owner
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alu-console-job")
 
     def start(self, kind: str, target: str, operator: str) -> int:
         if kind not in JOBS:
             raise ValueError(f"no job called {kind!r}")
-        job_id = self.console.add_job(kind, target, operator, total=1)
+        job_id = self.console.add_job(kind, target, operator, self.owner, total=1)
         self._pool.submit(self._run, job_id, kind, target)
         return job_id
 
@@ -88,31 +89,37 @@ class DecisionRecorder:
             )
         )
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
+        """Write what waits (a batch); False when the store cannot take it now."""
         batch = []
         while self._queue and len(batch) < 500:
             batch.append(self._queue.popleft())
         if not batch:
-            return
+            return True
         try:
             self.console.add_decisions(batch)
         except Exception as exc:  # the store is away: keep them for the next try
             self._queue.extendleft(reversed(batch))
             log.warning("cannot record decisions in the console's store: %s", exc)
-            time.sleep(1)
+            return False
+        return True
 
     def _loop(self) -> None:
         while not self._closing:
             self._wake.wait(self._interval)
             self._wake.clear()
             while self._queue and not self._closing:
-                self.flush()
+                if not self.flush():
+                    self._wake.wait(1.0)  # the store is away: try again soon, or close at once
+                    break
 
     def close(self) -> None:
+        """Stop, writing what waits if the store takes it at once: a server that stops while
+        its database is away must not hang on its decisions."""
         self._closing = True
         self._wake.set()
-        self._thread.join(5)
-        for _ in range(10):
-            if not self._queue:
-                break
-            self.flush()
+        self._thread.join(2)
+        while self._queue and self.flush():
+            pass
+        if self._queue:
+            log.warning("%d decisions were not kept in the console's store", len(self._queue))

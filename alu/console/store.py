@@ -80,7 +80,7 @@ MIGRATIONS = (
         CREATE TABLE {t}jobs (
             id {id}, kind TEXT NOT NULL, target TEXT NOT NULL, state TEXT NOT NULL,
             done INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL,
-            operator TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+            operator TEXT NOT NULL, owner TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
             finished_at DOUBLE PRECISION);
         CREATE INDEX console_jobs_target ON {t}jobs (target, id);
         CREATE TABLE {t}decisions (
@@ -247,7 +247,7 @@ class ConsoleStore:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.close()
+            self._pool.close(timeout=1)
             self._pool = None
 
     def __enter__(self) -> ConsoleStore:
@@ -502,12 +502,13 @@ class ConsoleStore:
             )
 
     # -- jobs ----------------------------------------------------------------------------
-    def add_job(self, kind: str, target: str, operator: str, total: int = 1) -> int:
+    def add_job(self, kind: str, target: str, operator: str, owner: str, total: int = 1) -> int:
+        """A queued job; ``owner`` names the server (replica) whose thread runs it."""
         with self._tx("queueing a job") as cur:
             return cur.rows(
-                "INSERT INTO {t}jobs (kind, target, state, total, error, operator, created_at)"
-                " VALUES (?, ?, 'queued', ?, '', ?, ?) RETURNING id",
-                (kind, target, total, operator, time.time()),
+                "INSERT INTO {t}jobs (kind, target, state, total, error, operator, owner, created_at)"
+                " VALUES (?, ?, 'queued', ?, '', ?, ?, ?) RETURNING id",
+                (kind, target, total, operator, owner, time.time()),
             )[0][0]
 
     def update_job(self, job_id: int, *, state: str, done: int | None = None, error: str = "") -> None:
@@ -530,13 +531,14 @@ class ConsoleStore:
                 )
         return [Job(*r) for r in rows]
 
-    def interrupt_jobs(self) -> int:
-        """Mark jobs a stopped server left unfinished as failed (their threads are gone)."""
+    def interrupt_jobs(self, owner: str) -> int:
+        """Mark the jobs this server (``owner``) left unfinished when it last stopped as failed:
+        their threads are gone. Other replicas' jobs are theirs."""
         with self._tx("closing interrupted jobs") as cur:
             rows = cur.rows(
                 "UPDATE {t}jobs SET state='failed', error='interrupted: the server stopped', finished_at=?"
-                " WHERE state IN ('queued', 'running') RETURNING id",
-                (time.time(),),
+                " WHERE owner=? AND state IN ('queued', 'running') RETURNING id",
+                (time.time(), owner),
             )
         return len(rows)
 
