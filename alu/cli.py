@@ -498,6 +498,8 @@ def serve(
     alu = s.build_alu()
     where = f"http://{s.serve.host}:{s.serve.port}/v1"
     err.print(f"alu serving on {where} (admin API {'on' if token else 'off'})")
+    if token and s.serve.console:
+        err.print(f"operator console: http://{s.serve.host}:{s.serve.port}/console")
     run_server(alu, s.serve, admin_token=token)
 
 

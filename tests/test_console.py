@@ -391,3 +391,14 @@ def test_the_console_tables_migrate_once_and_refuse_a_newer_layout(db, records):
         )
     with pytest.raises(StoreError, match="newer than this ALU"):
         ConsoleStore(db)
+
+
+def test_decisions_older_than_the_keeping_period_are_dropped(records):
+    from alu.console.store import KEEP_DECISIONS_DAYS, Decision
+
+    now = time.time()
+    old = Decision(now - (KEEP_DECISIONS_DAYS + 1) * 86400, "/v1/chat/completions", "passed", [], 0.1, 1)
+    new = Decision(now, "/v1/chat/completions", "refused", ["X"], 0.2, 3)
+    records.add_decisions([old, new])
+    assert records.prune_decisions() == 1
+    assert [d.verdict for d in records.decisions()] == ["refused"]

@@ -36,6 +36,7 @@ def mount_console(app: Any, state: Any) -> None:
     owner = settings.replica or f"{socket.gethostname()}:{settings.port}"  # as the decision log names it
     console_store = ConsoleStore.beside(store)
     console_store.interrupt_jobs(owner)
+    console_store.prune_decisions()
     jobs = Jobs(console_store, state.alu, owner, settings.console_jobs)
     console = Console(console_store, TargetList(store), jobs, state)
     console.recorder = DecisionRecorder(console_store)

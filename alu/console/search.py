@@ -87,6 +87,11 @@ class TargetList:
                     self._put(target)
             self.revision = max(self.revision, revision)
 
+    def row(self, target_id: int) -> Row | None:
+        """The listed target with this id (after catching up with the store)."""
+        self.refresh()
+        return self._rows.get(target_id)
+
     def __len__(self) -> int:
         return len(self._ids)
 

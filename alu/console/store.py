@@ -42,6 +42,7 @@ OVERDUE_DAYS = 30  # a request must be answered within a month
 LOCK_AFTER = 5  # failed sign-ins in a row before the account is locked
 LOCK_SECONDS = 15 * 60
 SESSION_SECONDS = 12 * 3600
+KEEP_DECISIONS_DAYS = 90  # the decisions page shows a week; older rows are dropped at start
 NAME_LIMIT = 64
 PASSWORD_MIN = 10
 _HASHER = PasswordHasher()
@@ -553,6 +554,13 @@ class ConsoleStore:
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (d.at, d.endpoint, d.verdict, json.dumps(d.matched), d.latency_s, d.llm_calls),
                 )
+
+    def prune_decisions(self, days: float = KEEP_DECISIONS_DAYS) -> int:
+        """Drop decisions older than ``days``; how many went."""
+        with self._tx("pruning decisions") as cur:
+            return len(
+                cur.rows("DELETE FROM {t}decisions WHERE at < ? RETURNING id", (time.time() - days * 86400,))
+            )
 
     def decisions(
         self, *, target: str | None = None, verdict: str | None = None, since: float = 0, limit: int = 200

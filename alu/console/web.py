@@ -455,8 +455,7 @@ async def _target(request: Request, target_id: int) -> Target:
     console = console_of(request)
 
     def find() -> Target | None:
-        console.targets.refresh()
-        row = console.targets._rows.get(target_id)
+        row = console.targets.row(target_id)
         return console.targets.store.get(row.name) if row else None
 
     target = await run_in_threadpool(find)
@@ -578,7 +577,8 @@ async def edit_target(request: Request, target_id: int) -> Response:
 
     def save() -> Target:
         new = _target_of(form)
-        if store.get(new.name) not in (None,) and store.get(new.name).id != old.id:
+        holder = store.get(new.name)
+        if holder is not None and holder.id != old.id:
             raise TargetError(f"another target is called {new.name!r}")
         if new.name != old.name:  # a new name is a new record: the old one goes
             saved = store.add(new, replace=False)
