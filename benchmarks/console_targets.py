@@ -1,7 +1,8 @@
 """Server-side latency of the console's targets list and search at 100,000 targets (goal:
 p95 <= 100 ms).
 
-A target store of ``--targets`` generated people (Faker names, two aliases each) in SQLite,
+A target store of ``--targets`` generated people (Faker names, two aliases each) in SQLite
+(or the PostgreSQL database ``--db`` names: a fresh schema there, dropped after),
 the server built as ``alu serve`` builds it (scripted model: no LLM is called), an operator
 signed in; then each request is timed in-process (the ASGI app through Starlette's test
 client: routing, session check, store revision check, search, template; no network):
@@ -17,6 +18,7 @@ change log, timed as ``after a change``.
 
     .venv/bin/python benchmarks/console_targets.py                  # 100,000 targets
     .venv/bin/python benchmarks/console_targets.py --targets 10000 --requests 50
+    .venv/bin/python benchmarks/console_targets.py --db postgresql://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import re
 import statistics
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from _table import print_rows
@@ -77,11 +80,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200, help="requests per kind")
+    parser.add_argument("--db", help="a postgresql:// URL (default: an SQLite file in a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
     console = Console()
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(str(Path(tmp) / "targets.db"))
+        schema = f"bench_console_{uuid.uuid4().hex[:8]}"
+        if args.db:
+            store = open_store(args.db + ("&" if "?" in args.db else "?") + f"schema={schema}")
+        else:
+            store = open_store(str(Path(tmp) / "targets.db"))
         targets = people(args.targets)
         started = time.perf_counter()
         store.add_stream(iter(targets))
@@ -119,7 +127,13 @@ def main() -> None:
             store.add(Target(name="Added Meanwhile"))
             changed = timed(client, "/console/targets", {"q": "added meanwhile"})
         store.close()
-    print_rows(console, "console targets page, server-side (in-process)", rows)
+        if args.db:
+            import psycopg
+
+            with psycopg.connect(args.db, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    where = "PostgreSQL" if args.db else "SQLite"
+    print_rows(console, f"console targets page, server-side (in-process), {where}", rows)
     console.print(f"first load (reads every target): {first:.0f} ms; after a change: {changed:.1f} ms")
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "first_load_ms": first, "after_change_ms": changed}))
