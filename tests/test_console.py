@@ -363,6 +363,7 @@ def test_the_target_list_pages_and_follows_changes(tmp_path):
     assert [r.name for r in listing.page("alias11", 1, 50).rows] == [
         f"Person {i}" for i in (11, *range(110, 120))
     ]
+    assert listing.page("11", 1, 50).total == 11  # name and alias both match: each target once
     store.remove("Person 0")
     store.add(Target(name="Лев Толстой"))
     assert listing.page("", 1, 50).rows[0].name == "Person 1"

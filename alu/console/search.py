@@ -10,6 +10,7 @@ scripts to ASCII), so ``zoe`` finds ``Zoë`` and ``ЛЕНИН`` finds ``Lenin``.
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 from dataclasses import dataclass
 
@@ -48,9 +49,14 @@ class TargetList:
         self._ids: list[int] = []  # sorted
         self._rows: dict[int, Row] = {}
         self._folded: dict[int, str] = {}
+        # Every folded line joined (records apart by NUL) and where each record starts:
+        # one C-level find per match instead of a Python test per target. Rebuilt after a change.
+        self._blob: str | None = None
+        self._starts: list[int] = []
         self._lock = threading.Lock()
 
     def _put(self, target: Target) -> None:
+        self._blob = None
         target_id = target.id or 0
         if target_id not in self._rows:
             if not self._ids or target_id > self._ids[-1]:
@@ -63,6 +69,7 @@ class TargetList:
         self._folded[target_id] = _haystack(target)
 
     def _drop(self, target_id: int) -> None:
+        self._blob = None
         if self._rows.pop(target_id, None) is not None:
             del self._folded[target_id]
             del self._ids[bisect.bisect_left(self._ids, target_id)]
@@ -92,6 +99,23 @@ class TargetList:
         self.refresh()
         return self._rows.get(target_id)
 
+    def _matching(self, needle: str) -> list[int]:
+        """The ids, in order, of the targets one of whose folded names contains ``needle``."""
+        if self._blob is None:
+            lines = [self._folded[i] for i in self._ids]
+            self._starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+            self._blob = "\0".join(lines)
+        blob, starts, ids = self._blob, self._starts, self._ids
+        found: list[int] = []
+        at = blob.find(needle)
+        while at >= 0:
+            record = bisect.bisect_right(starts, at) - 1
+            found.append(ids[record])
+            if record + 1 == len(starts):
+                break
+            at = blob.find(needle, starts[record + 1])  # the next record: each target once
+        return found
+
     def __len__(self) -> int:
         return len(self._ids)
 
@@ -99,13 +123,9 @@ class TargetList:
         """One page (1-based) of the targets, in the order they were added, whose name or an
         alias contains ``query`` (folded); every target when the query is empty."""
         self.refresh()
-        needle = fold(query).strip()
+        needle = " ".join(fold(query).split())  # one line: it never spans two names
         with self._lock:
-            if needle:
-                folded = self._folded
-                ids = [i for i in self._ids if needle in folded[i]]
-            else:
-                ids = self._ids
+            ids = self._matching(needle) if needle else self._ids
             total = len(ids)
             pages = max(1, -(-total // size))
             page = min(max(1, page), pages)

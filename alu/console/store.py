@@ -204,8 +204,10 @@ class ConsoleStore:
 
     # -- connections ---------------------------------------------------------------------
     @contextlib.contextmanager
-    def _tx(self, doing: str) -> Iterator[_Cursor]:
-        """One transaction; ``?`` placeholders and ``{t}`` table names in either database."""
+    def _tx(self, doing: str, *, write: bool = True) -> Iterator[_Cursor]:
+        """One transaction; ``?`` placeholders and ``{t}`` table names in either database.
+        A read (``write=False``) takes no write lock in SQLite, and in PostgreSQL runs its
+        statements as they come (one round trip each: a page's session check is one)."""
         if self.pg is None:
             try:
                 db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -214,7 +216,7 @@ class ConsoleStore:
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA busy_timeout=30000")
-                db.execute("BEGIN IMMEDIATE")
+                db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield _Cursor(db, self.prefix, "?")
                 except BaseException:
@@ -226,8 +228,15 @@ class ConsoleStore:
             finally:
                 db.close()
             return
-        with self._errors(doing), self._connection() as conn, conn.transaction():
-            yield _Cursor(conn, self.prefix, "%s")
+        with self._errors(doing), self._connection() as conn:
+            if write:
+                with conn.transaction():
+                    yield _Cursor(conn, self.prefix, "%s")
+            else:
+                yield _Cursor(conn, self.prefix, "%s")
+
+    def _read(self, doing: str) -> contextlib.AbstractContextManager[_Cursor]:
+        return self._tx(doing, write=False)
 
     @contextlib.contextmanager
     def _connection(self):
@@ -239,7 +248,7 @@ class ConsoleStore:
                 min_size=1,
                 max_size=max(2, self.pg.pool_max // 2),
                 timeout=self.pg.timeout,
-                kwargs=self.pg.options(),
+                kwargs={**self.pg.options(), "autocommit": True},
                 name=f"alu-console-{self.pg.schema}",
                 open=True,
             )
@@ -291,7 +300,7 @@ class ConsoleStore:
 
     # -- operators -----------------------------------------------------------------------
     def operator_count(self) -> int:
-        with self._tx("counting operators") as cur:
+        with self._read("counting operators") as cur:
             return cur.rows("SELECT COUNT(*) FROM {t}operators")[0][0]
 
     def add_operator(self, name: str, password: str, *, replace: bool = False) -> None:
@@ -321,7 +330,7 @@ class ConsoleStore:
         ConsoleError otherwise, the same for an unknown name as for a wrong password. After
         ``LOCK_AFTER`` failures in a row the account refuses for ``LOCK_SECONDS``."""
         refused = ConsoleError("wrong name or password, or the account is locked for a while")
-        with self._tx("reading an operator") as cur:
+        with self._read("reading an operator") as cur:
             rows = cur.rows(
                 "SELECT password_hash, failures, locked_until FROM {t}operators WHERE name=?", (name,)
             )
@@ -360,7 +369,7 @@ class ConsoleStore:
     def session(self, token: str | None) -> Session | None:
         if not token:
             return None
-        with self._tx("reading a session") as cur:
+        with self._read("reading a session") as cur:
             rows = cur.rows(
                 "SELECT s.operator, s.csrf, s.expires_at FROM {t}sessions s"
                 " JOIN {t}operators o ON o.name = s.operator WHERE s.token_hash=? AND s.expires_at > ?",
@@ -435,7 +444,7 @@ class ConsoleStore:
         return Request(*values)
 
     def request(self, request_id: int) -> Request | None:
-        with self._tx("reading a request") as cur:
+        with self._read("reading a request") as cur:
             rows = cur.rows(f"SELECT {self._REQUEST_COLUMNS} FROM {{t}}requests WHERE id=?", (request_id,))
             if not rows:
                 return None
@@ -478,7 +487,7 @@ class ConsoleStore:
             where.append("created_at >= ?")
             params.append(now - newer_than_days * 86400)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        with self._tx("listing requests") as cur:
+        with self._read("listing requests") as cur:
             rows = cur.rows(
                 f"SELECT {self._REQUEST_COLUMNS} FROM {{t}}requests {clause} ORDER BY id DESC LIMIT ?",
                 (*params, limit),
@@ -522,7 +531,7 @@ class ConsoleStore:
 
     def jobs(self, target: str | None = None, limit: int = 20) -> list[Job]:
         columns = "id, kind, target, state, done, total, error, operator, created_at, finished_at"
-        with self._tx("listing jobs") as cur:
+        with self._read("listing jobs") as cur:
             if target is None:
                 rows = cur.rows(f"SELECT {columns} FROM {{t}}jobs ORDER BY id DESC LIMIT ?", (limit,))
             else:
@@ -574,7 +583,7 @@ class ConsoleStore:
             where.append("matched LIKE ? ESCAPE '\\'")  # narrowed here, then checked exactly below
             quoted = json.dumps(target)
             params.append("%" + re.sub(r"([\\%_])", r"\\\1", quoted) + "%")
-        with self._tx("listing decisions") as cur:
+        with self._read("listing decisions") as cur:
             rows = cur.rows(
                 "SELECT at, endpoint, verdict, matched, latency_s, llm_calls FROM {t}decisions"
                 f" WHERE {' AND '.join(where)} ORDER BY at DESC LIMIT ?",
