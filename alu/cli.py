@@ -35,6 +35,10 @@ enrichment_app = typer.Typer(
     help="Edit or remove a target's generated enrichment by hand.", no_args_is_help=True
 )
 targets_app.add_typer(enrichment_app, name="enrichment")
+console_app = typer.Typer(help="The operator console served by alu serve at /console.", no_args_is_help=True)
+app.add_typer(console_app, name="console")
+console_user_app = typer.Typer(help="Operator accounts of the console.", no_args_is_help=True)
+console_app.add_typer(console_user_app, name="user")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -611,6 +615,8 @@ def serve(
     alu = s.build_alu()
     where = f"http://{s.serve.host}:{s.serve.port}/v1"
     err.print(f"alu serving on {where} (admin API {'on' if token else 'off'})")
+    if token and s.serve.console:
+        err.print(f"operator console: http://{s.serve.host}:{s.serve.port}/console")
     run_server(alu, s.serve, admin_token=token)
 
 
@@ -626,6 +632,28 @@ def require_eval_extra() -> None:
         raise EvalError(
             f"alu eval needs the eval extra: pip install 'alu[eval]' (missing: {', '.join(missing)})"
         )
+
+
+@console_user_app.command("add")
+@guarded
+def console_user_add(
+    name: str,
+    replace: Annotated[bool, typer.Option("--replace", help="Set an existing operator's password.")] = False,
+) -> None:
+    """Add a console operator; the password comes from a prompt, or stdin when piped (never
+    an argument: ps shows those to every user)."""
+    from .console import ConsoleError, ConsoleStore
+
+    if sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        with store() as targets, ConsoleStore.beside(targets) as console:
+            console.add_operator(name, password, replace=replace)
+    except ConsoleError as exc:
+        fail(str(exc))
+    err.print(Text(f"operator {shown(name.strip())} {'updated' if replace else 'added'}"), highlight=False)
 
 
 @app.command("eval")

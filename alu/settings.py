@@ -103,6 +103,8 @@ class ServeSettings(BaseModel):
     )
     page_size: int = Field(100, ge=1, description="targets per page of GET /v1/targets by default")
     max_page_size: int = Field(1000, ge=1, description="targets per page of GET /v1/targets at most")
+    console: bool = Field(True, description="serve the operator console at /console (needs an admin token)")
+    console_jobs: int = Field(1, ge=1, description="console background jobs (enrich) running at once")
 
     @field_validator("log", "admin_token_file")
     @classmethod

@@ -6,7 +6,7 @@ stored with the target, apart from the operator's fields.
 cost), ``edit`` (the operator's own edits and removal).
 """
 
-from .batch import Cost, enrich_one, enrich_targets
+from .batch import Cost, enrich_one, enrich_targets, serving_enricher
 from .checks import Context, checked
 from .edit import edit_enrichment, remove_enrichment
 
@@ -18,4 +18,5 @@ __all__ = [
     "enrich_one",
     "enrich_targets",
     "remove_enrichment",
+    "serving_enricher",
 ]

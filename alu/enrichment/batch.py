@@ -15,6 +15,7 @@ for one target in a list of a million it is the larger cost (not measured here).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rich.console import Console
 
@@ -116,3 +117,9 @@ def drop_shared_terms(store: Store, context: Context) -> int:
                 context.add(saved)
                 changed += 1
     return changed
+
+
+def serving_enricher(alu: Any) -> Enricher:
+    """The Enricher a running pipeline enriches with: the enricher agent's model (``[models]
+    enricher``, else ``model``) as the pipeline was given it, with its timeout."""
+    return Enricher(alu.agent_models["enricher"], timeout=alu.config.timeout)

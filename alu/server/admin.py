@@ -134,12 +134,9 @@ async def list_targets(
 
 def _enrich(state: ServerState, store: Store, names: list[str]) -> dict:
     """Enrich ``names`` with the server's enricher; the batch's cost summary."""
-    from ..agents.enricher import Enricher
-    from ..enrichment import enrich_targets
+    from ..enrichment import enrich_targets, serving_enricher
 
-    # The enricher agent's model ([models] enricher, else model), as the pipeline was given it.
-    alu = state.alu
-    enricher = Enricher(alu.agent_models["enricher"], timeout=alu.config.timeout)
+    enricher = serving_enricher(state.alu)
     cost = enrich_targets(store, enricher, names, force=True, model=enricher.model.name, show_progress=False)
     return cost.summary()
 

@@ -81,6 +81,10 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
 
     app.include_router(chat.router)
     app.include_router(admin.router)
+    if admin_token and settings.console:  # the operator console, beside the admin API
+        from ..console import mount_console
+
+        mount_console(app, state)
 
     @app.get("/healthz")
     async def healthz(request: Request):

@@ -81,7 +81,7 @@ def _unguard(cell: str) -> str:
     return cell
 
 
-def _guard(cell: str) -> str:
+def formula_safe(cell: str) -> str:
     """A cell a spreadsheet will show as text, never run as a formula."""
     return "'" + cell if cell.startswith(FORMULA_START) else cell
 
@@ -233,7 +233,7 @@ def write_targets(out: TextIO, targets: Iterable[Target], fmt: str) -> int:
             for field in GENERATED:
                 if field in record:
                     record[field] = json.dumps(record[field], ensure_ascii=False)
-            writer.writerow({k: _guard(v) for k, v in record.items()})
+            writer.writerow({k: formula_safe(v) for k, v in record.items()})
         count += 1
     if fmt == "json":
         out.write("\n]\n" if count else "]\n")
