@@ -4,6 +4,7 @@ their record, targets, Try it, decisions; on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import time
@@ -293,9 +294,9 @@ def test_an_enrich_job_runs_in_the_background_and_its_state_is_kept(console, db,
     target_id = open_store(db).get("Hermione Granger").id
     where = f"/console/targets/{target_id}"
     page = console.get(where).text
-    assert "Run enrich" in page and "Run probe" not in page and "Run verify" not in page
+    assert "Run enrich" in page and "Run probe" in page and "Run verify" not in page
     assert post(console, where, f"{where}/jobs", {"kind": "enrich"}).status_code == 303
-    assert post(console, where, f"{where}/jobs", {"kind": "probe"}).status_code == 400
+    assert post(console, where, f"{where}/jobs", {"kind": "verify"}).status_code == 400
     store = records
     deadline = time.monotonic() + 20
     while store.jobs()[0].state in ("queued", "running") and time.monotonic() < deadline:
@@ -403,3 +404,22 @@ def test_decisions_older_than_the_keeping_period_are_dropped(records):
     records.add_decisions([old, new])
     assert records.prune_decisions() == 1
     assert [d.verdict for d in records.decisions()] == ["refused"]
+
+
+def test_a_probe_job_stores_what_the_model_knows_and_the_target_page_shows_it(console, db, records):
+    store = open_store(db)
+    target_id = store.get("Hermione Granger").id
+    where = f"/console/targets/{target_id}"
+    assert "Not probed yet." in console.get(where).text
+    assert post(console, where, f"{where}/jobs", {"kind": "probe"}).status_code == 303
+    deadline = time.monotonic() + 20
+    while records.jobs()[0].state in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    job = records.jobs()[0]
+    assert job.kind == "probe" and job.state == "done", job.error
+    knowledge = store.get("Hermione Granger").knowledge
+    assert knowledge is not None and knowledge.llm_calls > 0 and knowledge.answers
+    page = console.get(where).text
+    assert "Not probed yet." not in page and "Knows the target" in page and "(stale" not in page
+    for item in knowledge.top(3):
+        assert html.escape(item.text) in page

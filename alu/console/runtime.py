@@ -13,8 +13,8 @@ from ..pipeline import ALU
 from .store import ConsoleStore, Decision
 
 log = logging.getLogger("alu.console")
-# The jobs that exist, by the name their button posts. probe and verify join when they exist.
-JOBS = ("enrich",)
+# The jobs that exist, by the name their button posts. verify joins when it exists.
+JOBS = ("enrich", "probe")
 
 
 class Jobs:
@@ -46,6 +46,18 @@ class Jobs:
                 )
                 if cost.failed:
                     why = cost.failures[0][1] if cost.failures else "the enricher failed"
+                    self.console.update_job(job_id, state="failed", done=1, error=why[:300])
+                    return
+            if kind == "probe":
+                from ..agents.prober import Prober
+                from ..probing import probe_targets
+
+                store = self.alu.index.store
+                # The model that answers (the Vanilla agent's) is the one whose knowledge counts.
+                prober = Prober(self.alu.assistant.vanilla.model, timeout=self.alu.config.timeout)
+                cost = probe_targets(store, prober, [target], force=True, show_progress=False)
+                if cost.failed:
+                    why = cost.failures[0][1] if cost.failures else "probing failed"
                     self.console.update_job(job_id, state="failed", done=1, error=why[:300])
                     return
             self.console.update_job(job_id, state="done", done=1)

@@ -537,8 +537,18 @@ async def target_page(request: Request, target_id: int) -> Response:
     target = await _target(request, target_id)
     jobs = await run_in_threadpool(console_of(request).store.jobs, target.name, 5)
     busy = any(j.state in ("queued", "running") for j in jobs)
+    knowledge, model = target.knowledge, console_of(request).server.alu.assistant.vanilla.model
+    # A model's identity may hash its weights once (a GGUF file): off the event loop.
+    stale = knowledge is not None and knowledge.is_stale(await run_in_threadpool(lambda: model.identity))
     return _page(
-        request, "target.html", csrf=session.csrf, target=target, jobs=jobs, job_kinds=JOBS, busy=busy
+        request,
+        "target.html",
+        csrf=session.csrf,
+        target=target,
+        jobs=jobs,
+        job_kinds=JOBS,
+        busy=busy,
+        stale=stale,
     )
 
 
