@@ -195,6 +195,13 @@ MIGRATIONS = (
         ALTER TABLE {s}.targets ADD COLUMN enrichment JSONB;
         """,
     ),
+    Migration(
+        4,
+        "what the serving model knows of each target",
+        """
+        ALTER TABLE {s}.targets ADD COLUMN knowledge JSONB;
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -16,7 +16,15 @@ from alu.pgsql import NEEDS_EXTRA
 from alu.scan import TargetIndex
 from alu.stores import Store, check_db_setting, is_database_url, open_store, register_store
 from alu.stores.base import STORES, name_key
-from alu.targets import Enrichment, Target, TargetError, dump_targets
+from alu.targets import (
+    Enrichment,
+    FingerprintItem,
+    ModelKnowledge,
+    ProbeAnswer,
+    Target,
+    TargetError,
+    dump_targets,
+)
 
 PEOPLE = [
     Target(
@@ -491,3 +499,75 @@ def test_stores_depend_on_no_pipeline_borrow_no_private_name_and_import_in_no_cy
 
     for module in graph:
         visit(module, ())
+
+
+# -- knowledge: what the serving model knows of a target (alu targets probe), apart again ----
+LEARNED = ModelKnowledge(
+    known=True,
+    reason="4 items in at least 25% of 6 answers",
+    items=[
+        FingerprintItem(text="Yule Ball", kind="name", support=4, consistency=0.667, languages=["en", "de"]),
+        FingerprintItem(text="1979", kind="number", support=2, consistency=1 / 3, languages=["en"]),
+    ],
+    answers=[ProbeAnswer(facet="who", lang="en", question="Who is Hermione Granger?", answer="A witch.")],
+    model="gguf:sha256:abc",
+    model_name="tiny",
+    created="2025-01-01T00:00:00Z",
+    llm_calls=6,
+    prompt_tokens=120,
+    completion_tokens=400,
+    seconds=12.5,
+)
+
+
+def test_set_knowledge_stores_it_apart_from_enrichment_and_is_a_change_like_any_other(store):
+    first, other = store.add_many(PEOPLE[:2])
+    store.set_enrichment("Hermione", GENERATED)
+    before = store.revision()
+    saved = store.set_knowledge("miss granger", LEARNED)
+    assert saved.id == first.id and saved.knowledge == LEARNED and saved.enrichment == GENERATED
+    assert saved.model_dump(exclude={"knowledge", "enrichment"}) == first.model_dump(
+        exclude={"knowledge", "enrichment"}
+    )
+    rev, changes = store.changes_since(before)
+    assert set(changes) == {first.id} and changes[first.id].knowledge == LEARNED and rev > before
+    for read in (store.get("Hermione Granger"), store.list()[0], store.page(0, 1)[0], next(store.iterate())):
+        assert read.knowledge == LEARNED and read.knowledge.items[0].text == "Yule Ball"
+        assert read.enrichment == GENERATED
+    assert store.get(other.name).knowledge is None
+    store.set_enrichment("Hermione", None)  # each is written on its own
+    assert store.get("Hermione").knowledge == LEARNED
+    assert store.set_knowledge("Hermione", None).knowledge is None
+    assert store.get("Hermione Granger").knowledge is None and store.revision() > rev
+    assert store.set_knowledge("nobody", LEARNED) is None
+
+
+def test_replacing_the_same_target_keeps_its_knowledge_a_renamed_one_does_not(store):
+    store.add(PEOPLE[0])
+    store.set_knowledge("Hermione Granger", LEARNED)
+    again = store.add(PEOPLE[0].model_copy(update={"description": "edited"}), replace=True)
+    assert again.knowledge == LEARNED and store.get("Hermione").knowledge == LEARNED
+    store.add_many([PEOPLE[0].model_copy(update={"kind": "topic"})])  # another kind: asked otherwise
+    assert store.get("Hermione Granger").knowledge is None
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "yaml"])
+def test_export_then_import_keeps_the_knowledge(store, tmp_path, fmt):
+    store.add_many(PEOPLE)
+    store.set_knowledge("Zoe", LEARNED.model_copy(update={"error": "timed out"}))
+    store.set_enrichment("Zoe", GENERATED)
+    path = tmp_path / f"targets.{fmt}"
+    assert store.export_file(path) == 3
+    for t in PEOPLE:
+        store.remove(t.name)
+    assert store.import_file(path) == 3
+    assert store.get("Zoe").knowledge == LEARNED.model_copy(update={"error": "timed out"})
+    assert store.get("Zoe").enrichment == GENERATED
+    assert store.get("Hermione").knowledge is None
+
+
+def test_the_default_set_knowledge_of_a_minimal_store(memory_scheme):
+    store = open_store(memory_scheme)
+    store.add_many(PEOPLE)
+    assert store.set_knowledge("Zoe", LEARNED).knowledge == LEARNED
+    assert store.get("Zoë Ñandú").knowledge == LEARNED and store.set_knowledge("nobody", LEARNED) is None

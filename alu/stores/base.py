@@ -13,6 +13,10 @@ stored enrichment when the new record brings none and its name, kind and aliases
 unchanged (re-importing the same file costs no new enrichment); otherwise the record as
 given, enrichment or none, replaces the old one.
 
+A target's ``knowledge`` (what the serving model knows of it, ``alu targets probe``) is
+kept the same way: written on its own by ``set_knowledge``, kept on a replace by the same
+rule as the enrichment.
+
 Adding a store is adding one module to this package: a ``Store`` subclass decorated with
 ``@register_store("scheme")``; ``open_store`` finds it by the setting's URL scheme.
 """
@@ -29,7 +33,7 @@ from typing import Protocol, TypeVar
 from ..errors import ConfigError
 from ..registry import Registry
 from ..targets.files import export_to, stream_targets
-from ..targets.target import Enrichment, Target
+from ..targets.target import Enrichment, FingerprintItem, ModelKnowledge, ProbeAnswer, Target
 from ..text import fold
 
 PATH = ""
@@ -73,6 +77,22 @@ def load_enrichment(value: str | dict | None) -> Enrichment | None:
     return Enrichment.model_construct(**data)
 
 
+def dump_knowledge(knowledge: ModelKnowledge | None) -> str | None:
+    """What a model knows of a target as stores keep it: JSON text, None for none."""
+    return knowledge.model_dump_json() if knowledge is not None else None
+
+
+def load_knowledge(value: str | dict | None) -> ModelKnowledge | None:
+    """Stored knowledge as written (validated on the way in, not again: an index of many
+    probed targets reads them all)."""
+    if value is None:
+        return None
+    data = dict(json.loads(value) if isinstance(value, str) else value)
+    data["items"] = [FingerprintItem.model_construct(**i) for i in data.get("items", ())]
+    data["answers"] = [ProbeAnswer.model_construct(**a) for a in data.get("answers", ())]
+    return ModelKnowledge.model_construct(**data)
+
+
 class Watch(Protocol):
     """A running subscription to a store's change announcements."""
 
@@ -110,6 +130,17 @@ class Store(ABC):
         alias), None to remove it, leaving the operator's fields as they are; a write like
         any other (a new revision, a change readers pick up). Returns the target as stored
         now, or None when there is no such target."""
+
+    def set_knowledge(self, name: str, knowledge: ModelKnowledge | None) -> Target | None:
+        """Replace what the serving model is known to know of the target called ``name`` (or
+        having it as an alias), None to remove it, leaving every other field as it is; a
+        write like any other. Returns the target as stored now, or None when there is no
+        such target. This default reads then replaces the target (two steps: a write in
+        between is lost); the bundled stores override it with one update."""
+        target = self.get(name)
+        if target is None:
+            return None
+        return self.add_many([target.model_copy(update={"knowledge": knowledge})])[0]
 
     @abstractmethod
     def list(self) -> list[Target]: ...

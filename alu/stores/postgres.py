@@ -23,8 +23,16 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import ConfigError, StoreError, TargetError
 from ..pgsql import NEEDS_EXTRA, Database, channel, errors_as_store_errors, first_line, prepare
-from ..targets.target import Enrichment, Target
-from .base import Store, dump_enrichment, load_enrichment, name_key, register_store
+from ..targets.target import Enrichment, ModelKnowledge, Target
+from .base import (
+    Store,
+    dump_enrichment,
+    dump_knowledge,
+    load_enrichment,
+    load_knowledge,
+    name_key,
+    register_store,
+)
 
 try:
     import psycopg
@@ -34,7 +42,7 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed: o
     psycopg = sql = ConnectionPool = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
-_COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment"
+_COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment, t.knowledge"
 # The id of the target a name refers to: its own name first, else the oldest with it as an
 # alias (parameters: the name's key three times). Reads, updates and deletes agree on it.
 _ID_OF_NAME = (
@@ -96,25 +104,24 @@ class PostgresStore(Store):
     def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
         targets = list(targets)
         _, saved = self._write_rows(targets, replace=replace, want_ids=True)
-        return [
-            t.model_copy(update={"id": saved[name_key(t.name)][0], "enrichment": saved[name_key(t.name)][1]})
-            for t in targets
-        ]
+        fields = ("id", "enrichment", "knowledge")
+        return [t.model_copy(update=dict(zip(fields, saved[name_key(t.name)], strict=True))) for t in targets]
 
     def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
         return self._write_rows(targets, replace=replace, want_ids=False)[0]
 
     def _write_rows(
         self, targets: Iterable[Target], *, replace: bool, want_ids: bool
-    ) -> tuple[int, dict[str, tuple[int, Enrichment | None]]]:
+    ) -> tuple[int, dict[str, tuple[int, Enrichment | None, ModelKnowledge | None]]]:
         """Copy the targets, as they come, into a scratch table, then upsert them and log one
         change per target touched, in one statement; returns how many were given and, if
-        asked, key -> (id, the enrichment stored)."""
+        asked, key -> (id, the enrichment stored, the knowledge stored)."""
         number = -1
         with self._write("cannot save targets") as conn:
             conn.execute(
                 "CREATE TEMP TABLE incoming (ord BIGINT, key TEXT, name TEXT, kind TEXT, aliases TEXT,"
-                " alias_keys TEXT[], description TEXT, evidence TEXT, enrichment TEXT) ON COMMIT DROP"
+                " alias_keys TEXT[], description TEXT, evidence TEXT, enrichment TEXT, knowledge TEXT)"
+                " ON COMMIT DROP"
             )
             with conn.cursor().copy("COPY incoming FROM STDIN") as copy:
                 for number, t in enumerate(targets):
@@ -129,6 +136,7 @@ class PostgresStore(Store):
                             t.description,
                             json.dumps(t.evidence, ensure_ascii=False),
                             dump_enrichment(t.enrichment),
+                            dump_knowledge(t.knowledge),
                         )
                     )
             if not replace:
@@ -146,9 +154,9 @@ class PostgresStore(Store):
                 self._sql(
                     "WITH saved AS ("
                     " INSERT INTO {s}.targets AS t"
-                    " (key, name, kind, aliases, alias_keys, description, evidence, enrichment)"
+                    " (key, name, kind, aliases, alias_keys, description, evidence, enrichment, knowledge)"
                     " SELECT key, name, kind, aliases::jsonb, alias_keys, description, evidence::jsonb,"
-                    " enrichment::jsonb"
+                    " enrichment::jsonb, knowledge::jsonb"
                     " FROM (SELECT DISTINCT ON (key) * FROM incoming ORDER BY key, ord DESC) latest"
                     " ORDER BY ord"
                     " ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
@@ -157,19 +165,23 @@ class PostgresStore(Store):
                     # the same target again keeps what was generated for it (see base.py)
                     " enrichment = CASE WHEN EXCLUDED.enrichment IS NULL AND t.name = EXCLUDED.name"
                     " AND t.kind = EXCLUDED.kind AND t.aliases = EXCLUDED.aliases"
-                    " THEN t.enrichment ELSE EXCLUDED.enrichment END"
+                    " THEN t.enrichment ELSE EXCLUDED.enrichment END,"
+                    " knowledge = CASE WHEN EXCLUDED.knowledge IS NULL AND t.name = EXCLUDED.name"
+                    " AND t.kind = EXCLUDED.kind AND t.aliases = EXCLUDED.aliases"
+                    " THEN t.knowledge ELSE EXCLUDED.knowledge END"
                     " RETURNING id)"
                     " INSERT INTO {s}.changes (target_id) SELECT id FROM saved ORDER BY id"
                 )
             )
-            saved: dict[str, tuple[int, Enrichment | None]] = {}
+            saved: dict[str, tuple[int, Enrichment | None, ModelKnowledge | None]] = {}
             if want_ids:
                 rows = conn.execute(
                     self._sql(
-                        "SELECT t.key, t.id, t.enrichment FROM {s}.targets t JOIN incoming i ON i.key = t.key"
+                        "SELECT t.key, t.id, t.enrichment, t.knowledge FROM {s}.targets t"
+                        " JOIN incoming i ON i.key = t.key"
                     )
                 )
-                saved = {key: (tid, load_enrichment(e)) for key, tid, e in rows}
+                saved = {key: (tid, load_enrichment(e), load_knowledge(k)) for key, tid, e, k in rows}
         return number + 1, saved
 
     def remove(self, name: str) -> bool:
@@ -199,10 +211,25 @@ class PostgresStore(Store):
             conn.execute(self._sql("INSERT INTO {s}.changes (target_id) VALUES (%s)"), [row[0]])
         return self._target(row)
 
+    def set_knowledge(self, name: str, knowledge: ModelKnowledge | None) -> Target | None:
+        key = name_key(name)
+        with self._write("cannot save what the model knows") as conn:
+            row = conn.execute(
+                self._sql(
+                    f"UPDATE {{s}}.targets t SET knowledge = %s::jsonb WHERE t.id = {_ID_OF_NAME}"
+                    f" RETURNING {_COLUMNS}"
+                ),
+                [dump_knowledge(knowledge), key, key, key],
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(self._sql("INSERT INTO {s}.changes (target_id) VALUES (%s)"), [row[0]])
+        return self._target(row)
+
     # -- reads ----------------------------------------------------------------------
     @staticmethod
     def _target(row: tuple) -> Target:
-        target_id, name, kind, aliases, description, evidence, enrichment = row
+        target_id, name, kind, aliases, description, evidence, enrichment, knowledge = row
         return Target.trusted(  # validated by add_many when written
             id=target_id,
             name=name,
@@ -211,6 +238,7 @@ class PostgresStore(Store):
             description=description,
             evidence=evidence,
             enrichment=load_enrichment(enrichment),
+            knowledge=load_knowledge(knowledge),
         )
 
     def list(self) -> list[Target]:

@@ -19,8 +19,17 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import TargetError
-from ..targets.target import Enrichment, Target
-from .base import PATH, Store, dump_enrichment, load_enrichment, name_key, register_store
+from ..targets.target import Enrichment, ModelKnowledge, Target
+from .base import (
+    PATH,
+    Store,
+    dump_enrichment,
+    dump_knowledge,
+    load_enrichment,
+    load_knowledge,
+    name_key,
+    register_store,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS targets (
@@ -41,6 +50,8 @@ CREATE TABLE IF NOT EXISTS changes (
 MIGRATIONS = (
     # 1: what a model wrote about a target (alu targets enrich), as JSON; NULL: nothing yet.
     "ALTER TABLE targets ADD COLUMN enrichment TEXT",
+    # 2: what the serving model knows of a target (alu targets probe), as JSON; NULL: not probed.
+    "ALTER TABLE targets ADD COLUMN knowledge TEXT",
 )
 LATEST = len(MIGRATIONS)
 
@@ -137,14 +148,18 @@ class TargetStore(Store):
     @staticmethod
     def _save(db: sqlite3.Connection, target: Target, replace: bool) -> Target:
         key = name_key(target.name)
-        query = "SELECT id, name, kind, aliases, enrichment FROM targets WHERE key=?"
+        query = "SELECT id, name, kind, aliases, enrichment, knowledge FROM targets WHERE key=?"
         row = db.execute(query, (key,)).fetchone()
         aliases = json.dumps(target.aliases, ensure_ascii=False)
         enrichment = dump_enrichment(target.enrichment)
+        knowledge = dump_knowledge(target.knowledge)
         if row and not replace:
             raise TargetError(f"target {target.name!r} exists already (use replace)")
-        if row and enrichment is None and row[1:4] == (target.name, target.kind, aliases):
+        same = bool(row) and row[1:4] == (target.name, target.kind, aliases)
+        if same and enrichment is None:
             enrichment = row[4]  # the same target again: what was generated for it still holds
+        if same and knowledge is None:
+            knowledge = row[5]  # and so does what the model was found to know of it
         values = (
             target.name,
             target.kind,
@@ -152,23 +167,30 @@ class TargetStore(Store):
             target.description,
             json.dumps(target.evidence, ensure_ascii=False),
             enrichment,
+            knowledge,
         )
         if row:
             target_id = row[0]
             db.execute(
-                "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=?, enrichment=?"
-                " WHERE id=?",
+                "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=?, enrichment=?,"
+                " knowledge=? WHERE id=?",
                 (*values, target_id),
             )
         else:
             cur = db.execute(
-                "INSERT INTO targets (name, kind, aliases, description, evidence, enrichment, key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO targets (name, kind, aliases, description, evidence, enrichment, knowledge, key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (*values, key),
             )
             target_id = cur.lastrowid
         db.execute("INSERT INTO changes (target_id) VALUES (?)", (target_id,))
-        return target.model_copy(update={"id": target_id, "enrichment": load_enrichment(enrichment)})
+        return target.model_copy(
+            update={
+                "id": target_id,
+                "enrichment": load_enrichment(enrichment),
+                "knowledge": load_knowledge(knowledge),
+            }
+        )
 
     def set_enrichment(self, name: str, enrichment: Enrichment | None) -> Target | None:
         target = self.get(name)
@@ -182,6 +204,19 @@ class TargetStore(Store):
                 return None
             db.execute("INSERT INTO changes (target_id) VALUES (?)", (target.id,))
         return target.model_copy(update={"enrichment": enrichment})
+
+    def set_knowledge(self, name: str, knowledge: ModelKnowledge | None) -> Target | None:
+        target = self.get(name)
+        if target is None:
+            return None
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE targets SET knowledge=? WHERE id=?", (dump_knowledge(knowledge), target.id)
+            )
+            if cur.rowcount == 0:  # removed meanwhile
+                return None
+            db.execute("INSERT INTO changes (target_id) VALUES (?)", (target.id,))
+        return target.model_copy(update={"knowledge": knowledge})
 
     def remove(self, name: str) -> bool:
         """Remove the target called ``name`` (or having it as an alias)."""
@@ -198,7 +233,7 @@ class TargetStore(Store):
     def _row(row: tuple) -> Target:
         """A stored target as it was written: validated on the way in, not again on the way
         out (faster, and a row an older version accepted still loads)."""
-        target_id, name, kind, aliases, description, evidence, enrichment = row
+        target_id, name, kind, aliases, description, evidence, enrichment, knowledge = row
         return Target.trusted(
             id=target_id,
             name=name,
@@ -207,9 +242,10 @@ class TargetStore(Store):
             description=description,
             evidence=json.loads(evidence),
             enrichment=load_enrichment(enrichment),
+            knowledge=load_knowledge(knowledge),
         )
 
-    _COLUMNS = "id, name, kind, aliases, description, evidence, enrichment"
+    _COLUMNS = "id, name, kind, aliases, description, evidence, enrichment, knowledge"
 
     def list(self) -> list[Target]:
         with self._connect() as db:

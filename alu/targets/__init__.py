@@ -15,13 +15,16 @@ from .files import (
     read_targets,
     stream_targets,
 )
-from .target import Enrichment, Kind, Target
+from .target import Enrichment, FingerprintItem, Kind, ModelKnowledge, ProbeAnswer, Target
 
 __all__ = [
     "FORMATS",
     "MAX_FILE_BYTES",
     "Enrichment",
+    "FingerprintItem",
     "Kind",
+    "ModelKnowledge",
+    "ProbeAnswer",
     "Target",
     "TargetError",
     "dump_targets",

@@ -28,8 +28,9 @@ MIB = 1024 * 1024
 # The largest target file accepted, per format: text and CSV are streamed; JSON and YAML
 # are parsed whole (YAML an order of magnitude slower, hence its lower limit).
 MAX_FILE_BYTES = {"txt": 64 * MIB, "csv": 64 * MIB, "json": 64 * MIB, "yaml": 16 * MIB}
-# aliases and evidence: JSON lists, or separated by ";"; enrichment: a JSON object, or empty
-CSV_COLUMNS = ["name", "kind", "aliases", "description", "evidence", "enrichment"]
+# aliases and evidence: JSON lists, or separated by ";"; enrichment, knowledge: JSON objects, or empty
+CSV_COLUMNS = ["name", "kind", "aliases", "description", "evidence", "enrichment", "knowledge"]
+GENERATED = ("enrichment", "knowledge")  # what a model wrote about a target: written when there is some
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: fast, bounded nesting
@@ -63,7 +64,7 @@ def _split(value: str) -> list[str]:
 
 
 def _object(value: str) -> dict:
-    """A JSON object written in one cell (a CSV file's enrichment)."""
+    """A JSON object written in one cell (a CSV file's enrichment or knowledge)."""
     try:
         item = json.loads(value)
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -105,8 +106,9 @@ def _records_csv(lines: Iterable[str], source: str) -> Iterator[tuple[str, dict]
             for field in ("aliases", "evidence"):
                 if field in record:
                     record[field] = _split(record[field])
-            if "enrichment" in record:
-                record["enrichment"] = _object(record["enrichment"])
+            for field in GENERATED:
+                if field in record:
+                    record[field] = _object(record[field])
         except TargetError as exc:
             raise TargetError(f"{source}: line {reader.line_num}: {exc}") from exc
         yield f"line {reader.line_num}", record
@@ -218,7 +220,7 @@ def write_targets(out: TextIO, targets: Iterable[Target], fmt: str) -> int:
     elif fmt == "json":
         out.write("[")
     for target in targets:
-        record = target.model_dump(exclude={"id"} if target.enrichment else {"id", "enrichment"})
+        record = target.model_dump(exclude={"id", *(f for f in GENERATED if getattr(target, f) is None)})
         if fmt == "json":
             out.write(("," if count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
         elif fmt == "yaml":
@@ -228,8 +230,9 @@ def write_targets(out: TextIO, targets: Iterable[Target], fmt: str) -> int:
         else:
             record["aliases"] = json.dumps(record["aliases"], ensure_ascii=False)
             record["evidence"] = json.dumps(record["evidence"], ensure_ascii=False)
-            if "enrichment" in record:
-                record["enrichment"] = json.dumps(record["enrichment"], ensure_ascii=False)
+            for field in GENERATED:
+                if field in record:
+                    record[field] = json.dumps(record[field], ensure_ascii=False)
             writer.writerow({k: _guard(v) for k, v in record.items()})
         count += 1
     if fmt == "json":

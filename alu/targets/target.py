@@ -70,6 +70,65 @@ class Enrichment(BaseModel):
         return list(dict.fromkeys(" ".join(str(v).split()) for v in values if str(v).strip()))
 
 
+class FingerprintItem(BaseModel):
+    """One distinctive thing the model produced about a target: a name or title (a
+    capitalised span), a rare term, or a number, with how consistently it produced it."""
+
+    text: str  # as the model wrote it most often
+    kind: Literal["name", "term", "number"] = "term"
+    support: int = 0  # answers that contain it
+    consistency: float = 0.0  # support over the answers received (0..1)
+    languages: list[str] = Field(default_factory=list)  # of the answers that contain it
+
+    @field_validator("text")
+    @classmethod
+    def _clean_text(cls, value: str) -> str:
+        return check_text(" ".join(value.split()))
+
+
+class ProbeAnswer(BaseModel):
+    """One question the model was asked about a target, and what it said."""
+
+    facet: str  # what the question asks (who, works, places, characters, agents, ...)
+    lang: str  # the question's language (ISO 639-1)
+    question: str
+    answer: str
+    verdict: Literal["answer", "decline", "refusal"] = "answer"
+
+    @field_validator("question", "answer")
+    @classmethod
+    def _clean_texts(cls, value: str) -> str:
+        return check_text(value, newlines=True)
+
+
+class ModelKnowledge(BaseModel):
+    """What the serving model knows about a target (``alu targets probe``), learned from
+    its own answers and kept apart from the operator's fields and from the enrichment:
+    whether it knows the target at all (None: it would not say, refusing), its knowledge
+    fingerprint, the answers it came from, and where and what it cost. Stale when the
+    serving model's identity is not ``model``."""
+
+    known: bool | None = None
+    reason: str = ""  # the decision in one line (the rule: alu.probing.fingerprint)
+    items: list[FingerprintItem] = Field(default_factory=list)  # most consistent first
+    answers: list[ProbeAnswer] = Field(default_factory=list)
+    model: str = ""  # Model.identity of the model asked
+    model_name: str = ""  # its name, for people
+    created: str = ""  # when, ISO 8601 UTC
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    error: str | None = None  # why the last attempt failed (what was there before is kept)
+
+    def is_stale(self, identity: str) -> bool:
+        """Learned from another model than the one whose identity is given."""
+        return self.model != identity
+
+    def top(self, count: int = 12) -> list[FingerprintItem]:
+        return self.items[:count]
+
+
 class Target(BaseModel):
     """Something the system must not reveal."""
 
@@ -79,6 +138,7 @@ class Target(BaseModel):
     description: str = ""
     evidence: list[str] = Field(default_factory=list)
     enrichment: Enrichment | None = None  # generated, apart from the fields above
+    knowledge: ModelKnowledge | None = None  # what the serving model knows of it (probed)
     id: int | None = None
 
     @field_validator("name")
