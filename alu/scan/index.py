@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from ..stores.base import Store, Watch
 from ..targets.target import Target
 from .base import Candidate, Scanner
+from .learned import LearnedScanner
 from .lexical import CANDIDATE_THRESHOLD, PreScreen
 from .unspaced import ScriptScanner
 
@@ -24,7 +25,7 @@ REBUILD_AT = 1_000
 
 
 def default_scanners() -> list[Scanner]:
-    return [PreScreen(), ScriptScanner()]
+    return [PreScreen(), ScriptScanner(), LearnedScanner()]
 
 
 @dataclass

@@ -1,0 +1,228 @@
+"""Training the learned hazard scanner's labels (``alu.scan.learned``): one logistic
+regression per hazard target, its examples against negatives of general knowledge, with the
+threshold chosen on a calibration split held out of the fit.
+
+Needs scikit-learn (the ``hazard`` extra, also in ``eval``): training happens where examples
+are written (``alu targets add --examples``, the admin API), never on the serving path,
+which applies the stored weights with numpy alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import TargetError
+from ..targets.target import Examples, HazardClassifier, Target
+from .learned import BUCKETS, CHAR_SIZES, FEATURIZER, featurize
+
+NEEDS_EXTRA = "training the hazard scanner needs scikit-learn: pip install 'alu[hazard]'"
+MAX_FEATURES = 20_000  # weights kept per label, the largest first: bounds what a replica loads
+MAX_FPR = 0.01  # the calibration split's false-positive rate the threshold allows at most
+MIN_EXAMPLES = 8
+MAX_EXAMPLE_CHARS = 20_000
+MAX_EXAMPLES = 20_000
+
+
+def digest(texts: Sequence[str]) -> str:
+    """What a classifier was trained on, for telling when its examples changed."""
+    return hashlib.sha256(json.dumps(list(texts), ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def matrix(texts: Sequence[str], char_sizes: tuple[int, ...] = CHAR_SIZES):
+    """The texts' hashed features as a sparse matrix (one row per text)."""
+    from scipy.sparse import csr_matrix
+
+    indptr, indices, data = [0], [], []
+    for text in texts:
+        ids, values = featurize(text, char_sizes)
+        indices.append(ids)
+        data.append(values)
+        indptr.append(indptr[-1] + len(ids))
+    return csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, np.int64),
+            np.asarray(indptr),
+        ),
+        shape=(len(texts), BUCKETS),
+    )
+
+
+def threshold_at(negative_scores: np.ndarray, max_fpr: float) -> float:
+    """The lowest threshold that flags at most ``max_fpr`` of the negatives (a score flags
+    when >= threshold)."""
+    if not len(negative_scores):
+        return 0.0
+    ordered = np.sort(negative_scores)[::-1]
+    allowed = int(np.floor(max_fpr * len(ordered)))
+    return float(np.nextafter(ordered[allowed], np.inf)) if allowed < len(ordered) else float(ordered[-1])
+
+
+def train(
+    examples: Sequence[str],
+    negatives: Sequence[str],
+    *,
+    calibration: float = 0.25,
+    max_fpr: float = MAX_FPR,
+    max_features: int = MAX_FEATURES,
+    c: float = 10.0,
+    seed: int = 0,
+    char_sizes: tuple[int, ...] = CHAR_SIZES,
+) -> HazardClassifier:
+    """A classifier for one hazard: fit on ``1 - calibration`` of the examples and negatives,
+    its weights cut to the ``max_features`` largest, its threshold set on the rest so that at
+    most ``max_fpr`` of those negatives are flagged."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:  # pragma: no cover - the extra is installed in development
+        raise TargetError(NEEDS_EXTRA) from None
+    examples, negatives = list(examples), list(negatives)
+    if len(examples) < MIN_EXAMPLES:
+        raise TargetError(
+            f"a hazard needs at least {MIN_EXAMPLES} examples to learn from, not {len(examples)}"
+        )
+    if len(negatives) < MIN_EXAMPLES:
+        raise TargetError(f"at least {MIN_EXAMPLES} negatives are needed, not {len(negatives)}")
+    rng = random.Random(seed)
+    pos_fit, pos_cal = _split(examples, calibration, rng)
+    neg_fit, neg_cal = _split(negatives, calibration, rng)
+    x = matrix(pos_fit + neg_fit, char_sizes)
+    y = np.r_[np.ones(len(pos_fit)), np.zeros(len(neg_fit))]
+    model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
+    model.fit(x, y)
+    weights = model.coef_[0]
+    kept = np.flatnonzero(weights)
+    if len(kept) > max_features:
+        kept = kept[np.argsort(-np.abs(weights[kept]), kind="stable")[:max_features]]
+    kept.sort()
+    bias = float(model.intercept_[0])
+    pruned = np.zeros(BUCKETS)
+    pruned[kept] = weights[kept]
+    pos_scores = matrix(pos_cal, char_sizes) @ pruned + bias
+    neg_scores = matrix(neg_cal, char_sizes) @ pruned + bias
+    threshold = threshold_at(neg_scores, max_fpr)
+    return HazardClassifier(
+        featurizer=FEATURIZER if tuple(char_sizes) == CHAR_SIZES else f"{FEATURIZER}:chars={char_sizes}",
+        features=kept.tolist(),
+        weights=[round(float(w), 6) for w in weights[kept]],
+        bias=bias,
+        threshold=threshold,
+        digest=digest(examples),
+        positives=len(examples),
+        negatives=len(negatives),
+        calibration={
+            "recall": round(float(np.mean(pos_scores >= threshold)) if len(pos_scores) else 0.0, 4),
+            "fpr": round(float(np.mean(neg_scores >= threshold)) if len(neg_scores) else 0.0, 4),
+            "positives": len(pos_cal),
+            "negatives": len(neg_cal),
+        },
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def with_classifiers(targets: Iterable[Target], negatives: Sequence[str] | None = None) -> Iterator[Target]:
+    """``targets`` as they come, each hazard whose examples lack a current classifier (none,
+    trained on other texts, or under another feature recipe) with one trained; examples on
+    a target that is not a hazard are refused (they would never be used)."""
+    for target in targets:
+        examples = target.examples
+        if examples is None or not examples.texts:
+            yield target if examples is None or examples.classifier is None else _without(target)
+            continue
+        if target.kind != "hazard":
+            raise TargetError(f"{target.name!r}: examples are for hazard targets, not {target.kind}")
+        current = examples.classifier
+        if current is None or current.digest != digest(examples.texts) or current.featurizer != FEATURIZER:
+            if negatives is None:
+                negatives = bundled_negatives()
+            current = train(examples.texts, negatives)
+            yield target.model_copy(update={"examples": Examples(texts=examples.texts, classifier=current)})
+        else:
+            yield target
+
+
+def _without(target: Target) -> Target:
+    """A target whose examples hold a classifier but no texts: the classifier dropped."""
+    return target.model_copy(update={"examples": None})
+
+
+def _split(texts: list[str], share: float, rng: random.Random) -> tuple[list[str], list[str]]:
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    held = max(1, round(len(texts) * share))
+    return [texts[i] for i in order[held:]], [texts[i] for i in order[:held]]
+
+
+def read_examples(path: Path) -> list[str]:
+    """Example texts from a file: JSONL with a "text" field per line, or plain text, one
+    example per line. A malformed or empty file is a TargetError (one line)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise TargetError(f"cannot read examples from {path}: {why}") from None
+    return parse_examples(raw, str(path))
+
+
+def parse_examples(raw: str, source: str = "examples") -> list[str]:
+    """Examples from text: JSONL (every non-blank line a JSON object with a "text" string)
+    when the first non-blank line is a JSON object, else one example per non-blank line."""
+    lines = [(n, line.strip()) for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise TargetError(f"{source}: no examples (the file is empty)")
+    texts: list[str] = []
+    if lines[0][1].startswith("{"):
+        for number, line in lines:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TargetError(f"{source}: line {number}: not JSON ({exc.msg})") from None
+            text = record.get("text") if isinstance(record, dict) else None
+            if not isinstance(text, str) or not text.strip():
+                raise TargetError(f'{source}: line {number}: no "text" string')
+            texts.append(text.strip())
+    else:
+        texts = [line for _, line in lines]
+    return check_examples(texts, source)
+
+
+def check_examples(texts: Sequence[str], source: str = "examples") -> list[str]:
+    """``texts`` as examples: each within bounds, without control characters; refused whole."""
+    from ..targets.target import check_text
+
+    if len(texts) > MAX_EXAMPLES:
+        raise TargetError(f"{source}: {len(texts)} examples, more than the {MAX_EXAMPLES} allowed")
+    out = []
+    for number, text in enumerate(texts, 1):
+        text = str(text).strip()
+        if not text:
+            continue
+        if len(text) > MAX_EXAMPLE_CHARS:
+            raise TargetError(f"{source}: example {number} is longer than {MAX_EXAMPLE_CHARS} characters")
+        try:
+            out.append(check_text(text, newlines=True))
+        except ValueError as exc:
+            raise TargetError(f"{source}: example {number} {exc}") from None
+    if not out:
+        raise TargetError(f"{source}: no examples")
+    return out
+
+
+def bundled_negatives() -> list[str]:
+    """General questions that are not hazards, shipped with ALU for training where no
+    benchmark data exists: MMLU's dev questions (57 subjects, MIT licence) and ordinary
+    programming questions written for ALU (``alu/scan/data``)."""
+    folder = resources.files("alu.scan") / "data"
+    texts: list[str] = []
+    for name in ("negatives_mmlu_dev.txt", "coding_questions.txt"):
+        lines = (folder / name).read_text(encoding="utf-8").splitlines()
+        texts += [line.strip() for line in lines if line.strip()]
+    return texts
