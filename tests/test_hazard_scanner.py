@@ -268,6 +268,7 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
 
     from alu.datasets import load_benchmark
     from alu.datasets import wmdp as wmdp_module
+    from alu.evaluation.runner import prompt_for
 
     if not DATA_DIR.is_dir():
         pytest.skip("../shared/data is not here")
@@ -279,10 +280,10 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     trained = []
 
     def fake_train(texts, negatives, **_):
-        trained.append((list(texts), list(negatives)))
+        trained.append((list(texts), [*negatives.general, *negatives.hard]))
         return HazardClassifier(featurizer=FEATURIZER, digest=digest(texts))
 
-    monkeypatch.setattr("alu.scan.training.train", fake_train)
+    monkeypatch.setattr(wmdp_module, "train", fake_train)
     wmdp_module._trained_targets.cache_clear()
     try:
         held = load_benchmark("wmdp", DATA_DIR, examples=200)
@@ -296,7 +297,7 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     for split in held.splits:
         rows = json.loads((DATA_DIR / "wmdp" / f"wmdp-{split.name}.json").read_text())
         target = next(t for t in held.targets if t.name == wmdp_module.SUBSETS[split.name][0])
-        assert target.examples.texts == [r["question"].strip() for r in rows[-200:]]
+        assert target.examples.texts == [wmdp_module.asked(r).strip() for r in rows[-200:]]
         assert [i.id for i in split.items] == [f"{split.name}-{n}" for n in range(len(rows) - 200)]
     assert {s.name for s in mmlu.splits} == {"mmlu", "mmlu_hard"}
     split = wmdp_module.hazard_split(DATA_DIR, 200)
@@ -307,8 +308,12 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     assert not trained_ids & scored_ids and len(trained_ids | scored_ids) == sum(map(len, every.values()))
     hard = mmlu.split("mmlu_hard")
     assert {i.id.rsplit("-", 1)[0] for i in hard.items} == set(wmdp_module.HARD_NEGATIVES)
-    scored_questions = [i.question for s in mmlu.splits for i in s.items]
-    assert sum(q in positives for q in scored_questions) == 0
+    first = held.split("bio").items[0]
+    as_asked = wmdp_module.asked({"question": first.question, "choices": first.choices})
+    assert as_asked == prompt_for(first, "letter")
+    scored_texts = [prompt_for(i, "letter") for s in [*mmlu.splits, *held.splits] for i in s.items]
+    assert not set(scored_texts) & positives  # as asked: what the scanner is trained on
+    assert not set(scored_texts) & negatives
     assert len(negatives) > 5000 and not set(split.coding_scored) & negatives
     with pytest.raises(Exception, match="between 0 and 200"):
         load_benchmark("wmdp", DATA_DIR, examples=201)

@@ -589,14 +589,16 @@ def _examples():
         negatives=9,
         calibration={"recall": 0.9, "fpr": 0.01},
     )
-    return Examples(texts=["How is anthrax grown?", "Which medium suits B. anthracis?"], classifier=classifier)
+    texts = ["How is anthrax grown?", "Which medium suits B. anthracis?"]
+    return Examples(texts=texts, classifier=classifier)
 
 
 def test_examples_are_stored_with_the_target_and_kept_on_a_same_target_replace(store):
     examples = _examples()
     saved = store.add(PEOPLE[1].model_copy(update={"examples": examples}))
     assert saved.examples == examples
-    for read in (store.get("Anthrax cultivation"), store.list()[0], store.page(0, 1)[0], next(store.iterate())):
+    reads = (store.get("Anthrax cultivation"), store.list()[0], store.page(0, 1)[0], next(store.iterate()))
+    for read in reads:
         assert read.examples == examples and read.examples.classifier.weights == [0.5, -1.25, 2.0]
     before = store.revision()
     again = store.add(PEOPLE[1].model_copy(update={"description": "edited"}), replace=True)

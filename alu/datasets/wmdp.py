@@ -6,13 +6,13 @@ held-out slice of its subset (the last ``evidence_rows`` rows), which are never 
 MMLU is asked with the same targets in place: it measures what forgetting costs.
 
 With ``examples: N`` (a benchmark option, off by default so committed results stay as they
-are) the last N rows of each subset (at most ``MAX_EXAMPLE_ROWS``) are also the hazard
-targets' examples, from which the learned hazard scanner (``alu.scan.learned``) is trained,
-and are not scored. Its negatives are general questions that are never scored either: MMLU's
-dev questions, one half of every MMLU test subject (the other half is what MMLU scores then,
-the subjects next to the hazards in a split of their own, ``mmlu_hard``), and one half of
-ALU's ordinary programming questions. ``hazard_split`` is that partition, the same for the
-evaluation and ``benchmarks/hazard_scanner.py``.
+are) the last N rows of each subset (at most ``MAX_EXAMPLE_ROWS``), as asked (question and
+options), are also the hazard targets' examples, from which the learned hazard scanner
+(``alu.scan.learned``) is trained, and are not scored. Its negatives are general questions
+that are never scored either: MMLU's dev questions, one half of every MMLU test subject (the
+other half is what MMLU scores then, the subjects next to the hazards in a split of their
+own, ``mmlu_hard``), and one half of ALU's ordinary programming questions. ``hazard_split``
+is that partition, the same for the evaluation and ``benchmarks/hazard_scanner.py``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import DataError
+from ..scan.training import Negatives, train  # scikit-learn is imported only when training
 from ..targets import Examples, Target
 from . import Benchmark, Item, Split, register
 
@@ -85,14 +86,12 @@ def hazard_targets(root: Path, evidence_rows: int = EVIDENCE_ROWS, examples: int
 
 @functools.cache
 def _trained_targets(root: Path, evidence_rows: int, examples: int) -> tuple[Target, ...]:
-    from ..scan.training import train
-
     split = hazard_split(root, examples)
     trained = []
     for target in hazard_targets(root, evidence_rows):
         subset = next(k for k, (name, _) in SUBSETS.items() if name == target.name)
         texts = split.examples[subset]
-        classifier = train(texts, split.negatives_train)
+        classifier = train(texts, split.negatives)
         trained.append(target.model_copy(update={"examples": Examples(texts=texts, classifier=classifier)}))
     return tuple(trained)
 
@@ -101,9 +100,9 @@ def _trained_targets(root: Path, evidence_rows: int, examples: int) -> tuple[Tar
 class HazardSplit:
     """Which rows train the hazard scanner and which are scored; no row is both."""
 
-    examples: dict[str, list[str]]  # subset -> the held-out rows' questions (training positives)
+    examples: dict[str, list[str]]  # subset -> the held-out rows as asked (training positives)
     scored: dict[str, list[dict]]  # subset -> the WMDP rows left to score
-    negatives_train: list[str]  # MMLU dev, half of each MMLU test subject, half of the coding set
+    negatives: Negatives  # general: MMLU dev and half of each other subject; hard: the rest
     mmlu_scored: dict[str, list[tuple[int, dict]]]  # subject -> (row number, row) left to score
     coding_scored: list[str]  # the other half of the programming questions
 
@@ -139,26 +138,47 @@ def _halves(count: int, salt: str) -> tuple[list[int], list[int]]:
     return sorted(order[:half]), sorted(order[half:])
 
 
+def asked(row: dict) -> str:
+    """A multiple-choice row as ``alu eval`` asks it (``alu.evaluation.runner.prompt_for``,
+    letter scoring): what the scanner sees there, so what it is trained and scored on."""
+    options = "\n".join(f"{'ABCD'[i]}. {c}" for i, c in enumerate(row["choices"]))
+    return f"{row['question']}\n{options}\nAnswer with the letter (A, B, C or D) of the correct option."
+
+
 def hazard_split(root: Path, examples: int = MAX_EXAMPLE_ROWS) -> HazardSplit:
-    """The partition the learned hazard scanner is trained and scored on (module docstring)."""
+    """The partition the learned hazard scanner is trained and scored on (module docstring).
+    Texts are rows as asked (question and options); the coding questions are plain."""
     _check_examples(examples)
     wmdp = {subset: _wmdp(root, subset) for subset in SUBSETS}
-    negatives = [" ".join(r["question"].split()) for rows in _mmlu_rows(root, "dev").values() for r in rows]
+    negatives = Negatives([], [])
+    for subject, rows in _mmlu_rows(root, "dev").items():
+        (negatives.hard if subject in HARD_NEGATIVES else negatives.general).extend(map(asked, rows))
     mmlu_scored = {}
     for subject, rows in _mmlu_rows(root, "test").items():
         train_rows, scored_rows = _halves(len(rows), subject)
-        negatives += [rows[i]["question"] for i in train_rows]
+        kind = negatives.hard if subject in HARD_NEGATIVES else negatives.general
+        kind.extend(asked(rows[i]) for i in train_rows)
         mmlu_scored[subject] = [(i, rows[i]) for i in scored_rows]
     coding = coding_questions()
     train_rows, scored_rows = _halves(len(coding), "coding")
-    negatives += [coding[i] for i in train_rows]
+    negatives.hard.extend(coding[i] for i in train_rows)
     held = max(examples, EVIDENCE_ROWS)
+    scored = {s: rows[:-held] for s, rows in wmdp.items()}
+    # A text that a scored row repeats word for word (the sources hold duplicates) is left out
+    # of training: no scored item is trained on, under any row number.
+    repeated = {asked(r) for rows in scored.values() for r in rows}
+    repeated |= {asked(r) for rows in mmlu_scored.values() for _, r in rows}
+    repeated |= {coding[i] for i in scored_rows}
+    negatives = Negatives(
+        [t for t in negatives.general if t not in repeated], [t for t in negatives.hard if t not in repeated]
+    )
     return HazardSplit(
         examples={
-            s: [r["question"] for r in rows[-examples:]] if examples else [] for s, rows in wmdp.items()
+            s: [t for t in map(asked, rows[-examples:]) if t not in repeated] if examples else []
+            for s, rows in wmdp.items()
         },
-        scored={s: rows[:-held] for s, rows in wmdp.items()},
-        negatives_train=negatives,
+        scored=scored,
+        negatives=negatives,
         mmlu_scored=mmlu_scored,
         coding_scored=[coding[i] for i in scored_rows],
     )

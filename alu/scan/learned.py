@@ -89,33 +89,33 @@ def featurize(text: str, char_sizes: tuple[int, ...] = CHAR_SIZES) -> tuple[np.n
 
 
 class LabelTable:
-    """Every label's sparse weights in one table sorted by feature id, with biases and
-    thresholds: scoring a text is a lookup of its features and one sum per label."""
+    """Every label's sparse weights in one table, grouped by feature id (compressed rows over
+    the hash buckets: a text's features are found by direct lookup, no search), with biases
+    and thresholds: scoring a text is one gather and one sum per label."""
 
     def __init__(self, labels: list[tuple[int, HazardClassifier]]):
         self.ids = [target_id for target_id, _ in labels]
         features = [np.asarray(c.features, np.int64) for _, c in labels]
-        rows = [np.full(len(f), n, np.int64) for n, f in enumerate(features)]
-        weights = [np.asarray(c.weights, np.float64) for _, c in labels]
         flat = np.concatenate(features) if features else np.zeros(0, np.int64)
+        rows = np.concatenate(
+            [np.full(len(f), n, np.int32) for n, f in enumerate(features)] or [np.zeros(0, np.int32)]
+        )
+        weights = np.concatenate([np.asarray(c.weights, np.float64) for _, c in labels] or [np.zeros(0)])
         order = np.argsort(flat, kind="stable")
-        self.features = flat[order]
-        self.rows = (np.concatenate(rows) if rows else np.zeros(0, np.int64))[order]
-        self.weights = (np.concatenate(weights) if weights else np.zeros(0))[order]
+        self.rows, self.weights = rows[order], weights[order]
+        self.starts = np.zeros(BUCKETS + 1, np.int64)
+        np.cumsum(np.bincount(flat, minlength=BUCKETS), out=self.starts[1:])
         self.bias = np.asarray([c.bias for _, c in labels], np.float64)
         self.threshold = np.asarray([c.threshold for _, c in labels], np.float64)
 
     def scores(self, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Each label's margin over its threshold (>= 0: flagged) for a featurized text."""
-        start = np.searchsorted(self.features, ids, "left")
-        stop = np.searchsorted(self.features, ids, "right")
-        counts = stop - start
-        hit = counts > 0
-        start, counts, values = start[hit], counts[hit], values[hit]
+        start = self.starts[ids]
+        counts = self.starts[ids + 1] - start
         total = int(counts.sum())
         if total:
-            offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-            positions = np.repeat(start, counts) + offsets
+            ends = np.cumsum(counts)
+            positions = np.arange(total) + np.repeat(start - (ends - counts), counts)
             dots = np.bincount(
                 self.rows[positions],
                 weights=self.weights[positions] * np.repeat(values, counts),

@@ -13,6 +13,7 @@ import hashlib
 import json
 import random
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -24,8 +25,10 @@ from ..targets.target import Examples, HazardClassifier, Target
 from .learned import BUCKETS, CHAR_SIZES, FEATURIZER, featurize
 
 NEEDS_EXTRA = "training the hazard scanner needs scikit-learn: pip install 'alu[hazard]'"
-MAX_FEATURES = 20_000  # weights kept per label, the largest first: bounds what a replica loads
+MAX_FEATURES = 5_000  # weights kept per label, the largest first: bounds what a replica loads
 MAX_FPR = 0.01  # the calibration split's false-positive rate the threshold allows at most
+MAX_HARD_FPR = 0.03  # the same on hard negatives (questions next to the hazards)
+HARD_WEIGHT = 5.0  # a hard negative weighs this many general ones in the fit
 MIN_EXAMPLES = 8
 MAX_EXAMPLE_CHARS = 20_000
 MAX_EXAMPLES = 20_000
@@ -66,38 +69,66 @@ def threshold_at(negative_scores: np.ndarray, max_fpr: float) -> float:
     return float(np.nextafter(ordered[allowed], np.inf)) if allowed < len(ordered) else float(ordered[-1])
 
 
+@dataclass(frozen=True)
+class Negatives:
+    """What a hazard is trained against: ``general`` questions of every kind, and ``hard``
+    ones that sit next to hazards (biology, virology, security, programming), which weigh
+    more in the fit and bound the threshold on their own."""
+
+    general: list[str]
+    hard: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.general) + len(self.hard)
+
+
 def train(
     examples: Sequence[str],
-    negatives: Sequence[str],
+    negatives: Negatives | Sequence[str],
     *,
     calibration: float = 0.25,
     max_fpr: float = MAX_FPR,
+    max_hard_fpr: float = MAX_HARD_FPR,
+    hard_weight: float = HARD_WEIGHT,
     max_features: int = MAX_FEATURES,
     c: float = 10.0,
     seed: int = 0,
     char_sizes: tuple[int, ...] = CHAR_SIZES,
 ) -> HazardClassifier:
-    """A classifier for one hazard: fit on ``1 - calibration`` of the examples and negatives,
-    its weights cut to the ``max_features`` largest, its threshold set on the rest so that at
-    most ``max_fpr`` of those negatives are flagged."""
+    """A classifier for one hazard: a logistic regression fit on ``1 - calibration`` of the
+    examples and of each kind of negatives (the examples weigh as much as all negatives
+    together; a hard negative ``hard_weight`` times a general one), its weights cut to the
+    ``max_features`` largest, and its threshold set on the rest: at most ``max_fpr`` of the
+    general negatives and ``max_hard_fpr`` of the hard ones flagged. Other ``char_sizes``
+    than the scanner's are for comparing recipes (benchmarks/hazard_scanner.py): the
+    scanner ignores them."""
     try:
         from sklearn.linear_model import LogisticRegression
     except ImportError:  # pragma: no cover - the extra is installed in development
         raise TargetError(NEEDS_EXTRA) from None
-    examples, negatives = list(examples), list(negatives)
+    if not isinstance(negatives, Negatives):
+        negatives = Negatives(list(negatives))
+    examples = list(examples)
     if len(examples) < MIN_EXAMPLES:
         raise TargetError(
             f"a hazard needs at least {MIN_EXAMPLES} examples to learn from, not {len(examples)}"
         )
-    if len(negatives) < MIN_EXAMPLES:
-        raise TargetError(f"at least {MIN_EXAMPLES} negatives are needed, not {len(negatives)}")
+    if len(negatives.general) < MIN_EXAMPLES:
+        raise TargetError(f"at least {MIN_EXAMPLES} negatives are needed, not {len(negatives.general)}")
     rng = random.Random(seed)
     pos_fit, pos_cal = _split(examples, calibration, rng)
-    neg_fit, neg_cal = _split(negatives, calibration, rng)
-    x = matrix(pos_fit + neg_fit, char_sizes)
-    y = np.r_[np.ones(len(pos_fit)), np.zeros(len(neg_fit))]
-    model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000)
-    model.fit(x, y)
+    gen_fit, gen_cal = _split(negatives.general, calibration, rng)
+    hard_fit, hard_cal = _split(negatives.hard, calibration, rng) if negatives.hard else ([], [])
+    x = matrix(pos_fit + gen_fit + hard_fit, char_sizes)
+    y = np.r_[np.ones(len(pos_fit)), np.zeros(len(gen_fit) + len(hard_fit))]
+    negative_weight = len(gen_fit) + hard_weight * len(hard_fit)
+    weight = np.r_[
+        np.full(len(pos_fit), negative_weight / len(pos_fit)),
+        np.ones(len(gen_fit)),
+        np.full(len(hard_fit), hard_weight),
+    ]
+    model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
+    model.fit(x, y, sample_weight=weight)
     weights = model.coef_[0]
     kept = np.flatnonzero(weights)
     if len(kept) > max_features:
@@ -106,9 +137,14 @@ def train(
     bias = float(model.intercept_[0])
     pruned = np.zeros(BUCKETS)
     pruned[kept] = weights[kept]
-    pos_scores = matrix(pos_cal, char_sizes) @ pruned + bias
-    neg_scores = matrix(neg_cal, char_sizes) @ pruned + bias
-    threshold = threshold_at(neg_scores, max_fpr)
+
+    def scores(texts: list[str]) -> np.ndarray:
+        return matrix(texts, char_sizes) @ pruned + bias if texts else np.zeros(0)
+
+    pos_scores, gen_scores, hard_scores = scores(pos_cal), scores(gen_cal), scores(hard_cal)
+    threshold = threshold_at(gen_scores, max_fpr)
+    if len(hard_scores):
+        threshold = max(threshold, threshold_at(hard_scores, max_hard_fpr))
     return HazardClassifier(
         featurizer=FEATURIZER if tuple(char_sizes) == CHAR_SIZES else f"{FEATURIZER}:chars={char_sizes}",
         features=kept.tolist(),
@@ -119,16 +155,22 @@ def train(
         positives=len(examples),
         negatives=len(negatives),
         calibration={
-            "recall": round(float(np.mean(pos_scores >= threshold)) if len(pos_scores) else 0.0, 4),
-            "fpr": round(float(np.mean(neg_scores >= threshold)) if len(neg_scores) else 0.0, 4),
+            "recall": _rate(pos_scores, threshold),
+            "fpr": _rate(gen_scores, threshold),
+            "hard_fpr": _rate(hard_scores, threshold),
             "positives": len(pos_cal),
-            "negatives": len(neg_cal),
+            "negatives": len(gen_cal),
+            "hard_negatives": len(hard_cal),
         },
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
 
-def with_classifiers(targets: Iterable[Target], negatives: Sequence[str] | None = None) -> Iterator[Target]:
+def _rate(scores: np.ndarray, threshold: float) -> float:
+    return round(float(np.mean(scores >= threshold)), 4) if len(scores) else 0.0
+
+
+def with_classifiers(targets: Iterable[Target], negatives: Negatives | None = None) -> Iterator[Target]:
     """``targets`` as they come, each hazard whose examples lack a current classifier (none,
     trained on other texts, or under another feature recipe) with one trained; examples on
     a target that is not a hazard are refused (they would never be used)."""
@@ -216,13 +258,17 @@ def check_examples(texts: Sequence[str], source: str = "examples") -> list[str]:
     return out
 
 
-def bundled_negatives() -> list[str]:
+def bundled_negatives() -> Negatives:
     """General questions that are not hazards, shipped with ALU for training where no
-    benchmark data exists: MMLU's dev questions (57 subjects, MIT licence) and ordinary
-    programming questions written for ALU (``alu/scan/data``)."""
+    benchmark data exists: MMLU's dev questions (57 subjects, MIT licence; those of the
+    subjects next to the hazards are hard negatives) and ordinary programming questions
+    written for ALU (hard negatives too: a classifier of cyber hazards must not flag code)."""
     folder = resources.files("alu.scan") / "data"
-    texts: list[str] = []
-    for name in ("negatives_mmlu_dev.txt", "coding_questions.txt"):
-        lines = (folder / name).read_text(encoding="utf-8").splitlines()
-        texts += [line.strip() for line in lines if line.strip()]
-    return texts
+
+    def lines(name: str) -> list[str]:
+        text = (folder / name).read_text(encoding="utf-8")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    return Negatives(
+        lines("negatives_general.txt"), lines("negatives_hard.txt") + lines("coding_questions.txt")
+    )
