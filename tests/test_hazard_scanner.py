@@ -317,3 +317,51 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     assert len(negatives) > 5000 and not set(split.coding_scored) & negatives
     with pytest.raises(Exception, match="between 0 and 200"):
         load_benchmark("wmdp", DATA_DIR, examples=201)
+
+
+def test_training_without_scikit_learn_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)
+    with pytest.raises(TargetError, match=re.escape("pip install 'alu[hazard]'")):
+        train(TRAIN, bundled_negatives())
+
+
+def test_a_stored_classifier_is_applied_without_scikit_learn_or_scipy(classifier, tmp_path):
+    """What a replica does: load the stored weights and scan, in an interpreter where the
+    training libraries cannot be imported."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    from alu import TargetStore
+
+    TargetStore(tmp_path / "t.db").add(hazard(classifier))
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from importlib.abc import MetaPathFinder
+
+        class Missing(MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("sklearn", "scipy"):
+                    raise ModuleNotFoundError(name)
+                return None
+
+        sys.meta_path.insert(0, Missing())
+        from alu import TargetStore
+        from alu.scan import TargetIndex
+        from alu.scan.learned import flagged
+
+        index = TargetIndex(TargetStore({str(tmp_path / "t.db")!r}))
+        index.sync()
+        assert flagged(index.scan({HELD_OUT[0]!r}).candidates), "not flagged"
+        assert not flagged(index.scan("What is the capital of France?").candidates)
+        assert not [m for m in sys.modules if m.split(".")[0] in ("sklearn", "scipy")]
+        """
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]

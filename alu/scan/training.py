@@ -104,7 +104,7 @@ def train(
     scanner ignores them."""
     try:
         from sklearn.linear_model import LogisticRegression
-    except ImportError:  # pragma: no cover - the extra is installed in development
+    except ImportError:
         raise TargetError(NEEDS_EXTRA) from None
     if not isinstance(negatives, Negatives):
         negatives = Negatives(list(negatives))
