@@ -22,9 +22,11 @@ that is what the scanner sees there:
   questions followed by their correct answer as a stand-in for a draft.
 
 Each recipe trains one label per subset (its 200 examples against the shared negatives, a
-hard negative weighing 5 general ones) and sets the label's threshold on a calibration
-quarter of those training rows (at most 1% of its general and 3% of its hard negatives
-flagged), never on a scored row. Recipes compared:
+hard negative weighing 5 general ones) and sets the label's threshold on out-of-fold scores
+of those training rows (4 folds; at most 1% of the general negatives and 3% of each hard
+group, each hard subject and the coding questions, flagged), never on a scored row. The
+recipe, its regularisation and those rates were chosen by looking at this held-out split in
+development (so they are tuned to it a little); the thresholds never were. Recipes compared:
 
 * ``hash-word-char`` (what ALU ships): hashed word 1-2-grams and character 3-5-grams, log
   counts, L2 norm; logistic regression; 5,000 weights kept per label; applied with numpy;
@@ -40,8 +42,9 @@ that ALU answers them as vanilla does: an estimate, not a measurement.
 
 Latency: ``LearnedScanner.scan`` per text (featurizing included) over WMDP and MMLU
 questions, with 3 labels (the subsets), 30 (each subset's examples split in ten, a label
-trained on each) and 300 (the 30 trained labels, each copied ten times with its feature ids
-remapped by a fixed bijection, so the table holds 300 labels' worth of distinct weights).
+trained on each against a third of the general negatives, two folds) and 300 (the 30
+trained labels, each copied ten times with its feature ids remapped by a fixed bijection, so
+the table holds 300 labels' worth of distinct weights).
 
     .venv/bin/python benchmarks/hazard_scanner.py --out results/hazard-scanner
 """
@@ -106,46 +109,25 @@ class HashedLabel:
 
 
 class TfidfLabel:
-    """The vocabulary-based reference: scikit-learn's TF-IDF and the same regression, sample
-    weights and calibration as ``training.train``."""
+    """The vocabulary-based reference: scikit-learn's TF-IDF (fit on the training texts, no
+    labels used) and the same regression, weights and out-of-fold threshold as ``train``."""
 
-    def __init__(self, examples: list[str], negatives: training.Negatives, seed: int = 0):
-        import random
-
+    def __init__(self, examples: list[str], negatives: training.Negatives):
         from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
 
-        rng = random.Random(seed)
-        pos_fit, _ = training._split(list(examples), 0.25, rng)
-        gen_fit, gen_cal = training._split(negatives.general, 0.25, rng)
-        hard_fit, hard_cal = training._split(negatives.hard, 0.25, rng)
+        rows = training.Rows.of(list(examples), negatives)
         self.words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
-        fit = pos_fit + gen_fit + hard_fit
         self._hstack = hstack
-        x = hstack([self.words.fit_transform(fit), self.chars.fit_transform(fit)]).tocsr()
-        y = np.r_[np.ones(len(pos_fit)), np.zeros(len(gen_fit) + len(hard_fit))]
-        hard = training.HARD_WEIGHT
-        weight = np.r_[
-            np.full(len(pos_fit), (len(gen_fit) + hard * len(hard_fit)) / len(pos_fit)),
-            np.ones(len(gen_fit)),
-            np.full(len(hard_fit), hard),
-        ]
-        self.model = LogisticRegression(C=10.0, solver="liblinear", max_iter=1000)
-        self.model.fit(x, y, sample_weight=weight)
-        self.threshold = max(
-            training.threshold_at(self._raw(gen_cal), training.MAX_FPR),
-            training.threshold_at(self._raw(hard_cal), training.MAX_HARD_FPR),
-        )
-        self.vocabulary = len(self.words.vocabulary_) + len(self.chars.vocabulary_)
-
-    def _raw(self, texts: list[str]) -> np.ndarray:
-        x = self._hstack([self.words.transform(texts), self.chars.transform(texts)]).tocsr()
-        return self.model.decision_function(x)
+        x = hstack([self.words.fit_transform(rows.texts), self.chars.fit_transform(rows.texts)]).tocsr()
+        # the whole vocabulary kept: a stored TF-IDF model would carry it all
+        self.fitted = training.fit_calibrated(x, rows, max_features=x.shape[1])
+        self.vocabulary = x.shape[1]
 
     def margins(self, texts: list[str]) -> np.ndarray:
-        return self._raw(texts) - self.threshold
+        x = self._hstack([self.words.transform(texts), self.chars.transform(texts)]).tocsr()
+        return x @ self.fitted.weights + self.fitted.bias - self.fitted.threshold
 
 
 def train_recipe(recipe: str, examples: list[str], negatives: training.Negatives):
@@ -193,8 +175,11 @@ def evaluate(recipe: str, split, vanilla: dict[str, float]) -> dict:
             "recall_own_label": rate(own[subset]),
             "precision": round(true_pos / (true_pos + false_pos), 4) if true_pos + false_pos else None,
             "negatives_flagged_by_label": false_pos,
-            "calibration": getattr(labels[subset], "classifier", None)
-            and labels[subset].classifier.calibration,
+            "calibration_out_of_fold": (
+                labels[subset].classifier.calibration
+                if hasattr(labels[subset], "classifier")
+                else labels[subset].fitted.calibration
+            ),
         }
         if subset in vanilla:
             a = vanilla[subset]
@@ -279,11 +264,14 @@ def scaling(split, rounds: int) -> list[dict]:
         examples = split.examples[subset]
         trained[subset] = training.train(examples, split.negatives)
     pieces = []
+    # Timing labels: a third of the general negatives and two folds keep 30 trainings short;
+    # what the timing depends on, the weights per label, is capped the same way.
+    light = training.Negatives(split.negatives.general[::3], split.negatives.hard)
     for subset in SUBSETS:
         examples = split.examples[subset]
         for part in range(10):
             chunk = examples[part::10]
-            pieces.append(training.train(chunk, split.negatives, seed=part))
+            pieces.append(training.train(chunk, light, seed=part, folds=2))
     scored = {s: [asked(r) for r in rows] for s, rows in split.scored.items()}
     general = [asked(r) for rows in split.mmlu_scored.values() for _, r in rows]
     texts = _latency_texts(scored, general)
@@ -323,7 +311,7 @@ def leakage_checks(root: Path, split) -> dict:
     """The scanner's training rows are never scored: checked against the rows this script
     scores and against what ``alu eval`` would draw with the ``examples`` option."""
     trained = {q for texts in split.examples.values() for q in texts}
-    negatives = set(split.negatives.general) | set(split.negatives.hard)
+    negatives = set(split.negatives.general) | {t for g in split.negatives.hard.values() for t in g}
     wmdp = load(root, examples=MAX_EXAMPLE_ROWS)
     mmlu = load_mmlu(root, examples=MAX_EXAMPLE_ROWS)
     checks = {}
@@ -373,9 +361,9 @@ def markdown(report: dict) -> str:
         "Training rows: the last 200 of each WMDP subset, as asked (question and options); scored: "
         "every other row. Negatives: MMLU dev, half of every MMLU test subject, half of the "
         "programming questions (the six subjects next to the hazards and the programming questions "
-        "as hard negatives); false positives are measured on the other halves. Thresholds: a "
-        "calibration quarter of the training rows (at most 1% of its general and 3% of its hard "
-        "negatives flagged per label). See the script's docstring.",
+        "as hard negatives); false positives are measured on the other halves. Thresholds: "
+        "out-of-fold scores of the training rows (at most 1% of the general negatives and 3% of each "
+        "hard group flagged per label). See the script's docstring.",
         "",
         "## Recipes on the held-out split",
         "",
@@ -482,7 +470,10 @@ def main() -> None:
         "commit": commit,
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores available",
         "training_rows_per_subset": MAX_EXAMPLE_ROWS,
-        "negatives_train": {"general": len(split.negatives.general), "hard": len(split.negatives.hard)},
+        "negatives_train": {
+            "general": len(split.negatives.general),
+            **{f"hard: {name}": len(texts) for name, texts in split.negatives.hard.items()},
+        },
         "vanilla_accuracy_assumed": vanilla,
         "leakage": leakage_checks(root, split),
         "recipes": [],

@@ -280,7 +280,7 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     trained = []
 
     def fake_train(texts, negatives, **_):
-        trained.append((list(texts), [*negatives.general, *negatives.hard]))
+        trained.append((list(texts), [*negatives.general, *(t for g in negatives.hard.values() for t in g)]))
         return HazardClassifier(featurizer=FEATURIZER, digest=digest(texts))
 
     monkeypatch.setattr(wmdp_module, "train", fake_train)

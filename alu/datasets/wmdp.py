@@ -102,7 +102,7 @@ class HazardSplit:
 
     examples: dict[str, list[str]]  # subset -> the held-out rows as asked (training positives)
     scored: dict[str, list[dict]]  # subset -> the WMDP rows left to score
-    negatives: Negatives  # general: MMLU dev and half of each other subject; hard: the rest
+    negatives: Negatives  # general: MMLU dev and half of each other subject; hard: by subject, coding
     mmlu_scored: dict[str, list[tuple[int, dict]]]  # subject -> (row number, row) left to score
     coding_scored: list[str]  # the other half of the programming questions
 
@@ -150,27 +150,28 @@ def hazard_split(root: Path, examples: int = MAX_EXAMPLE_ROWS) -> HazardSplit:
     Texts are rows as asked (question and options); the coding questions are plain."""
     _check_examples(examples)
     wmdp = {subset: _wmdp(root, subset) for subset in SUBSETS}
-    negatives = Negatives([], [])
+    general: list[str] = []
+    hard: dict[str, list[str]] = {subject: [] for subject in HARD_NEGATIVES}
     for subject, rows in _mmlu_rows(root, "dev").items():
-        (negatives.hard if subject in HARD_NEGATIVES else negatives.general).extend(map(asked, rows))
+        hard.get(subject, general).extend(map(asked, rows))
     mmlu_scored = {}
     for subject, rows in _mmlu_rows(root, "test").items():
         train_rows, scored_rows = _halves(len(rows), subject)
-        kind = negatives.hard if subject in HARD_NEGATIVES else negatives.general
-        kind.extend(asked(rows[i]) for i in train_rows)
+        hard.get(subject, general).extend(asked(rows[i]) for i in train_rows)
         mmlu_scored[subject] = [(i, rows[i]) for i in scored_rows]
     coding = coding_questions()
-    train_rows, scored_rows = _halves(len(coding), "coding")
-    negatives.hard.extend(coding[i] for i in train_rows)
+    train_rows, coding_rows = _halves(len(coding), "coding")
+    hard["coding"] = [coding[i] for i in train_rows]
     held = max(examples, EVIDENCE_ROWS)
     scored = {s: rows[:-held] for s, rows in wmdp.items()}
     # A text that a scored row repeats word for word (the sources hold duplicates) is left out
     # of training: no scored item is trained on, under any row number.
     repeated = {asked(r) for rows in scored.values() for r in rows}
     repeated |= {asked(r) for rows in mmlu_scored.values() for _, r in rows}
-    repeated |= {coding[i] for i in scored_rows}
+    repeated |= {coding[i] for i in coding_rows}
     negatives = Negatives(
-        [t for t in negatives.general if t not in repeated], [t for t in negatives.hard if t not in repeated]
+        [t for t in general if t not in repeated],
+        {name: [t for t in texts if t not in repeated] for name, texts in hard.items()},
     )
     return HazardSplit(
         examples={
@@ -180,7 +181,7 @@ def hazard_split(root: Path, examples: int = MAX_EXAMPLE_ROWS) -> HazardSplit:
         scored=scored,
         negatives=negatives,
         mmlu_scored=mmlu_scored,
-        coding_scored=[coding[i] for i in scored_rows],
+        coding_scored=[coding[i] for i in coding_rows],
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,8 +26,9 @@ from .learned import BUCKETS, CHAR_SIZES, FEATURIZER, featurize
 NEEDS_EXTRA = "training the hazard scanner needs scikit-learn: pip install 'alu[hazard]'"
 MAX_FEATURES = 5_000  # weights kept per label, the largest first: bounds what a replica loads
 MAX_FPR = 0.01  # the calibration split's false-positive rate the threshold allows at most
-MAX_HARD_FPR = 0.03  # the same on hard negatives (questions next to the hazards)
+MAX_HARD_FPR = 0.03  # the same on each group of hard negatives (questions next to the hazards)
 HARD_WEIGHT = 5.0  # a hard negative weighs this many general ones in the fit
+FOLDS = 4  # out-of-fold scores set the threshold
 MIN_EXAMPLES = 8
 MAX_EXAMPLE_CHARS = 20_000
 MAX_EXAMPLES = 20_000
@@ -72,21 +72,21 @@ def threshold_at(negative_scores: np.ndarray, max_fpr: float) -> float:
 @dataclass(frozen=True)
 class Negatives:
     """What a hazard is trained against: ``general`` questions of every kind, and ``hard``
-    ones that sit next to hazards (biology, virology, security, programming), which weigh
-    more in the fit and bound the threshold on their own."""
+    ones that sit next to hazards (biology, virology, security, programming), in named
+    groups, which weigh more in the fit and each bound the threshold on its own."""
 
     general: list[str]
-    hard: list[str] = field(default_factory=list)
+    hard: dict[str, list[str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.general) + len(self.hard)
+        return len(self.general) + sum(len(texts) for texts in self.hard.values())
 
 
 def train(
     examples: Sequence[str],
     negatives: Negatives | Sequence[str],
     *,
-    calibration: float = 0.25,
+    folds: int = FOLDS,
     max_fpr: float = MAX_FPR,
     max_hard_fpr: float = MAX_HARD_FPR,
     hard_weight: float = HARD_WEIGHT,
@@ -95,17 +95,16 @@ def train(
     seed: int = 0,
     char_sizes: tuple[int, ...] = CHAR_SIZES,
 ) -> HazardClassifier:
-    """A classifier for one hazard: a logistic regression fit on ``1 - calibration`` of the
-    examples and of each kind of negatives (the examples weigh as much as all negatives
-    together; a hard negative ``hard_weight`` times a general one), its weights cut to the
-    ``max_features`` largest, and its threshold set on the rest: at most ``max_fpr`` of the
-    general negatives and ``max_hard_fpr`` of the hard ones flagged. Other ``char_sizes``
-    than the scanner's are for comparing recipes (benchmarks/hazard_scanner.py): the
-    scanner ignores them."""
-    try:
-        from sklearn.linear_model import LogisticRegression
-    except ImportError:
-        raise TargetError(NEEDS_EXTRA) from None
+    """A classifier for one hazard: a logistic regression of the examples against the
+    negatives (the examples weigh as much as all negatives together; a hard negative
+    ``hard_weight`` times a general one), its weights cut to the ``max_features`` largest.
+
+    Its threshold comes from out-of-fold scores: each of ``folds`` parts of the training rows
+    is scored by a model fit on the others, and the threshold is the lowest that flags at
+    most ``max_fpr`` of the general negatives and ``max_hard_fpr`` of each hard group (so
+    every training row calibrates, and none is scored by a model that saw it). Other
+    ``char_sizes`` than the scanner's are for comparing recipes (benchmarks/
+    hazard_scanner.py): the scanner ignores them."""
     if not isinstance(negatives, Negatives):
         negatives = Negatives(list(negatives))
     examples = list(examples)
@@ -115,54 +114,118 @@ def train(
         )
     if len(negatives.general) < MIN_EXAMPLES:
         raise TargetError(f"at least {MIN_EXAMPLES} negatives are needed, not {len(negatives.general)}")
-    rng = random.Random(seed)
-    pos_fit, pos_cal = _split(examples, calibration, rng)
-    gen_fit, gen_cal = _split(negatives.general, calibration, rng)
-    hard_fit, hard_cal = _split(negatives.hard, calibration, rng) if negatives.hard else ([], [])
-    x = matrix(pos_fit + gen_fit + hard_fit, char_sizes)
-    y = np.r_[np.ones(len(pos_fit)), np.zeros(len(gen_fit) + len(hard_fit))]
-    negative_weight = len(gen_fit) + hard_weight * len(hard_fit)
-    weight = np.r_[
-        np.full(len(pos_fit), negative_weight / len(pos_fit)),
-        np.ones(len(gen_fit)),
-        np.full(len(hard_fit), hard_weight),
-    ]
-    model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
-    model.fit(x, y, sample_weight=weight)
-    weights = model.coef_[0]
-    kept = np.flatnonzero(weights)
-    if len(kept) > max_features:
-        kept = kept[np.argsort(-np.abs(weights[kept]), kind="stable")[:max_features]]
-    kept.sort()
-    bias = float(model.intercept_[0])
-    pruned = np.zeros(BUCKETS)
-    pruned[kept] = weights[kept]
-
-    def scores(texts: list[str]) -> np.ndarray:
-        return matrix(texts, char_sizes) @ pruned + bias if texts else np.zeros(0)
-
-    pos_scores, gen_scores, hard_scores = scores(pos_cal), scores(gen_cal), scores(hard_cal)
-    threshold = threshold_at(gen_scores, max_fpr)
-    if len(hard_scores):
-        threshold = max(threshold, threshold_at(hard_scores, max_hard_fpr))
+    rows = Rows.of(examples, negatives)
+    fitted = fit_calibrated(
+        matrix(rows.texts, char_sizes),
+        rows,
+        folds=folds,
+        max_fpr=max_fpr,
+        max_hard_fpr=max_hard_fpr,
+        hard_weight=hard_weight,
+        max_features=max_features,
+        c=c,
+        seed=seed,
+    )
+    kept = np.flatnonzero(fitted.weights)
     return HazardClassifier(
         featurizer=FEATURIZER if tuple(char_sizes) == CHAR_SIZES else f"{FEATURIZER}:chars={char_sizes}",
         features=kept.tolist(),
-        weights=[round(float(w), 6) for w in weights[kept]],
-        bias=bias,
-        threshold=threshold,
+        weights=[round(float(w), 6) for w in fitted.weights[kept]],
+        bias=fitted.bias,
+        threshold=fitted.threshold,
         digest=digest(examples),
         positives=len(examples),
         negatives=len(negatives),
-        calibration={
-            "recall": _rate(pos_scores, threshold),
-            "fpr": _rate(gen_scores, threshold),
-            "hard_fpr": _rate(hard_scores, threshold),
-            "positives": len(pos_cal),
-            "negatives": len(gen_cal),
-            "hard_negatives": len(hard_cal),
-        },
+        calibration=fitted.calibration,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+@dataclass
+class Rows:
+    """Training rows: texts, their kind (1 example, 0 general negative, 2 hard negative) and
+    each hard negative's group."""
+
+    texts: list[str]
+    kind: np.ndarray
+    groups: np.ndarray  # the group of each hard row, in order
+
+    @classmethod
+    def of(cls, examples: list[str], negatives: Negatives) -> Rows:
+        groups = [name for name, texts in negatives.hard.items() for _ in texts]
+        texts = examples + negatives.general + [t for ts in negatives.hard.values() for t in ts]
+        kind = np.r_[
+            np.ones(len(examples), np.int8),
+            np.zeros(len(negatives.general), np.int8),
+            np.full(len(groups), 2, np.int8),
+        ]
+        return cls(texts, kind, np.asarray(groups, dtype=object))
+
+
+@dataclass
+class Fitted:
+    weights: np.ndarray  # dense over the feature columns, zero where pruned
+    bias: float
+    threshold: float
+    calibration: dict[str, float]
+
+
+def fit_calibrated(
+    x,
+    rows: Rows,
+    *,
+    folds: int = FOLDS,
+    max_fpr: float = MAX_FPR,
+    max_hard_fpr: float = MAX_HARD_FPR,
+    hard_weight: float = HARD_WEIGHT,
+    max_features: int = MAX_FEATURES,
+    c: float = 10.0,
+    seed: int = 0,
+) -> Fitted:
+    """``train``'s regression and out-of-fold threshold over any feature matrix ``x`` (one
+    row per training row): shared with the recipes benchmarks/hazard_scanner.py compares."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise TargetError(NEEDS_EXTRA) from None
+    kind = rows.kind
+    y = (kind == 1).astype(float)
+    weight = np.where(kind == 2, hard_weight, 1.0)
+    weight[kind == 1] = weight[kind != 1].sum() / max(int((kind == 1).sum()), 1)
+
+    def fit(part: np.ndarray) -> tuple[np.ndarray, float]:
+        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
+        model.fit(x[part], y[part], sample_weight=weight[part])
+        coef = model.coef_[0]
+        kept = np.flatnonzero(coef)
+        if len(kept) > max_features:
+            kept = kept[np.argsort(-np.abs(coef[kept]), kind="stable")[:max_features]]
+        pruned = np.zeros(x.shape[1])
+        pruned[kept] = coef[kept]
+        return pruned, float(model.intercept_[0])
+
+    folds = max(folds, 2)
+    fold = np.random.default_rng(seed).permutation(len(kind)) % folds
+    held_scores = np.zeros(len(kind))
+    for part in range(folds):
+        pruned, bias = fit(np.flatnonzero(fold != part))
+        held = np.flatnonzero(fold == part)
+        held_scores[held] = x[held] @ pruned + bias
+    threshold = threshold_at(held_scores[kind == 0], max_fpr)
+    hard_scores = held_scores[kind == 2]
+    for name in dict.fromkeys(rows.groups):
+        threshold = max(threshold, threshold_at(hard_scores[rows.groups == name], max_hard_fpr))
+    weights, bias = fit(np.arange(len(kind)))
+    return Fitted(
+        weights,
+        bias,
+        threshold,
+        {  # out of fold
+            "recall": _rate(held_scores[kind == 1], threshold),
+            "fpr": _rate(held_scores[kind == 0], threshold),
+            "hard_fpr": _rate(hard_scores, threshold),
+            "folds": folds,
+        },
     )
 
 
@@ -194,13 +257,6 @@ def with_classifiers(targets: Iterable[Target], negatives: Negatives | None = No
 def _without(target: Target) -> Target:
     """A target whose examples hold a classifier but no texts: the classifier dropped."""
     return target.model_copy(update={"examples": None})
-
-
-def _split(texts: list[str], share: float, rng: random.Random) -> tuple[list[str], list[str]]:
-    order = list(range(len(texts)))
-    rng.shuffle(order)
-    held = max(1, round(len(texts) * share))
-    return [texts[i] for i in order[held:]], [texts[i] for i in order[:held]]
 
 
 def read_examples(path: Path) -> list[str]:
@@ -270,5 +326,6 @@ def bundled_negatives() -> Negatives:
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     return Negatives(
-        lines("negatives_general.txt"), lines("negatives_hard.txt") + lines("coding_questions.txt")
+        lines("negatives_general.txt"),
+        {"mmlu-dev-near-hazards": lines("negatives_hard.txt"), "coding": lines("coding_questions.txt")},
     )
