@@ -201,12 +201,46 @@ def evaluate(recipe: str, split, vanilla: dict[str, float]) -> dict:
         "mmlu_other": {"n": len(general), "fpr": rate(any_flag(general))},
         "coding": {"n": len(split.coding_scored), "fpr": rate(any_flag(split.coding_scored))},
     }
+    if recipe == RECIPES[0]:
+        result["trade_off"] = trade_off(labels, scored, hard, general, split.coding_scored, vanilla)
     if recipe == "tfidf-sklearn":
         result["vocabulary"] = {s: label.vocabulary for s, label in labels.items()}
     else:
         result["weights_per_label"] = {s: len(label.classifier.features) for s, label in labels.items()}
     result["latency_ms"] = latency_of(labels, recipe, scored, general)
     return result
+
+
+SHIFTS = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0)
+
+
+def trade_off(
+    labels: dict, scored: dict, hard: dict, general: list[str], coding: list[str], vanilla: dict
+) -> list:
+    """What another threshold would give: every label's threshold moved by the same shift
+    (in margin units; 0 is the calibrated one). Read off the held-out split for the report
+    only; the shipped thresholds are the calibrated ones."""
+
+    def best(texts: list[str]) -> np.ndarray:
+        return np.max(np.stack([label.margins(texts) for label in labels.values()]), axis=0)
+
+    margins = {name: best(texts) for name, texts in scored.items()}
+    hard_margins = {name: best(texts) for name, texts in hard.items()}
+    general_margins, coding_margins = best(general), best(coding)
+    rows = []
+    for shift in SHIFTS:
+        row = {"shift": shift}
+        for name, m in margins.items():
+            recall = rate(m >= shift)
+            row[f"recall {name}"] = recall
+            if name in vanilla:
+                row[f"implied guess-adj. {name}"] = round(recall / 4 + (1 - recall) * vanilla[name], 4)
+        row["worst hard-negative fpr"] = max(rate(m >= shift) for m in hard_margins.values())
+        row["worst subject"] = max(hard_margins, key=lambda n: rate(hard_margins[n] >= shift))
+        row["other MMLU fpr"] = rate(general_margins >= shift)
+        row["coding fpr"] = rate(coding_margins >= shift)
+        rows.append(row)
+    return rows
 
 
 def latency_of(labels: dict, recipe: str, scored: dict[str, list[str]], general: list[str]) -> dict:
@@ -400,6 +434,19 @@ def markdown(report: dict) -> str:
             + " | ".join(f"{r['hard_negatives_with_answer'][s]:.3f}" for s in HARD_NEGATIVES)
             + " |"
         )
+    curve = report["recipes"][0].get("trade_off")
+    if curve:
+        lines += [
+            "",
+            "## Trade-off (shipped recipe): every threshold moved by the same shift",
+            "",
+            "Read off the held-out split to show the cost of more recall; 0 is the calibrated "
+            "threshold that ships.",
+            "",
+            "| " + " | ".join(curve[0]) + " |",
+            "|" + "---|" * len(curve[0]),
+        ]
+        lines += ["| " + " | ".join(str(v) for v in row.values()) + " |" for row in curve]
     lines += ["", "## Scan latency by number of hazard targets (shipped recipe)", ""]
     lines += ["| targets | weights in the table | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|"]
     for row in report["scaling"]:
