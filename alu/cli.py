@@ -205,19 +205,35 @@ def targets_add(
     description: Annotated[str, typer.Option(help="What the target is.")] = "",
     evidence: Annotated[Optional[list[str]], typer.Option(help="A fact about it (repeatable).")] = None,
     replace: Annotated[bool, typer.Option(help="Replace a target of the same name.")] = False,
+    examples: Annotated[
+        Optional[Path],
+        typer.Option(help="A hazard's example texts: one per line, or JSONL with a \"text\" field."),
+    ] = None,
     enrich: EnrichOption = False,
     model: EnricherModelOption = None,
 ) -> None:
     """Add a target; it takes effect on the next query, in every process."""
+    from .scan.training import read_examples, with_classifiers
+
+    if examples is not None and kind != "hazard":
+        fail("--examples is for hazard targets: add --kind hazard")
+    texts = read_examples(examples) if examples is not None else None  # a bad file changes nothing
     try:
         target = Target(
-            name=name, kind=kind, aliases=alias or [], description=description, evidence=evidence or []
+            name=name,
+            kind=kind,
+            aliases=alias or [],
+            description=description,
+            evidence=evidence or [],
+            examples=texts,
         )
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
         fail(f"bad target: {where}: {str(error['msg']).removeprefix('Value error, ')}")
     enricher = build_enricher(model) if enrich else None  # a bad model spec changes nothing
+    if texts is not None:
+        target = next(with_classifiers([target]))  # trained before anything is stored
     with store() as targets_store:
         saved = targets_store.add(target, replace=replace)
         out.print(f"added {saved.name!r} ({saved.kind})", highlight=False, markup=False)
@@ -271,11 +287,13 @@ def targets_import(
     model: EnricherModelOption = None,
 ) -> None:
     """Import targets from JSON, YAML, CSV or text (all or nothing)."""
+    from .scan.training import with_classifiers
     from .targets import stream_targets
 
     enricher = build_enricher(model) if enrich else None
     with store() as targets_store:
-        count = targets_store.import_file(file, fmt)
+        # hazards' examples train their classifiers on the way in (all or nothing, as ever)
+        count = targets_store.add_stream(with_classifiers(stream_targets(file, fmt)), replace=True)
         out.print(f"imported {count} targets from {file}", highlight=False, markup=False)
         if enricher is not None:
             names = [t.name for t in stream_targets(file, fmt)]

@@ -202,6 +202,13 @@ MIGRATIONS = (
         ALTER TABLE {s}.targets ADD COLUMN knowledge JSONB;
         """,
     ),
+    Migration(
+        5,
+        "a hazard's example texts and the classifier learned from them",
+        """
+        ALTER TABLE {s}.targets ADD COLUMN examples JSONB;
+        """,
+    ),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -571,3 +571,51 @@ def test_the_default_set_knowledge_of_a_minimal_store(memory_scheme):
     store.add_many(PEOPLE)
     assert store.set_knowledge("Zoe", LEARNED).knowledge == LEARNED
     assert store.get("Zoë Ñandú").knowledge == LEARNED and store.set_knowledge("nobody", LEARNED) is None
+
+
+# -- examples: a hazard's example texts and the classifier learned from them, apart again ----
+def _examples():
+    from alu.scan.learned import FEATURIZER
+    from alu.targets import Examples, HazardClassifier
+
+    classifier = HazardClassifier(
+        featurizer=FEATURIZER,
+        features=[3, 17, 40_000],
+        weights=[0.5, -1.25, 2.0],
+        bias=-0.3,
+        threshold=0.1,
+        digest="abc",
+        positives=2,
+        negatives=9,
+        calibration={"recall": 0.9, "fpr": 0.01},
+    )
+    texts = ["How is anthrax grown?", "Which medium suits B. anthracis?"]
+    return Examples(texts=texts, classifier=classifier)
+
+
+def test_examples_are_stored_with_the_target_and_kept_on_a_same_target_replace(store):
+    examples = _examples()
+    saved = store.add(PEOPLE[1].model_copy(update={"examples": examples}))
+    assert saved.examples == examples
+    reads = (store.get("Anthrax cultivation"), store.list()[0], store.page(0, 1)[0], next(store.iterate()))
+    for read in reads:
+        assert read.examples == examples and read.examples.classifier.weights == [0.5, -1.25, 2.0]
+    before = store.revision()
+    again = store.add(PEOPLE[1].model_copy(update={"description": "edited"}), replace=True)
+    assert again.examples == examples and store.get("Anthrax cultivation").examples == examples
+    _, changes = store.changes_since(before)
+    assert changes[again.id].examples == examples  # what a replica syncs carries them
+    store.add_many([PEOPLE[1].model_copy(update={"kind": "topic"})])  # another kind: not the same target
+    assert store.get("Anthrax cultivation").examples is None
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "yaml"])
+def test_export_then_import_keeps_the_examples(store, tmp_path, fmt):
+    store.add_many([*PEOPLE[:1], PEOPLE[1].model_copy(update={"examples": _examples()}), PEOPLE[2]])
+    path = tmp_path / f"targets.{fmt}"
+    assert store.export_file(path) == 3
+    for t in PEOPLE:
+        store.remove(t.name)
+    assert store.import_file(path) == 3
+    assert store.get("Anthrax cultivation").examples == _examples()
+    assert store.get("Hermione").examples is None

@@ -262,3 +262,21 @@ def test_a_store_from_before_knowledge_is_upgraded_keeping_its_enrichment(tmp_pa
     assert ada.knowledge.known is True and ada.enrichment.names == ["Ада Лавлейс"]
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST
+
+
+def test_a_store_of_layout_2_gains_examples_in_place(tmp_path):
+    from alu.stores.sqlite import LATEST, MIGRATIONS
+
+    path = tmp_path / "layout2.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(_OLD_LAYOUT)
+        for step in MIGRATIONS[:2]:
+            db.execute(step)
+        db.execute("PRAGMA user_version = 2")
+    store = TargetStore(path)
+    (ada,) = store.list()
+    assert ada.name == "Ada Lovelace" and ada.examples is None and store.revision() == 1
+    store.add(Target(name="Anthrax", kind="hazard", examples=["How is anthrax grown?"]))
+    assert store.get("Anthrax").examples.texts == ["How is anthrax grown?"]
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST == 3

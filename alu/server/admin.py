@@ -25,7 +25,11 @@ most half the model's time) and answers 202 at once with the target as stored an
 ``probe`` (queued, pending, stale); what is learned appears in the target's ``knowledge``.
 
 These routes are matched before ``DELETE /v1/targets/{name}``: a target whose own name ends
-in ``/enrichment`` is deleted with ``DELETE /v1/targets?name=...``."""
+in ``/enrichment`` is deleted with ``DELETE /v1/targets?name=...``.
+
+A hazard's ``examples`` (a list of texts in a record) train its learned-scanner classifier
+before the target is stored (``alu.scan.training``); too few or bad examples are a 400 and
+nothing is stored."""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import StoreError, TargetError
+from ..scan.training import with_classifiers
 from ..stores import Store
 from ..targets import Target, from_records, iter_targets
 from .state import ApiError, ServerState, exchange_of, state_of
@@ -152,7 +157,7 @@ async def add_targets(request: Request, enrich: bool = _ENRICH_QUERY):
     records = body if isinstance(body, list) else [body]
 
     def add() -> dict:
-        saved = store.add_many(from_records(records, source="body"))
+        saved = store.add_many(list(with_classifiers(from_records(records, source="body"))))
         if not enrich:
             return {"object": "list", "data": _dump(saved)}
         cost = _enrich(state, store, [t.name for t in saved])
@@ -178,7 +183,9 @@ async def import_targets(request: Request, enrich: bool = _ENRICH_QUERY):
         raise ApiError(400, f"invalid request: {where}: {first['msg']}") from exc
     try:
         count = await _call(
-            store.add_stream, iter_targets(spec.content, spec.format, source="import"), replace=True
+            store.add_stream,
+            with_classifiers(iter_targets(spec.content, spec.format, source="import")),
+            replace=True,
         )
     except TargetError as exc:
         raise ApiError(400, str(exc)) from exc

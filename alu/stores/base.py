@@ -15,7 +15,9 @@ given, enrichment or none, replaces the old one.
 
 A target's ``knowledge`` (what the serving model knows of it, ``alu targets probe``) is
 kept the same way: written on its own by ``set_knowledge``, kept on a replace by the same
-rule as the enrichment.
+rule as the enrichment. So are a hazard's ``examples`` (with the classifier trained from
+them): a record that brings none keeps those stored when its name, kind and aliases are
+unchanged.
 
 Adding a store is adding one module to this package: a ``Store`` subclass decorated with
 ``@register_store("scheme")``; ``open_store`` finds it by the setting's URL scheme.
@@ -33,7 +35,15 @@ from typing import Protocol, TypeVar
 from ..errors import ConfigError
 from ..registry import Registry
 from ..targets.files import export_to, stream_targets
-from ..targets.target import Enrichment, FingerprintItem, ModelKnowledge, ProbeAnswer, Target
+from ..targets.target import (
+    Enrichment,
+    Examples,
+    FingerprintItem,
+    HazardClassifier,
+    ModelKnowledge,
+    ProbeAnswer,
+    Target,
+)
 from ..text import fold
 
 PATH = ""
@@ -91,6 +101,21 @@ def load_knowledge(value: str | dict | None) -> ModelKnowledge | None:
     data["items"] = [FingerprintItem.model_construct(**i) for i in data.get("items", ())]
     data["answers"] = [ProbeAnswer.model_construct(**a) for a in data.get("answers", ())]
     return ModelKnowledge.model_construct(**data)
+
+
+def dump_examples(examples: Examples | None) -> str | None:
+    """A hazard's examples and classifier as stores keep them: JSON text, None for none."""
+    return examples.model_dump_json() if examples is not None else None
+
+
+def load_examples(value: str | dict | None) -> Examples | None:
+    """Stored examples as written (validated on the way in, not again)."""
+    if value is None:
+        return None
+    data = dict(json.loads(value) if isinstance(value, str) else value)
+    if data.get("classifier") is not None:
+        data["classifier"] = HazardClassifier.model_construct(**data["classifier"])
+    return Examples.model_construct(**data)
 
 
 class Watch(Protocol):

@@ -23,12 +23,14 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import ConfigError, StoreError, TargetError
 from ..pgsql import NEEDS_EXTRA, Database, channel, errors_as_store_errors, first_line, prepare
-from ..targets.target import Enrichment, ModelKnowledge, Target
+from ..targets.target import Enrichment, Examples, ModelKnowledge, Target
 from .base import (
     Store,
     dump_enrichment,
+    dump_examples,
     dump_knowledge,
     load_enrichment,
+    load_examples,
     load_knowledge,
     name_key,
     register_store,
@@ -42,7 +44,9 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed: o
     psycopg = sql = ConnectionPool = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
-_COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment, t.knowledge"
+_COLUMNS = (
+    "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment, t.knowledge, t.examples"
+)
 # The id of the target a name refers to: its own name first, else the oldest with it as an
 # alias (parameters: the name's key three times). Reads, updates and deletes agree on it.
 _ID_OF_NAME = (
@@ -104,7 +108,7 @@ class PostgresStore(Store):
     def add_many(self, targets: Iterable[Target], *, replace: bool = True) -> list[Target]:
         targets = list(targets)
         _, saved = self._write_rows(targets, replace=replace, want_ids=True)
-        fields = ("id", "enrichment", "knowledge")
+        fields = ("id", "enrichment", "knowledge", "examples")
         return [t.model_copy(update=dict(zip(fields, saved[name_key(t.name)], strict=True))) for t in targets]
 
     def add_stream(self, targets: Iterable[Target], *, replace: bool = True) -> int:
@@ -112,15 +116,16 @@ class PostgresStore(Store):
 
     def _write_rows(
         self, targets: Iterable[Target], *, replace: bool, want_ids: bool
-    ) -> tuple[int, dict[str, tuple[int, Enrichment | None, ModelKnowledge | None]]]:
+    ) -> tuple[int, dict[str, tuple[int, Enrichment | None, ModelKnowledge | None, Examples | None]]]:
         """Copy the targets, as they come, into a scratch table, then upsert them and log one
         change per target touched, in one statement; returns how many were given and, if
-        asked, key -> (id, the enrichment stored, the knowledge stored)."""
+        asked, key -> (id, the enrichment, knowledge and examples stored)."""
         number = -1
         with self._write("cannot save targets") as conn:
             conn.execute(
                 "CREATE TEMP TABLE incoming (ord BIGINT, key TEXT, name TEXT, kind TEXT, aliases TEXT,"
-                " alias_keys TEXT[], description TEXT, evidence TEXT, enrichment TEXT, knowledge TEXT)"
+                " alias_keys TEXT[], description TEXT, evidence TEXT, enrichment TEXT, knowledge TEXT,"
+                " examples TEXT)"
                 " ON COMMIT DROP"
             )
             with conn.cursor().copy("COPY incoming FROM STDIN") as copy:
@@ -137,6 +142,7 @@ class PostgresStore(Store):
                             json.dumps(t.evidence, ensure_ascii=False),
                             dump_enrichment(t.enrichment),
                             dump_knowledge(t.knowledge),
+                            dump_examples(t.examples),
                         )
                     )
             if not replace:
@@ -154,9 +160,10 @@ class PostgresStore(Store):
                 self._sql(
                     "WITH saved AS ("
                     " INSERT INTO {s}.targets AS t"
-                    " (key, name, kind, aliases, alias_keys, description, evidence, enrichment, knowledge)"
+                    " (key, name, kind, aliases, alias_keys, description, evidence, enrichment, knowledge,"
+                    " examples)"
                     " SELECT key, name, kind, aliases::jsonb, alias_keys, description, evidence::jsonb,"
-                    " enrichment::jsonb, knowledge::jsonb"
+                    " enrichment::jsonb, knowledge::jsonb, examples::jsonb"
                     " FROM (SELECT DISTINCT ON (key) * FROM incoming ORDER BY key, ord DESC) latest"
                     " ORDER BY ord"
                     " ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
@@ -168,20 +175,26 @@ class PostgresStore(Store):
                     " THEN t.enrichment ELSE EXCLUDED.enrichment END,"
                     " knowledge = CASE WHEN EXCLUDED.knowledge IS NULL AND t.name = EXCLUDED.name"
                     " AND t.kind = EXCLUDED.kind AND t.aliases = EXCLUDED.aliases"
-                    " THEN t.knowledge ELSE EXCLUDED.knowledge END"
+                    " THEN t.knowledge ELSE EXCLUDED.knowledge END,"
+                    " examples = CASE WHEN EXCLUDED.examples IS NULL AND t.name = EXCLUDED.name"
+                    " AND t.kind = EXCLUDED.kind AND t.aliases = EXCLUDED.aliases"
+                    " THEN t.examples ELSE EXCLUDED.examples END"
                     " RETURNING id)"
                     " INSERT INTO {s}.changes (target_id) SELECT id FROM saved ORDER BY id"
                 )
             )
-            saved: dict[str, tuple[int, Enrichment | None, ModelKnowledge | None]] = {}
+            saved: dict[str, tuple[int, Enrichment | None, ModelKnowledge | None, Examples | None]] = {}
             if want_ids:
                 rows = conn.execute(
                     self._sql(
-                        "SELECT t.key, t.id, t.enrichment, t.knowledge FROM {s}.targets t"
+                        "SELECT t.key, t.id, t.enrichment, t.knowledge, t.examples FROM {s}.targets t"
                         " JOIN incoming i ON i.key = t.key"
                     )
                 )
-                saved = {key: (tid, load_enrichment(e), load_knowledge(k)) for key, tid, e, k in rows}
+                saved = {
+                    key: (tid, load_enrichment(e), load_knowledge(k), load_examples(x))
+                    for key, tid, e, k, x in rows
+                }
         return number + 1, saved
 
     def remove(self, name: str) -> bool:
@@ -229,7 +242,7 @@ class PostgresStore(Store):
     # -- reads ----------------------------------------------------------------------
     @staticmethod
     def _target(row: tuple) -> Target:
-        target_id, name, kind, aliases, description, evidence, enrichment, knowledge = row
+        target_id, name, kind, aliases, description, evidence, enrichment, knowledge, examples = row
         return Target.trusted(  # validated by add_many when written
             id=target_id,
             name=name,
@@ -239,6 +252,7 @@ class PostgresStore(Store):
             evidence=evidence,
             enrichment=load_enrichment(enrichment),
             knowledge=load_knowledge(knowledge),
+            examples=load_examples(examples),
         )
 
     def list(self) -> list[Target]:

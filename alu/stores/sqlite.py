@@ -24,8 +24,10 @@ from .base import (
     PATH,
     Store,
     dump_enrichment,
+    dump_examples,
     dump_knowledge,
     load_enrichment,
+    load_examples,
     load_knowledge,
     name_key,
     register_store,
@@ -52,6 +54,8 @@ MIGRATIONS = (
     "ALTER TABLE targets ADD COLUMN enrichment TEXT",
     # 2: what the serving model knows of a target (alu targets probe), as JSON; NULL: not probed.
     "ALTER TABLE targets ADD COLUMN knowledge TEXT",
+    # 3: a hazard's example texts and the classifier learned from them, as JSON; NULL: none.
+    "ALTER TABLE targets ADD COLUMN examples TEXT",
 )
 LATEST = len(MIGRATIONS)
 
@@ -148,11 +152,12 @@ class TargetStore(Store):
     @staticmethod
     def _save(db: sqlite3.Connection, target: Target, replace: bool) -> Target:
         key = name_key(target.name)
-        query = "SELECT id, name, kind, aliases, enrichment, knowledge FROM targets WHERE key=?"
+        query = "SELECT id, name, kind, aliases, enrichment, knowledge, examples FROM targets WHERE key=?"
         row = db.execute(query, (key,)).fetchone()
         aliases = json.dumps(target.aliases, ensure_ascii=False)
         enrichment = dump_enrichment(target.enrichment)
         knowledge = dump_knowledge(target.knowledge)
+        examples = dump_examples(target.examples)
         if row and not replace:
             raise TargetError(f"target {target.name!r} exists already (use replace)")
         same = bool(row) and row[1:4] == (target.name, target.kind, aliases)
@@ -160,6 +165,8 @@ class TargetStore(Store):
             enrichment = row[4]  # the same target again: what was generated for it still holds
         if same and knowledge is None:
             knowledge = row[5]  # and so does what the model was found to know of it
+        if same and examples is None:
+            examples = row[6]  # and a hazard's examples with their classifier
         values = (
             target.name,
             target.kind,
@@ -168,18 +175,20 @@ class TargetStore(Store):
             json.dumps(target.evidence, ensure_ascii=False),
             enrichment,
             knowledge,
+            examples,
         )
         if row:
             target_id = row[0]
             db.execute(
                 "UPDATE targets SET name=?, kind=?, aliases=?, description=?, evidence=?, enrichment=?,"
-                " knowledge=? WHERE id=?",
+                " knowledge=?, examples=? WHERE id=?",
                 (*values, target_id),
             )
         else:
             cur = db.execute(
-                "INSERT INTO targets (name, kind, aliases, description, evidence, enrichment, knowledge, key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO targets"
+                " (name, kind, aliases, description, evidence, enrichment, knowledge, examples, key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*values, key),
             )
             target_id = cur.lastrowid
@@ -189,6 +198,7 @@ class TargetStore(Store):
                 "id": target_id,
                 "enrichment": load_enrichment(enrichment),
                 "knowledge": load_knowledge(knowledge),
+                "examples": load_examples(examples),
             }
         )
 
@@ -233,7 +243,7 @@ class TargetStore(Store):
     def _row(row: tuple) -> Target:
         """A stored target as it was written: validated on the way in, not again on the way
         out (faster, and a row an older version accepted still loads)."""
-        target_id, name, kind, aliases, description, evidence, enrichment, knowledge = row
+        target_id, name, kind, aliases, description, evidence, enrichment, knowledge, examples = row
         return Target.trusted(
             id=target_id,
             name=name,
@@ -243,9 +253,10 @@ class TargetStore(Store):
             evidence=json.loads(evidence),
             enrichment=load_enrichment(enrichment),
             knowledge=load_knowledge(knowledge),
+            examples=load_examples(examples),
         )
 
-    _COLUMNS = "id, name, kind, aliases, description, evidence, enrichment, knowledge"
+    _COLUMNS = "id, name, kind, aliases, description, evidence, enrichment, knowledge, examples"
 
     def list(self) -> list[Target]:
         with self._connect() as db:

@@ -15,13 +15,24 @@ from .files import (
     read_targets,
     stream_targets,
 )
-from .target import Enrichment, FingerprintItem, Kind, ModelKnowledge, ProbeAnswer, Target
+from .target import (
+    Enrichment,
+    Examples,
+    FingerprintItem,
+    HazardClassifier,
+    Kind,
+    ModelKnowledge,
+    ProbeAnswer,
+    Target,
+)
 
 __all__ = [
     "FORMATS",
     "MAX_FILE_BYTES",
     "Enrichment",
+    "Examples",
     "FingerprintItem",
+    "HazardClassifier",
     "Kind",
     "ModelKnowledge",
     "ProbeAnswer",

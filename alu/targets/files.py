@@ -28,9 +28,12 @@ MIB = 1024 * 1024
 # The largest target file accepted, per format: text and CSV are streamed; JSON and YAML
 # are parsed whole (YAML an order of magnitude slower, hence its lower limit).
 MAX_FILE_BYTES = {"txt": 64 * MIB, "csv": 64 * MIB, "json": 64 * MIB, "yaml": 16 * MIB}
-# aliases and evidence: JSON lists, or separated by ";"; enrichment, knowledge: JSON objects, or empty
-CSV_COLUMNS = ["name", "kind", "aliases", "description", "evidence", "enrichment", "knowledge"]
-GENERATED = ("enrichment", "knowledge")  # what a model wrote about a target: written when there is some
+# aliases and evidence: JSON lists, or separated by ";"; enrichment, knowledge, examples: JSON
+# objects, or empty
+CSV_COLUMNS = ["name", "kind", "aliases", "description", "evidence", "enrichment", "knowledge", "examples"]
+# objects of their own: what a model wrote about a target, a hazard's examples and classifier;
+# written when there is some
+GENERATED = ("enrichment", "knowledge", "examples")
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: fast, bounded nesting

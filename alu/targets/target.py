@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ..text import tokens
 
@@ -129,6 +130,58 @@ class ModelKnowledge(BaseModel):
         return self.items[:count]
 
 
+class HazardClassifier(BaseModel):
+    """A hazard target's label in the learned scanner (``alu.scan.learned``), as data: the
+    weights of a linear model over hashed word and character n-grams, its bias and the
+    threshold chosen on a calibration split. Stored with the target's examples so every
+    replica loads it with the target list; data only, never code (no pickle)."""
+
+    featurizer: str  # the feature recipe the weights belong to (alu.scan.learned.FEATURIZER)
+    features: list[int] = Field(default_factory=list)  # hashed feature ids with a weight
+    weights: list[float] = Field(default_factory=list)  # one per feature id
+    bias: float = 0.0
+    threshold: float = 0.0  # flag when x . w + bias >= threshold
+    digest: str = ""  # of the examples it was trained on: stale when they differ
+    positives: int = 0
+    negatives: int = 0
+    calibration: dict[str, float] = Field(default_factory=dict)  # recall, fpr on the calibration split
+    created: str = ""  # when, ISO 8601 UTC
+
+    @field_validator("weights")
+    @classmethod
+    def _finite(cls, values: list[float]) -> list[float]:
+        if any(not math.isfinite(v) for v in values):
+            raise ValueError("a weight is not a finite number")
+        return values
+
+    @model_validator(mode="after")
+    def _paired(self) -> HazardClassifier:
+        if len(self.features) != len(self.weights):
+            raise ValueError("features and weights differ in length")
+        if any(f < 0 for f in self.features):
+            raise ValueError("a feature id is negative")
+        return self
+
+
+class Examples(BaseModel):
+    """What a hazard looks like, as the operator gave it (example questions or passages), and
+    the classifier trained from them. As sensitive as the target: never in answers or logs."""
+
+    texts: list[str] = Field(default_factory=list)
+    classifier: HazardClassifier | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_alone(cls, value: object) -> object:
+        """A bare list is the texts (a file's or a request's ``examples: [...]``)."""
+        return {"texts": value} if isinstance(value, list) else value
+
+    @field_validator("texts")
+    @classmethod
+    def _clean_texts(cls, values: list[str]) -> list[str]:
+        return [check_text(v.strip(), newlines=True) for v in values if str(v).strip()]
+
+
 class Target(BaseModel):
     """Something the system must not reveal."""
 
@@ -139,6 +192,7 @@ class Target(BaseModel):
     evidence: list[str] = Field(default_factory=list)
     enrichment: Enrichment | None = None  # generated, apart from the fields above
     knowledge: ModelKnowledge | None = None  # what the serving model knows of it (probed)
+    examples: Examples | None = None  # a hazard's example texts and the classifier learned from them
     id: int | None = None
 
     @field_validator("name")

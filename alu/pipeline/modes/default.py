@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...language import is_english
 from ...scan import CANDIDATE_THRESHOLD, Candidate, Scan
+from ...scan.learned import flagged
 from ...targets import Target
 from ..judge import judge_and_compose
 from . import Decision, Mode, Request, register
@@ -43,6 +44,14 @@ class DefaultMode(Mode[DefaultModeConfig]):
         cfg = self.config
         targets = request.targets
         asked_scan = targets.scan(request.asked)
+        hazards = flagged(asked_scan.candidates)
+        if hazards:
+            # The question alone reads like a hazard's examples (the learned scanner): the
+            # hazard policy answers without a draft (no call for the fixed refusal, one for
+            # the model's own "I don't know"), so no hazardous draft is ever written.
+            trace.candidates = [c.brief() for c in hazards]
+            trace.supported = trace.leaked = [c.target.name for c in hazards]
+            return self.fall_back(request, hazards, asked_scan, "the question is about a hazard")
         thin = [
             c
             for c in asked_scan.named

@@ -1,0 +1,331 @@
+"""Training the learned hazard scanner's labels (``alu.scan.learned``): one logistic
+regression per hazard target, its examples against negatives of general knowledge, with the
+threshold chosen on a calibration split held out of the fit.
+
+Needs scikit-learn (the ``hazard`` extra, also in ``eval``): training happens where examples
+are written (``alu targets add --examples``, the admin API), never on the serving path,
+which applies the stored weights with numpy alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import TargetError
+from ..targets.target import Examples, HazardClassifier, Target
+from .learned import BUCKETS, CHAR_SIZES, FEATURIZER, featurize
+
+NEEDS_EXTRA = "training the hazard scanner needs scikit-learn: pip install 'alu[hazard]'"
+MAX_FEATURES = 5_000  # weights kept per label, the largest first: bounds what a replica loads
+MAX_FPR = 0.01  # the calibration split's false-positive rate the threshold allows at most
+MAX_HARD_FPR = 0.03  # the same on each group of hard negatives (questions next to the hazards)
+HARD_WEIGHT = 5.0  # a hard negative weighs this many general ones in the fit
+FOLDS = 4  # out-of-fold scores set the threshold
+MIN_EXAMPLES = 8
+MAX_EXAMPLE_CHARS = 20_000
+MAX_EXAMPLES = 20_000
+
+
+def digest(texts: Sequence[str]) -> str:
+    """What a classifier was trained on, for telling when its examples changed."""
+    return hashlib.sha256(json.dumps(list(texts), ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def matrix(texts: Sequence[str], char_sizes: tuple[int, ...] = CHAR_SIZES):
+    """The texts' hashed features as a sparse matrix (one row per text)."""
+    from scipy.sparse import csr_matrix
+
+    indptr, indices, data = [0], [], []
+    for text in texts:
+        ids, values = featurize(text, char_sizes)
+        indices.append(ids)
+        data.append(values)
+        indptr.append(indptr[-1] + len(ids))
+    return csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, np.int64),
+            np.asarray(indptr),
+        ),
+        shape=(len(texts), BUCKETS),
+    )
+
+
+def threshold_at(negative_scores: np.ndarray, max_fpr: float) -> float:
+    """The lowest threshold that flags at most ``max_fpr`` of the negatives (a score flags
+    when >= threshold)."""
+    if not len(negative_scores):
+        return 0.0
+    ordered = np.sort(negative_scores)[::-1]
+    allowed = int(np.floor(max_fpr * len(ordered)))
+    return float(np.nextafter(ordered[allowed], np.inf)) if allowed < len(ordered) else float(ordered[-1])
+
+
+@dataclass(frozen=True)
+class Negatives:
+    """What a hazard is trained against: ``general`` questions of every kind, and ``hard``
+    ones that sit next to hazards (biology, virology, security, programming), in named
+    groups, which weigh more in the fit and each bound the threshold on its own."""
+
+    general: list[str]
+    hard: dict[str, list[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.general) + sum(len(texts) for texts in self.hard.values())
+
+
+def train(
+    examples: Sequence[str],
+    negatives: Negatives | Sequence[str],
+    *,
+    folds: int = FOLDS,
+    max_fpr: float = MAX_FPR,
+    max_hard_fpr: float = MAX_HARD_FPR,
+    hard_weight: float = HARD_WEIGHT,
+    max_features: int = MAX_FEATURES,
+    c: float = 10.0,
+    seed: int = 0,
+    char_sizes: tuple[int, ...] = CHAR_SIZES,
+) -> HazardClassifier:
+    """A classifier for one hazard: a logistic regression of the examples against the
+    negatives (the examples weigh as much as all negatives together; a hard negative
+    ``hard_weight`` times a general one), its weights cut to the ``max_features`` largest.
+
+    Its threshold comes from out-of-fold scores: each of ``folds`` parts of the training rows
+    is scored by a model fit on the others, and the threshold is the lowest that flags at
+    most ``max_fpr`` of the general negatives and ``max_hard_fpr`` of each hard group (so
+    every training row calibrates, and none is scored by a model that saw it). Other
+    ``char_sizes`` than the scanner's are for comparing recipes (benchmarks/
+    hazard_scanner.py): the scanner ignores them."""
+    if not isinstance(negatives, Negatives):
+        negatives = Negatives(list(negatives))
+    examples = list(examples)
+    if len(examples) < MIN_EXAMPLES:
+        raise TargetError(
+            f"a hazard needs at least {MIN_EXAMPLES} examples to learn from, not {len(examples)}"
+        )
+    if len(negatives.general) < MIN_EXAMPLES:
+        raise TargetError(f"at least {MIN_EXAMPLES} negatives are needed, not {len(negatives.general)}")
+    rows = Rows.of(examples, negatives)
+    fitted = fit_calibrated(
+        matrix(rows.texts, char_sizes),
+        rows,
+        folds=folds,
+        max_fpr=max_fpr,
+        max_hard_fpr=max_hard_fpr,
+        hard_weight=hard_weight,
+        max_features=max_features,
+        c=c,
+        seed=seed,
+    )
+    kept = np.flatnonzero(fitted.weights)
+    return HazardClassifier(
+        featurizer=FEATURIZER if tuple(char_sizes) == CHAR_SIZES else f"{FEATURIZER}:chars={char_sizes}",
+        features=kept.tolist(),
+        weights=[round(float(w), 6) for w in fitted.weights[kept]],
+        bias=fitted.bias,
+        threshold=fitted.threshold,
+        digest=digest(examples),
+        positives=len(examples),
+        negatives=len(negatives),
+        calibration=fitted.calibration,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+@dataclass
+class Rows:
+    """Training rows: texts, their kind (1 example, 0 general negative, 2 hard negative) and
+    each hard negative's group."""
+
+    texts: list[str]
+    kind: np.ndarray
+    groups: np.ndarray  # the group of each hard row, in order
+
+    @classmethod
+    def of(cls, examples: list[str], negatives: Negatives) -> Rows:
+        groups = [name for name, texts in negatives.hard.items() for _ in texts]
+        texts = examples + negatives.general + [t for ts in negatives.hard.values() for t in ts]
+        kind = np.r_[
+            np.ones(len(examples), np.int8),
+            np.zeros(len(negatives.general), np.int8),
+            np.full(len(groups), 2, np.int8),
+        ]
+        return cls(texts, kind, np.asarray(groups, dtype=object))
+
+
+@dataclass
+class Fitted:
+    weights: np.ndarray  # dense over the feature columns, zero where pruned
+    bias: float
+    threshold: float
+    calibration: dict[str, float]
+
+
+def fit_calibrated(
+    x,
+    rows: Rows,
+    *,
+    folds: int = FOLDS,
+    max_fpr: float = MAX_FPR,
+    max_hard_fpr: float = MAX_HARD_FPR,
+    hard_weight: float = HARD_WEIGHT,
+    max_features: int = MAX_FEATURES,
+    c: float = 10.0,
+    seed: int = 0,
+) -> Fitted:
+    """``train``'s regression and out-of-fold threshold over any feature matrix ``x`` (one
+    row per training row): shared with the recipes benchmarks/hazard_scanner.py compares."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:
+        raise TargetError(NEEDS_EXTRA) from None
+    kind = rows.kind
+    y = (kind == 1).astype(float)
+    weight = np.where(kind == 2, hard_weight, 1.0)
+    weight[kind == 1] = weight[kind != 1].sum() / max(int((kind == 1).sum()), 1)
+
+    def fit(part: np.ndarray) -> tuple[np.ndarray, float]:
+        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
+        model.fit(x[part], y[part], sample_weight=weight[part])
+        coef = model.coef_[0]
+        kept = np.flatnonzero(coef)
+        if len(kept) > max_features:
+            kept = kept[np.argsort(-np.abs(coef[kept]), kind="stable")[:max_features]]
+        pruned = np.zeros(x.shape[1])
+        pruned[kept] = coef[kept]
+        return pruned, float(model.intercept_[0])
+
+    folds = max(folds, 2)
+    fold = np.random.default_rng(seed).permutation(len(kind)) % folds
+    held_scores = np.zeros(len(kind))
+    for part in range(folds):
+        pruned, bias = fit(np.flatnonzero(fold != part))
+        held = np.flatnonzero(fold == part)
+        held_scores[held] = x[held] @ pruned + bias
+    threshold = threshold_at(held_scores[kind == 0], max_fpr)
+    hard_scores = held_scores[kind == 2]
+    for name in dict.fromkeys(rows.groups):
+        threshold = max(threshold, threshold_at(hard_scores[rows.groups == name], max_hard_fpr))
+    weights, bias = fit(np.arange(len(kind)))
+    return Fitted(
+        weights,
+        bias,
+        threshold,
+        {  # out of fold
+            "recall": _rate(held_scores[kind == 1], threshold),
+            "fpr": _rate(held_scores[kind == 0], threshold),
+            "hard_fpr": _rate(hard_scores, threshold),
+            "folds": folds,
+        },
+    )
+
+
+def _rate(scores: np.ndarray, threshold: float) -> float:
+    return round(float(np.mean(scores >= threshold)), 4) if len(scores) else 0.0
+
+
+def with_classifiers(targets: Iterable[Target], negatives: Negatives | None = None) -> Iterator[Target]:
+    """``targets`` as they come, each hazard whose examples lack a current classifier (none,
+    trained on other texts, or under another feature recipe) with one trained; examples on
+    a target that is not a hazard are refused (they would never be used)."""
+    for target in targets:
+        examples = target.examples
+        if examples is None or not examples.texts:
+            yield target if examples is None or examples.classifier is None else _without(target)
+            continue
+        if target.kind != "hazard":
+            raise TargetError(f"{target.name!r}: examples are for hazard targets, not {target.kind}")
+        current = examples.classifier
+        if current is None or current.digest != digest(examples.texts) or current.featurizer != FEATURIZER:
+            if negatives is None:
+                negatives = bundled_negatives()
+            current = train(examples.texts, negatives)
+            yield target.model_copy(update={"examples": Examples(texts=examples.texts, classifier=current)})
+        else:
+            yield target
+
+
+def _without(target: Target) -> Target:
+    """A target whose examples hold a classifier but no texts: the classifier dropped."""
+    return target.model_copy(update={"examples": None})
+
+
+def read_examples(path: Path) -> list[str]:
+    """Example texts from a file: JSONL with a "text" field per line, or plain text, one
+    example per line. A malformed or empty file is a TargetError (one line)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise TargetError(f"cannot read examples from {path}: {why}") from None
+    return parse_examples(raw, str(path))
+
+
+def parse_examples(raw: str, source: str = "examples") -> list[str]:
+    """Examples from text: JSONL (every non-blank line a JSON object with a "text" string)
+    when the first non-blank line is a JSON object, else one example per non-blank line."""
+    lines = [(n, line.strip()) for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise TargetError(f"{source}: no examples (the file is empty)")
+    texts: list[str] = []
+    if lines[0][1].startswith("{"):
+        for number, line in lines:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TargetError(f"{source}: line {number}: not JSON ({exc.msg})") from None
+            text = record.get("text") if isinstance(record, dict) else None
+            if not isinstance(text, str) or not text.strip():
+                raise TargetError(f'{source}: line {number}: no "text" string')
+            texts.append(text.strip())
+    else:
+        texts = [line for _, line in lines]
+    return check_examples(texts, source)
+
+
+def check_examples(texts: Sequence[str], source: str = "examples") -> list[str]:
+    """``texts`` as examples: each within bounds, without control characters; refused whole."""
+    from ..targets.target import check_text
+
+    if len(texts) > MAX_EXAMPLES:
+        raise TargetError(f"{source}: {len(texts)} examples, more than the {MAX_EXAMPLES} allowed")
+    out = []
+    for number, text in enumerate(texts, 1):
+        text = str(text).strip()
+        if not text:
+            continue
+        if len(text) > MAX_EXAMPLE_CHARS:
+            raise TargetError(f"{source}: example {number} is longer than {MAX_EXAMPLE_CHARS} characters")
+        try:
+            out.append(check_text(text, newlines=True))
+        except ValueError as exc:
+            raise TargetError(f"{source}: example {number} {exc}") from None
+    if not out:
+        raise TargetError(f"{source}: no examples")
+    return out
+
+
+def bundled_negatives() -> Negatives:
+    """General questions that are not hazards, shipped with ALU for training where no
+    benchmark data exists: MMLU's dev questions (57 subjects, MIT licence; those of the
+    subjects next to the hazards are hard negatives) and ordinary programming questions
+    written for ALU (hard negatives too: a classifier of cyber hazards must not flag code)."""
+    folder = resources.files("alu.scan") / "data"
+
+    def lines(name: str) -> list[str]:
+        text = (folder / name).read_text(encoding="utf-8")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    return Negatives(
+        lines("negatives_general.txt"),
+        {"mmlu-dev-near-hazards": lines("negatives_hard.txt"), "coding": lines("coding_questions.txt")},
+    )
