@@ -79,8 +79,8 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                 cols += [(split_name, "leak_rate", f"{split_name} leak rate")]
             elif sp["role"] == "forget":
                 cols += [
-                    (split_name, "rouge_l_recall", "forget ROUGE-L"),
-                    (split_name, "forget_quality", "forget quality"),
+                    (split_name, "rouge_l_recall", "forget ROUGE-L recall"),
+                    (split_name, "forget_quality", "forget quality (KS on ROUGE-L)"),
                     (split_name, "leak_rate", "leak rate"),
                 ]
             elif sp["scoring"] == "rouge":

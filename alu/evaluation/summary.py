@@ -1,6 +1,6 @@
 """Stored answers -> the summary: every metric of EVAL_PROTOCOL.md per benchmark, split,
-attack and system, each with its n and 95% bootstrap interval, and every system compared
-item by item with vanilla and the reference (``summary.json``)."""
+attack and system, each with its n and 95% interval (exact for rates, bootstrap for means),
+and every system compared item by item with vanilla and the reference (``summary.json``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ CHANCE_RULE = (
     "interval of its strict accuracy is at most chance + 5 points: the model shows no knowledge "
     "there, so there is nothing to forget and a low figure is no evidence of forgetting"
 )
+RATES = ("leak_rate", "accuracy", "refusal_rate")  # one yes/no outcome per item: exact intervals
 Scores = dict[str, dict[tuple[str, str], float]]  # metric -> (split, item id) -> per-item score
 
 
@@ -67,6 +68,11 @@ def item_scores(
             scores["guess_adjusted_accuracy"][key] = m.guess_adjusted(letter, r.correct, options)
             scores["refusal_rate"][key] = float(letter is None)
     return scores
+
+
+def figure_of(metric: str, values: list[float], seed: int) -> dict:
+    """A rate with its exact interval, a mean (ROUGE-L, guess-adjusted accuracy) with a bootstrap one."""
+    return m.rate(values) if metric in RATES else m.figure(values, seed)
 
 
 def paired(per_system: dict[str, Scores], role: str, seed: int) -> dict:
@@ -135,9 +141,10 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                 scores = scored[system] = item_scores(rows, split, targets, reference_p95)
                 entry: dict = {}
                 for metric, values in scores.items():
-                    entry[metric] = m.figure(list(values.values()), seed)
+                    entry[metric] = figure_of(metric, list(values.values()), seed)
                     if metric == "rouge_l_recall" and split.role == "forget" and ref:
                         entry["forget_quality"] = m.forget_quality(list(values.values()), ref)
+                        entry["forget_quality_n"] = [len(values), len(ref)]
                 entry["refused"] = sum(r.refused for r in rows)
                 per_system[system] = entry
             if split.role == "retain" and "vanilla" in per_system:
@@ -197,7 +204,7 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                     }
             found = paired({s: {"leak_rate": v} for s, v in leaks.items()}, "forget", seed)
             for system, values in leaks.items():
-                entry = m.figure(list(values.values()), seed)
+                entry = m.rate(list(values.values()))
                 entry["paired"] = {
                     label: per[system]["leak_rate"] for label, per in found.items() if system in per
                 }
