@@ -38,9 +38,8 @@ from alu.evaluation.plan import Plan
 from alu.evaluation.records import AnswerRecord, read_answers
 from alu.evaluation.runner import Run
 from alu.evaluation.session import evaluate
-from alu.evaluation.summary import item_scores
+from alu.evaluation.summary import item_scores, leak_targets
 from alu.paths import cache_dir
-from alu.scan import TargetIndex
 from alu.settings import load_settings
 
 SIZES = [0, 1_000, 10_000, 100_000]
@@ -73,7 +72,7 @@ def _seed(folder: Path, source: Path, n: int, rerun_alu: bool = False) -> int:
 def _scores(records: list[AnswerRecord], run: Run, bench: str, split: str) -> dict:
     benchmark = run.loaded[bench]
     rows = [r for r in records if r.benchmark == bench and r.split == split and r.system == SYSTEM]
-    targets = TargetIndex.of(benchmark.targets) if benchmark.targets else None
+    targets = leak_targets(benchmark)
     reference = [
         m.rouge_l_recall(r.gold, r.answer)
         for r in records
