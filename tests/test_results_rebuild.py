@@ -72,6 +72,10 @@ def headline_figures(summary: dict) -> dict[str, float]:
     return out
 
 
+def _shown(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def moved(committed: dict[str, float], rebuilt: dict[str, float]) -> list[str]:
     """Every figure that differs, appears or disappears, as ``where: old -> new``."""
     lines = []
@@ -82,7 +86,7 @@ def moved(committed: dict[str, float], rebuilt: dict[str, float]) -> list[str]:
                 continue
         elif old == new:
             continue
-        lines.append(f"{key}: {old} -> {new}")
+        lines.append(f"{key}: {_shown(old)} -> {_shown(new)}")
     return lines
 
 
