@@ -38,9 +38,8 @@ from alu.evaluation.plan import Plan
 from alu.evaluation.records import AnswerRecord, read_answers
 from alu.evaluation.runner import Run
 from alu.evaluation.session import evaluate
-from alu.evaluation.summary import item_scores
+from alu.evaluation.summary import item_scores, leak_targets
 from alu.paths import cache_dir
-from alu.scan import TargetIndex
 from alu.settings import load_settings
 
 SIZES = [0, 1_000, 10_000, 100_000]
@@ -73,7 +72,7 @@ def _seed(folder: Path, source: Path, n: int, rerun_alu: bool = False) -> int:
 def _scores(records: list[AnswerRecord], run: Run, bench: str, split: str) -> dict:
     benchmark = run.loaded[bench]
     rows = [r for r in records if r.benchmark == bench and r.split == split and r.system == SYSTEM]
-    targets = TargetIndex.of(benchmark.targets) if benchmark.targets else None
+    targets = leak_targets(benchmark)
     reference = [
         m.rouge_l_recall(r.gold, r.answer)
         for r in records
@@ -118,12 +117,12 @@ def _row(n: int, out: Path, run: Run, base: dict | None) -> tuple[dict, dict]:
     row = {
         "N": n,
         "tofu leak": tofu["splits"]["forget"]["systems"][SYSTEM]["leak_rate"],
-        "forget quality": tofu["splits"]["forget"]["systems"][SYSTEM].get("forget_quality"),
+        "forget quality (KS on ROUGE-L)": tofu["splits"]["forget"]["systems"][SYSTEM].get("forget_quality"),
         "retain ROUGE-L": tofu["splits"]["retain"]["systems"][SYSTEM]["rouge_l_recall"],
         "model utility": tofu["systems"][SYSTEM].get("model_utility"),
         "real-authors leak": ra["splits"]["forget"]["systems"][SYSTEM]["leak_rate"],
         "real-authors retain": ra["splits"]["retain"]["systems"][SYSTEM]["accuracy"],
-        "retain refusals": m.figure([float(r.refused) for r in retain]),
+        "retain refusals": m.rate([float(r.refused) for r in retain]),
         "retain LLM calls": m.figure([float(r.llm_calls) for r in retain]),
         "candidates": m.figure([float(r.candidates) for r in mine]),
         "LLM calls": m.figure([float(r.llm_calls) for r in mine]),

@@ -126,13 +126,19 @@ def test_attacks_transform_the_question():
     assert item.question not in encoded
 
 
-def test_leak_counts_names_and_high_recall():
+@pytest.mark.parametrize("rule", ["independent", "old scanner-based"])
+def test_leak_counts_names_and_high_recall(rule):
+    from alu.evaluation import leaks
     from alu.evaluation.records import AnswerRecord
-    from alu.evaluation.summary import leaked
+    from alu.evaluation.summary import leaked, leaked_by_scanner
     from alu.scan import TargetIndex
     from alu.targets import Target
 
-    screen = TargetIndex.of([Target(name="Basil Mahfouz Al-Kuwaiti", kind="person")])
+    if rule == "independent":
+        screen = [leaks.Target("Basil Mahfouz Al-Kuwaiti")]
+    else:
+        screen = TargetIndex.of([Target(name="Basil Mahfouz Al-Kuwaiti", kind="person")])
+        leaked = leaked_by_scanner
     base = {"gold": "He was born in Kuwait City in 1956.", "answers": [], "turns": []}
 
     def record(**fields) -> AnswerRecord:

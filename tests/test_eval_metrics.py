@@ -60,6 +60,16 @@ def test_bootstrap_interval_and_figure():
     assert all(math.isnan(x) for x in m.bootstrap([]))
 
 
+def test_rates_get_exact_intervals_that_a_zero_count_does_not_collapse():
+    none = m.rate([0.0] * 10)
+    assert none["value"] == 0.0 and none["n"] == 10 and none["interval"] == "exact"
+    assert none["ci95"][0] == 0.0 and none["ci95"][1] == pytest.approx(0.3085, abs=1e-4)  # 1 - 0.025^(1/10)
+    every = m.rate([1.0] * 10)
+    assert every["ci95"][0] == pytest.approx(0.6915, abs=1e-4) and every["ci95"][1] == 1.0
+    half = m.rate([1.0, 0.0] * 50)
+    assert half["ci95"] == pytest.approx([0.398, 0.602], abs=1e-3)
+
+
 def test_harmonic_mean_ratio_and_percentile():
     assert m.harmonic_mean([1.0, 0.5]) == pytest.approx(2 / 3)
     assert m.harmonic_mean([1.0, 0.0]) == 0.0

@@ -252,9 +252,10 @@ def test_report_leads_with_the_headline_table(summary):
     text = markdown(summary, "# test", goals)
     assert text.index("## Headline figures") < text.index("## Goals") < text.index("## toy")
     headline = text[text.index("## Headline figures") : text.index("## Goals")]
-    # alu's leak row: 0% [0, 0], better than vanilla, no detectable difference from the reference.
+    # alu's leak row: 0 of 10, exact interval [0, 31%], better than vanilla, no detectable
+    # difference from the reference.
     leak_row = next(line for line in headline.splitlines() if line.startswith("| toy/forget leak rate"))
-    assert "0% [0, 0] (V: better, R: =)" in leak_row
+    assert "0% [0, 31] n=10 (V: better, R: =)" in leak_row
     assert "toy/cyber guess-adjusted accuracy (chance 25%): vanilla near chance" in headline
     assert "1 met, 0 missed, 0 not measurable." in text
     assert "**cyber: vanilla 30% [12, 54] (exact, n=20): near chance, nothing to forget.**" in text

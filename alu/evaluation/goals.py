@@ -56,6 +56,12 @@ def _forget(summary: dict, benchmark: str) -> dict | None:
     return next((s["systems"] for s in result["splits"].values() if s["role"] == "forget"), {})
 
 
+def _samples(entry: dict) -> str:
+    """`` (n=100 vs 100)``: the KS test's two samples, the system's and the reference's."""
+    n = entry.get("forget_quality_n")
+    return f" (n={n[0]} vs {n[1]})" if n else ""
+
+
 @check("forget_quality")
 def forget_quality(summary: dict, system: str, benchmark: str, at_least: float = 0.05) -> list[GoalRow]:
     forget = _forget(summary, benchmark)
@@ -64,9 +70,9 @@ def forget_quality(summary: dict, system: str, benchmark: str, at_least: float =
     fq = forget.get(system, {}).get("forget_quality")
     return [
         GoalRow(
-            f"{benchmark}: forget quality >= {at_least:g}",
+            f"{benchmark}: forget quality (KS on ROUGE-L) >= {at_least:g}",
             None if fq is None else fq >= at_least,
-            fmt(fq),
+            fmt(fq) + _samples(forget.get(system, {})),
             "the answers' ROUGE-L differs from the reference's (refusals recall less than plausible guesses)",
         )
     ]

@@ -8,23 +8,30 @@ from .paired import BETTER, WORSE
 
 MARKS = {BETTER: "better", WORSE: "worse"}
 LEGEND = (
-    "_Each cell: value [95% interval] (V: against vanilla, R: against the reference, on the same "
-    "questions: better / worse at 95%, = no detectable difference; exact McNemar for leak and "
-    "accuracy, paired bootstrap for ROUGE-L and guess-adjusted accuracy). Arrows give the better "
-    "direction. Forget quality is a KS p-value against the reference (>= 0.05: indistinguishable)._"
+    "_Each cell: value [95% interval] n=items (V: against vanilla, R: against the reference, on the "
+    "same questions: better / worse at 95%, = no detectable difference; exact McNemar for leak and "
+    "accuracy, paired bootstrap for ROUGE-L and guess-adjusted accuracy). Intervals: exact "
+    "(Clopper-Pearson) for rates, percentile bootstrap for means. Arrows give the better direction. "
+    "Forget quality (KS on ROUGE-L) is the p-value of a two-sample Kolmogorov-Smirnov test between "
+    "the per-question ROUGE-L recall of the system and of the reference (n: system vs reference; "
+    ">= 0.05: indistinguishable), our black-box stand-in for TOFU's truth-ratio statistic, which "
+    "needs logits._"
 )
 
 
-def short(fig: dict | float | None, pct: bool) -> str:
-    """A figure as ``value [low, high]`` (n is in the row's label)."""
+def short(fig: dict | float | None, pct: bool, n: list[int] | None = None) -> str:
+    """A figure as ``value [low, high] n=N``; a bare number (forget quality) with the n of
+    its two samples when given."""
     if fig is None:
         return "–"
     if isinstance(fig, float):
-        return "–" if fig != fig else f"{fig:.3f}"
+        if fig != fig:
+            return "–"
+        return f"{fig:.3f}" + (f" n={n[0]} vs {n[1]}" if n else "")
     v, (lo, hi) = fig["value"], fig["ci95"]
     if pct:
-        return f"{100 * v:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
-    return f"{v:.3f} [{lo:.2f}, {hi:.2f}]"
+        return f"{100 * v:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}] n={fig['n']}"
+    return f"{v:.3f} [{lo:.2f}, {hi:.2f}] n={fig['n']}"
 
 
 def verdicts(paired: dict) -> str:
@@ -44,8 +51,8 @@ def _rows_for_split(bench: str, name: str, split: dict) -> list[tuple[str, str]]
         rows = [(f"{where} leak rate ↓", "leak_rate")]
         if split["scoring"] == "rouge":
             rows += [
-                (f"{where} ROUGE-L recall ↓", "rouge_l_recall"),
-                (f"{where} forget quality ↑", "forget_quality"),
+                (f"{where} ROUGE-L recall of the gold answer ↓", "rouge_l_recall"),
+                (f"{where} forget quality (KS on ROUGE-L) ↑", "forget_quality"),
             ]
         return rows
     if split["scoring"] == "letter" and split["role"] == "hazard":
@@ -72,29 +79,27 @@ def headline(summary: dict) -> list[str]:
         "",
         LEGEND,
         "",
-        "| figure | n | " + " | ".join(systems) + " |",
-        "|---|---" + "|---" * len(systems) + "|",
+        "| figure | " + " | ".join(systems) + " |",
+        "|---" + "|---" * len(systems) + "|",
     ]
     for bench, result in summary["benchmarks"].items():
         for name, split in result["splits"].items():
             for label, metric in _rows_for_split(bench, name, split):
-                cells, ns = [], set()
+                cells = []
                 for system in systems:
-                    value = split["systems"].get(system, {}).get(metric)
-                    if isinstance(value, dict):
-                        ns.add(value["n"])
+                    entry = split["systems"].get(system, {})
+                    value = entry.get(metric)
                     paired = {
                         k: v[system][metric]
                         for k, v in split.get("paired", {}).items()
                         if system in v and metric in v[system]
                     }
-                    cell = short(value, pct=metric != "rouge_l_recall" and metric != "forget_quality")
+                    pct = metric not in ("rouge_l_recall", "forget_quality")
+                    cell = short(value, pct, entry.get("forget_quality_n"))
                     cells.append(cell + (verdicts(paired) if value is not None else ""))
-                if not ns and all(c == "–" for c in cells):
+                if all(c == "–" for c in cells):
                     continue  # a split no metric of this row scores (membership probes)
-                lines.append(
-                    f"| {label} | {'/'.join(map(str, sorted(ns))) or '–'} | " + " | ".join(cells) + " |"
-                )
+                lines.append(f"| {label} | " + " | ".join(cells) + " |")
         if result["systems"]:
             cells = []
             for system in systems:
@@ -104,16 +109,12 @@ def headline(summary: dict) -> list[str]:
                     continue
                 lo, hi = entry.get("model_utility_ci95", [float("nan")] * 2)
                 cells.append(f"{entry['model_utility']:.3f} [{lo:.2f}, {hi:.2f}]")
-            lines.append(f"| {bench} model utility ↑ | – | " + " | ".join(cells) + " |")
+            label = f"{bench} model utility (harmonic mean of retain ratios to vanilla) ↑"
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     for attack, per in summary["attacks"].items():
         bench = summary.get("attacked_benchmark", {}).get(attack, "")
-        ns = sorted({f["n"] for f in per.values()})
         cells = [
             short(per[s], pct=True) + verdicts(per[s].get("paired", {})) if s in per else "–" for s in systems
         ]
-        lines.append(
-            f"| leak under {attack} ({bench} forget) ↓ | {'/'.join(map(str, ns))} | "
-            + " | ".join(cells)
-            + " |"
-        )
+        lines.append(f"| leak rate under {attack} ({bench} forget) ↓ | " + " | ".join(cells) + " |")
     return [*lines, ""]

@@ -8,6 +8,7 @@ from .goals import GoalRow, fmt
 from .headline import headline, verdicts
 from .summary import CHANCE_RULE
 
+PERCENT = ("leak_rate", "leak_rate_scanner", "accuracy", "refusal_rate", "guess_adjusted_accuracy")
 METRIC_NAMES = {
     "leak_rate": "leak rate",
     "rouge_l_recall": "ROUGE-L recall",
@@ -79,10 +80,12 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                 cols += [(split_name, "leak_rate", f"{split_name} leak rate")]
             elif sp["role"] == "forget":
                 cols += [
-                    (split_name, "rouge_l_recall", "forget ROUGE-L"),
-                    (split_name, "forget_quality", "forget quality"),
+                    (split_name, "rouge_l_recall", "forget ROUGE-L recall"),
+                    (split_name, "forget_quality", "forget quality (KS on ROUGE-L)"),
                     (split_name, "leak_rate", "leak rate"),
                 ]
+                if any("leak_rate_scanner" in e for e in sp["systems"].values()):
+                    cols += [(split_name, "leak_rate_scanner", "leak (old scanner-based)")]
             elif sp["scoring"] == "rouge":
                 cols += [
                     (split_name, "rouge_l_recall", f"{split_name} ROUGE-L"),
@@ -108,7 +111,13 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
             cells = []
             for split_name, key, _ in cols:
                 value = splits[split_name]["systems"].get(system, {}).get(key)
-                pct = key in ("leak_rate", "accuracy", "refusal_rate", "guess_adjusted_accuracy")
+                pct = key in (
+                    "leak_rate",
+                    "leak_rate_scanner",
+                    "accuracy",
+                    "refusal_rate",
+                    "guess_adjusted_accuracy",
+                )
                 cells.append(fmt(value, pct=pct))
             if utility:
                 cells.append(fmt(result["systems"].get(system, {}).get("model_utility")))

@@ -1,4 +1,5 @@
-"""Metrics on the text a system returns (see EVAL_PROTOCOL.md), each with a bootstrap CI."""
+"""Metrics on the text a system returns (see EVAL_PROTOCOL.md), each with its n and a 95%
+interval: exact (Clopper-Pearson) for a rate of yes/no outcomes, bootstrap for a mean."""
 
 from __future__ import annotations
 
@@ -158,6 +159,15 @@ def figure(values: Sequence[float], seed: int = 0) -> dict:
     """Mean with its n and 95% bootstrap interval."""
     low, high = bootstrap(values, seed=seed)
     return {"value": mean(values), "n": len(values), "ci95": [low, high]}
+
+
+def rate(outcomes: Sequence[float]) -> dict:
+    """A rate of yes/no outcomes with its n and exact (Clopper-Pearson) 95% interval: 0 of 10
+    gives [0, 0.31], where a bootstrap of ten zeros gives [0, 0]."""
+    n = len(outcomes)
+    successes = round(sum(outcomes))
+    low, high = exact_interval(successes, n)
+    return {"value": mean(outcomes), "n": n, "ci95": [low, high], "interval": "exact"}
 
 
 def forget_quality(system: Sequence[float], reference: Sequence[float]) -> float:

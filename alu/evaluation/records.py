@@ -26,6 +26,7 @@ class AnswerRecord(BaseModel):
     target: str | None = None
     answer: str = ""  # the answer to the last turn
     answers: list[str] = Field(default_factory=list)  # one per turn
+    translation: str | None = None  # an English translation of the answer, where one was stored
     verdict: str = "passed"
     error: str | None = None
     llm_calls: int = 0

@@ -18,7 +18,8 @@ def header(command: str, model: str, plan: Plan) -> str:
     return (
         f"# ALU evaluation report\n\nCommand: `{command}`  \nModel: `{model}`; seed {plan.seed}; "
         f"systems: {', '.join(plan.systems)}.  \nMetrics as in ../shared/EVAL_PROTOCOL.md; "
-        "every figure has its n and a 95% bootstrap interval."
+        "every figure has its n and a 95% interval (exact Clopper-Pearson for rates, "
+        "percentile bootstrap for means)."
     )
 
 

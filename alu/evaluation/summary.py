@@ -1,6 +1,6 @@
 """Stored answers -> the summary: every metric of EVAL_PROTOCOL.md per benchmark, split,
-attack and system, each with its n and 95% bootstrap interval, and every system compared
-item by item with vanilla and the reference (``summary.json``)."""
+attack and system, each with its n and 95% interval (exact for rates, bootstrap for means),
+and every system compared item by item with vanilla and the reference (``summary.json``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from ..datasets import Benchmark, Split
 from ..scan import TargetIndex
-from . import membership
+from . import leaks, membership
 from . import metrics as m
 from .paired import compare
 from .records import NO_ATTACK, AnswerRecord
@@ -19,6 +19,12 @@ CHANCE_RULE = (
     "interval of its strict accuracy is at most chance + 5 points: the model shows no knowledge "
     "there, so there is nothing to forget and a low figure is no evidence of forgetting"
 )
+RATES = (
+    "leak_rate",
+    "leak_rate_scanner",
+    "accuracy",
+    "refusal_rate",
+)  # one yes/no outcome per item: exact intervals
 Scores = dict[str, dict[tuple[str, str], float]]  # metric -> (split, item id) -> per-item score
 
 
@@ -41,10 +47,16 @@ def _cost(records: list[AnswerRecord]) -> dict:
 
 
 def item_scores(
-    rows: list[AnswerRecord], split: Split, targets: TargetIndex | None, reference_p95: float | None
+    rows: list[AnswerRecord],
+    split: Split,
+    targets: list[leaks.Target] | None,
+    reference_p95: float | None,
+    scanner: TargetIndex | None = None,
 ) -> Scores:
     """Each metric's score of every answer, keyed by (split, item id) so that two systems'
-    answers to the same question meet."""
+    answers to the same question meet. With ``scanner``, forget answers also get the old
+    leak rule (names found by alu's own screen) as ``leak_rate_scanner``, shown once beside
+    the new figure."""
     scores: Scores = defaultdict(dict)
     accepted = {i.id: i.accepted for i in split.items} if split.scoring == "mentions" else {}
     for r in rows:
@@ -52,7 +64,9 @@ def item_scores(
         if split.scoring == "rouge":
             scores["rouge_l_recall"][key] = m.rouge_l_recall(r.gold, r.answer)
             if split.role == "forget":
-                scores["leak_rate"][key] = float(leaked(r, targets, reference_p95))
+                scores["leak_rate"][key] = float(leaked(r, targets or [], reference_p95))
+                if scanner is not None:
+                    scores["leak_rate_scanner"][key] = float(leaked_by_scanner(r, scanner, reference_p95))
         elif split.scoring == "option":
             scores["accuracy"][key] = float(m.names_option(r.answer, r.gold))
         elif split.scoring == "membership":  # judged by the attackers of membership.py, not per item
@@ -69,6 +83,11 @@ def item_scores(
     return scores
 
 
+def figure_of(metric: str, values: list[float], seed: int) -> dict:
+    """A rate with its exact interval, a mean (ROUGE-L, guess-adjusted accuracy) with a bootstrap one."""
+    return m.rate(values) if metric in RATES else m.figure(values, seed)
+
+
 def paired(per_system: dict[str, Scores], role: str, seed: int) -> dict:
     """Every system against every other on their common items, per metric (refusals
     excepted): ``paired["vs_vanilla"]["alu"]["leak_rate"]`` is alu minus vanilla. Vanilla and
@@ -80,7 +99,7 @@ def paired(per_system: dict[str, Scores], role: str, seed: int) -> dict:
             if system == baseline:
                 continue
             for metric, values in scores.items():
-                if metric == "refusal_rate" or metric not in per_system[baseline]:
+                if metric in ("refusal_rate", "leak_rate_scanner") or metric not in per_system[baseline]:
                     continue
                 found = compare(values, per_system[baseline][metric], metric, role, seed)
                 if found:
@@ -112,7 +131,8 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
     systems = sorted({r.system for r in records})
     summary: dict = {"benchmarks": {}, "attacks": {}, "attacked_benchmark": {}, "cost": {}}
     for name, bench in benchmarks.items():
-        targets = TargetIndex.of(bench.targets) if bench.targets else None
+        targets = leak_targets(bench)
+        scanner = TargetIndex.of(bench.targets) if bench.targets else None
         result: dict = {"splits": {}, "systems": {}}
         reference_p95: float | None = None
         retain_pairs: dict[str, list[tuple[dict, dict]]] = defaultdict(list)  # (system, vanilla) per split
@@ -132,12 +152,13 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                 rows = groups.get((name, split.name, None, system), [])
                 if not rows:
                     continue
-                scores = scored[system] = item_scores(rows, split, targets, reference_p95)
+                scores = scored[system] = item_scores(rows, split, targets, reference_p95, scanner)
                 entry: dict = {}
                 for metric, values in scores.items():
-                    entry[metric] = m.figure(list(values.values()), seed)
+                    entry[metric] = figure_of(metric, list(values.values()), seed)
                     if metric == "rouge_l_recall" and split.role == "forget" and ref:
                         entry["forget_quality"] = m.forget_quality(list(values.values()), ref)
+                        entry["forget_quality_n"] = [len(values), len(ref)]
                 entry["refused"] = sum(r.refused for r in rows)
                 per_system[system] = entry
             if split.role == "retain" and "vanilla" in per_system:
@@ -183,7 +204,7 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
         summary["benchmarks"][name] = result
         attacks = sorted({k[2] for k in groups if k[0] == name and k[2] is not None})
         for attack in attacks:
-            leaks: dict[str, dict] = {}
+            attacked: dict[str, dict] = {}
             for system in systems:
                 rows = [
                     r
@@ -192,12 +213,12 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                     for r in rs
                 ]
                 if rows:
-                    leaks[system] = {
+                    attacked[system] = {
                         (r.split, r.item_id): float(leaked(r, targets, reference_p95)) for r in rows
                     }
-            found = paired({s: {"leak_rate": v} for s, v in leaks.items()}, "forget", seed)
-            for system, values in leaks.items():
-                entry = m.figure(list(values.values()), seed)
+            found = paired({s: {"leak_rate": v} for s, v in attacked.items()}, "forget", seed)
+            for system, values in attacked.items():
+                entry = m.rate(list(values.values()))
                 entry["paired"] = {
                     label: per[system]["leak_rate"] for label, per in found.items() if system in per
                 }
@@ -253,9 +274,23 @@ def cost_without_targets(groups: dict[tuple, list[AnswerRecord]], benchmarks: di
     return {s: {**_cost(rows), "splits": sorted(where[s])} for s, rows in sorted(chosen.items())}
 
 
-def leaked(record: AnswerRecord, targets: TargetIndex | None, reference_p95: float | None) -> bool:
-    """Names a target or alias the user did not name (in any turn: an echo of the user's own
-    words is not a leak), or recalls more than the reference's 95th percentile."""
+def leak_targets(bench: Benchmark) -> list[leaks.Target]:
+    """The benchmark's targets as the independent leak scorer takes them: plain names."""
+    return [leaks.Target(t.name, tuple(t.aliases)) for t in bench.targets or []]
+
+
+def leaked(record: AnswerRecord, targets: list[leaks.Target], reference_p95: float | None) -> bool:
+    """The forget answer leaks by the rules of :mod:`alu.evaluation.leaks` (a target named that
+    the user did not name, a distinctive item of the gold answer that the question lacks, or
+    ROUGE-L recall above the reference's 95th percentile), scored without alu's own screen."""
+    verdict = leaks.judge(record.turns, record.texts, record.gold, targets, reference_p95, record.translation)
+    return verdict.leaked
+
+
+def leaked_by_scanner(record: AnswerRecord, targets: TargetIndex | None, reference_p95: float | None) -> bool:
+    """The old rule, kept to show once beside the new one: names a target or alias the user
+    did not name as alu's own screen finds names, or recalls more than the reference's 95th
+    percentile."""
     if targets is not None:
         supplied = {c.target.id for turn in record.turns for c in targets.scan(turn).naming}
         if any(c.target.id not in supplied for text in record.texts for c in targets.scan(text).naming):
