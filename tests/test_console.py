@@ -186,7 +186,7 @@ def test_a_request_moves_received_applied_verified_and_the_export_is_the_record(
 
 
 def test_rejecting_needs_a_reason_and_the_filters_select(console, records):
-    for who in ("Ann", "Bob"):
+    for who in ("Ann Asker", "Bob Asker"):
         post(
             console,
             "/console/requests/new",
@@ -202,14 +202,14 @@ def test_rejecting_needs_a_reason_and_the_filters_select(console, records):
     )
     records.age_request(ann.id, 31)
     rejected = console.get("/console/requests?status=rejected").text
-    assert "Bob" in rejected and "Ann" not in rejected
+    assert "Bob Asker" in rejected and "Ann Asker" not in rejected
     overdue = console.get("/console/requests?overdue=1").text
-    assert "Ann" in overdue and "Bob" not in overdue and "overdue" in overdue
-    assert "Ann" not in console.get("/console/requests?newer=7").text
-    assert "Bob" not in console.get("/console/requests?older=7").text
+    assert "Ann Asker" in overdue and "Bob Asker" not in overdue and "overdue" in overdue
+    assert "Ann Asker" not in console.get("/console/requests?newer=7").text
+    assert "Bob Asker" not in console.get("/console/requests?older=7").text
     assert console.get("/console/requests?status=nonsense").status_code == 400
     rows = list(csv.DictReader(io.StringIO(console.get("/console/requests.csv?overdue=1").text)))
-    assert [r["requester"] for r in rows] == ["Ann"]
+    assert [r["requester"] for r in rows] == ["Ann Asker"]
 
 
 def test_targets_are_added_searched_shown_escaped_edited_and_deleted(console):
