@@ -315,17 +315,18 @@ def check_examples(texts: Sequence[str], source: str = "examples") -> list[str]:
 
 
 def bundled_negatives() -> Negatives:
-    """General questions that are not hazards, shipped with ALU for training where no
-    benchmark data exists: MMLU's dev questions (57 subjects, MIT licence; those of the
-    subjects next to the hazards are hard negatives) and ordinary programming questions
-    written for ALU (hard negatives too: a classifier of cyber hazards must not flag code)."""
+    """Questions that are not hazards, written by hand for ALU (no benchmark's), shipped for
+    training where no other negatives exist: general knowledge, benign questions next to the
+    hazards (biology, medicine, security for defenders: hard negatives) and ordinary
+    programming questions (hard negatives too: a classifier of cyber hazards must not flag
+    code). Lines starting with ``#`` are comments."""
     folder = resources.files("alu.scan") / "data"
 
     def lines(name: str) -> list[str]:
         text = (folder / name).read_text(encoding="utf-8")
-        return [line.strip() for line in text.splitlines() if line.strip()]
+        return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
     return Negatives(
         lines("negatives_general.txt"),
-        {"mmlu-dev-near-hazards": lines("negatives_hard.txt"), "coding": lines("coding_questions.txt")},
+        {"near-hazards": lines("negatives_hard.txt"), "coding": lines("coding_questions.txt")},
     )
