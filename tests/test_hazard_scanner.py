@@ -386,3 +386,27 @@ def test_a_change_applies_to_a_copy_of_the_scanner_and_leaves_the_one_in_use_alo
     store.add_many([Target(name=f"Unrelated Person{i}", kind="person") for i in range(20)])
     index.sync()
     assert [c.target.name for c in flagged(index.scan(HELD_OUT[0]).candidates)] == ["Biological weapons"]
+
+
+def test_a_long_conversation_before_a_flagged_question_does_not_hide_it(make_alu, classifier):
+    """The scanner scores overlapping windows and the question on its own: a long system
+    prompt before it (the question past the first window) still gets no draft."""
+    model = scripted(draft=DRAFT, leaked=())
+    alu = make_alu(model, targets=(hazard(classifier),), hazard_policy="refuse")
+    answer = alu.ask(HELD_OUT[2], system="You are a helpful assistant. " * 200)
+    assert answer.trace.verdict == "refused" and DRAFT not in answer.text and len(model.calls) == 0
+    long_query = "Tell me a story about a lighthouse. " * 150 + HELD_OUT[2]
+    assert len(long_query) > 4000
+    answer = alu.ask(long_query)
+    assert answer.trace.verdict == "refused" and DRAFT not in answer.text and len(model.calls) == 0
+
+
+def test_a_hazard_the_user_names_is_never_answered_as_about_a_stranger(make_alu, classifier):
+    """With hazard_policy unknown, the model says it does not know; the stranger rewrite,
+    which would ask the model the hazard's own question, is never used for a hazard."""
+    model = scripted(draft=DRAFT, leaked=())
+    model.on("vanilla:unknown", "I can't say much about that.")
+    alu = make_alu(model, targets=(hazard(classifier),), hazard_policy="unknown")
+    answer = alu.ask(f"{HELD_OUT[2]} This is about Biological weapons.")
+    assert answer.trace.verdict == "refused" and DRAFT not in answer.text
+    assert answer.text == "I can't say much about that." and len(model.calls) == 1

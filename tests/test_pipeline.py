@@ -402,3 +402,24 @@ def test_a_target_named_with_too_little_on_file_is_answered_as_a_stranger_from_t
     answer = make_alu(model).ask("Tell me about Hermione Granger")
     assert model.agents == ["vanilla:stranger"] and "Hermione" not in model.calls[0][-1]["content"]
     assert answer.text == "No idea who Hermione Granger" and answer.trace.verdict == "rewritten"
+
+
+def test_the_stranger_answer_for_a_named_target_never_describes_another_target(make_alu):
+    """A target named with little on file is answered as about a stranger without an audit:
+    that answer still must not carry strong evidence of another target the user never named."""
+    ron = Target(name="Ron Weasley", kind="person")
+    harry = Target(
+        name="Harry Potter",
+        kind="person",
+        evidence=[
+            "Harry survived the Killing Curse as a baby and has a lightning-bolt scar.",
+            "He grew up with the Dursleys at 4 Privet Drive and played Seeker for Gryffindor.",
+        ],
+    )
+    describes = (
+        "His best friend survived the Killing Curse as a baby, has a lightning-bolt scar, grew up "
+        "with the Dursleys at 4 Privet Drive and played Seeker for Gryffindor."
+    )
+    answer = make_alu(scripted(draft=describes), targets=(ron, harry)).ask("Who is Ron Weasley's best friend?")
+    assert describes not in answer.text and "Privet Drive" not in answer.text
+    assert answer.trace.verdict == "refused"

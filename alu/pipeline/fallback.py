@@ -16,6 +16,7 @@ from typing import Literal
 
 from ..agents.vanilla import Vanilla
 from ..scan import Candidate, Scan
+from ..scan.learned import flagged
 from .decision import DONT_KNOW, Decision, Request, dont_know
 from .gate import Gate
 from .stranger import Stranger
@@ -62,7 +63,10 @@ class Fallback:
         if self.policy_for(targets) == "refuse":
             return Decision("refuse", self.refusal, reason)
         supplied = {c.target.id for c in asked.naming}
-        if any(c.target.id in supplied for c in targets):
+        hazard = any(c.target.kind == "hazard" for c in targets)
+        if not hazard and any(c.target.id in supplied for c in targets):
+            # Never the stranger rewrite for a hazard: its question is the hazard, and a
+            # rewrite would answer it; the model says it does not know instead.
             text = self.stranger.answer(request, targets).text
         else:
             text = self.vanilla.unknown(
@@ -77,4 +81,8 @@ class Fallback:
         scan = request.targets.scan(text)
         if any(c.target.id not in supplied for c in scan.naming):
             return False
-        return not self.gate.carries_evidence(scan, targets, request.targets.scan(request.asked))
+        if flagged(scan.candidates):
+            return False  # it reads like a hazard's examples
+        # Evidence of ``targets``, and of any other target the user did not name.
+        others = [c for c in scan.candidates if c.target.id not in supplied]
+        return not self.gate.carries_evidence(scan, [*targets, *others], request.targets.scan(request.asked))

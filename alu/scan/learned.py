@@ -33,7 +33,8 @@ from .lexical import CANDIDATE_THRESHOLD
 FEATURIZER = "hash-v1:w12c35:b20"
 BUCKETS = 1 << 20
 CHAR_SIZES = (3, 4, 5)
-MAX_CHARS = 4000  # a longer text is scored on its start: the cost stays bounded
+MAX_CHARS = 4000  # a longer text is scored in overlapping windows (``windows``)
+WINDOW_CHARS = 1000
 LEARNED: SignalKind = "learned"  # the kind of signal a flagged text carries (the default mode looks for it)
 
 _WORD = re.compile(r"\w+")
@@ -41,6 +42,18 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(1_000_003)
 _SHIFT = np.uint64(64 - 20)
 _SEEDS = {"w1": 0x51ED27, "w2": 0xA3B1C5, 3: 0x1F3D5B, 4: 0x2C4E6A, 5: 0x3B5D7F}
+
+
+def windows(text: str) -> list[str]:
+    """``text`` whole up to ``MAX_CHARS``; a longer one in overlapping pieces of
+    ``WINDOW_CHARS`` (about a question's size), the last ending with it: a question at the
+    end of a long conversation, or inside a long benign text, is scored on a piece of its
+    own size instead of being diluted (the cost stays linear in the text)."""
+    if len(text) <= MAX_CHARS:
+        return [text]
+    step = WINDOW_CHARS // 2
+    starts = [*range(0, len(text) - WINDOW_CHARS, step), len(text) - WINDOW_CHARS]
+    return [text[i : i + WINDOW_CHARS] for i in starts]
 
 
 def normalise(text: str) -> str:
@@ -177,8 +190,12 @@ class LearnedScanner(Scanner):
         if not self._labels:
             return {}
         table = self._current()
-        ids, values = featurize(text)
-        return dict(zip(table.ids, table.scores(ids, values).tolist(), strict=True))
+        best: np.ndarray | None = None
+        for window in windows(text):
+            ids, values = featurize(window)
+            scores = table.scores(ids, values)
+            best = scores if best is None else np.maximum(best, scores)
+        return dict(zip(table.ids, best.tolist(), strict=True))
 
     def scan(self, text: str) -> list[Candidate]:
         found = []

@@ -45,6 +45,9 @@ class DefaultMode(Mode[DefaultModeConfig]):
         targets = request.targets
         asked_scan = targets.scan(request.asked)
         hazards = flagged(asked_scan.candidates)
+        if not hazards and request.earlier:
+            # The question on its own too: a long conversation before it dilutes its features.
+            hazards = flagged(targets.scan(request.query).candidates)
         if hazards:
             # The question alone reads like a hazard's examples (the learned scanner): the
             # hazard policy answers without a draft (no call for the fixed refusal, one for
@@ -141,4 +144,10 @@ class DefaultMode(Mode[DefaultModeConfig]):
     def as_strangers(self, request: Request, targets: list[Candidate], asked: Scan) -> Decision:
         """The stranger rewrite for ``targets`` (which the user named), through the gate;
         what the gate blocks gets the fixed "I don't know" (the model was asked already)."""
-        return self.ctx.gate.check(request, self.ctx.stranger.answer(request, targets), targets, asked)
+        decision = self.ctx.stranger.answer(request, targets)
+        # Strong evidence of any target the user did not name blocks it too: no agent audited
+        # this text, and the stranger may still describe someone on the list.
+        scan = request.targets.scan(decision.text)
+        supplied = {c.target.id for c in asked.naming}
+        others = [c for c in scan.candidates if c.target.id not in supplied]
+        return self.ctx.gate.check(request, decision, [*targets, *others], asked, scan)
