@@ -420,6 +420,7 @@ def test_the_stranger_answer_for_a_named_target_never_describes_another_target(m
         "His best friend survived the Killing Curse as a baby, has a lightning-bolt scar, grew up "
         "with the Dursleys at 4 Privet Drive and played Seeker for Gryffindor."
     )
-    answer = make_alu(scripted(draft=describes), targets=(ron, harry)).ask("Who is Ron Weasley's best friend?")
+    alu = make_alu(scripted(draft=describes), targets=(ron, harry))
+    answer = alu.ask("Who is Ron Weasley's best friend?")
     assert describes not in answer.text and "Privet Drive" not in answer.text
     assert answer.trace.verdict == "refused"
