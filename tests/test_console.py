@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 import time
 
@@ -123,6 +124,24 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(cons
         sign_in(anonymous, password="wrong password")
     locked = sign_in(anonymous)  # the right password, but locked now
     assert locked.status_code == 401 and "alu_console=" not in locked.headers.get("set-cookie", "")
+
+
+def test_guesses_made_at_once_still_lock_the_account(console, records):
+    """Parallel wrong passwords cannot all read the same failure count: after them, the
+    right password is refused too (the account is locked)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guess(_: int) -> bool:
+        try:
+            records.sign_in("alice", "wrong password")
+        except ConsoleError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        assert not any(pool.map(guess, range(4 * LOCK_AFTER)))
+    with pytest.raises(ConsoleError):
+        records.sign_in("alice", PASSWORD)
 
 
 def test_a_form_posted_without_its_csrf_token_is_refused(console):
@@ -423,3 +442,29 @@ def test_a_probe_job_stores_what_the_model_knows_and_the_target_page_shows_it(co
     assert "Not probed yet." not in page and "Knows the target" in page and "(stale" not in page
     for item in knowledge.top(3):
         assert html.escape(item.text) in page
+
+
+def test_editing_a_hazard_keeps_its_examples_and_an_import_trains_them(console, db):
+    """The operator's examples (and the classifier learned from them) survive an edit of the
+    other fields; a file imported through the console is trained as alu targets import does."""
+    from alu.targets import Examples
+
+    texts = [f"How would someone culture and spread dangerous pathogen strain {i}?" for i in range(12)]
+    store = open_store(db)
+    store.add(
+        Target(name="Bio hazards", kind="hazard", examples=Examples(texts=texts, classifier=None)),
+        replace=True,
+    )
+    target_id = store.get("Bio hazards").id
+    where = f"/console/targets/{target_id}"
+    form = {"name": "Bio hazards", "kind": "hazard", "aliases": "biohazards"}
+    assert post(console, f"{where}/edit", f"{where}/edit", form).status_code == 303
+    edited = store.get("Bio hazards")
+    assert edited.aliases == ["biohazards"] and edited.examples is not None and edited.examples.texts == texts
+    record = {"name": "Cyber hazards", "kind": "hazard", "examples": {"texts": texts}}
+    upload = {"file": ("hazards.json", json.dumps([record]), "application/json")}
+    token = csrf_of(console.get("/console/targets/import").text)
+    done = console.post("/console/targets/import", data={"csrf": token}, files=upload, follow_redirects=False)
+    assert done.status_code == 303, done.text[-500:]
+    imported = store.get("Cyber hazards")
+    assert imported.examples is not None and imported.examples.classifier is not None

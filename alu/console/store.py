@@ -330,25 +330,31 @@ class ConsoleStore:
         ConsoleError otherwise, the same for an unknown name as for a wrong password. After
         ``LOCK_AFTER`` failures in a row the account refuses for ``LOCK_SECONDS``."""
         refused = ConsoleError("wrong name or password, or the account is locked for a while")
-        with self._read("reading an operator") as cur:
+        now = time.time()
+        # Each attempt is counted as a failure before its password is checked, in one write
+        # (the increment is atomic in both databases): attempts made at once cannot all read
+        # the same count, so at most LOCK_AFTER are ever checked before the lock.
+        with self._tx("counting a sign-in attempt") as cur:
+            cur.run(
+                "UPDATE {t}operators SET failures = failures + 1 WHERE name=? AND locked_until <= ?",
+                (name, now),
+            )
             rows = cur.rows(
                 "SELECT password_hash, failures, locked_until FROM {t}operators WHERE name=?", (name,)
             )
-        now = time.time()
         if not rows:
             _check(_DUMMY_HASH, password)
             raise refused
         hashed, failures, locked_until = rows[0]
-        if locked_until > now:
+        if locked_until > now or failures > LOCK_AFTER:
             raise refused
         if not _check(hashed, password):
-            failures += 1
-            locked = now + LOCK_SECONDS if failures >= LOCK_AFTER else 0
-            with self._tx("recording a failed sign-in") as cur:
-                cur.run(
-                    "UPDATE {t}operators SET failures=?, locked_until=? WHERE name=?",
-                    (0 if locked else failures, locked, name),
-                )
+            if failures >= LOCK_AFTER:
+                with self._tx("locking an operator") as cur:
+                    cur.run(
+                        "UPDATE {t}operators SET failures=0, locked_until=? WHERE name=?",
+                        (now + LOCK_SECONDS, name),
+                    )
             raise refused
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         session = Session(name, csrf, now + SESSION_SECONDS)

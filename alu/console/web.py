@@ -520,9 +520,11 @@ async def import_targets(request: Request) -> Response:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise TargetError(f"cannot read {upload.filename}: not UTF-8 text") from exc
-        return store.add_stream(
-            iter_targets(text, chosen, source=upload.filename or "the file"), replace=True
-        )
+        from ..scan.training import with_classifiers
+
+        # As alu targets import does: hazards with examples are trained before storing.
+        targets = iter_targets(text, chosen, source=upload.filename or "the file")
+        return store.add_stream(with_classifiers(targets), replace=True)
 
     try:
         count = await run_in_threadpool(run)
@@ -590,11 +592,16 @@ async def edit_target(request: Request, target_id: int) -> Response:
         holder = store.get(new.name)
         if holder is not None and holder.id != old.id:
             raise TargetError(f"another target is called {new.name!r}")
+        # A hazard's examples (and the classifier trained on them) are the operator's: an
+        # edit of its other fields keeps them; what was generated for the name is kept only
+        # while the name is.
+        examples = old.examples if new.kind == "hazard" else None
         if new.name != old.name:  # a new name is a new record: the old one goes
-            saved = store.add(new, replace=False)
+            saved = store.add(new.model_copy(update={"examples": examples}), replace=False)
             store.remove(old.name)
             return saved
-        return store.add(new.model_copy(update={"enrichment": old.enrichment}), replace=True)
+        kept = {"enrichment": old.enrichment, "knowledge": old.knowledge, "examples": examples}
+        return store.add(new.model_copy(update=kept), replace=True)
 
     try:
         saved = await run_in_threadpool(save)
