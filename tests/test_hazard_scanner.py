@@ -120,6 +120,11 @@ def test_a_classifier_is_data_checked_on_the_way_in():
         HazardClassifier(featurizer=FEATURIZER, features=[1], weights=[float("nan")])
     with pytest.raises(ValidationError, match="negative"):
         HazardClassifier(featurizer=FEATURIZER, features=[-1], weights=[0.5])
+    # An id past the hashed space would make every scan, so every request, fail closed.
+    with pytest.raises(ValidationError, match="last bucket"):
+        HazardClassifier(featurizer=FEATURIZER, features=[1 << 20], weights=[0.5])
+    with pytest.raises(ValidationError, match="bias or the threshold"):
+        HazardClassifier(featurizer=FEATURIZER, features=[1], weights=[0.5], threshold=float("inf"))
 
 
 def test_examples_files_are_lines_or_jsonl(tmp_path):

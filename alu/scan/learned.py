@@ -24,14 +24,14 @@ import zlib
 
 import numpy as np
 
-from ..targets.target import HazardClassifier, Target
+from ..targets.target import FEATURE_BUCKETS, HazardClassifier, Target
 from .base import Candidate, Scanner, Signal, SignalKind, register_scanner
 from .lexical import CANDIDATE_THRESHOLD
 
 # The feature recipe, versioned: weights trained under another recipe are ignored (a replica
 # of a newer ALU never applies weights to features they were not trained on).
 FEATURIZER = "hash-v1:w12c35:b20"
-BUCKETS = 1 << 20
+BUCKETS = FEATURE_BUCKETS  # 1 << 20 (alu.targets.target)
 CHAR_SIZES = (3, 4, 5)
 MAX_CHARS = 4000  # a longer text is scored in overlapping windows (``windows``)
 WINDOW_CHARS = 1000

@@ -60,7 +60,10 @@ def _request_targets(body: ChatRequest, state: ServerState) -> list[Target]:
             f"invalid alu_targets: {size} bytes; at most {settings.max_request_target_bytes} per request",
         )
     try:
-        return [Target(name=t) if isinstance(t, str) else Target(**t) for t in body.alu_targets]
+        # A caller's targets are screened by name, alias and evidence: examples and what was
+        # generated or learned are the operator's (a caller's classifier is not trusted).
+        given = [Target(name=t) if isinstance(t, str) else Target(**t) for t in body.alu_targets]
+        return [t.model_copy(update={"examples": None, "enrichment": None, "knowledge": None}) for t in given]
     except (ValueError, TypeError) as exc:
         reason = str(exc).splitlines()[-1].strip() if isinstance(exc, TypeError) else _first_error(exc)
         raise ApiError(400, f"invalid alu_targets: {reason}") from exc

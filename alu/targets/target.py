@@ -130,6 +130,11 @@ class ModelKnowledge(BaseModel):
         return self.items[:count]
 
 
+# The hashed feature space of the learned scanner (alu.scan.learned.BUCKETS): a stored id
+# outside it would fail every scan, and so every request, closed.
+FEATURE_BUCKETS = 1 << 20
+
+
 class HazardClassifier(BaseModel):
     """A hazard target's label in the learned scanner (``alu.scan.learned``), as data: the
     weights of a linear model over hashed word and character n-grams, its bias and the
@@ -160,6 +165,10 @@ class HazardClassifier(BaseModel):
             raise ValueError("features and weights differ in length")
         if any(f < 0 for f in self.features):
             raise ValueError("a feature id is negative")
+        if any(f >= FEATURE_BUCKETS for f in self.features):
+            raise ValueError(f"a feature id is past the last bucket, {FEATURE_BUCKETS - 1}")
+        if not (math.isfinite(self.bias) and math.isfinite(self.threshold)):
+            raise ValueError("the bias or the threshold is not a finite number")
         return self
 
 
