@@ -210,29 +210,22 @@ class PostgresStore(Store):
         return True
 
     def set_enrichment(self, name: str, enrichment: Enrichment | None) -> Target | None:
-        key = name_key(name)
-        with self._write("cannot save the enrichment") as conn:
-            row = conn.execute(
-                self._sql(
-                    f"UPDATE {{s}}.targets t SET enrichment = %s::jsonb WHERE t.id = {_ID_OF_NAME}"
-                    f" RETURNING {_COLUMNS}"
-                ),
-                [dump_enrichment(enrichment), key, key, key],
-            ).fetchone()
-            if row is None:
-                return None
-            conn.execute(self._sql("INSERT INTO {s}.changes (target_id) VALUES (%s)"), [row[0]])
-        return self._target(row)
+        return self._set_generated(name, "enrichment", dump_enrichment(enrichment), "the enrichment")
 
     def set_knowledge(self, name: str, knowledge: ModelKnowledge | None) -> Target | None:
+        return self._set_generated(name, "knowledge", dump_knowledge(knowledge), "what the model knows")
+
+    def _set_generated(self, name: str, column: str, dumped: str | None, what: str) -> Target | None:
+        """Write one generated field (a column of our own naming, never the caller's) of the
+        target called ``name``: a write like any other, recorded as a change."""
         key = name_key(name)
-        with self._write("cannot save what the model knows") as conn:
+        with self._write(f"cannot save {what}") as conn:
             row = conn.execute(
                 self._sql(
-                    f"UPDATE {{s}}.targets t SET knowledge = %s::jsonb WHERE t.id = {_ID_OF_NAME}"
+                    f"UPDATE {{s}}.targets t SET {column} = %s::jsonb WHERE t.id = {_ID_OF_NAME}"
                     f" RETURNING {_COLUMNS}"
                 ),
-                [dump_knowledge(knowledge), key, key, key],
+                [dumped, key, key, key],
             ).fetchone()
             if row is None:
                 return None

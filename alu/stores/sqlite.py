@@ -203,30 +203,23 @@ class TargetStore(Store):
         )
 
     def set_enrichment(self, name: str, enrichment: Enrichment | None) -> Target | None:
-        target = self.get(name)
-        if target is None:
-            return None
-        with self._write() as db:
-            cur = db.execute(
-                "UPDATE targets SET enrichment=? WHERE id=?", (dump_enrichment(enrichment), target.id)
-            )
-            if cur.rowcount == 0:  # removed meanwhile
-                return None
-            db.execute("INSERT INTO changes (target_id) VALUES (?)", (target.id,))
-        return target.model_copy(update={"enrichment": enrichment})
+        return self._set_generated(name, "enrichment", enrichment, dump_enrichment(enrichment))
 
     def set_knowledge(self, name: str, knowledge: ModelKnowledge | None) -> Target | None:
+        return self._set_generated(name, "knowledge", knowledge, dump_knowledge(knowledge))
+
+    def _set_generated(self, name: str, column: str, value: object, dumped: str | None) -> Target | None:
+        """Write one generated field (a column of our own naming, never the caller's) of the
+        target called ``name``: a write like any other, recorded as a change."""
         target = self.get(name)
         if target is None:
             return None
         with self._write() as db:
-            cur = db.execute(
-                "UPDATE targets SET knowledge=? WHERE id=?", (dump_knowledge(knowledge), target.id)
-            )
+            cur = db.execute(f"UPDATE targets SET {column}=? WHERE id=?", (dumped, target.id))
             if cur.rowcount == 0:  # removed meanwhile
                 return None
             db.execute("INSERT INTO changes (target_id) VALUES (?)", (target.id,))
-        return target.model_copy(update={"knowledge": knowledge})
+        return target.model_copy(update={column: value})
 
     def remove(self, name: str) -> bool:
         """Remove the target called ``name`` (or having it as an alias)."""
