@@ -9,7 +9,29 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class FakeUpstream:
+class _Loopback:
+    """A threaded HTTP server on a free loopback port, serving a handler class; ``stop`` is
+    set on close, for handlers that wait between the bytes they send."""
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.stop = getattr(self, "stop", None) or threading.Event()
+
+        class Quiet(handler):
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class FakeUpstream(_Loopback):
     """A real OpenAI-compatible HTTP server on loopback. ``trickle``: the answer comes one
     byte every 50 ms (each read is quick, so a per-read timeout never fires). Otherwise it
     answers ``reply`` at once. Every request body is kept in ``requests``."""
@@ -54,21 +76,10 @@ class FakeUpstream:
                 except OSError:
                     return
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
 
 
-class FloodUpstream:
+class FloodUpstream(_Loopback):
     """An OpenAI-compatible server on loopback that answers ``size`` characters whatever
     ``max_tokens`` says: as one JSON completion (``mode="json"``), or as server-sent events
     of ``piece`` characters each (``mode="sse"``). ``sent`` counts the bytes it got out."""
@@ -120,20 +131,10 @@ class FloodUpstream:
                     self._write(f"data: {json.dumps(event)}\n\n".encode())
                 self._write(b"data: [DONE]\n\n")
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
 
 
-class TrickleUpstream:
+class TrickleUpstream(_Loopback):
     """Sends its status line and headers at once, then the body a byte every 50 ms."""
 
     def __init__(self):
@@ -157,15 +158,4 @@ class TrickleUpstream:
                 except OSError:
                     return
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.serve(Handler)
