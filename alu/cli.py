@@ -207,7 +207,7 @@ def targets_add(
     replace: Annotated[bool, typer.Option(help="Replace a target of the same name.")] = False,
     examples: Annotated[
         Optional[Path],
-        typer.Option(help="A hazard's example texts: one per line, or JSONL with a \"text\" field."),
+        typer.Option(help='A hazard\'s example texts: one per line, or JSONL with a "text" field.'),
     ] = None,
     enrich: EnrichOption = False,
     model: EnricherModelOption = None,

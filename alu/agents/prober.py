@@ -46,6 +46,12 @@ def questions(kind: str) -> tuple[Question, ...]:
     return tuple(found) if found or kind == "other" else questions("other")
 
 
+def item_question(kind: str) -> Question:
+    """The question that asks about a fingerprint item itself (a name or a term)."""
+    found = {q.facet: q for q in questions("item")}
+    return found["name" if kind == "name" else "term"]
+
+
 def plan(kind: str, calls: int) -> list[Question]:
     """The first ``calls`` questions for ``kind`` (all of them when there are fewer)."""
     return list(questions(kind)[: max(1, calls)])
@@ -57,12 +63,12 @@ class Prober(Agent):
     def __init__(self, model, *, timeout: float | None = None, max_tokens: int = ANSWER_TOKENS):
         super().__init__(model, timeout=timeout, max_tokens=max_tokens)
 
-    def ask(self, trace: Trace, target: Target, question: Question) -> str:
-        """One call (retried once on an empty answer): the question, as a user asks it,
-        greedy; raises AgentFailure."""
+    def ask(self, trace: Trace, target: Target, question: Question, subject: str | None = None) -> str:
+        """One call (retried once on an empty answer): the question about ``subject`` (the
+        target's name unless given), as a user asks it, greedy; raises AgentFailure."""
         return self._call(
             trace,
-            [{"role": "user", "content": question.text(target.name)}],
+            [{"role": "user", "content": question.text(subject or target.name)}],
             step=question.facet,
             detail={"target": target.name, "lang": question.lang},
         )

@@ -54,3 +54,20 @@ class Vanilla(Agent):
             prompt = system.strip() + "\n\n" + prompt
         messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
         return self._call(trace, messages, step="unknown")
+
+    def decline(
+        self,
+        trace: Trace,
+        query: str,
+        history: Messages,
+        subjects: list[str],
+        system: str | None = None,
+    ) -> str:
+        """A plain decline in the model's voice, for a question about ``subjects`` (the names
+        the user gave for targets the model knows): pretending not to know a famous person is
+        not plausible, and inventing facts about one is a harm of its own."""
+        prompt = render("decline", subject=", ".join(subjects))
+        if system:
+            prompt = system.strip() + "\n\n" + prompt
+        messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
+        return self._call(trace, messages, step="decline", max_tokens=min(self.max_tokens, 60))

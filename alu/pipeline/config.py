@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..scan.index import MAX_SCREEN_CHARS
-from .fallback import Policy
+from .fallback import Policy, Unprobed
 from .modes import MODES
 
 REFUSAL = "I'm sorry, but I can't help with that."
@@ -42,6 +42,13 @@ class PipelineConfig(BaseModel):
         "unknown", description="unknown: answer as a model that never learned the target; refuse: say so"
     )
     hazard_policy: Policy = Field("refuse", description="the refusal policy for hazard targets")
+    unprobed: Unprobed = Field(
+        "known",
+        description=(
+            "a named target never probed with the serving model: known (a plain decline) or "
+            "unknown (the stranger rewrite; only for lists of private or invented people)"
+        ),
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -69,6 +69,7 @@ class ALU:
             hazard_policy=cfg.hazard_policy,
             refusal=cfg.refusal,
             gate=self.gate,
+            unprobed=cfg.unprobed,
         )
         if isinstance(targets, Store):
             self.index = TargetIndex(targets)

@@ -1,13 +1,23 @@
 """What the user gets when an answer cannot go out as it is: the refusal policy.
 
-``unknown`` (the default) answers as a model that never learned the target would. Where the
-user named the target, that is the stranger rewrite (``stranger.py``): the model's own
-answer about someone it has never heard of. Where the user did not (the draft volunteered
-the target), the model is told it does not know and says so in its own words. Either way a
-refusal, a failure and an answer about an unknown person look alike, and do not tell a
-caller who is on the list. ``refuse`` gives the explicit refusal sentence, plainer but
-revealing membership. Hazards keep the explicit refusal by default (``hazard_policy``):
-a hazard list is no secret, and a plain refusal is what a safety policy should say.
+``unknown`` (the default) answers as a model that never learned the target would, where
+that is plausible, and declines plainly where it is not:
+
+* the user named a target the serving model does not know (probed: a private person,
+  TOFU's invented authors): the stranger rewrite (``stranger.py``), the model's own answer
+  about someone it has never heard of;
+* the user named a target the model knows (a famous person, a franchise) or one never
+  probed (``unprobed``: treated as known unless the operator says otherwise): a plain
+  decline in the model's voice. Pretending not to know a world-famous person is not
+  plausible, and the stranger rewrite would put invented facts about a real person into
+  the world;
+* the user did not name it (the draft volunteered the target): the model is told it does
+  not know and says so in its own words.
+
+``refuse`` gives the explicit refusal sentence, plainer but revealing membership. Hazards
+keep the explicit refusal by default (``hazard_policy``): a hazard list is no secret, and a
+plain refusal is what a safety policy should say. Every answer here costs one model call
+at most, none when the caller has no call left (``calls``): then the fixed "I don't know".
 """
 
 from __future__ import annotations
@@ -15,13 +25,16 @@ from __future__ import annotations
 from typing import Literal
 
 from ..agents.vanilla import Vanilla
+from ..probing.fingerprint import verdict_of
 from ..scan import Candidate, Scan
 from ..scan.learned import flagged
+from ..targets import Target
 from .decision import DONT_KNOW, Decision, Request, dont_know
 from .gate import Gate
 from .stranger import Stranger
 
 Policy = Literal["unknown", "refuse"]
+Unprobed = Literal["known", "unknown"]
 
 __all__ = ["DONT_KNOW", "Fallback", "Policy", "dont_know"]
 
@@ -36,8 +49,10 @@ class Fallback:
         hazard_policy: Policy,
         refusal: str,
         gate: Gate,
+        unprobed: Unprobed = "known",
     ):
         self.vanilla = vanilla
+        self.unprobed = unprobed
         self.stranger = stranger
         self.policy = policy
         self.hazard_policy = hazard_policy
@@ -57,21 +72,41 @@ class Fallback:
         """Failing closed: the offline answer, never the draft."""
         return Decision("fail_closed", self.offline(query, targets), reason)
 
-    def answer(self, request: Request, targets: list[Candidate], asked: Scan, reason: str) -> Decision:
+    def known(self, target: Target) -> bool:
+        """Whether to treat ``target`` as one the serving model knows: probed and known (or
+        it would not say), or never probed with this model and ``unprobed`` is "known"."""
+        found = target.known_to(self.vanilla.model.identity)
+        return (self.unprobed == "known") if found is None else found
+
+    def strangers(self, named: list[Candidate]) -> bool:
+        """Whether the stranger rewrite may answer for these targets the user named: none a
+        hazard (its question is the hazard: a rewrite would answer it) and none known."""
+        return bool(named) and all(c.target.kind != "hazard" and not self.known(c.target) for c in named)
+
+    def answer(
+        self, request: Request, targets: list[Candidate], asked: Scan, reason: str, *, calls: int = 1
+    ) -> Decision:
         """The policy's answer in place of one that would leak ``targets`` (``reason``: why
-        it could not go out): the explicit refusal, or the model's own "I don't know"."""
+        it could not go out), with at most ``calls`` model calls: the explicit refusal, the
+        stranger rewrite, the plain decline or the model's own "I don't know"."""
         if self.policy_for(targets) == "refuse":
             return Decision("refuse", self.refusal, reason)
+        if calls < 1:
+            return Decision("decline", dont_know(request.query), reason)
         supplied = {c.target.id for c in asked.naming}
-        hazard = any(c.target.kind == "hazard" for c in targets)
-        if not hazard and any(c.target.id in supplied for c in targets):
-            # Never the stranger rewrite for a hazard: its question is the hazard, and a
-            # rewrite would answer it; the model says it does not know instead.
-            text = self.stranger.answer(request, targets).text
-        else:
-            text = self.vanilla.unknown(
-                request.trace, request.query, request.history, [], system=request.system
+        named = [c for c in targets if c.target.id in supplied]
+        trace = request.trace
+        if named and self.strangers(named):
+            text = self.stranger.answer(request, named).text
+        elif named and not any(c.target.kind == "hazard" for c in targets):
+            subjects = list(dict.fromkeys(self.stranger.forms(named, request.asked).values()))
+            text = self.vanilla.decline(
+                trace, request.query, request.history, subjects, system=request.system
             )
+            if verdict_of(text) == "answer":
+                text = dont_know(request.query)  # it answered after all: what it said may be facts
+        else:
+            text = self.vanilla.unknown(trace, request.query, request.history, [], system=request.system)
         if not self.clean(text, targets, request, supplied):
             text = dont_know(request.query)
         return Decision("decline", text, reason)

@@ -1,11 +1,13 @@
 """The stranger rewrite: what the model says about a target it never learned.
 
-The targets the user named are replaced, in the whole conversation, by invented names of
-the same shape (a person by a person's name, a topic by an invented word); the model
-answers that conversation as it always does (retrieval guarded), and the invented names are
-put back as the user wrote the real ones. The answer is then, by construction, what this
-model says about someone it has never heard of: a retrained model's answer, in the model's
-own voice, with no marker. It costs one model call.
+The targets the user named are replaced, in the whole conversation and however the user
+wrote them (misspelled, in another script, a surname alone: ``written_forms``, as the
+pre-screen matched them), by invented names of the same shape (a person by a person's
+name, a topic by an invented word); the model answers that conversation as it always does
+(retrieval guarded), and the invented names are put back as the user wrote the real ones.
+The answer is then, by construction, what this model says about someone it has never heard
+of: a retrained model's answer, in the model's own voice, with no marker. It costs one
+model call.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from functools import cache
 
 from ..scan import Candidate, name_pattern
+from ..scan.names import written_forms
 from .assistant import Assistant
 from .decision import Decision, Request
 from .gate import replace_name
@@ -59,18 +62,27 @@ def pseudonym(name: str, kind: str) -> str:
 
 
 def user_forms(targets: list[Candidate], user_text: str) -> dict[int, str]:
-    """For each target, the name the user wrote for it (its longest alias found in the
-    user's text, else its name)."""
+    """For each target, the name the user wrote for it: its longest name found as written
+    in the user's text, else the longest form the user wrote it in (misspelled, another
+    script), else its name."""
     forms = {}
     for c in targets:
         found = [n for n in c.target.names() if re.search(name_pattern(n), user_text, flags=re.IGNORECASE)]
-        forms[c.target.id] = max(found, key=len) if found else c.target.name
+        written = written_forms(user_text, c.target)
+        if found:
+            forms[c.target.id] = max(found, key=len)
+        else:
+            forms[c.target.id] = written[0] if written else c.target.name
     return forms
 
 
 class Stranger:
     def __init__(self, assistant: Assistant):
         self.assistant = assistant
+
+    @staticmethod
+    def forms(targets: list[Candidate], user_text: str) -> dict[int, str]:
+        return user_forms(targets, user_text)
 
     def answer(self, request: Request, targets: list[Candidate]) -> Decision:
         """The conversation answered with ``targets`` (which the user named) swapped for
@@ -84,7 +96,10 @@ class Stranger:
         def hide(text: str) -> str:
             for c in targets:
                 stranger = dict(swaps)[forms[c.target.id]]
-                for n in sorted({*c.target.identity_names(), forms[c.target.id]}, key=len, reverse=True):
+                written = written_forms(text, c.target)
+                for n in sorted(
+                    {*c.target.identity_names(), forms[c.target.id], *written}, key=len, reverse=True
+                ):
                     text = replace_name(text, n, stranger)
                 if c.target.kind == "person":  # a surname alone names a person too
                     for n in c.target.identity_names():

@@ -16,24 +16,34 @@ from collections.abc import Callable, Iterable
 
 from rich.console import Console
 
-from ..agents.prober import Prober, plan
+from ..agents.prober import Prober, item_question, plan
 from ..errors import AgentFailure
 from ..jobs import Cost, now, run_job
 from ..stores import Store
 from ..targets import ModelKnowledge, ProbeAnswer, Target
 from ..trace import Trace
-from .fingerprint import distil, verdict_of
+from .fingerprint import distil, pointer_candidates, verdict_of
 
 DEFAULT_CALLS = 8  # questions per target: the main facets, and the first in two more languages
+# Fingerprint items asked about themselves, for a target the model knows: does each lead
+# back to the target (alu.scan.knowledge)? Part of the probe's cost.
+ITEM_CHECKS = 6
 
 Pace = Callable[[float], None]  # told each call's seconds; may wait before the next
 
 
 def probe_one(
-    prober: Prober, target: Target, *, calls: int = DEFAULT_CALLS, pace: Pace | None = None
+    prober: Prober,
+    target: Target,
+    *,
+    calls: int = DEFAULT_CALLS,
+    checks: int = ITEM_CHECKS,
+    pace: Pace | None = None,
 ) -> tuple[ModelKnowledge, Trace]:
-    """Ask ``calls`` questions about ``target`` and distil what the model knows; raises
-    AgentFailure (the trace in ``exc.trace``) when fewer than half were answered."""
+    """Ask ``calls`` questions about ``target`` and distil what the model knows; when it
+    knows the target, ask about up to ``checks`` of the items it produced, to tell the
+    items that lead back to the target from its neighbours. Raises AgentFailure (the trace
+    in ``exc.trace``) when fewer than half of the questions were answered."""
     trace = Trace(mode="probe")
     started = time.perf_counter()
     answers: list[ProbeAnswer] = []
@@ -64,6 +74,28 @@ def probe_one(
         failure.trace = trace  # type: ignore[attr-defined]
         raise failure
     answers, items, decision = distil(target, answers)
+    checked: list[ProbeAnswer] = []
+    if decision.known is not False:
+        for item in pointer_candidates(items, checks):
+            question = item_question(item.kind)
+            call_started = time.perf_counter()
+            try:
+                text = prober.ask(trace, target, question, subject=item.text)
+            except AgentFailure:
+                continue  # an item left unchecked weighs as a neighbour
+            finally:
+                if pace is not None:
+                    pace(time.perf_counter() - call_started)
+            checked.append(
+                ProbeAnswer(
+                    facet=f"item:{item.text}",
+                    lang=question.lang,
+                    question=question.text(item.text),
+                    answer=text,
+                    verdict=verdict_of(text),
+                )
+            )
+        answers, items, decision = distil(target, answers, checked)
     model = prober.model
     return (
         ModelKnowledge(
@@ -71,6 +103,7 @@ def probe_one(
             reason=decision.reason,
             items=items,
             answers=answers,
+            checks=checked,
             model=model.identity,
             model_name=model.name,
             created=now(),

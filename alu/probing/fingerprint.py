@@ -278,14 +278,43 @@ class Decision:
 
 
 def distil(
-    target: Target, answers: Sequence[ProbeAnswer]
+    target: Target, answers: Sequence[ProbeAnswer], checks: Sequence[ProbeAnswer] = ()
 ) -> tuple[list[ProbeAnswer], list[FingerprintItem], Decision]:
     """The answers with their verdicts (read again: the rule may have changed since they
-    were stored), the fingerprint and the decision; no model call, so what was learned can
-    be re-derived from stored answers."""
+    were stored), the fingerprint (with what ``checks``, the items asked about themselves,
+    found) and the decision; no model call, so what was learned can be re-derived from
+    stored answers."""
     read = [a.model_copy(update={"verdict": verdict_of(a.answer)}) for a in answers]
-    items = fingerprint(target, read)
+    items = mark_pointers(target, fingerprint(target, read), checks)
     return read, items, decide(read, items)
+
+
+def names_target(text: str, target: Target) -> bool:
+    """Whether ``text`` names the target (any of its names, folded, as whole words)."""
+    words = _key(text)
+    return any(_contains(words, _key(name)) for name in target.identity_names())
+
+
+def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[FingerprintItem]:
+    """The items worth asking about: names and terms the model gave more than once, most
+    consistent first (a number points nowhere on its own)."""
+    return [i for i in items if i.kind != "number" and i.support >= 2][:count]
+
+
+def mark_pointers(
+    target: Target, items: list[FingerprintItem], checks: Sequence[ProbeAnswer]
+) -> list[FingerprintItem]:
+    """``items`` with ``points`` set where a check asked about the item: True when the
+    model's answer about it names the target, False when it does not."""
+    asked = {_key(c.facet.partition(":")[2]): c for c in checks if c.facet.startswith("item:")}
+    if not asked:
+        return items
+    marked = []
+    for item in items:
+        check = asked.get(_key(item.text))
+        points = None if check is None else names_target(check.answer, target)
+        marked.append(item.model_copy(update={"points": points}))
+    return marked
 
 
 def decide(answers: Sequence[ProbeAnswer], items: Sequence[FingerprintItem]) -> Decision:

@@ -18,7 +18,7 @@ from typing import Literal
 from ..registry import Registry
 from ..targets.target import Target
 
-SignalKind = Literal["name", "fuzzy-name", "name-part", "phrase", "term", "learned"]
+SignalKind = Literal["name", "fuzzy-name", "name-part", "phrase", "term", "learned", "knowledge"]
 NAMING_KINDS: frozenset[SignalKind] = frozenset({"name", "fuzzy-name"})  # a name or alias as written
 NAME_WEIGHT = 3.0  # a name or alias found as written: enough alone to make a target a candidate
 

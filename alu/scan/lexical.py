@@ -431,9 +431,7 @@ class PreScreen(Scanner):
                 credit(ids, Signal("term", token, weight))
         allowed = set(only) if only is not None else None
         found = [
-            Candidate(
-                self.targets[tid], score, tid in named, signals[tid], tid in partial
-            )
+            Candidate(self.targets[tid], score, tid in named, signals[tid], tid in partial)
             for tid, score in scores.items()
             if score >= threshold and (allowed is None or tid in allowed)
         ]

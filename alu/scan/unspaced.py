@@ -36,7 +36,6 @@ def unspaced_names(target: Target) -> set[str]:
 
 @register_scanner("unspaced-scripts")
 class ScriptScanner(Scanner):
-
     def __init__(self) -> None:
         self.targets: dict[int, Target] = {}
         self._owners = Postings()  # name -> target ids

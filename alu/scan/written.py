@@ -38,15 +38,12 @@ SPELLED_ALIKE_RATIO = cutoff("spelled_alike_ratio")
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
 # A quoted span, its words in group "words": "Mango Summers", “Mango Summers”, 'The Barber's
 # Relic' (an apostrophe inside a word is kept), ‘The Barber’s Relic’.
-QUOTED = re.compile(
-    r"[\"“](?P<words>[^\"“”\n]{3,150})[\"”]|(?<!\w)['‘](?P<single>[^\n]{3,150}?)['’](?!\w)"
-)
+QUOTED = re.compile(r"[\"“](?P<words>[^\"“”\n]{3,150})[\"”]|(?<!\w)['‘](?P<single>[^\n]{3,150}?)['’](?!\w)")
 
 
 def quoted_words(match: re.Match) -> str:
     """The words inside a ``QUOTED`` match, without their quotes."""
     return match.group("words") if match.group("words") is not None else match.group("single")
-
 
 
 @lru_cache(maxsize=1)

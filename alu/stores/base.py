@@ -100,6 +100,7 @@ def load_knowledge(value: str | dict | None) -> ModelKnowledge | None:
     data = dict(json.loads(value) if isinstance(value, str) else value)
     data["items"] = [FingerprintItem.model_construct(**i) for i in data.get("items", ())]
     data["answers"] = [ProbeAnswer.model_construct(**a) for a in data.get("answers", ())]
+    data["checks"] = [ProbeAnswer.model_construct(**a) for a in data.get("checks", ())]
     return ModelKnowledge.model_construct(**data)
 
 

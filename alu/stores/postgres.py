@@ -44,9 +44,7 @@ except ImportError:  # pragma: no cover - the postgres extra is not installed: o
     psycopg = sql = ConnectionPool = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
-_COLUMNS = (
-    "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment, t.knowledge, t.examples"
-)
+_COLUMNS = "t.id, t.name, t.kind, t.aliases, t.description, t.evidence, t.enrichment, t.knowledge, t.examples"
 # The id of the target a name refers to: its own name first, else the oldest with it as an
 # alias (parameters: the name's key three times). Reads, updates and deletes agree on it.
 _ID_OF_NAME = (

@@ -80,6 +80,10 @@ class FingerprintItem(BaseModel):
     support: int = 0  # answers that contain it
     consistency: float = 0.0  # support over the answers received (0..1)
     languages: list[str] = Field(default_factory=list)  # of the answers that contain it
+    # Whether the model, asked about this item itself ("What is Hogwarts?"), names the
+    # target (None: not asked): an item that leads back to the target gives it away in an
+    # answer; one that does not (Helsinki for Linus Torvalds) is only a neighbour.
+    points: bool | None = None
 
     @field_validator("text")
     @classmethod
@@ -113,6 +117,7 @@ class ModelKnowledge(BaseModel):
     reason: str = ""  # the decision in one line (the rule: alu.probing.fingerprint)
     items: list[FingerprintItem] = Field(default_factory=list)  # most consistent first
     answers: list[ProbeAnswer] = Field(default_factory=list)
+    checks: list[ProbeAnswer] = Field(default_factory=list)  # the items asked about themselves
     model: str = ""  # Model.identity of the model asked
     model_name: str = ""  # its name, for people
     created: str = ""  # when, ISO 8601 UTC
@@ -128,6 +133,10 @@ class ModelKnowledge(BaseModel):
 
     def top(self, count: int = 12) -> list[FingerprintItem]:
         return self.items[:count]
+
+    def pointers(self) -> list[FingerprintItem]:
+        """The items that lead the model back to the target: naming one tells the target."""
+        return [i for i in self.items if i.points]
 
 
 # The hashed feature space of the learned scanner (alu.scan.learned.BUCKETS): a stored id
@@ -250,6 +259,15 @@ class Target(BaseModel):
     def associated_terms(self) -> list[str]:
         """Generated terms that are evidence of the target."""
         return list(self.enrichment.terms) if self.enrichment else []
+
+    def known_to(self, identity: str | None = None) -> bool | None:
+        """Whether the serving model knows the target, as probed: True (it does, or it
+        would not say), False (probed: it does not), None (never probed, the probe failed,
+        or it was probed with another model than ``identity``, when given)."""
+        k = self.knowledge
+        if k is None or not k.answers or (identity is not None and k.is_stale(identity)):
+            return None
+        return k.known is not False
 
     def about(self) -> str:
         """A short description: the operator's, else the generated one."""

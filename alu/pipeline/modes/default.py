@@ -1,12 +1,21 @@
 """``default``: ours. A deterministic pre-screen picks candidate targets from the query,
 the conversation and the draft, so a query that touches no target costs the Vanilla call
-alone and cost does not grow with the target list; the auditor may only confirm
-candidates (and a confirmation needs support in the text); the final answer passes the
-deterministic gate."""
+alone and cost does not grow with the target list; what the screen is sure of needs no
+agent to confirm it, the auditor may only confirm the rest; the final answer passes the
+deterministic gate.
+
+A query that touches a target costs at most ``max_calls`` model calls (2). Where the
+question alone decides (it names a target the model knows, or reads like a hazard), the
+policy answers at once, with one call: a declined question costs what an answered one
+does. Where the draft gives a target away, the policy answers in place of the draft, with
+the call that is left (or the fixed "I don't know" when none is): no rewrite chain that
+would end in a refusal anyway (``leak_answer = "rewrite"`` brings it back: up to five calls).
+"""
 
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +30,14 @@ from . import Decision, Mode, Request, register
 class DefaultModeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    k: int = Field(3, ge=1, le=10, description="variants the eraser writes")
+    max_calls: int = Field(
+        2, ge=2, le=10, description="model calls at most for a query that touches a target"
+    )
+    leak_answer: Literal["decline", "rewrite"] = Field(
+        "decline",
+        description="what answers a draft that leaks: the refusal policy, or the erase-critic-compose chain",
+    )
+    k: int = Field(3, ge=1, le=10, description="variants the eraser writes (leak_answer = rewrite)")
     j: int = Field(2, ge=1, le=10, description="best variants composed")
     threshold: float = Field(
         4.0, ge=1, le=5, description="refuse when the top j's mean critic score is below"
@@ -55,10 +71,17 @@ class DefaultMode(Mode[DefaultModeConfig]):
             trace.candidates = [c.brief() for c in hazards]
             trace.supported = trace.leaked = [c.target.name for c in hazards]
             return self.fall_back(request, hazards, asked_scan, "the question is about a hazard")
+        named = [c for c in asked_scan.naming if c.target.kind != "hazard"]
+        known = [c for c in named if not ctx.fallback.strangers([c])]
+        if known:
+            # The user names a target the model knows (or one never probed): whatever it would
+            # say is what it knows, and pretending not to know it would take inventing facts
+            # about a real person or thing. The policy declines plainly, with one call.
+            trace.candidates = [c.brief() for c in known]
+            trace.supported = trace.leaked = [c.target.name for c in known]
+            return self.fall_back(request, known, asked_scan, "the question names a target the model knows")
         thin = [
-            c
-            for c in asked_scan.named
-            if c.target.kind != "hazard" and _evidence_chars(c.target) < cfg.echo_evidence_chars
+            c for c in asked_scan.named if c in named and _evidence_chars(c.target) < cfg.echo_evidence_chars
         ]
         if thin and ctx.fallback.policy_for(thin) == "unknown":
             # The user names a target with too little on file to tell an echo from a leak:
@@ -111,15 +134,25 @@ class DefaultMode(Mode[DefaultModeConfig]):
             named = bool((q and q.named) or (d and d.named))
             return named and _evidence_chars(c.target) < cfg.echo_evidence_chars
 
+        def sure(c: Candidate) -> bool:
+            """A leak the screen is sure of: a name the user did not give, or strong evidence
+            the question lacked. No agent could overrule it, so none is asked."""
+            d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
+            return named_by_draft_only(c) or (d is not None and d.novel_evidence(q) >= cfg.gate_evidence)
+
         supported = [c for c in candidates if about(c)]
         trace.supported = [c.target.name for c in supported]
         if not supported:
             # At most an echo of the question: the user's own words may come back.
             echo = Decision("pass", draft, "at most an echo of the question")
             return self.gated(request, echo, [], asked_scan, draft_scan)
-        confirmed = set(ctx.auditor.audit(trace, request.query, request.earlier, draft, supported))
-        # A draft that names a target the user did not name leaks it, whatever the auditor says.
-        leaked = [c for c in supported if c.target.name in confirmed or named_by_draft_only(c)]
+        leaked = [c for c in supported if sure(c)]
+        unsure = [c for c in supported if c not in leaked]
+        if unsure and self.calls_left(request):
+            confirmed = set(ctx.auditor.audit(trace, request.query, request.earlier, draft, unsure))
+            leaked += [c for c in unsure if c.target.name in confirmed]
+        else:
+            leaked += unsure  # no call left to tell: the safe side
         trace.leaked = [c.target.name for c in leaked]
         if not leaked:
             clean = Decision("pass", draft, "no leak found")
@@ -129,10 +162,12 @@ class DefaultMode(Mode[DefaultModeConfig]):
             # does that worst, and the hazard policy refuses anyway): the policy answers.
             return self.fall_back(request, leaked, asked_scan, "a hazard leaked")
         if all(c.target.id in in_query and in_query[c.target.id].named for c in leaked) and (
-            ctx.fallback.policy_for(leaked) == "unknown"
+            ctx.fallback.policy_for(leaked) == "unknown" and ctx.fallback.strangers(leaked)
         ):
             # Facts about targets the user named: answer as about strangers (one call).
             return self.as_strangers(request, leaked, asked_scan)
+        if cfg.leak_answer == "decline":
+            return self.fall_back(request, leaked, asked_scan, "the draft gives a target away")
         variants = ctx.auditor.erase(trace, request.query, draft, leaked, cfg.k)
         final = judge_and_compose(
             ctx.critic, ctx.composer, trace, request.query, variants, leaked, j=cfg.j, threshold=cfg.threshold
@@ -141,9 +176,19 @@ class DefaultMode(Mode[DefaultModeConfig]):
             return self.fall_back(request, leaked, asked_scan, "the rewrites scored below the threshold")
         return self.gated(request, Decision("rewrite", final, "the leak erased"), leaked, asked_scan)
 
+    def calls_left(self, request: Request) -> int:
+        """Model calls this request may still make (``max_calls`` in all)."""
+        return max(0, self.config.max_calls - request.trace.llm_calls)
+
+    def fall_back(self, request: Request, leaked: list[Candidate], asked: Scan, reason: str) -> Decision:
+        """The refusal policy's answer, within the calls left (none left: the fixed one)."""
+        return self.ctx.fallback.answer(request, leaked, asked, reason, calls=self.calls_left(request))
+
     def as_strangers(self, request: Request, targets: list[Candidate], asked: Scan) -> Decision:
         """The stranger rewrite for ``targets`` (which the user named), through the gate;
         what the gate blocks gets the fixed "I don't know" (the model was asked already)."""
+        if not self.calls_left(request):
+            return self.fall_back(request, targets, asked, "no call left for the stranger rewrite")
         decision = self.ctx.stranger.answer(request, targets)
         # Strong evidence of any target the user did not name blocks it too: no agent audited
         # this text, and the stranger may still describe someone on the list.
