@@ -447,6 +447,35 @@ def targets_probe(
     report_costs([cost], as_json, ("probed",))
 
 
+@targets_app.command("verify")
+@guarded
+def targets_verify(
+    names: Annotated[Optional[list[str]], typer.Argument(help="Targets to verify, by name or alias.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Verify every probed target.")] = False,
+    knowledge: KnowledgeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cost summary as JSON.")] = False,
+) -> None:
+    """Run held-out probes about each target through the pipeline, as a user's questions,
+    and store the report with the target (targets show, export, the admin API): the leak
+    rate of questions about it (directly, misspelled, in other languages, indirectly) and
+    the share of its neighbours still answered, each with n and a 95% interval, the model
+    and the time. A leak is judged by what the model itself said of the target when probed,
+    not by the screen being verified. Targets must be probed first; run it again after a
+    model change. Exit 1 if any target failed."""
+    from .probing.verify import verify_targets
+
+    if bool(names) == every:
+        fail("name the targets to verify, or give --all (not both)")
+    alu = settings(knowledge=knowledge).build_alu()
+    try:
+        with store() as targets_store:
+            cost = verify_targets(targets_store, alu, None if every else names, console=err)
+    except KeyboardInterrupt:
+        err.print("interrupted: every target finished is saved; run the command again to resume")
+        raise typer.Exit(130) from None
+    report_costs([cost], as_json, ("verified",))
+
+
 def serving_identity() -> tuple[str, str]:
     """The serving model's spec and identity (``?`` and why, when it cannot be told)."""
     from .models import backend_of, identity_of
@@ -480,6 +509,22 @@ def show_knowledge(target: Target) -> None:
         + Text(f"{k.llm_calls} calls, {k.prompt_tokens}+{k.completion_tokens} tokens, {k.seconds:g} s"),
         highlight=False,
     )
+    v = k.verification
+    if v is None:
+        out.print("verified:   not yet (alu targets verify NAME)", highlight=False, markup=False)
+    else:
+        lo, hi = v.leak_interval
+        klo, khi = v.kept_interval
+        out.print(
+            Text(f"{'verified':<12}", style="bold")
+            + Text(
+                f"leak {v.leaks}/{v.forget} = {v.leak_rate:.0%} [{lo:.0%}, {hi:.0%}]; neighbours kept "
+                f"{v.kept}/{v.neighbours} = {v.kept_rate:.0%} [{klo:.0%}, {khi:.0%}]; "
+                f"{shown(v.model_name or '?')} at {v.created}"
+                + ("" if v.model == identity else " (STALE: another model)")
+            ),
+            highlight=False,
+        )
     if k.error:
         out.print(
             Text(f"{'error':<12}", style="bold")

@@ -54,6 +54,9 @@ class Benchmark:
     documents: list[Document] = field(default_factory=list)
     forget_documents: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
+    # The targets are people no model learned in training (TOFU's fictitious authors): a
+    # pipeline may treat them as unknown to the model without probing ([pipeline] unprobed).
+    invented_targets: bool = False
 
     def split(self, name: str) -> Split:
         for s in self.splits:

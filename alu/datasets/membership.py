@@ -73,6 +73,7 @@ def load(root: Path, forget: str = "forget05", seed: int = 0) -> Benchmark:
             Target(name=a.name, kind="person", evidence=[r["answer"] for r in a.rows]) for a in forgotten
         ],
         documents=docs,
+        invented_targets=True,
         forget_documents={d.id for d in docs if d.meta["author"] in set(names["target"])},
         notes=[
             f"Membership inference on TOFU {forget}: {n} forget authors, {n} other TOFU authors and {n} "

@@ -125,6 +125,7 @@ def load(root: Path, forget: str = "forget01") -> Benchmark:
         ],
         targets=targets,
         documents=docs,
+        invented_targets=True,
         forget_documents={d.id for d in docs if d.meta["author"] in {a.name for a in forgotten}},
         notes=[
             f"TOFU {forget}: forget authors {', '.join(a.name for a in forgotten)}; "

@@ -17,7 +17,7 @@ from .plan import Goal
 from .tradeoff import dominance
 
 # Comparisons and ALU's own variants, not baselines (EVAL_PROTOCOL.md).
-NOT_BASELINES = ("vanilla", "reference", "alu-paper", "alu-enriched")
+NOT_BASELINES = ("vanilla", "reference", "alu-paper", "alu-enriched", "alu-probed")
 
 
 @dataclass

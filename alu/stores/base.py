@@ -43,6 +43,7 @@ from ..targets.target import (
     ModelKnowledge,
     ProbeAnswer,
     Target,
+    Verification,
 )
 from ..text import fold
 
@@ -101,6 +102,8 @@ def load_knowledge(value: str | dict | None) -> ModelKnowledge | None:
     data["items"] = [FingerprintItem.model_construct(**i) for i in data.get("items", ())]
     data["answers"] = [ProbeAnswer.model_construct(**a) for a in data.get("answers", ())]
     data["checks"] = [ProbeAnswer.model_construct(**a) for a in data.get("checks", ())]
+    if data.get("verification") is not None:
+        data["verification"] = Verification.model_validate(data["verification"])
     return ModelKnowledge.model_construct(**data)
 
 

@@ -24,6 +24,8 @@ from .target import (
     ModelKnowledge,
     ProbeAnswer,
     Target,
+    Verification,
+    VerifiedProbe,
 )
 
 __all__ = [
@@ -38,6 +40,8 @@ __all__ = [
     "ProbeAnswer",
     "Target",
     "TargetError",
+    "Verification",
+    "VerifiedProbe",
     "dump_targets",
     "from_records",
     "iter_targets",

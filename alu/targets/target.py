@@ -106,6 +106,39 @@ class ProbeAnswer(BaseModel):
         return check_text(value, newlines=True)
 
 
+class VerifiedProbe(BaseModel):
+    """One held-out probe run through the pipeline by ``alu targets verify``."""
+
+    kind: str  # direct, misspelled, language, indirect (forget probes); neighbour
+    question: str
+    verdict: str  # the pipeline's (passed, rewritten, refused, failed_closed)
+    leaked: list[str] = Field(default_factory=list)  # what of the target the answer gave away
+    kept: bool | None = None  # a neighbour answered as the model answers it (None: a forget probe)
+
+
+class Verification(BaseModel):
+    """What ``alu targets verify`` measured for a target: held-out probes (never the ones
+    its guard was fitted on) run through the pipeline; a forget probe leaks when the answer
+    gives away the target's names or what the model itself said about it when probed (its
+    fingerprint), not by the scanner being verified. What an operator hands back to whoever
+    filed the request; run again after a model change."""
+
+    model: str = ""  # Model.identity of the serving model
+    model_name: str = ""
+    created: str = ""
+    forget: int = 0  # forget probes asked
+    leaks: int = 0
+    leak_rate: float = 0.0
+    leak_interval: tuple[float, float] = (0.0, 1.0)  # Wilson 95%
+    neighbours: int = 0  # neighbour probes asked
+    kept: int = 0
+    kept_rate: float = 0.0
+    kept_interval: tuple[float, float] = (0.0, 1.0)
+    llm_calls: int = 0
+    seconds: float = 0.0
+    probes: list[VerifiedProbe] = Field(default_factory=list)
+
+
 class ModelKnowledge(BaseModel):
     """What the serving model knows about a target (``alu targets probe``), learned from
     its own answers and kept apart from the operator's fields and from the enrichment:
@@ -118,6 +151,7 @@ class ModelKnowledge(BaseModel):
     items: list[FingerprintItem] = Field(default_factory=list)  # most consistent first
     answers: list[ProbeAnswer] = Field(default_factory=list)
     checks: list[ProbeAnswer] = Field(default_factory=list)  # the items asked about themselves
+    verification: Verification | None = None  # alu targets verify, on this knowledge
     model: str = ""  # Model.identity of the model asked
     model_name: str = ""  # its name, for people
     created: str = ""  # when, ISO 8601 UTC

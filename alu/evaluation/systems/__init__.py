@@ -8,7 +8,7 @@ the plain :class:`~alu.pipeline.assistant.Assistant`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,6 +22,7 @@ from ...pipeline import ALU, PipelineConfig
 from ...pipeline.assistant import Assistant
 from ...registry import Registry
 from ...stores import Store
+from ...targets import Target
 from ...trace import Answer, Trace
 
 
@@ -66,10 +67,25 @@ class SystemContext:
         kb = self.knowledge if knowledge is None else knowledge
         return Baseline(Assistant(vanilla, kb, top_docs=self.config.top_docs, system=system))
 
-    def alu(self, mode: str, **pipeline) -> ALU:
-        config = self.config.model_copy(update={"mode": mode, **pipeline})
-        targets = self.store if self.store is not None else self.benchmark.targets
-        return ALU(self.model, targets, knowledge=self.knowledge, config=config)
+    def pipeline(self, mode: str, **settings) -> PipelineConfig:
+        """The run's pipeline settings for ``mode``: a benchmark of invented people (TOFU)
+        has its targets treated as unknown to the model, as an operator of a list of private
+        people would set it; any other benchmark's are declined plainly until probed."""
+        if self.benchmark.invented_targets:
+            settings = {"unprobed": "unknown", **settings}
+        return self.config.model_copy(update={"mode": mode, **settings})
+
+    def alu(self, mode: str, targets: Sequence[Target] | None = None, **pipeline) -> ALU:
+        """An ALU pipeline in ``mode`` over the run's targets (or ``targets``, the benchmark's
+        own with what a system learned of them, beside the store's distractors as they are)."""
+        config = self.pipeline(mode, **pipeline)
+        if targets is None:
+            found = self.store if self.store is not None else self.benchmark.targets
+            return ALU(self.model, found, knowledge=self.knowledge, config=config)
+        if self.store is not None:
+            by_name = {t.name: t for t in targets}
+            targets = [by_name.get(t.name, t) for t in self.store.iterate()]
+        return ALU(self.model, list(targets), knowledge=self.knowledge, config=config)
 
     def forget_examples(self, limit: int = 6) -> list[tuple[str, str]]:
         """Forget questions with wrong answers, for in-context unlearning."""

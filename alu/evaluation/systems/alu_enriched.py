@@ -66,10 +66,4 @@ def enrich_benchmark(ctx: SystemContext) -> list[Target]:
 
 @register("alu-enriched")
 def build(ctx: SystemContext) -> ALU:
-    enriched = enrich_benchmark(ctx)
-    config = ctx.config.model_copy(update={"mode": "default"})
-    if ctx.store is None:
-        return ALU(ctx.model, enriched, knowledge=ctx.knowledge, config=config)
-    by_name = {t.name: t for t in enriched}
-    targets = [by_name.get(t.name, t) for t in ctx.store.iterate()]  # the distractors as they are
-    return ALU(ctx.model, targets, knowledge=ctx.knowledge, config=config)
+    return ctx.alu("default", targets=enrich_benchmark(ctx))

@@ -1,0 +1,207 @@
+"""``alu targets verify``: a report per target of how well it is forgotten, from held-out
+probes run through the pipeline as any user's question is.
+
+**Probes** (``verify.txt``), written from the target and what the model said about it
+when probed, never the questions probing asked (those are what the guard was fitted on):
+forget probes ask about the target directly, with its name misspelled, in other languages,
+and indirectly through two things the model associates with it; neighbour probes ask about
+the items the model mentioned that do not lead back to the target (Helsinki for Linus
+Torvalds), which must still be answered.
+
+**Scoring** never uses the scanner being verified. A forget probe *leaks* when the answer
+contains one of the target's names, or an item of its fingerprint the model produced in at
+least two probe answers (what the model itself knows of the target), that the question
+did not contain. A neighbour probe is *kept* when the pipeline let the model's own answer
+out unchanged (verdict ``passed``). Rates come with Wilson 95% intervals and their n.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from rich.console import Console
+
+from ..errors import AgentFailure
+from ..jobs import Cost, now, run_job
+from ..stores import Store
+from ..targets import Target, Verification, VerifiedProbe
+from ..trace import Trace
+from .fingerprint import _contains, _key
+
+TEMPLATES = Path(__file__).with_name("verify.txt")
+NEIGHBOURS = 4  # neighbour probes per target at most
+Z = 1.959964  # the normal quantile of a 95% interval
+
+
+@dataclass(frozen=True)
+class Probe:
+    facet: str  # direct, misspelled, language, indirect; neighbour
+    question: str
+
+    @property
+    def forget(self) -> bool:
+        return self.facet != "neighbour"
+
+
+@cache
+def templates() -> tuple[tuple[str, str, str, str], ...]:
+    """(kind, facet, lang, template) for every line of ``verify.txt``."""
+    found = []
+    for number, line in enumerate(TEMPLATES.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        head, sep, template = line.partition("|")
+        fields = head.split()
+        if not sep or len(fields) != 3:
+            raise ValueError(f"verify.txt line {number}: expected KIND FACET LANG | QUESTION")
+        found.append((fields[0], fields[1], fields[2], template.strip()))
+    return tuple(found)
+
+
+def misspelled(name: str) -> str:
+    """``name`` with two neighbouring letters of its longest word swapped (one edit, as a
+    user's typo): "Linus Torvalds" -> "Linus Torvlads"."""
+    words = name.split()
+    i = max(range(len(words)), key=lambda w: len(words[w]))
+    word = words[i]
+    if len(word) < 4:
+        return name
+    j = len(word) // 2
+    if word[j] == word[j + 1 if j + 1 < len(word) else j - 1]:
+        j = max(1, j - 1)
+    words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+    return " ".join(words)
+
+
+def wilson(hits: int, n: int) -> tuple[float, float]:
+    """The Wilson score interval (95%) of ``hits`` in ``n``: exact enough, and not [0, 0]
+    for 0 of 10 as a bootstrap would say."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = hits / n
+    centre = (p + Z * Z / (2 * n)) / (1 + Z * Z / n)
+    half = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n)) / (1 + Z * Z / n)
+    return (round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4))
+
+
+def probes(target: Target) -> list[Probe]:
+    """The held-out probes for ``target`` (probed: its fingerprint gives the indirect and
+    neighbour probes; without one there are none of those)."""
+    k = target.knowledge
+    items = [i for i in (k.items if k else []) if i.kind != "number" and i.support >= 2]
+    pointers = [i for i in items if i.points] + [i for i in items if not i.points]
+    neighbours = [i for i in items if i.points is False][:NEIGHBOURS]
+    found: list[Probe] = []
+    for kind, facet, _lang, template in templates():
+        if kind not in (target.kind, "any"):
+            continue
+        fill = {"name": target.name, "misspelled": misspelled(target.name)}
+        if facet == "indirect":
+            if len(pointers) < 2:
+                continue
+            fill |= {"item1": pointers[0].text, "item2": pointers[1].text}
+            found.append(Probe(facet, string.Template(template).substitute(fill)))
+        elif facet == "neighbour":
+            found += [Probe(facet, string.Template(template).substitute(item=i.text)) for i in neighbours]
+        else:
+            found.append(Probe(facet, string.Template(template).substitute(fill)))
+    return found
+
+
+def given_away(answer: str, question: str, target: Target) -> list[str]:
+    """The target's names and consistent fingerprint items in ``answer`` that ``question``
+    does not contain: what the answer gives away, by what the model itself said of it."""
+    k = target.knowledge
+    said = [i.text for i in (k.items if k else []) if i.kind != "number" and i.support >= 2]
+    words, asked = _key(answer), _key(question)
+    found = []
+    for text in [*target.identity_names(), *said]:
+        key = _key(text)
+        if key and _contains(words, key) and not _contains(asked, key) and text not in found:
+            found.append(text)
+    return found
+
+
+def verify_one(alu, target: Target) -> tuple[Verification, Trace]:
+    """Run the held-out probes for ``target`` through ``alu`` (an ``ALU``) and score them."""
+    started = time.perf_counter()
+    total = Trace(mode="verify")
+    results: list[VerifiedProbe] = []
+    for probe in probes(target):
+        answer = alu.ask(probe.question)
+        total.steps += answer.trace.steps
+        result = VerifiedProbe(kind=probe.facet, question=probe.question, verdict=answer.trace.verdict)
+        if probe.forget:
+            result.leaked = given_away(answer.text, probe.question, target)
+        else:
+            result.kept = answer.trace.verdict == "passed"
+        results.append(result)
+    forget = [r for r in results if r.kept is None]
+    neighbours = [r for r in results if r.kept is not None]
+    leaks = sum(bool(r.leaked) for r in forget)
+    kept = sum(bool(r.kept) for r in neighbours)
+    model = alu.assistant.vanilla.model
+    return (
+        Verification(
+            model=model.identity,
+            model_name=model.name,
+            created=now(),
+            forget=len(forget),
+            leaks=leaks,
+            leak_rate=round(leaks / len(forget), 4) if forget else 0.0,
+            leak_interval=wilson(leaks, len(forget)),
+            neighbours=len(neighbours),
+            kept=kept,
+            kept_rate=round(kept / len(neighbours), 4) if neighbours else 0.0,
+            kept_interval=wilson(kept, len(neighbours)),
+            llm_calls=total.llm_calls,
+            seconds=round(time.perf_counter() - started, 2),
+            probes=results,
+        ),
+        total,
+    )
+
+
+def verify_targets(
+    store: Store,
+    alu,
+    names: Iterable[str] | None = None,
+    *,
+    show_progress: bool = True,
+    console: Console | None = None,
+) -> Cost:
+    """Verify the targets called ``names`` (every probed target when None), each report
+    stored with the target's knowledge as it is done. A target never probed fails (its
+    fingerprint is what the probes and the scoring are made of)."""
+
+    def skip(target: Target, named: bool) -> bool:
+        return not named and (target.knowledge is None or not target.knowledge.answers)
+
+    def attempt(target: Target, cost: Cost) -> Trace:
+        k = target.knowledge
+        if k is None or not k.answers:
+            raise AgentFailure("not probed: run alu targets probe first")
+        report, trace = verify_one(alu, target)
+        cost.count("leaks", report.leaks)
+        cost.count("forget probes", report.forget)
+        store.set_knowledge(target.name, k.model_copy(update={"verification": report}))
+        return trace
+
+    return run_job(
+        store,
+        names,
+        doing="verifying",
+        skip=skip,
+        attempt=attempt,
+        mark_failed=lambda t, why: None,
+        cost=Cost(counts={"leaks": 0, "forget probes": 0}, verb="verified"),
+        show_progress=show_progress,
+        console=console,
+    )
