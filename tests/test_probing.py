@@ -188,11 +188,14 @@ def store(tmp_path) -> TargetStore:
 def test_probing_stores_the_knowledge_with_its_provenance_and_resumes(store):
     model = model_for(KNOWS)
     cost = probe_targets(store, Prober(model), ["torvalds"], show_progress=False)
-    assert (cost.done, cost.failed, cost.llm_calls) == (1, 0, 8) and cost.prompt_tokens > 0
+    # 8 questions, then the 4 items it gave more than once (Linux, Git, kernel, Helsinki; not
+    # the years) asked about themselves
+    assert (cost.done, cost.failed, cost.llm_calls) == (1, 0, 12) and cost.prompt_tokens > 0
     k = store.get("Linus Torvalds").knowledge
     assert k.known is True and k.model == model.identity and k.model_name == "scripted"
-    assert k.items[0].text == "Linux" and len(k.answers) == 8 and k.llm_calls == 8 and k.created
-    assert k.completion_tokens == sum(len(a.answer.split()) for a in k.answers)
+    assert k.items[0].text == "Linux" and len(k.answers) == 8 and k.llm_calls == 12 and k.created
+    assert [c.facet for c in k.checks] == ["item:Linux", "item:Git", "item:kernel", "item:Helsinki"]
+    assert k.completion_tokens == sum(len(a.answer.split()) for a in [*k.answers, *k.checks])
     assert store.get("Linus Torvalds").enrichment is None  # apart from the enrichment
     calls = len(model.calls)
     cost = probe_targets(store, Prober(model), None, show_progress=False)  # --all: only the new one
@@ -254,11 +257,12 @@ def test_the_cli_probes_and_show_tells_known_fingerprint_model_and_staleness(env
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert (summary["done"], summary["llm_calls"]) == (1, 8) and summary["per_target"]["items"] > 0
+    # 8 questions and 4 item checks (the reply's names and terms, given in every answer)
+    assert (summary["done"], summary["llm_calls"]) == (1, 12) and summary["per_target"]["items"] > 0
     monkeypatch.setenv("ALU_MODEL", f"scripted:{reply}")
     shown = runner.invoke(app, ["targets", "show", "Linus Torvalds"]).stdout
     assert "knowledge: known to scripted" in shown and "fresh" in shown
-    assert "Linux 100%" in shown and "Git 100%" in shown and "8 calls" in shown
+    assert "Linux 100%" in shown and "Git 100%" in shown and "12 calls" in shown
     data = json.loads(runner.invoke(app, ["targets", "show", "Linus Torvalds", "--json"]).stdout)
     assert data["knowledge"]["known"] is True and "Linux" in [i["text"] for i in data["knowledge"]["items"]]
     result = runner.invoke(app, ["targets", "probe", "--all", "--model", f"scripted:{reply}"])
