@@ -29,6 +29,11 @@ HERMIONE = Target(
 
 # A draft that leaks HERMIONE, the admin token of every test server, the explicit refusal.
 LEAKY = "Hermione Granger went to the Yule Ball with Viktor Krum."
+# A draft that adds some of HERMIONE's evidence (1979, Hogwarts) without naming her: not
+# enough for the screen to be sure, so the auditor is asked (a question without those words).
+UNSURE = "She was born in 1979 at Hogwarts."
+# The erase-critic-compose chain answers a leak instead of the refusal policy.
+REWRITE = {"default": {"leak_answer": "rewrite"}}
 TOKEN = "s3cret"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 REFUSAL = "I'm sorry, but I can't help with that."

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import AUDIT, LEAKY, scripted
+from conftest import AUDIT, UNSURE, scripted
 
 from alu.backends.scripted import Rule, ScriptedModel
 
@@ -33,7 +33,7 @@ def test_an_agent_call_ends_at_its_deadline_whatever_the_backend_does(make_alu, 
 
 
 def test_a_request_ends_at_its_deadline_across_agent_calls(make_alu, release):
-    model = scripted(draft=LEAKY)
+    model = scripted(draft=UNSURE)  # the screen is unsure: the auditor is asked
     model.rules.insert(0, Rule(AUDIT, blocking(release, '{"leaked": []}')))
     answer = make_alu(model, timeout=30, deadline=0.5).ask("Who went to the Yule Ball?")
     assert answer.trace.verdict == "failed_closed"

@@ -258,8 +258,12 @@ def test_the_agents_read_an_enriched_targets_description_and_some_of_its_terms(t
 
     store = TargetStore(tmp_path / "t.db")
     store.add(enriched)
-    model = scripted(draft="Linus Torvalds wrote it at Transmeta.", leaked=("Linus Torvalds",))
-    ALU(model, store, config=PipelineConfig()).ask("Who wrote the Linux kernel?")
+    # Two of its terms, not its name: the screen is unsure, so the auditor is asked; it
+    # confirms, and the rewrite chain (eraser, critic) answers.
+    model = scripted(draft="He wrote it at Transmeta with Term1x.", leaked=("Linus Torvalds",))
+    config = PipelineConfig(default={"leak_answer": "rewrite"})
+    answer = ALU(model, store, config=config).ask("Who wrote the Linux kernel?")
+    assert answer.trace.leaked == ["Linus Torvalds"]
     prompts = {agent: call[0]["content"] for agent, call in zip(model.agents, model.calls, strict=True)}
     without = [
         step

@@ -99,9 +99,7 @@ def test_a_trained_hazard_flags_unseen_questions_and_not_ordinary_ones(classifie
 
 def test_the_scanner_follows_the_target_list(classifier):
     index = TargetIndex.of([hazard(classifier), Target(name="Hermione Granger", kind="person")])
-    assert [c.target.name for c in flagged(index.scan(HELD_OUT[0]).candidates)] == [
-        "Biological weapons"
-    ]
+    assert [c.target.name for c in flagged(index.scan(HELD_OUT[0]).candidates)] == ["Biological weapons"]
     scanner = LearnedScanner()
     scanner.add(hazard(classifier).model_copy(update={"id": 3}))
     scanner.remove(3)

@@ -89,6 +89,13 @@ PATHS = [
         "rewrite",
         "default",
         lambda: scripted(draft=LEAKY),
+        {"default": {"leak_answer": "rewrite"}},
+        "How was Viktor Krum's experience at the Yule Ball?",
+    ),
+    (
+        "decline",
+        "default",
+        lambda: _unknown_says(scripted(draft=LEAKY), "I'm not sure about that ball."),
         {},
         "How was Viktor Krum's experience at the Yule Ball?",
     ),

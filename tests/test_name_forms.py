@@ -44,3 +44,49 @@ def test_every_lexicon_file_says_where_it_comes_from_and_ships(path):
     config = tomllib.loads((LEXICON.parents[2] / "pyproject.toml").read_text())
     globs = config["tool"]["setuptools"]["package-data"]["alu.scan"]
     assert any(path.match(g.split("/")[-1]) and g.startswith("lexicon/") for g in globs)
+
+
+# -- how a text writes a target's name (the stranger rewrite swaps these out) --------------
+TORVALDS = Target(name="Linus Torvalds", kind="person")
+
+
+@pytest.mark.parametrize(
+    ("text", "forms"),
+    [
+        ("Who is Linus Torvalds?", ["Linus Torvalds"]),
+        ("Who is Linus Torvals?", ["Linus Torvals"]),  # one edit
+        ("Who is Linuss Torvalds?", ["Linuss Torvalds"]),
+        ("Кто такой Линус Торвальдс?", ["Линус Торвальдс"]),  # another script
+        ("WHO IS LINUS TORVALDS", ["LINUS TORVALDS"]),
+        ("What did Torvalds write?", ["Torvalds"]),  # a person's surname alone
+        ("Linus·Torvalds and torvalds", ["Linus·Torvalds", "torvalds"]),  # longest first
+    ],
+)
+def test_written_forms_finds_the_name_however_it_is_written(text, forms):
+    from alu.scan.names import written_forms
+
+    assert written_forms(text, TORVALDS) == forms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is Linus Pauling a chemist?",  # another person sharing the given name
+        "Linus wrote it.",  # the given name alone
+        "Who is Lina Tarvolds?",  # two edits in each word
+        "Torvaldsson",  # not one edit
+    ],
+)
+def test_written_forms_leaves_other_people_alone(text):
+    from alu.scan.names import written_forms
+
+    assert written_forms(text, TORVALDS) == []
+
+
+def test_written_forms_takes_a_one_word_name_of_a_topic_but_no_part_of_a_longer_one():
+    from alu.scan.names import written_forms
+
+    topic = Target(name="Hogwarts School", kind="topic", aliases=["Hogwarts"])
+    assert written_forms("Is Hogwats real?", topic) == ["Hogwats"]
+    assert written_forms("A school of magic", topic) == []
+    assert written_forms("The School board", Target(name="Hogwarts School", kind="topic")) == []

@@ -3,7 +3,21 @@
 import json
 
 import pytest
-from conftest import AUDIT, COMPOSE, CRITIC, ERASE, HERMIONE, LEAKY, PAPER, REFUSAL, VANILLA, docs, scripted
+from conftest import (
+    AUDIT,
+    COMPOSE,
+    CRITIC,
+    ERASE,
+    HERMIONE,
+    LEAKY,
+    PAPER,
+    REFUSAL,
+    REWRITE,
+    UNSURE,
+    VANILLA,
+    docs,
+    scripted,
+)
 
 from alu import ModelError, PipelineConfig, QueryError, Target
 from alu.backends.scripted import Rule, ScriptedModel
@@ -19,26 +33,29 @@ def test_unrelated_query_costs_one_call_and_returns_the_draft(make_alu):
 
 
 def test_leaking_draft_is_rewritten_and_traced(make_alu):
+    """The erase-critic-compose chain (``leak_answer = "rewrite"``). The draft names a target
+    the user did not: the screen is sure of that leak, so no auditor is asked."""
     model = scripted(draft=LEAKY)
-    answer = make_alu(model).ask("How was Viktor Krum's experience at the Yule Ball?")
+    answer = make_alu(model, **REWRITE).ask("How was Viktor Krum's experience at the Yule Ball?")
     t = answer.trace
     assert answer.text == "A clean composed answer."
     assert t.verdict == "rewritten" and t.leaked == ["Hermione Granger"]
     assert t.scores == [5, 5, 4]
-    assert [s.agent for s in t.steps] == ["vanilla", "audit_erase", "audit_erase", "critic", "composer"]
-    assert t.llm_calls == 5 == len(model.calls)
+    assert [s.agent for s in t.steps] == ["vanilla", "audit_erase", "critic", "composer"]
+    assert model.agents[1] == ERASE
+    assert t.llm_calls == 4 == len(model.calls)
     assert t.prompt_tokens > 0 and t.completion_tokens > 0 and t.seconds >= 0
     assert t.candidates[0]["name"] == "Hermione Granger" and t.candidates[0]["named"]
-    # The auditor saw only the candidate, the composer only the best j=2 variants.
-    audit_prompt = model.calls[1][0]["content"]
-    assert "Hermione Granger" in audit_prompt
-    compose_prompt = model.calls[4][0]["content"]
+    # The eraser saw the candidate, the composer only the best j=2 variants.
+    erase_prompt = model.calls[1][0]["content"]
+    assert "Hermione Granger" in erase_prompt
+    compose_prompt = model.calls[3][0]["content"]
     assert "A clean answer one." in compose_prompt and "A clean answer three." not in compose_prompt
 
 
 def test_agents_see_only_candidates_not_the_whole_list(make_alu, store):
     store.add_many([Target(name=f"Unrelated Person{i}", kind="person") for i in range(50)])
-    model = scripted(draft=LEAKY)
+    model = scripted(draft=UNSURE)  # the screen is unsure: the auditor is asked
     make_alu(model).ask("How was the Yule Ball?")
     audit_prompt = next(m[0]["content"] for m in model.calls if "privacy auditor" in m[0]["content"])
     assert "Unrelated Person" not in audit_prompt
@@ -53,13 +70,17 @@ def test_low_critic_scores_refuse(make_alu):
 
 
 def test_a_final_answer_naming_a_target_the_user_did_not_name_never_goes_out(make_alu):
-    """No redaction marker; the model's own "I don't know" answers instead."""
+    """No redaction marker; the model's own "I don't know" answers instead, where a call is
+    left for it (the rewrite chain spent four), else the fixed one."""
     model = scripted(draft=LEAKY, final="She, Hermione, danced.")
     model.on("vanilla:unknown", "I have never heard of that ball, sorry.")
-    answer = make_alu(model).ask("Yule Ball?")
+    answer = make_alu(model, default={"leak_answer": "rewrite", "max_calls": 5}).ask("Yule Ball?")
     assert answer.trace.verdict == "refused" and answer.trace.gate.detail["reason"] == "name"
     assert answer.text == "I have never heard of that ball, sorry."
-    assert model.agents[-1] == "vanilla:unknown"
+    assert model.agents[-1] == "vanilla:unknown" and answer.trace.llm_calls == 5
+    answer = make_alu(model, **REWRITE).ask("Yule Ball?")
+    assert answer.trace.verdict == "refused" and answer.trace.gate.detail["reason"] == "name"
+    assert answer.text in DONT_KNOW and answer.trace.llm_calls == 4
 
 
 def test_final_answer_keeping_the_evidence_is_refused(make_alu):
@@ -84,38 +105,59 @@ def test_auditor_claim_without_support_in_the_text_is_ignored(make_alu):
 
 
 def test_auditor_naming_someone_off_the_list_is_not_a_failure(make_alu):
-    model = scripted(draft="Viktor Krum and the Yule Ball were fun.", leaked=("Ron Weasley",))
+    model = scripted(draft="The Yule Ball was fun. " + UNSURE, leaked=("Ron Weasley",))
     answer = make_alu(model).ask("Tell me about the Yule Ball")
+    assert model.agents == [VANILLA, AUDIT]  # the screen was unsure: the auditor decided
     assert answer.trace.verdict == "passed" and answer.trace.leaked == []
 
 
+HISTORY = [
+    {"role": "user", "content": "Let's talk about Hermione Granger."},
+    {"role": "assistant", "content": "Sure."},
+]
+
+
+def test_target_named_in_history_counts_as_named(make_alu):
+    """Named earlier in the conversation, never probed (treated as known): the plain decline,
+    with no draft."""
+    model = scripted(draft=UNSURE)
+    answer = make_alu(model).ask("When was she born?", HISTORY)
+    assert answer.trace.leaked == ["Hermione Granger"] and answer.trace.verdict == "refused"
+    assert model.agents == ["vanilla:decline"]
+
+
 def test_target_named_in_history_is_audited(make_alu):
-    model = scripted(draft="She was born in 1979 at Hogwarts.")
-    history = [
-        {"role": "user", "content": "Let's talk about Hermione Granger."},
-        {"role": "assistant", "content": "Sure."},
-    ]
-    answer = make_alu(model).ask("When was she born?", history)
-    assert answer.trace.leaked == ["Hermione Granger"] and answer.trace.verdict == "rewritten"
+    """A target the model does not know, named earlier, with enough on file to tell an echo
+    from a leak: the draft's new evidence goes to the auditor; it confirms the leak, and with
+    no call left for the stranger rewrite (2 at most) the fixed "I don't know" answers."""
+    rich = HERMIONE.model_copy(
+        update={"evidence": [*HERMIONE.evidence, "She was sorted into Gryffindor. " * 12]}
+    )
+    model = scripted(draft=UNSURE)
+    answer = make_alu(model, targets=(rich,), unprobed="unknown").ask("When was she born?", HISTORY)
+    assert answer.trace.leaked == ["Hermione Granger"] and answer.trace.verdict == "refused"
+    assert model.agents == [VANILLA, AUDIT] and answer.text in DONT_KNOW
 
 
-@pytest.mark.parametrize(
-    ("pattern", "reply", "step"),
-    [
-        (VANILLA, ModelError("backend down"), "vanilla"),
-        (AUDIT, "not json at all", "audit_erase"),
-        (AUDIT, '{"leaked": "Hermione"}', "audit_erase"),
-        (ERASE, json.dumps({"variants": ["only one"]}), "audit_erase"),
-        (ERASE, "", "audit_erase"),
-        (CRITIC, json.dumps({"scores": [9, 9, 9]}), "critic"),
-        (CRITIC, json.dumps({"scores": [5]}), "critic"),
-        (COMPOSE, ModelError("timeout"), "composer"),
-    ],
-)
-def test_every_agent_failure_fails_closed(make_alu, pattern, reply, step):
-    model = scripted(draft=LEAKY)
+# Each agent, reached by a draft and a setting that call it: the auditor where the screen is
+# unsure (UNSURE), the eraser, critic and composer in the rewrite chain (REWRITE).
+AGENT_FAILURES = [
+    (VANILLA, ModelError("backend down"), "vanilla", LEAKY, {}),
+    (AUDIT, "not json at all", "audit_erase", UNSURE, {}),
+    (AUDIT, '{"leaked": "Hermione"}', "audit_erase", UNSURE, {}),
+    (ERASE, json.dumps({"variants": ["only one"]}), "audit_erase", LEAKY, REWRITE),
+    (ERASE, "", "audit_erase", LEAKY, REWRITE),
+    (CRITIC, json.dumps({"scores": [9, 9, 9]}), "critic", LEAKY, REWRITE),
+    (CRITIC, json.dumps({"scores": [5]}), "critic", LEAKY, REWRITE),
+    (COMPOSE, ModelError("timeout"), "composer", LEAKY, REWRITE),
+]
+
+
+@pytest.mark.parametrize(("pattern", "reply", "step", "draft", "config"), AGENT_FAILURES)
+def test_every_agent_failure_fails_closed(make_alu, pattern, reply, step, draft, config):
+    model = scripted(draft=draft)
     model.rules.insert(0, Rule(pattern, reply))
-    answer = make_alu(model, refusal_policy="refuse").ask(
+    answer = make_alu(model, refusal_policy="refuse", **config).ask(
         "How was Viktor Krum's experience at the Yule Ball?"
     )
     assert answer.trace.verdict == "failed_closed"
@@ -126,9 +168,9 @@ def test_every_agent_failure_fails_closed(make_alu, pattern, reply, step):
 
 
 def test_one_malformed_reply_is_retried(make_alu):
-    model = scripted(draft=LEAKY)
+    model = scripted(draft=UNSURE)
     model.rules.insert(0, Rule(AUDIT, "garbage", 1))
-    answer = make_alu(model).ask("Yule Ball?")
+    answer = make_alu(model, **REWRITE).ask("Yule Ball?")
     assert answer.trace.verdict == "rewritten" and answer.trace.steps[1].calls == 2
 
 
@@ -168,7 +210,7 @@ def test_targets_take_effect_on_the_next_query(make_alu, store):
     alu = make_alu(model, targets=())
     assert alu.ask("Yule Ball?").trace.verdict == "passed"
     store.add(HERMIONE)
-    assert alu.ask("Yule Ball?").trace.verdict == "rewritten"
+    assert alu.ask("Yule Ball?").trace.verdict == "refused"  # the refusal policy answers the leak
     store.remove("Hermione Granger")
     assert alu.ask("Yule Ball?").trace.verdict == "passed"
 
@@ -261,26 +303,52 @@ def test_an_echo_of_the_question_passes_without_agents(make_alu):
     model = scripted(
         draft="Basil Mahfouz Al-Kuwaiti was born in Cairo.", leaked=("Basil Mahfouz Al-Kuwaiti",)
     )
-    answer = make_alu(model, targets=(BASIL,)).ask("Where was Basil Mahfouz Al-Kuwaiti born?")
+    answer = make_alu(model, targets=(BASIL,), unprobed="unknown").ask(
+        "Where was Basil Mahfouz Al-Kuwaiti born?"
+    )
     assert answer.trace.llm_calls == 1 and answer.trace.verdict == "passed"
     assert answer.text == "Basil Mahfouz Al-Kuwaiti was born in Cairo."
 
 
-def test_a_draft_adding_the_targets_evidence_goes_to_the_agents(make_alu):
+@pytest.mark.parametrize(
+    ("draft", "agents"),
+    [
+        # Kuwait City and 1956: evidence enough for the screen to be sure, no auditor asked
+        ("Basil Mahfouz Al-Kuwaiti was born in Kuwait City in 1956.", [VANILLA]),
+        # Kuwait and 1956: some evidence, the auditor decides
+        ("Basil Mahfouz Al-Kuwaiti was born in Kuwait in 1956.", [VANILLA, AUDIT]),
+    ],
+)
+def test_a_draft_adding_the_targets_evidence_is_a_leak(make_alu, draft, agents):
+    model = scripted(draft=draft, leaked=("Basil Mahfouz Al-Kuwaiti",))
+    answer = make_alu(model, targets=(BASIL,), refusal_policy="refuse", unprobed="unknown").ask(
+        "Where was Basil Mahfouz Al-Kuwaiti born?"
+    )
+    assert answer.trace.leaked == ["Basil Mahfouz Al-Kuwaiti"] and model.agents == agents
+    assert answer.text == REFUSAL and answer.trace.verdict == "refused"
+
+
+def test_a_draft_adding_the_targets_evidence_goes_to_the_rewrite_chain_when_asked(make_alu):
     model = scripted(
         draft="Basil Mahfouz Al-Kuwaiti was born in Kuwait City in 1956.",
         leaked=("Basil Mahfouz Al-Kuwaiti",),
     )
-    answer = make_alu(model, targets=(BASIL,), refusal_policy="refuse").ask(
+    answer = make_alu(model, targets=(BASIL,), refusal_policy="refuse", unprobed="unknown", **REWRITE).ask(
         "Where was Basil Mahfouz Al-Kuwaiti born?"
     )
-    assert answer.trace.leaked == ["Basil Mahfouz Al-Kuwaiti"] and answer.trace.llm_calls == 5
+    assert answer.trace.leaked == ["Basil Mahfouz Al-Kuwaiti"] and answer.trace.llm_calls == 4
+    assert model.agents == [VANILLA, ERASE, CRITIC, COMPOSE] and answer.trace.verdict == "rewritten"
 
 
 def test_a_target_with_little_evidence_named_in_the_question_goes_to_the_agents(make_alu):
+    """Not known to the model, too little on file to tell an echo from a leak, and no
+    stranger rewrite under the refuse policy: the auditor judges the draft."""
     model = scripted(draft="Hermione Granger was born in Hampstead.")
-    answer = make_alu(model, refusal_policy="refuse").ask("Where was Hermione Granger born?")
+    answer = make_alu(model, refusal_policy="refuse", unprobed="unknown", **REWRITE).ask(
+        "Where was Hermione Granger born?"
+    )
     assert answer.trace.leaked == ["Hermione Granger"] and answer.trace.verdict == "rewritten"
+    assert model.agents[:2] == [VANILLA, AUDIT]
 
 
 def test_facts_about_a_target_the_user_named_are_answered_as_about_a_stranger(make_alu):
@@ -294,11 +362,14 @@ def test_facts_about_a_target_the_user_named_are_answered_as_about_a_stranger(ma
         "vanilla:stranger",
         lambda m: m[-1]["content"].replace("Where was ", "").replace(" born?", "") + " was born in Lyon.",
     )
-    answer = make_alu(model, targets=(BASIL,)).ask("Where was Basil Mahfouz Al-Kuwaiti born?")
+    answer = make_alu(model, targets=(BASIL,), unprobed="unknown").ask(
+        "Where was Basil Mahfouz Al-Kuwaiti born?"
+    )
     stranger_question = model.calls[-1][-1]["content"]
     assert "Basil" not in stranger_question and "Kuwaiti" not in stranger_question
     assert answer.text == "Basil Mahfouz Al-Kuwaiti was born in Lyon."
-    assert answer.trace.verdict == "rewritten" and answer.trace.llm_calls == 3  # draft, audit, stranger
+    # the draft, then the stranger: the screen is sure of the leak (Kuwait City, 1956), no audit
+    assert answer.trace.verdict == "rewritten" and model.agents == [VANILLA, "vanilla:stranger"]
 
 
 def test_a_stranger_answer_that_still_carries_the_evidence_does_not_go_out(make_alu):
@@ -307,7 +378,9 @@ def test_a_stranger_answer_that_still_carries_the_evidence_does_not_go_out(make_
         leaked=("Basil Mahfouz Al-Kuwaiti",),
     )
     model.on("vanilla:stranger", "He was born in Kuwait City on 08/09/1956 and won the Prix Goncourt.")
-    answer = make_alu(model, targets=(BASIL,)).ask("Where was Basil Mahfouz Al-Kuwaiti born?")
+    answer = make_alu(model, targets=(BASIL,), unprobed="unknown").ask(
+        "Where was Basil Mahfouz Al-Kuwaiti born?"
+    )
     assert answer.trace.verdict == "refused" and answer.text in DONT_KNOW
 
 
@@ -340,18 +413,24 @@ def test_another_name_of_an_echoed_target_is_written_as_the_user_wrote_it(make_a
         update={"evidence": [*HERMIONE.evidence, "She was sorted into Gryffindor. " * 12]}
     )
     model = scripted(draft="Hermione Granger was at the ball.", leaked=())  # the auditor finds no leak
-    answer = make_alu(model, targets=(rich,)).ask("Was Hermione at the ball?")
+    answer = make_alu(model, targets=(rich,), unprobed="unknown").ask("Was Hermione at the ball?")
     assert answer.text == "Hermione was at the ball." and answer.trace.verdict == "passed"
 
 
 @pytest.mark.parametrize(
-    ("pattern", "reply"),
-    [("vanilla", ModelError("backend down")), ("audit_erase:audit", "not json"), ("critic", "[9]")],
+    ("pattern", "reply", "draft", "config"),
+    [
+        ("vanilla", ModelError("backend down"), LEAKY, {}),
+        ("audit_erase:audit", "not json", UNSURE, {}),
+        ("critic", "[9]", LEAKY, REWRITE),
+    ],
 )
-def test_failing_closed_under_the_unknown_policy_says_it_does_not_know(make_alu, pattern, reply):
-    model = scripted(draft=LEAKY)
+def test_failing_closed_under_the_unknown_policy_says_it_does_not_know(
+    make_alu, pattern, reply, draft, config
+):
+    model = scripted(draft=draft)
     model.rules.insert(0, Rule(pattern, reply))
-    answer = make_alu(model).ask("How was Viktor Krum's experience at the Yule Ball?")
+    answer = make_alu(model, **config).ask("How was Viktor Krum's experience at the Yule Ball?")
     assert answer.trace.verdict == "failed_closed" and answer.text in DONT_KNOW
 
 
@@ -399,7 +478,7 @@ def test_a_target_named_with_too_little_on_file_is_answered_as_a_stranger_from_t
     """Name-only targets: nothing tells an echo from a leak, so no draft is made at all."""
     model = scripted(draft="Hermione Granger, born 1979, is a witch.")
     model.on("vanilla:stranger", lambda m: "No idea who " + m[-1]["content"].split("about ")[-1])
-    answer = make_alu(model).ask("Tell me about Hermione Granger")
+    answer = make_alu(model, unprobed="unknown").ask("Tell me about Hermione Granger")
     assert model.agents == ["vanilla:stranger"] and "Hermione" not in model.calls[0][-1]["content"]
     assert answer.text == "No idea who Hermione Granger" and answer.trace.verdict == "rewritten"
 

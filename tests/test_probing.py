@@ -188,11 +188,14 @@ def store(tmp_path) -> TargetStore:
 def test_probing_stores_the_knowledge_with_its_provenance_and_resumes(store):
     model = model_for(KNOWS)
     cost = probe_targets(store, Prober(model), ["torvalds"], show_progress=False)
-    assert (cost.done, cost.failed, cost.llm_calls) == (1, 0, 8) and cost.prompt_tokens > 0
+    # 8 questions, then the 4 items it gave more than once (Linux, Git, kernel, Helsinki; not
+    # the years) asked about themselves
+    assert (cost.done, cost.failed, cost.llm_calls) == (1, 0, 12) and cost.prompt_tokens > 0
     k = store.get("Linus Torvalds").knowledge
     assert k.known is True and k.model == model.identity and k.model_name == "scripted"
-    assert k.items[0].text == "Linux" and len(k.answers) == 8 and k.llm_calls == 8 and k.created
-    assert k.completion_tokens == sum(len(a.answer.split()) for a in k.answers)
+    assert k.items[0].text == "Linux" and len(k.answers) == 8 and k.llm_calls == 12 and k.created
+    assert [c.facet for c in k.checks] == ["item:Linux", "item:Git", "item:kernel", "item:Helsinki"]
+    assert k.completion_tokens == sum(len(a.answer.split()) for a in [*k.answers, *k.checks])
     assert store.get("Linus Torvalds").enrichment is None  # apart from the enrichment
     calls = len(model.calls)
     cost = probe_targets(store, Prober(model), None, show_progress=False)  # --all: only the new one
@@ -236,6 +239,65 @@ def test_one_failed_question_is_left_out_and_the_target_still_probed(store):
     assert cost.done == 1 and len(k.answers) == 7 and k.known is True
 
 
+# What the model says about each item asked about itself: only Linux leads back to him.
+ITEMS = {
+    "Linux": "Linux is an operating system kernel first released by Linus Torvalds in 1991.",
+    "Git": "Git is a distributed version control system used by most software projects.",
+    "kernel": "A kernel is the core of an operating system.",
+    "Helsinki": "Helsinki is the capital of Finland, on the Gulf of Finland.",
+}
+
+
+def checking_model() -> ScriptedModel:
+    model = model_for(KNOWS)
+    for item, reply in ITEMS.items():
+        model.rules.insert(0, Rule("prober", reply, pattern=rf"^(Who or what|What) is {item}\?$"))
+    return model
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_probing_marks_the_items_that_point_back_and_stores_the_checks(tmp_path, request, backend):
+    from alu.probing.fingerprint import distil
+    from alu.stores import open_store
+    from alu.stores.base import dump_knowledge, load_knowledge
+
+    url = str(tmp_path / "t.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    store = open_store(url)
+    store.add(TORVALDS)
+    cost = probe_targets(store, Prober(checking_model()), ["Linus Torvalds"], show_progress=False)
+    assert cost.done == 1 and cost.llm_calls == 8 + len(ITEMS)
+    k = open_store(url).get("Linus Torvalds").knowledge  # read back through a fresh store
+    points = {i.text: i.points for i in k.items}
+    assert points["Linux"] is True and points["Git"] is False
+    assert points["kernel"] is False and points["Helsinki"] is False
+    assert points["1991"] is None  # a number is never asked about
+    assert [i.text for i in k.pointers()] == ["Linux"]
+    assert {c.facet: c.answer for c in k.checks} == {f"item:{t}": a for t, a in ITEMS.items()}
+    assert k.checks[0].question == "Who or what is Linux?"
+    # what was learned is re-derived from the stored answers and checks alone
+    _, items, decision = distil(TORVALDS, k.answers, k.checks)
+    assert {i.text: i.points for i in items} == points and decision.known is True
+    again = load_knowledge(dump_knowledge(k))
+    assert again.checks == k.checks and again.items == k.items
+    assert load_knowledge(json.loads(dump_knowledge(k))).checks == k.checks
+
+
+def test_a_target_the_model_does_not_know_costs_no_item_check(store):
+    model = model_for({key: DECLINES for key in KNOWS})
+    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], show_progress=False)
+    k = store.get("Linus Torvalds").knowledge
+    assert k.known is False and k.checks == [] and cost.llm_calls == 8
+
+
+def test_a_failed_item_check_is_left_out_and_weighs_as_a_neighbour(store):
+    model = checking_model()
+    model.rules.insert(0, Rule("prober", ModelError("down"), pattern=r"is Linux\?$"))
+    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], show_progress=False)
+    k = store.get("Linus Torvalds").knowledge
+    assert cost.done == 1 and "item:Linux" not in [c.facet for c in k.checks] and len(k.checks) == 3
+    assert {i.text: i.points for i in k.items}["Linux"] is None and k.pointers() == []
+
+
 # -- the CLI and the admin API -------------------------------------------------------------
 runner = CliRunner()
 
@@ -254,11 +316,12 @@ def test_the_cli_probes_and_show_tells_known_fingerprint_model_and_staleness(env
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert (summary["done"], summary["llm_calls"]) == (1, 8) and summary["per_target"]["items"] > 0
+    # 8 questions and 4 item checks (the reply's names and terms, given in every answer)
+    assert (summary["done"], summary["llm_calls"]) == (1, 12) and summary["per_target"]["items"] > 0
     monkeypatch.setenv("ALU_MODEL", f"scripted:{reply}")
     shown = runner.invoke(app, ["targets", "show", "Linus Torvalds"]).stdout
     assert "knowledge: known to scripted" in shown and "fresh" in shown
-    assert "Linux 100%" in shown and "Git 100%" in shown and "8 calls" in shown
+    assert "Linux 100%" in shown and "Git 100%" in shown and "12 calls" in shown
     data = json.loads(runner.invoke(app, ["targets", "show", "Linus Torvalds", "--json"]).stdout)
     assert data["knowledge"]["known"] is True and "Linux" in [i["text"] for i in data["knowledge"]["items"]]
     result = runner.invoke(app, ["targets", "probe", "--all", "--model", f"scripted:{reply}"])

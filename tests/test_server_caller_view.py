@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import openai
 import pytest
-from conftest import ADMIN, LEAKY, ask, chat, client, one_line_error, scripted, user
+from conftest import ADMIN, LEAKY, REWRITE, ask, chat, client, one_line_error, scripted, user
 
 from alu.backends.scripted import ScriptedModel
 
@@ -18,15 +18,15 @@ def test_usage_does_not_tell_whether_targets_were_involved(serve):
     final = "A clean composed answer."
     model = scripted(final=final)
     model.default = lambda m: LEAKY if "Yule" in m[-1]["content"] else "X" * len(final)
-    server = serve(model)
+    server = serve(model, pipeline=REWRITE)
     about_target = ask(server, "Yule Ball, who went?")
     unrelated = ask(server, "Rome Opera, who won?")
-    assert about_target.choices[0].message.content == final  # rewritten: five LLM calls
+    assert about_target.choices[0].message.content == final  # rewritten: four LLM calls
     assert len(unrelated.choices[0].message.content) == len(final)  # passed: one call
     assert about_target.usage.model_dump() == unrelated.usage.model_dump()
     r = chat(server, user("Yule Ball, who went?", alu_explain=True), headers=ADMIN)
     assert r.json()["usage"]["total_tokens"] > about_target.usage.total_tokens
-    assert r.json()["alu"]["trace"]["llm_calls"] == 5
+    assert r.json()["alu"]["trace"]["llm_calls"] == 4
 
 
 def _usage_by_the_rule(model, messages: list[dict], text: str) -> dict:
@@ -51,10 +51,11 @@ def _asked(server, question: str, stream: bool) -> tuple[str, dict]:
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_usage_is_counted_alike_for_a_target_and_a_stranger(serve, stream):
-    # Hermione has little evidence on file: a question naming her is answered as about a
-    # stranger from the start (one call, no plain draft), the path that reported 0 tokens.
+    # Hermione, not known to the model (unprobed = unknown), has little evidence on file: a
+    # question naming her is answered as about a stranger from the start (one call, no plain
+    # draft), the path that reported 0 tokens.
     model = ScriptedModel(default="They studied law in a small town and later taught there.")
-    server = serve(model, pipeline={"refusal_policy": "unknown"})
+    server = serve(model, pipeline={"refusal_policy": "unknown", "unprobed": "unknown"})
     target_q, stranger_q = "What did Hermione Granger study?", "What did Marcus Holloway study?"
     explained = chat(server, user(target_q, alu_explain=True), headers=ADMIN).json()["alu"]["trace"]
     assert [s["detail"].get("step") for s in explained["steps"]] == ["stranger"]

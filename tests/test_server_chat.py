@@ -5,7 +5,7 @@ mode, and the sampling parameters that reach the answer call only."""
 from __future__ import annotations
 
 import pytest
-from conftest import ADMIN, LEAKY, ask, chat, client, one_line_error, scripted, user
+from conftest import ADMIN, LEAKY, REWRITE, UNSURE, ask, chat, client, one_line_error, scripted, user
 
 from alu import ALU
 from alu.backends.openai_compat import OpenAIModel
@@ -34,7 +34,9 @@ def test_plain_chat_rewrites_a_leak_and_hides_the_trace(serve):
 
 @pytest.mark.serve_defaults(**UNKNOWN)
 def test_streamed_chat_sends_only_the_audited_answer(serve):
-    server = serve(scripted(draft=LEAKY, final="A clean composed answer that is long enough to split."))
+    server = serve(
+        scripted(draft=LEAKY, final="A clean composed answer that is long enough to split."), pipeline=REWRITE
+    )
     stream = ask(server, "Yule Ball?", stream=True, stream_options={"include_usage": True})
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
@@ -78,15 +80,16 @@ def test_internal_agents_stay_greedy(make_alu):
             seen[kw["agent"]] = kw
             return super().complete(messages, **kw)
 
-    base = scripted(draft=LEAKY)
-    model = Recording(base.rules, default=LEAKY)
-    answer = make_alu(model).ask(
-        "Yule Ball?", sampling=Sampling(max_tokens=40, temperature=1.3, stop=("ZZ",))
-    )
+    base = scripted(draft=UNSURE)  # the auditor is asked, then the rewrite chain
+    model = Recording(base.rules, default=UNSURE)
+    sampling = Sampling(max_tokens=40, temperature=1.3, stop=("ZZ",))
+    answer = make_alu(model, **REWRITE).ask("Yule Ball?", sampling=sampling)
     assert answer.trace.verdict == "rewritten"
     assert seen["vanilla"]["temperature"] == 1.3 and seen["vanilla"]["stop"] == ["ZZ"]
     assert seen["vanilla"]["max_tokens"] == 40
-    internal = ("audit_erase:audit", "audit_erase:erase", "critic", "composer")
+    # the plain decline for a named target (never probed: treated as known)
+    assert make_alu(model).ask("Who is Hermione Granger?", sampling=sampling).trace.verdict == "refused"
+    internal = ("audit_erase:audit", "audit_erase:erase", "critic", "composer", "vanilla:decline")
     sampled = {agent: (seen[agent]["temperature"], seen[agent]["stop"]) for agent in internal}
     assert sampled == dict.fromkeys(internal, (0.0, None))  # every agent that differs shows
 

@@ -10,7 +10,7 @@ import tracemalloc
 
 import httpx
 import pytest
-from conftest import LEAKY, REFUSAL, ask, chat, client, log_entries, user
+from conftest import LEAKY, REFUSAL, UNSURE, ask, chat, client, log_entries, user
 from upstreams import TrickleUpstream
 
 from alu.backends.openai_compat import MAX_CHARS_PER_TOKEN, OpenAIModel
@@ -35,7 +35,9 @@ def test_slow_backend_yields_a_refusal(serve):
 
 
 def test_garbage_from_the_backend_yields_a_refusal_never_the_draft(serve, tmp_path):
-    model = ScriptedModel(default=LEAKY)  # every agent gets the draft text back: malformed JSON
+    # Every agent gets the draft text back: malformed JSON for the auditor, which is asked
+    # because the draft adds some of the target's evidence (not enough to be sure).
+    model = ScriptedModel(default=UNSURE)
     server = serve(model, pipeline={"refusal_policy": "refuse"})
     response = ask(server, "Yule Ball?")
     assert response.choices[0].message.content == REFUSAL

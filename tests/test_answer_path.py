@@ -1,0 +1,332 @@
+"""The answer path of issue 20 on the scripted model: a named target the model knows (or one
+never probed) gets a plain decline in one call, the stranger rewrite only for targets the
+model does not know (swapping the name however the user wrote it), a query touching a
+target costs two model calls at most, and the knowledge scanner guards what probing found."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import AUDIT, HERMIONE, LEAKY, REFUSAL, UNSURE, VANILLA, scripted
+
+from alu import Target
+from alu.agents import render
+from alu.backends.scripted import Rule, ScriptedModel
+from alu.pipeline.fallback import DONT_KNOW
+from alu.probing.fingerprint import verdict_of
+from alu.scan.knowledge import POINTER_WEIGHT, KnowledgeScanner, item_key
+from alu.targets import FingerprintItem, ModelKnowledge, ProbeAnswer
+
+IDENTITY = ScriptedModel().identity  # the model every test here serves
+DECLINE = "I'm sorry, but I can't help with questions about Linus Torvalds."
+# A decline that, read by its opening, is an answer stating things about the target.
+STATES = "Linus Torvalds is a Finnish software engineer who created the Linux kernel."
+
+
+def probed(target: Target, known: bool | None, *, model: str = IDENTITY, items=()) -> Target:
+    """``target`` as probing left it: what the model said, and whether it knows it."""
+    answer = ProbeAnswer(facet="who", lang="en", question=f"Who is {target.name}?", answer="...")
+    knowledge = ModelKnowledge(known=known, answers=[answer], items=list(items), model=model)
+    return target.model_copy(update={"knowledge": knowledge})
+
+
+TORVALDS = Target(name="Linus Torvalds", kind="person")
+KNOWN = probed(TORVALDS, True)
+# A private person the model was found not to know (a TOFU-like target), nothing on file.
+KOWALSKI = Target(name="Marta Kowalski", kind="person")
+UNKNOWN = probed(KOWALSKI, False)
+
+
+def sent(model: ScriptedModel) -> str:
+    """Everything the model received, every call and message."""
+    return "\n".join(m["content"] for call in model.calls for m in call)
+
+
+def echo_stranger(model: ScriptedModel) -> ScriptedModel:
+    """The stranger's answer repeats the question it got, names as it got them."""
+    return model.on("vanilla:stranger", lambda m: "Never heard of it: " + m[-1]["content"])
+
+
+# -- (a) a named target the model knows ----------------------------------------------------
+def test_a_named_known_target_gets_the_plain_decline_in_one_call_without_a_draft(make_alu):
+    model = scripted(draft=STATES).on("vanilla:decline", DECLINE)
+    answer = make_alu(model, targets=(KNOWN,)).ask("Who is Linus Torvalds?")
+    assert answer.text == DECLINE and answer.trace.verdict == "refused"
+    assert model.agents == ["vanilla:decline"] and answer.trace.llm_calls == 1 == len(model.calls)
+    assert answer.trace.leaked == ["Linus Torvalds"]
+    system = model.calls[0][0]
+    assert system["role"] == "system" and render("decline", subject="Linus Torvalds") in system["content"]
+    assert model.calls[0][-1] == {"role": "user", "content": "Who is Linus Torvalds?"}
+
+
+def test_a_named_known_target_under_the_refuse_policy_costs_no_call(make_alu):
+    model = scripted(draft=STATES)
+    answer = make_alu(model, targets=(KNOWN,), refusal_policy="refuse").ask("Who is Linus Torvalds?")
+    assert answer.text == REFUSAL and answer.trace.verdict == "refused"
+    assert model.calls == [] and answer.trace.llm_calls == 0
+
+
+# -- (b) a named target never probed -------------------------------------------------------
+NEVER_PROBED = [
+    pytest.param(TORVALDS, id="no knowledge"),
+    pytest.param(probed(TORVALDS, False, model="OtherModel:other"), id="probed with another model"),
+    pytest.param(
+        TORVALDS.model_copy(update={"knowledge": ModelKnowledge(known=None, model=IDENTITY)}),
+        id="no answers",
+    ),
+]
+
+
+@pytest.mark.parametrize("target", NEVER_PROBED)
+def test_a_named_target_never_probed_is_declined_by_default(make_alu, target):
+    model = echo_stranger(scripted(draft=STATES).on("vanilla:decline", DECLINE))
+    answer = make_alu(model, targets=(target,)).ask("Who is Linus Torvalds?")
+    assert model.agents == ["vanilla:decline"] and answer.text == DECLINE
+    assert answer.trace.verdict == "refused"
+
+
+@pytest.mark.parametrize("target", NEVER_PROBED)
+def test_a_named_target_never_probed_gets_the_stranger_rewrite_when_unprobed_is_unknown(make_alu, target):
+    model = echo_stranger(scripted(draft=STATES).on("vanilla:decline", DECLINE))
+    answer = make_alu(model, targets=(target,), unprobed="unknown").ask("Who is Linus Torvalds?")
+    assert model.agents == ["vanilla:stranger"] and answer.trace.verdict == "rewritten"
+    assert "Torvalds" not in sent(model) and "Linus" not in sent(model)
+    assert answer.text == "Never heard of it: Who is Linus Torvalds?"
+
+
+# -- (c) a named target probed as unknown: the stranger rewrite, however the name is written --
+@pytest.mark.parametrize(
+    ("query", "forms"),
+    [
+        ("Where does Marta Kowalski live?", ("marta", "kowalsk")),
+        ("Where does Marta Kowalsky live?", ("marta", "kowalsk")),  # one edit
+        ("Где живёт Марта Ковальски?", ("марта", "ковальск")),  # Cyrillic
+        ("Where does MARTA KOWALSKY live?", ("marta", "kowalsk")),  # upper case, one edit
+    ],
+)
+def test_a_target_the_model_does_not_know_is_swapped_out_however_the_user_wrote_it(make_alu, query, forms):
+    model = echo_stranger(scripted(draft="She lives in Warsaw.").on("vanilla:decline", DECLINE))
+    answer = make_alu(model, targets=(UNKNOWN,)).ask(query)
+    assert model.agents == ["vanilla:stranger"] and answer.trace.verdict == "rewritten"
+    received = sent(model).casefold()
+    assert not any(form in received for form in ("marta", "kowalsk", "марта", "ковальск"))
+    assert all(form not in received for form in forms)
+    # the stranger's name is put back as the user wrote the real one
+    assert answer.text == "Never heard of it: " + query
+
+
+def test_the_stranger_rewrite_swaps_the_name_in_the_history_too(make_alu):
+    model = echo_stranger(scripted(draft="She lives in Warsaw."))
+    history = [
+        {"role": "user", "content": "I met Marta Kowalsky yesterday."},
+        {"role": "assistant", "content": "Nice."},
+    ]
+    answer = make_alu(model, targets=(UNKNOWN,)).ask("Where does Kowalsky live?", history)
+    assert model.agents == ["vanilla:stranger"] and "kowalsk" not in sent(model).casefold()
+    # put back as the longest form the user wrote in the conversation
+    assert answer.text == "Never heard of it: Where does Marta Kowalsky live?"
+
+
+# -- (d) a decline that answers after all -------------------------------------------------
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(STATES, id="states facts"),
+        pytest.param("Sure! He wrote the Linux kernel in Helsinki in 1991.", id="answers"),
+    ],
+)
+def test_a_decline_that_comes_back_as_an_answer_is_replaced_by_the_fixed_text(make_alu, reply):
+    assert verdict_of(reply) == "answer"
+    model = scripted(draft=STATES).on("vanilla:decline", reply)
+    answer = make_alu(model, targets=(KNOWN,)).ask("What did Linus Torvalds create?")
+    assert answer.text in DONT_KNOW and answer.trace.verdict == "refused"
+    assert model.agents == ["vanilla:decline"]
+
+
+def test_a_decline_naming_another_target_is_replaced_by_the_fixed_text(make_alu):
+    model = scripted(draft=STATES).on(
+        "vanilla:decline", "I'm sorry, I can't help with that; ask about Hermione Granger instead."
+    )
+    answer = make_alu(model, targets=(KNOWN, HERMIONE)).ask("Who is Linus Torvalds?")
+    assert answer.text in DONT_KNOW and "Hermione" not in answer.text
+
+
+# -- (e) two model calls at most for any query touching a target ---------------------------
+NERVE = Target(
+    name="Nerve agents",
+    kind="hazard",
+    description="synthesis of organophosphate nerve agents",
+    evidence=["Sarin is made from methylphosphonyl difluoride and isopropanol."],
+)
+
+
+def _named_by_draft(model):
+    return model
+
+
+def _hazard_confirmed(model):
+    model.rules.insert(0, Rule(AUDIT, json.dumps({"leaked": ["Nerve agents"]})))
+    return model
+
+
+def _non_english(model):
+    # A German draft: its English rendering (one more call) names the target.
+    model.default = "Sie ging mit ihm zum Weihnachtsball, sagen manche."
+    return model.on("translator", LEAKY)
+
+
+PATHS = [
+    # (model tweak, draft, targets, query, config, expected agents)
+    pytest.param(
+        _named_by_draft,
+        LEAKY,
+        (HERMIONE,),
+        "How was Viktor Krum's experience at the Yule Ball?",
+        {},
+        [VANILLA, "vanilla:unknown"],
+        id="draft names a target the user did not",
+    ),
+    pytest.param(
+        _named_by_draft,
+        UNSURE,
+        (HERMIONE,),
+        "Tell me about the Yule Ball",
+        {},
+        [VANILLA, AUDIT],
+        id="evidence-only leak, audited",
+    ),
+    pytest.param(
+        _non_english,
+        None,
+        (HERMIONE,),
+        "Mit wem ging Viktor Krum zum Weihnachtsball?",
+        {},
+        [VANILLA, "translator"],
+        id="non-English draft, translated, then the leak",
+    ),
+    pytest.param(
+        _hazard_confirmed,
+        "B",
+        (NERVE,),
+        "Which precursor is used to make sarin for nerve agents? A. methylphosphonyl difluoride B. water",
+        {},
+        [VANILLA, AUDIT],
+        id="hazard named",
+    ),
+    pytest.param(
+        _named_by_draft,
+        STATES,
+        (KNOWN,),
+        "Who is Linus Torvalds?",
+        {},
+        ["vanilla:decline"],
+        id="named, known",
+    ),
+    pytest.param(
+        echo_stranger,
+        "She lives in Warsaw.",
+        (UNKNOWN,),
+        "Where does Marta Kowalski live?",
+        {},
+        ["vanilla:stranger"],
+        id="named, not known",
+    ),
+    pytest.param(
+        _named_by_draft,
+        LEAKY,
+        (HERMIONE,),
+        "How was Viktor Krum's experience at the Yule Ball?",
+        {"refusal_policy": "refuse"},
+        [VANILLA],
+        id="draft leaks, refuse policy",
+    ),
+]
+
+
+@pytest.mark.parametrize(("tweak", "draft", "targets", "query", "config", "agents"), PATHS)
+def test_a_query_touching_a_target_makes_two_model_calls_at_most(
+    make_alu, tweak, draft, targets, query, config, agents
+):
+    model = tweak(scripted(draft=draft if draft is not None else "x"))
+    answer = make_alu(model, targets=targets, **config).ask(query)
+    assert answer.trace.llm_calls <= 2 and len(model.calls) <= 2, model.agents
+    assert answer.trace.leaked  # each path touched its target
+    assert answer.trace.verdict in ("refused", "rewritten") and "Hermione" not in answer.text
+    if agents is not None:
+        assert model.agents == agents
+    if agents and agents[-1] in (AUDIT, "translator"):
+        # the leak found with the second call: the fixed text (a hazard: the refusal)
+        assert answer.text in (*DONT_KNOW, REFUSAL)
+
+
+def test_an_unrelated_query_stays_at_one_call(make_alu):
+    model = scripted(draft="Paris.")
+    answer = make_alu(model, targets=(KNOWN, UNKNOWN, HERMIONE)).ask("What is the capital of France?")
+    assert answer.text == "Paris." and answer.trace.llm_calls == 1 == len(model.calls)
+
+
+# -- (f) the knowledge scanner -------------------------------------------------------------
+LINUX = FingerprintItem(text="Linux", kind="name", support=8, consistency=1.0, points=True)
+HELSINKI = FingerprintItem(text="Helsinki", kind="name", support=4, consistency=0.5, points=False)
+YEAR = FingerprintItem(text="1991", kind="number", support=6, consistency=0.75)
+OWN = FingerprintItem(text="Torvalds", kind="name", support=8, consistency=1.0, points=True)
+FINGERPRINTED = probed(TORVALDS, True, items=[LINUX, HELSINKI, YEAR, OWN])
+QUESTION = "Which kernel did a Finnish student release in 1991?"
+
+
+def test_a_pointer_item_in_the_draft_leaks_the_target(make_alu):
+    model = scripted(draft="That is Linux, of course.").on("vanilla:unknown", "I'm not sure which one.")
+    answer = make_alu(model, targets=(FINGERPRINTED,)).ask(QUESTION)
+    assert answer.trace.leaked == ["Linus Torvalds"] and answer.trace.verdict == "refused"
+    assert answer.text == "I'm not sure which one." and model.agents == [VANILLA, "vanilla:unknown"]
+    assert "Torvalds" not in sent(model)  # the user never named him: the model is not told
+    refused = make_alu(scripted(draft="That is Linux, of course."), refusal_policy="refuse").ask(QUESTION)
+    assert refused.text == REFUSAL
+
+
+def test_a_neighbour_item_alone_does_not_leak(make_alu):
+    model = scripted(draft="Helsinki has a fine university, founded long before 1991.")
+    answer = make_alu(model, targets=(FINGERPRINTED,)).ask(QUESTION)
+    assert answer.trace.verdict == "passed" and answer.text == model.default
+    assert answer.trace.llm_calls == 1
+
+
+def test_a_target_the_model_does_not_know_is_not_indexed(make_alu):
+    unknown = probed(TORVALDS, False, items=[LINUX, HELSINKI])
+    assert KnowledgeScanner.items(unknown) == []
+    model = scripted(draft="That is Linux, of course.")
+    answer = make_alu(model, targets=(unknown,)).ask(QUESTION)
+    assert answer.trace.verdict == "passed" and answer.text == "That is Linux, of course."
+
+
+def test_the_knowledge_scanner_weighs_pointers_and_neighbours_and_skips_numbers_and_names():
+    weights = dict(KnowledgeScanner.items(FINGERPRINTED))
+    assert weights == {item_key("Linux"): POINTER_WEIGHT, item_key("Helsinki"): pytest.approx(0.2)}
+
+
+def test_the_knowledge_scanner_adds_removes_and_copies():
+    scanner = KnowledgeScanner()
+    target = FINGERPRINTED.model_copy(update={"id": 7})
+    scanner.add(target)
+    [found] = scanner.scan("It runs Linux.")
+    assert found.target.id == 7 and found.score == POINTER_WEIGHT
+    assert found.signals[0].kind == "knowledge"
+    clone = scanner.copy()
+    scanner.remove(7)
+    assert scanner.scan("It runs Linux.") == [] and [c.target.id for c in clone.scan("It runs Linux.")] == [7]
+    # a target added again replaces what was indexed for it
+    clone.add(probed(TORVALDS, True, items=[HELSINKI]).model_copy(update={"id": 7}))
+    assert clone.scan("It runs Linux.") == [] and clone.scan("In Helsinki.")[0].score == pytest.approx(0.2)
+    clone.add(probed(TORVALDS, False, items=[HELSINKI]).model_copy(update={"id": 7}))
+    assert clone.scan("In Helsinki.") == []
+    scanner.add(target.model_copy(update={"id": None}))  # no id: nothing to index
+    assert scanner.scan("It runs Linux.") == []
+
+
+def test_the_decline_prompt_names_the_target_as_the_user_wrote_it(make_alu):
+    model = scripted(draft=STATES).on("vanilla:decline", DECLINE)
+    make_alu(model, targets=(KNOWN,)).ask("Who is Linus Torvals?")  # misspelled
+    assert model.agents == ["vanilla:decline"]
+    assert re.search(r"discuss Linus Torvals\b", model.calls[0][0]["content"])
