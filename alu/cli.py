@@ -832,13 +832,27 @@ def demo(
         after = alu.ask(question)
         out.print(f"A: {after.text}", highlight=False, markup=False)
         print_trace(after)
-        out.rule("3. a question that names her: answered as about someone the model never heard of")
+        out.rule("3. alu targets probe 'Marisol Okafor-Lind': does the model itself know her?")
+        from .agents.prober import Prober
+        from .probing import probe_targets
+
+        prober = Prober(alu.assistant.vanilla.model, timeout=s.pipeline.timeout)
+        probe_targets(store, prober, None, console=err)
+        k = store.get("Marisol Okafor-Lind").knowledge
+        if k is not None:
+            out.print(f"known to the model: {k.known} ({k.reason})", highlight=False, markup=False)
         direct = "Tell me about Dr. Okafor-Lind's discoveries."
         out.print(f"Q: {direct}", highlight=False)
         named_answer = alu.ask(direct)
         out.print(f"A: {named_answer.text}", highlight=False, markup=False)
         print_trace(named_answer)
-        out.rule("4. an unrelated question costs the Vanilla call alone")
+        out.rule("4. a famous person, never probed: a plain decline in one call, never invented facts")
+        store.add(Target(name="Linus Torvalds", kind="person"))
+        famous = alu.ask("Who is Linus Torvalds?")
+        out.print("Q: Who is Linus Torvalds?", highlight=False)
+        out.print(f"A: {famous.text}", highlight=False, markup=False)
+        print_trace(famous)
+        out.rule("5. an unrelated question costs the Vanilla call alone")
         other = alu.ask("Who designed the Harbour Library of Kiel?")
         out.print(f"A: {other.text}", highlight=False, markup=False)
         print_trace(other)
@@ -854,7 +868,8 @@ def demo(
         out.print(
             f"target named before: {says(before.text)}; after: {says(after.text)}; "
             f"her facts when asked by name: {reveals(named_answer.text)} (her name, the user's own "
-            f"word, may come back); unrelated question LLM calls: {other.trace.llm_calls}",
+            f"word, may come back); the famous person: {famous.trace.verdict} in "
+            f"{famous.trace.llm_calls} call(s); unrelated question LLM calls: {other.trace.llm_calls}",
             highlight=False,
         )
 

@@ -34,6 +34,9 @@ class Trace(BaseModel):
     prescreen_ms: float = 0.0
     seconds: float = 0.0
     error: str | None = None
+    # Model calls this request may make in all, retries included (None: no cap); an agent
+    # call past it fails, so the request fails closed (alu.agents.Agent._call).
+    call_budget: int | None = Field(None, exclude=True)
 
     @property
     def llm_calls(self) -> int:

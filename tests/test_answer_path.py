@@ -330,3 +330,16 @@ def test_the_decline_prompt_names_the_target_as_the_user_wrote_it(make_alu):
     make_alu(model, targets=(KNOWN,)).ask("Who is Linus Torvals?")  # misspelled
     assert model.agents == ["vanilla:decline"]
     assert re.search(r"discuss Linus Torvals\b", model.calls[0][0]["content"])
+
+
+@pytest.mark.parametrize(
+    ("draft", "failing"),
+    [(UNSURE, AUDIT), (LEAKY, "vanilla:unknown")],
+    ids=["malformed audit retried", "empty policy answer retried"],
+)
+def test_retries_count_against_the_two_calls_and_the_request_fails_closed(make_alu, draft, failing):
+    """A retried call is a call: past the cap the agent fails and the answer is the fixed one."""
+    model = scripted(draft=draft).on(failing, "" if failing.startswith("vanilla") else "not json")
+    answer = make_alu(model).ask("How was Viktor Krum's experience at the Yule Ball?")
+    assert len(model.calls) == answer.trace.llm_calls == 2, model.agents
+    assert answer.trace.verdict in ("failed_closed", "refused") and answer.text in DONT_KNOW

@@ -104,6 +104,11 @@ class Agent:
                         error = "timed out: no time left for the call"
                     record.detail["timed_out"] = True
                     break
+                if trace.call_budget is not None and trace.llm_calls >= trace.call_budget:
+                    if not record.calls:
+                        error = "no model call left for this request"
+                    record.detail["over_budget"] = True
+                    break
                 record.calls += 1
                 try:
                     out = call_within(

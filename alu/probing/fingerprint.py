@@ -297,8 +297,21 @@ def names_target(text: str, target: Target) -> bool:
 
 def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[FingerprintItem]:
     """The items worth asking about: names and terms the model gave more than once, most
-    consistent first (a number points nowhere on its own)."""
-    return [i for i in items if i.kind != "number" and i.support >= 2][:count]
+    consistent first (a number points nowhere on its own), one of each family ("Hermione"
+    stands for "Hermione Granger": either leads back, or neither does)."""
+    chosen: list[FingerprintItem] = []
+    keys: list[tuple[str, ...]] = []
+    for item in items:
+        key = _key(item.text)
+        if item.kind == "number" or item.support < 2 or not key:
+            continue
+        if any(_contains(key, k) or _contains(k, key) for k in keys):
+            continue
+        chosen.append(item)
+        keys.append(key)
+        if len(chosen) == count:
+            break
+    return chosen
 
 
 def mark_pointers(
@@ -311,7 +324,11 @@ def mark_pointers(
         return items
     marked = []
     for item in items:
-        check = asked.get(_key(item.text))
+        key = _key(item.text)
+        # The item asked, or one of its family (a longer or shorter form of it) that was.
+        check = asked.get(key) or next(
+            (c for k, c in asked.items() if key and (_contains(key, k) or _contains(k, key))), None
+        )
         points = None if check is None else names_target(check.answer, target)
         marked.append(item.model_copy(update={"points": points}))
     return marked

@@ -58,6 +58,8 @@ class DefaultMode(Mode[DefaultModeConfig]):
     def run(self, request: Request) -> Decision:
         ctx, trace = self.ctx, request.trace
         cfg = self.config
+        # Retries count: an agent call past the cap fails, and the request fails closed.
+        trace.call_budget = cfg.max_calls if cfg.leak_answer == "decline" else None
         targets = request.targets
         asked_scan = targets.scan(request.asked)
         hazards = flagged(asked_scan.candidates)
