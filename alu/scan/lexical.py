@@ -45,6 +45,7 @@ from ..text import (
 )
 from .base import NAME_WEIGHT, Candidate, Scanner, Signal, SignalKind, register_scanner
 from .fuzzy import DeleteIndex, deletes
+from .keytokens import KeyTokens
 from .postings import Postings
 from .written import PARTICLES, QUOTED, Written, quoted_words
 
@@ -239,6 +240,7 @@ class PreScreen(Scanner):
         self._vocab: Counter[str] = Counter()  # name tokens of four letters or more
         self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._translit = Postings()  # transliteration key -> name tokens
+        self._key_tokens = KeyTokens()  # the tokens of the names' and phrases' keys
         self._longest = 1
         # The longest name token ever filed (never lowered): a text token longer by two or
         # more is no misspelling of any, so its deletes (quadratic in its length: a run of
@@ -257,6 +259,7 @@ class PreScreen(Scanner):
             setattr(other, attr, getattr(self, attr).copy())
         other._vocab = self._vocab.copy()
         other._fuzzy_index = self._fuzzy_index.copy()
+        other._key_tokens = self._key_tokens.copy()
         return other
 
     # -- maintenance ----------------------------------------------------------------
@@ -269,12 +272,12 @@ class PreScreen(Scanner):
         for t in _surnames(target, names):
             self._surnames.add(t, tid)
         for n in names | _written_forms(target):
-            self._names.add(n, tid)
+            self._file(self._names, n, tid)
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
         for t in partials:
             self._partials.add(t, tid)
         for p in phrases:
-            self._phrases.add(p, tid)
+            self._file(self._phrases, p, tid)
         for t in terms:
             self._terms.add(t, tid)
         for t in vocab:
@@ -285,6 +288,19 @@ class PreScreen(Scanner):
                 self._translit.add(transliteration_key(t), t)
             self._vocab[t] += 1
         self.targets[tid] = target
+        self._keep_key_tokens()
+
+    def _file(self, index: Postings, key: tuple[str, ...], tid: int) -> None:
+        """File a name or phrase key, its tokens in ``_key_tokens`` if the key is new."""
+        if key not in index:
+            self._key_tokens.add(key)
+        index.add(key, tid)
+
+    def _keep_key_tokens(self) -> None:
+        """Build the key-token filter again when it is too full or holds many dead keys."""
+        live = len(self._names) + len(self._phrases)
+        if self._key_tokens.worn(live):
+            self._key_tokens = KeyTokens.of([*self._names, *self._phrases], live)
 
     @staticmethod
     def _keys_of(target: Target) -> tuple[set, set, set, set, set]:
@@ -329,28 +345,38 @@ class PreScreen(Scanner):
         ):
             for key in entries:
                 index.discard(key, target_id)
+                if (index is self._names or index is self._phrases) and key not in index:
+                    self._key_tokens.removed()
         for t in vocab:
             self._vocab[t] -= 1
             if self._vocab[t] <= 0:
                 del self._vocab[t]
                 self._fuzzy_index.discard(t)
                 self._translit.discard(transliteration_key(t), t)
+        self._keep_key_tokens()
 
     # -- queries --------------------------------------------------------------------
-    def _fuzzy_alternatives(self, token: str) -> set[str]:
-        """Name tokens ``token`` may be a misspelling or another transliteration of."""
-        if len(token) < 4 or token in self._vocab:
-            return set()
-        rarity = zipf(token)
-        found = set()
-        if rarity < 3.5:
-            found.update(self._translit.get(transliteration_key(token), ()))
-        if rarity < 3.0 and len(token) <= self._longest_token + 1:
-            for candidate in self._fuzzy_index.lookup(deletes(token) | {token}):
-                if OSA.distance(token, candidate) <= 1:
-                    found.add(candidate)
-        found.discard(token)
-        return found
+    def _alternatives(self, toks: list[str]) -> list[set[str]]:
+        """The name tokens each token may be a misspelling or another transliteration of; a
+        repeated token looked up once, the rare ones searched in the delete index together."""
+        found: dict[str, set[str]] = {}
+        probes: list[str] = []  # rare enough for one edit
+        for token in dict.fromkeys(toks):
+            found[token] = set()
+            if len(token) < 4 or token in self._vocab:
+                continue
+            rarity = zipf(token)
+            if rarity < 3.5:
+                found[token].update(self._translit.get(transliteration_key(token), ()))
+            if rarity < 3.0 and len(token) <= self._longest_token + 1:
+                probes.append(token)
+        if probes:
+            near = self._fuzzy_index.lookup_each([deletes(t) | {t} for t in probes])
+            for token, candidates in zip(probes, near, strict=True):
+                found[token].update(c for c in candidates if OSA.distance(token, c) <= 1)
+        for token, alternatives in found.items():
+            alternatives.discard(token)
+        return [found[t] for t in toks]
 
     def screen(
         self,
@@ -359,17 +385,15 @@ class PreScreen(Scanner):
         limit: int | None = None,
         threshold: float = CANDIDATE_THRESHOLD,
         only: Iterable[int] | None = None,
+        names_only: bool = False,
     ) -> list[Candidate]:
-        """Targets ``text`` may be about, best first, those scoring at least ``threshold``."""
+        """Targets ``text`` may be about, best first, those scoring at least ``threshold``;
+        with ``names_only``, by their names and name parts alone (no phrases, no terms)."""
         written = Written(text)
         toks = written.tokens
         if not toks or not self.targets:
             return []
-        looked_up: dict[str, set[str]] = {}  # a long text repeats its words: one lookup each
-        alternatives = [
-            looked_up[t] if t in looked_up else looked_up.setdefault(t, self._fuzzy_alternatives(t))
-            for t in toks
-        ]
+        alternatives = self._alternatives(toks)  # a long text repeats its words: one lookup each
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
@@ -386,16 +410,32 @@ class PreScreen(Scanner):
                 scores[tid] += signal.weight
                 signals[tid].append(signal)
 
-        # Names and aliases, exact or with one edit per token; evidence phrases, exact.
+        # Names and aliases, exact or with one edit per token; evidence phrases, exact. A run
+        # holding a token that no name or phrase holds (``_key_tokens``) is looked up no
+        # further: no key matches it or its extensions.
+        keyed = self._key_tokens
+        known = [t in keyed for t in toks]
         for start in range(len(toks)):
-            paths: list[tuple[tuple[str, ...], bool]] = [((), False)]
+            if not known[start] and not alternatives[start]:
+                continue
+            # Each run so far: its key (the tokens space-joined, as Postings files a tuple),
+            # whether it holds a misspelling, whether every token is in some key.
+            paths: list[tuple[str, bool, bool]] = [("", False, True)]
             for end in range(start, min(len(toks), start + MAX_PHRASE_TOKENS)):
-                options = [(toks[end], False)] + [(a, True) for a in alternatives[end]]
-                paths = [((*p, o), fz or f) for p, fz in paths for o, f in options][:16]
-                for path, fuzzy in paths:
-                    key = " ".join(path)  # as Postings files a tuple: joined once for both maps
+                options = [(toks[end], False, known[end])]
+                options += [(a, True, a in keyed) for a in alternatives[end]]
+                paths = [
+                    (f"{p} {o}" if p else o, fz or f, live and k)
+                    for p, fz, live in paths
+                    for o, f, k in options
+                ][:16]
+                if not any(live for _, _, live in paths):
+                    break
+                for key, fuzzy, live in paths:
+                    if not live:
+                        continue
                     ids = self._names.get(key)
-                    if ids and _has_initial(path):
+                    if ids and _has_initial(path := tuple(key.split(" "))):
                         ids = [
                             tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
                         ]
@@ -404,8 +444,7 @@ class PreScreen(Scanner):
                         kind = "fuzzy-name" if fuzzy else "name"
                         credit(ids, Signal(kind, key, weight))
                         named.update(ids)
-                    if not fuzzy and key in self._phrases:
-                        ids = self._phrases[key]
+                    if not fuzzy and not names_only and (ids := self._phrases.get(key)):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, Signal("phrase", key, weight))
@@ -413,7 +452,7 @@ class PreScreen(Scanner):
             credit([tid], Signal("name", " ".join(path), NAME_WEIGHT))
             named.add(tid)
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
-            for option in {token, *alts}:
+            for option in {token, *alts} if alts else (token,):
                 ids = self._partials.get(option)
                 if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                     weight = PARTIAL_NAME_WEIGHT / len(ids)
@@ -425,15 +464,13 @@ class PreScreen(Scanner):
                             credit([tid], Signal("name-part", option, part))
             if ids := self._surnames.get(token):
                 partial.update(tid for tid in ids if _names_them(written, i, token, self.targets[tid]))
-            ids = self._terms.get(token)
+            ids = None if names_only else self._terms.get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                 weight = EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))
                 credit(ids, Signal("term", token, weight))
         allowed = set(only) if only is not None else None
         found = [
-            Candidate(
-                self.targets[tid], score, tid in named, signals[tid], tid in partial
-            )
+            Candidate(self.targets[tid], score, tid in named, signals[tid], tid in partial)
             for tid, score in scores.items()
             if score >= threshold and (allowed is None or tid in allowed)
         ]
@@ -448,6 +485,8 @@ class PreScreen(Scanner):
         no second key per name."""
         toks = written.tokens
         found: dict[int, tuple[str, ...]] = {}
+        if "," not in written.raw:
+            return found
         for comma in range(1, len(toks)):
             if written.gap(comma).strip() != ",":
                 continue
@@ -463,10 +502,12 @@ class PreScreen(Scanner):
         return found
 
     def scan(self, text: str) -> list[Candidate]:
-        """Every target with a signal in ``text`` or, for names only, in its disguises."""
+        """Every target with a signal in ``text`` or, for names only, in its disguises (a
+        disguise is screened for names alone: phrases and terms found there would be
+        dropped)."""
         found = {c.target.id: c for c in self.screen(text, threshold=0.0)}
         for variant in disguises(text):
-            for c in self.screen(variant, threshold=0.0):
+            for c in self.screen(variant, threshold=0.0, names_only=True):
                 if not (c.named or c.partial):
                     continue
                 if c.target.id in found:

@@ -70,7 +70,7 @@ class Postings:
             del self._map[key]
 
     def get(self, key: Any, default: Any = None) -> Collection | Any:
-        current = self._map.get(_flat(key))
+        current = self._map.get(" ".join(key) if type(key) is tuple else key)  # _flat, inlined: hot
         if current is None:
             return default
         return current if type(current) is set else (current,)

@@ -22,6 +22,8 @@ from rapidfuzz.distance import OSA
 from ..text import STOPWORDS, cutoff, lexicon, readable, tokens, transliteration_key, zipf
 
 _CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_NON_LETTERS = {c: None for c in range(128) if not chr(c).isalpha()}
+_CAPITALS = {c: None for c in range(128) if chr(c).isupper()}
 # Words that join the parts of one name: "Miguel de Cervantes", "Basil Mahfouz Al-Kuwaiti".
 PARTICLES = frozenset(lexicon("particles"))
 # A capitalised word this rare, before a name part inside a sentence, is read as a name
@@ -38,15 +40,12 @@ SPELLED_ALIKE_RATIO = cutoff("spelled_alike_ratio")
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
 # A quoted span, its words in group "words": "Mango Summers", “Mango Summers”, 'The Barber's
 # Relic' (an apostrophe inside a word is kept), ‘The Barber’s Relic’.
-QUOTED = re.compile(
-    r"[\"“](?P<words>[^\"“”\n]{3,150})[\"”]|(?<!\w)['‘](?P<single>[^\n]{3,150}?)['’](?!\w)"
-)
+QUOTED = re.compile(r"[\"“](?P<words>[^\"“”\n]{3,150})[\"”]|(?<!\w)['‘](?P<single>[^\n]{3,150}?)['’](?!\w)")
 
 
 def quoted_words(match: re.Match) -> str:
     """The words inside a ``QUOTED`` match, without their quotes."""
     return match.group("words") if match.group("words") is not None else match.group("single")
-
 
 
 @lru_cache(maxsize=1)
@@ -84,11 +83,16 @@ class Written:
     def __init__(self, text: str):
         read = readable(text)
         self.raw = anyascii(read)
-        self.spans = [m.span() for m in _CASED_TOKEN.finditer(self.raw)]
-        self.tokens = [self.raw[s:e].lower() for s, e in self.spans]
-        self.transliterated = any(ord(c) > 0x24F and c.isalpha() for c in read)
-        letters = [c for c in self.raw if c.isalpha()]
-        self.shouting = len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+        self.tokens = _CASED_TOKEN.findall(self.raw.lower())  # raw is ASCII: positions kept
+        self.transliterated = not read.isascii() and any(ord(c) > 0x24F and c.isalpha() for c in read)
+        letters = self.raw.translate(_NON_LETTERS)  # raw is ASCII: its letters are A-Z, a-z
+        capitals = len(letters) - len(letters.translate(_CAPITALS))
+        self.shouting = len(letters) >= 8 and capitals > 0.8 * len(letters)
+
+    @cached_property
+    def spans(self) -> list[tuple[int, int]]:
+        """Where each token is in ``raw``: read only at the tokens a match is checked at."""
+        return [m.span() for m in _CASED_TOKEN.finditer(self.raw)]
 
     def in_title(self, i: int) -> bool:
         """Whether token ``i`` is inside a quoted title: two words or more, written in title
@@ -119,7 +123,12 @@ class Written:
 
     def gap(self, i: int) -> str:
         """What stands between token ``i - 1`` and token ``i``."""
-        return self.raw[self.spans[i - 1][1] if i else 0 : self.spans[i][0]]
+        return self.gaps[i]
+
+    @cached_property
+    def gaps(self) -> list[str]:
+        """What stands before each token (and, last, after the last one), split once."""
+        return _CASED_TOKEN.split(self.raw)
 
     def initial(self, i: int) -> bool:
         """A letter standing alone as an initial: a capital, or any letter with its full stop
