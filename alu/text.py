@@ -211,6 +211,7 @@ def transliteration_key(token: str) -> str:
 
 _LEET = str.maketrans(dict(lexicon_pairs("leet")))
 _LEET_SIGNS = "".join(sign for sign, _ in lexicon_pairs("leet") if not sign.isalpha())
+_LEET_SIGN = re.compile(f"[{re.escape(_LEET_SIGNS)}]")
 _LEET_WORD = re.compile(r"[\w@$!|+]*[^\W\d_][\w@$!|+]*")
 # Letters set apart one by one: by dots, dashes or the like (B.a.s.i.l), or by single
 # spaces (B a s i l), where a wider gap is the space between words.
@@ -220,7 +221,7 @@ _INWORD_SEPARATOR = re.compile(r"(?<=[^\W\d_])[-.·_*|/](?=[^\W\d_])")
 
 
 def _unleet(text: str) -> str:
-    if not any(sign in text for sign in _LEET_SIGNS):
+    if not _LEET_SIGN.search(text):
         return text  # no word can change (most texts): no call per word
 
     def word(match: re.Match) -> str:

@@ -93,13 +93,11 @@ class DeleteIndex:
         ends = np.searchsorted(self._keys, flat, "right").tolist() if len(self._keys) else []
         found, at = [], 0
         for group in hashes:
-            numbers: set[int] = set()
-            for h in group:
-                if starts and ends[at] > starts[at]:
-                    numbers.update(self._values[starts[at] : ends[at]].tolist())
-                if self._waiting:
-                    numbers.update(self._waiting.get(h, ()))
-                at += 1
+            numbers = self._waiting.union(group) if self._waiting else set()
+            for a, b in zip(starts[at : at + len(group)], ends[at : at + len(group)], strict=True):
+                if b > a:
+                    numbers.update(self._values[a:b].tolist())
+            at += len(group)
             found.append({w for n in numbers if (w := self._words[n]) is not None})
         return found
 

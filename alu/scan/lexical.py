@@ -356,12 +356,14 @@ class PreScreen(Scanner):
         self._keep_key_tokens()
 
     # -- queries --------------------------------------------------------------------
-    def _alternatives(self, toks: list[str]) -> list[set[str]]:
+    def _alternatives(self, toks: list[str], found: dict[str, set[str]] | None = None) -> list[set[str]]:
         """The name tokens each token may be a misspelling or another transliteration of; a
-        repeated token looked up once, the rare ones searched in the delete index together."""
-        found: dict[str, set[str]] = {}
+        repeated token looked up once, the rare ones searched in the delete index together.
+        ``found``: what was looked up already (the text, for its disguises), added to."""
+        found = {} if found is None else found
+        new = [t for t in dict.fromkeys(toks) if t not in found]
         probes: list[str] = []  # rare enough for one edit
-        for token in dict.fromkeys(toks):
+        for token in new:
             found[token] = set()
             if len(token) < 4 or token in self._vocab:
                 continue
@@ -374,8 +376,8 @@ class PreScreen(Scanner):
             near = self._fuzzy_index.lookup_each([deletes(t) | {t} for t in probes])
             for token, candidates in zip(probes, near, strict=True):
                 found[token].update(c for c in candidates if OSA.distance(token, c) <= 1)
-        for token, alternatives in found.items():
-            alternatives.discard(token)
+        for token in new:
+            found[token].discard(token)
         return [found[t] for t in toks]
 
     def screen(
@@ -386,14 +388,16 @@ class PreScreen(Scanner):
         threshold: float = CANDIDATE_THRESHOLD,
         only: Iterable[int] | None = None,
         names_only: bool = False,
+        looked_up: dict[str, set[str]] | None = None,
     ) -> list[Candidate]:
         """Targets ``text`` may be about, best first, those scoring at least ``threshold``;
-        with ``names_only``, by their names and name parts alone (no phrases, no terms)."""
+        with ``names_only``, by their names and name parts alone (no phrases, no terms).
+        ``looked_up``: tokens' alternatives found already (by a scan, for the same index)."""
         written = Written(text)
         toks = written.tokens
         if not toks or not self.targets:
             return []
-        alternatives = self._alternatives(toks)  # a long text repeats its words: one lookup each
+        alternatives = self._alternatives(toks, looked_up)
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
@@ -415,6 +419,7 @@ class PreScreen(Scanner):
         # further: no key matches it or its extensions.
         keyed = self._key_tokens
         known = [t in keyed for t in toks]
+        names_get, phrases_get = self._names.get, self._phrases.get
         for start in range(len(toks)):
             if not known[start] and not alternatives[start]:
                 continue
@@ -422,19 +427,25 @@ class PreScreen(Scanner):
             # whether it holds a misspelling, whether every token is in some key.
             paths: list[tuple[str, bool, bool]] = [("", False, True)]
             for end in range(start, min(len(toks), start + MAX_PHRASE_TOKENS)):
-                options = [(toks[end], False, known[end])]
-                options += [(a, True, a in keyed) for a in alternatives[end]]
-                paths = [
-                    (f"{p} {o}" if p else o, fz or f, live and k)
-                    for p, fz, live in paths
-                    for o, f, k in options
-                ][:16]
-                if not any(live for _, _, live in paths):
-                    break
+                if len(paths) == 1 and not alternatives[end]:  # one run, one way on: most runs
+                    key, fuzzy, live = paths[0]
+                    if not (live and known[end]):
+                        break
+                    paths = [(f"{key} {toks[end]}" if key else toks[end], fuzzy, True)]
+                else:
+                    options = [(toks[end], False, known[end])]
+                    options += [(a, True, a in keyed) for a in alternatives[end]]
+                    paths = [
+                        (f"{p} {o}" if p else o, fz or f, live and k)
+                        for p, fz, live in paths
+                        for o, f, k in options
+                    ][:16]
+                    if not any(live for _, _, live in paths):
+                        break
                 for key, fuzzy, live in paths:
                     if not live:
                         continue
-                    ids = self._names.get(key)
+                    ids = names_get(key)
                     if ids and _has_initial(path := tuple(key.split(" "))):
                         ids = [
                             tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
@@ -444,14 +455,20 @@ class PreScreen(Scanner):
                         kind = "fuzzy-name" if fuzzy else "name"
                         credit(ids, Signal(kind, key, weight))
                         named.update(ids)
-                    if not fuzzy and not names_only and (ids := self._phrases.get(key)):
+                    if not fuzzy and not names_only and (ids := phrases_get(key)):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, Signal("phrase", key, weight))
-        for tid, path in self._surname_first(written).items():
+        for tid, path in self._surname_first(written, known).items():
             credit([tid], Signal("name", " ".join(path), NAME_WEIGHT))
             named.add(tid)
+        terms_get = self._terms.get
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
+            if not known[i] and not alts:  # every name part is a token of a name's key
+                ids = None if names_only else terms_get(token)
+                if ids and len(ids) <= MAX_TARGETS_PER_TERM:
+                    credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
+                continue
             for option in {token, *alts} if alts else (token,):
                 ids = self._partials.get(option)
                 if ids and len(ids) <= MAX_TARGETS_PER_TERM:
@@ -464,10 +481,9 @@ class PreScreen(Scanner):
                             credit([tid], Signal("name-part", option, part))
             if ids := self._surnames.get(token):
                 partial.update(tid for tid in ids if _names_them(written, i, token, self.targets[tid]))
-            ids = None if names_only else self._terms.get(token)
+            ids = None if names_only else terms_get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
-                weight = EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))
-                credit(ids, Signal("term", token, weight))
+                credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
         allowed = set(only) if only is not None else None
         found = [
             Candidate(self.targets[tid], score, tid in named, signals[tid], tid in partial)
@@ -477,21 +493,26 @@ class PreScreen(Scanner):
         found.sort(key=lambda c: (-c.score, c.target.name))
         return found[:limit] if limit else found
 
-    def _surname_first(self, written: Written) -> dict[int, tuple[str, ...]]:
+    def _surname_first(self, written: Written, known: list[bool]) -> dict[int, tuple[str, ...]]:
         """People named surname first, a comma after the surname, as in a list or a catalogue
         ("Doe, Jane"; "de Cervantes, Miguel"; "Cervantes, Miguel de"): each comma's words
         before and after it, put back in order, looked up as a name. Two names merely side by
         side ("... said Doe. Jane left") are not it. Read at query time, so the index keeps
-        no second key per name."""
+        no second key per name. ``known``: whether each token is in some key (a name with
+        any other token is none)."""
         toks = written.tokens
         found: dict[int, tuple[str, ...]] = {}
         if "," not in written.raw:
             return found
         for comma in range(1, len(toks)):
-            if written.gap(comma).strip() != ",":
+            if not known[comma] or written.gap(comma).strip() != ",":
                 continue
             for before in range(1, min(3, comma) + 1):
+                if not known[comma - before]:
+                    break
                 for after in range(1, min(self._longest - before, len(toks) - comma) + 1):
+                    if not known[comma + after - 1]:
+                        break
                     given = range(comma, comma + after)
                     path = tuple(toks[comma : comma + after] + toks[comma - before : comma])
                     if any(len(toks[i]) == 1 and not written.initial(i) for i in given):
@@ -505,9 +526,10 @@ class PreScreen(Scanner):
         """Every target with a signal in ``text`` or, for names only, in its disguises (a
         disguise is screened for names alone: phrases and terms found there would be
         dropped)."""
-        found = {c.target.id: c for c in self.screen(text, threshold=0.0)}
+        looked_up: dict[str, set[str]] = {}  # a disguise keeps most of the text's words
+        found = {c.target.id: c for c in self.screen(text, threshold=0.0, looked_up=looked_up)}
         for variant in disguises(text):
-            for c in self.screen(variant, threshold=0.0, names_only=True):
+            for c in self.screen(variant, threshold=0.0, names_only=True, looked_up=looked_up):
                 if not (c.named or c.partial):
                     continue
                 if c.target.id in found:

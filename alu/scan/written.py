@@ -22,6 +22,7 @@ from rapidfuzz.distance import OSA
 from ..text import STOPWORDS, cutoff, lexicon, readable, tokens, transliteration_key, zipf
 
 _CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_BEYOND_LATIN = re.compile(r"[^\x00-\u024f]")  # past Latin Extended-B: another script
 _NON_LETTERS = {c: None for c in range(128) if not chr(c).isalpha()}
 _CAPITALS = {c: None for c in range(128) if chr(c).isupper()}
 # Words that join the parts of one name: "Miguel de Cervantes", "Basil Mahfouz Al-Kuwaiti".
@@ -84,7 +85,7 @@ class Written:
         read = readable(text)
         self.raw = anyascii(read)
         self.tokens = _CASED_TOKEN.findall(self.raw.lower())  # raw is ASCII: positions kept
-        self.transliterated = not read.isascii() and any(ord(c) > 0x24F and c.isalpha() for c in read)
+        self.transliterated = not read.isascii() and any(c.isalpha() for c in _BEYOND_LATIN.findall(read))
         letters = self.raw.translate(_NON_LETTERS)  # raw is ASCII: its letters are A-Z, a-z
         capitals = len(letters) - len(letters.translate(_CAPITALS))
         self.shouting = len(letters) >= 8 and capitals > 0.8 * len(letters)
