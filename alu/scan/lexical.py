@@ -38,6 +38,7 @@ from ..text import (
     is_distinctive,
     joined,
     lexicon,
+    listed,
     tokens,
     transliteration_key,
     words,
@@ -47,7 +48,7 @@ from .base import NAME_WEIGHT, Candidate, Scanner, Signal, SignalKind, register_
 from .fuzzy import DeleteIndex, deletes
 from .keytokens import KeyTokens
 from .postings import Postings
-from .written import PARTICLES, QUOTED, Written, quoted_words
+from .written import PARTICLES, QUOTED, Written, known_names, quoted_words
 
 FUZZY_NAME_WEIGHT = 2.0
 PARTIAL_NAME_WEIGHT = 1.0
@@ -224,11 +225,20 @@ def _keep(toks: list[str], found: set[tuple[str, ...]]) -> None:
         found.add(tuple(toks))
 
 
+def warm() -> None:
+    """Load the tables the screen reads lazily (a second of Faker's name lists, the
+    look-alike letters), once per process, as its index is built rather than during the
+    first request."""
+    known_names()
+    disguises("Wаrm-up ⚡\u200b")  # Cyrillic а, a symbol, an invisible space: every table
+
+
 @register_scanner("lexical")
 class PreScreen(Scanner):
     """The lexical scanner: an incrementally maintained index over the target list."""
 
     def __init__(self) -> None:
+        warm()
         self.targets: dict[int, Target] = {}
         # Lean storage (see postings.py): a million targets must fit in a few GB. What a
         # target was filed under is not kept; ``remove`` derives it again from the target.
@@ -362,20 +372,30 @@ class PreScreen(Scanner):
         ``found``: what was looked up already (the text, for its disguises), added to."""
         found = {} if found is None else found
         new = [t for t in dict.fromkeys(toks) if t not in found]
-        probes: list[str] = []  # rare enough for one edit
+        probes: list[str] = []  # rare enough for one edit (or, unlisted, perhaps)
         for token in new:
             found[token] = set()
             if len(token) < 4 or token in self._vocab:
                 continue
-            rarity = zipf(token)
-            if rarity < 3.5:
-                found[token].update(self._translit.get(transliteration_key(token), ()))
-            if rarity < 3.0 and len(token) <= self._longest_token + 1:
-                probes.append(token)
+            fits = len(token) <= self._longest_token + 1
+            if listed(token):  # a word: how common it is decides whether to look
+                rarity = zipf(token)
+                if rarity < 3.5:
+                    found[token].update(self._translit.get(transliteration_key(token), ()))
+                if rarity < 3.0 and fits:
+                    probes.append(token)
+            else:  # made up or reversed: look first, and ask how common only on a find
+                same = self._translit.get(transliteration_key(token), ())
+                if same and zipf(token) < 3.5:
+                    found[token].update(same)
+                if fits:
+                    probes.append(token)
         if probes:
             near = self._fuzzy_index.lookup_each([deletes(t) | {t} for t in probes])
             for token, candidates in zip(probes, near, strict=True):
-                found[token].update(c for c in candidates if OSA.distance(token, c) <= 1)
+                close = [c for c in candidates if OSA.distance(token, c) <= 1]
+                if close and (listed(token) or zipf(token) < 3.0):  # listed: checked already
+                    found[token].update(close)
         for token in new:
             found[token].discard(token)
         return [found[t] for t in toks]
