@@ -217,6 +217,20 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def pss_bytes(pid: int | str = "self") -> int | None:
+    """Proportional set size: resident pages, those shared with other processes (a mapped
+    index file, say) divided among them, so that workers' figures add up (RSS counts a
+    shared page in each). None where the kernel does not report it."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
 def deep_size(obj: object, seen: set[int]) -> int:
     """Bytes of ``obj`` and everything it holds that was not counted yet."""
     if id(obj) in seen:
@@ -299,6 +313,7 @@ def replica(args: argparse.Namespace) -> None:
         build_s=round(build_s, 2),
         rss_per_target_b=round((rss1 - rss0) / n),
         rss_mb=round(rss1 / 2**20),
+        pss_mb=round(pss / 2**20) if (pss := pss_bytes()) is not None else None,
         index_per_target_b=round(structures / n) if structures is not None else None,
         p50_ms=round(statistics.median(latencies), 3),
         p95_ms=round(pct(latencies, 0.95), 3),
