@@ -240,7 +240,7 @@ def _unleet(text: str) -> str:
 
     def word(match: re.Match) -> str:
         w = match.group()
-        return w.translate(_LEET) if any(ch in _LEET_SIGNS for ch in w) else w
+        return w.translate(_LEET) if _LEET_SIGN.search(w) else w
 
     return _LEET_WORD.sub(word, text)
 

@@ -1,12 +1,13 @@
-"""Which tokens some key of the pre-screen's name and phrase maps holds, without keeping them.
+"""Which tokens some key of one of the pre-screen's maps (names, phrases) holds, without
+keeping them.
 
 The pre-screen looks up every run of up to eight tokens of a text as a name or a phrase,
 and most runs start with, or soon reach, a token that no name or phrase holds ("the",
 "novel", a reversed word): no key can contain the run, so the walk can stop there. This
 is a one-hash Bloom filter over the tokens of the keys, a bit per slot: a token of a key
 always passes, another one passes by chance at about the filter's load (kept under 1 in
-8), which costs only the lookups that were made before. At a million targets it holds
-some 10 bytes per target.
+8), which costs only the lookups that were made before. At a million targets one holds
+some 2 to 4 bytes per target.
 
 Bits are only set, never cleared: a removed key leaves its bits, which only lets more runs
 through, and the filter is built again from the live keys once many were removed or it

@@ -74,6 +74,7 @@ LONGEST_JOINED_WORD = int(cutoff("longest_joined_word"))
 
 
 _NAME_SIGNALS: tuple[SignalKind, ...] = ("name", "fuzzy-name", "name-part")
+_NAME, _PHRASE = 1, 2  # what a run of tokens may still be (a bit mask)
 
 
 def _trimmed(toks: list[str]) -> list[str]:
@@ -250,7 +251,9 @@ class PreScreen(Scanner):
         self._vocab: Counter[str] = Counter()  # name tokens of four letters or more
         self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._translit = Postings()  # transliteration key -> name tokens
-        self._key_tokens = KeyTokens()  # the tokens of the names' and phrases' keys
+        # The tokens of the names' keys, and of the phrases': a run with any other is no key.
+        self._name_tokens = KeyTokens()
+        self._phrase_tokens = KeyTokens()
         self._longest = 1
         # The longest name token ever filed (never lowered): a text token longer by two or
         # more is no misspelling of any, so its deletes (quadratic in its length: a run of
@@ -269,7 +272,8 @@ class PreScreen(Scanner):
             setattr(other, attr, getattr(self, attr).copy())
         other._vocab = self._vocab.copy()
         other._fuzzy_index = self._fuzzy_index.copy()
-        other._key_tokens = self._key_tokens.copy()
+        other._name_tokens = self._name_tokens.copy()
+        other._phrase_tokens = self._phrase_tokens.copy()
         return other
 
     # -- maintenance ----------------------------------------------------------------
@@ -282,12 +286,12 @@ class PreScreen(Scanner):
         for t in _surnames(target, names):
             self._surnames.add(t, tid)
         for n in names | _written_forms(target):
-            self._file(self._names, n, tid)
+            self._file(self._names, self._name_tokens, n, tid)
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
         for t in partials:
             self._partials.add(t, tid)
         for p in phrases:
-            self._file(self._phrases, p, tid)
+            self._file(self._phrases, self._phrase_tokens, p, tid)
         for t in terms:
             self._terms.add(t, tid)
         for t in vocab:
@@ -300,17 +304,19 @@ class PreScreen(Scanner):
         self.targets[tid] = target
         self._keep_key_tokens()
 
-    def _file(self, index: Postings, key: tuple[str, ...], tid: int) -> None:
-        """File a name or phrase key, its tokens in ``_key_tokens`` if the key is new."""
+    @staticmethod
+    def _file(index: Postings, key_tokens: KeyTokens, key: tuple[str, ...], tid: int) -> None:
+        """File a name or phrase key, its tokens in ``key_tokens`` if the key is new."""
         if key not in index:
-            self._key_tokens.add(key)
+            key_tokens.add(key)
         index.add(key, tid)
 
     def _keep_key_tokens(self) -> None:
-        """Build the key-token filter again when it is too full or holds many dead keys."""
-        live = len(self._names) + len(self._phrases)
-        if self._key_tokens.worn(live):
-            self._key_tokens = KeyTokens.of([*self._names, *self._phrases], live)
+        """Build a key-token filter again when it is too full or holds many dead keys."""
+        if self._name_tokens.worn(len(self._names)):
+            self._name_tokens = KeyTokens.of(self._names, len(self._names))
+        if self._phrase_tokens.worn(len(self._phrases)):
+            self._phrase_tokens = KeyTokens.of(self._phrases, len(self._phrases))
 
     @staticmethod
     def _keys_of(target: Target) -> tuple[set, set, set, set, set]:
@@ -355,8 +361,8 @@ class PreScreen(Scanner):
         ):
             for key in entries:
                 index.discard(key, target_id)
-                if (index is self._names or index is self._phrases) and key not in index:
-                    self._key_tokens.removed()
+                if key not in index and (index is self._names or index is self._phrases):
+                    (self._name_tokens if index is self._names else self._phrase_tokens).removed()
         for t in vocab:
             self._vocab[t] -= 1
             if self._vocab[t] <= 0:
@@ -435,47 +441,52 @@ class PreScreen(Scanner):
                 signals[tid].append(signal)
 
         # Names and aliases, exact or with one edit per token; evidence phrases, exact. A run
-        # holding a token that no name or phrase holds (``_key_tokens``) is looked up no
-        # further: no key matches it or its extensions.
-        keyed = self._key_tokens
-        known = [t in keyed for t in toks]
+        # is looked up as a name only while every token of it is some name's (``_name_tokens``),
+        # as a phrase only while every one is some phrase's: a bit each in a mask (NAME,
+        # PHRASE), and a run with neither is extended no further.
+        in_names, in_phrases = self._name_tokens, self._phrase_tokens
+        known = [t in in_names for t in toks]  # a token of some name
+        masks = [
+            (_NAME if k else 0) | (_PHRASE if not names_only and t in in_phrases else 0)
+            for t, k in zip(toks, known, strict=True)
+        ]
         names_get, phrases_get = self._names.get, self._phrases.get
         for start in range(len(toks)):
-            if not known[start] and not alternatives[start]:
+            if not masks[start] and not alternatives[start]:
                 continue
             # Each run so far: its key (the tokens space-joined, as Postings files a tuple),
-            # whether it holds a misspelling, whether every token is in some key.
-            paths: list[tuple[str, bool, bool]] = [("", False, True)]
+            # whether it holds a misspelling, and what it may still be (the mask).
+            paths: list[tuple[str, bool, int]] = [("", False, _NAME | _PHRASE)]
             for end in range(start, min(len(toks), start + MAX_PHRASE_TOKENS)):
                 if len(paths) == 1 and not alternatives[end]:  # one run, one way on: most runs
-                    key, fuzzy, live = paths[0]
-                    if not (live and known[end]):
+                    key, fuzzy, mask = paths[0]
+                    if not mask & masks[end]:
                         break
-                    paths = [(f"{key} {toks[end]}" if key else toks[end], fuzzy, True)]
+                    paths = [(f"{key} {toks[end]}" if key else toks[end], fuzzy, mask & masks[end])]
                 else:
-                    options = [(toks[end], False, known[end])]
-                    options += [(a, True, a in keyed) for a in alternatives[end]]
+                    options = [(toks[end], False, masks[end])]
+                    options += [(a, True, _NAME if a in in_names else 0) for a in alternatives[end]]
                     paths = [
-                        (f"{p} {o}" if p else o, fz or f, live and k)
-                        for p, fz, live in paths
-                        for o, f, k in options
+                        (f"{p} {o}" if p else o, fz or f, mask & m)
+                        for p, fz, mask in paths
+                        for o, f, m in options
                     ][:16]
-                    if not any(live for _, _, live in paths):
+                    if not any(mask for _, _, mask in paths):
                         break
-                for key, fuzzy, live in paths:
-                    if not live:
-                        continue
-                    ids = names_get(key)
-                    if ids and _has_initial(path := tuple(key.split(" "))):
-                        ids = [
-                            tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
-                        ]
-                    if ids:
-                        weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
-                        kind = "fuzzy-name" if fuzzy else "name"
-                        credit(ids, Signal(kind, key, weight))
-                        named.update(ids)
-                    if not fuzzy and not names_only and (ids := phrases_get(key)):
+                for key, fuzzy, mask in paths:
+                    if mask & _NAME and (ids := names_get(key)):
+                        if _has_initial(path := tuple(key.split(" "))):
+                            ids = [
+                                tid
+                                for tid in ids
+                                if _initials_name_them(written, start, path, self.targets[tid])
+                            ]
+                        if ids:
+                            weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
+                            kind = "fuzzy-name" if fuzzy else "name"
+                            credit(ids, Signal(kind, key, weight))
+                            named.update(ids)
+                    if mask & _PHRASE and not fuzzy and (ids := phrases_get(key)):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, Signal("phrase", key, weight))
@@ -484,7 +495,7 @@ class PreScreen(Scanner):
             named.add(tid)
         terms_get = self._terms.get
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
-            if not known[i] and not alts:  # every name part is a token of a name's key
+            if not known[i] and not alts:  # every name part is a token of some name
                 ids = None if names_only else terms_get(token)
                 if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                     credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
@@ -518,8 +529,8 @@ class PreScreen(Scanner):
         ("Doe, Jane"; "de Cervantes, Miguel"; "Cervantes, Miguel de"): each comma's words
         before and after it, put back in order, looked up as a name. Two names merely side by
         side ("... said Doe. Jane left") are not it. Read at query time, so the index keeps
-        no second key per name. ``known``: whether each token is in some key (a name with
-        any other token is none)."""
+        no second key per name. ``known``: whether each token is some name's (a run with
+        any other one is no name)."""
         toks = written.tokens
         found: dict[int, tuple[str, ...]] = {}
         if "," not in written.raw:
