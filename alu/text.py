@@ -58,16 +58,27 @@ _SILENT = dict.fromkeys(map(ord, "ьЬъЪʹʺʼʻʽʾʿ"), None)
 _KEEP_SPACE = frozenset("\t\n\r\x0b\x0c")
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # Cc in ASCII, but for _KEEP_SPACE
+
+
+@cache
+def _dropped() -> dict[int, None]:
+    """A translate table dropping every control and format character (Cc, Cf) but the
+    spaces kept, and the silent letters: one C-level pass per text instead of a category
+    look-up per character. Planes 0-2 and 14 hold every Cc and Cf code point."""
+    points = (*range(0x30000), *range(0xE0000, 0xE1000))
+    table = {c: None for c in points if unicodedata.category(chr(c)) in ("Cc", "Cf")}
+    for ch in _KEEP_SPACE:
+        table.pop(ord(ch), None)
+    return table | _SILENT
+
+
 def clean(text: str) -> str:
     """``text`` without control and invisible formatting characters (NUL, DEL, zero-width
     spaces, soft hyphens, BOM, direction marks) and without the letters that only soften."""
-    if text.isascii() and text.isprintable():
-        return text
-    return "".join(
-        ch
-        for ch in text.translate(_SILENT)
-        if ch in _KEEP_SPACE or unicodedata.category(ch) not in ("Cc", "Cf")
-    )
+    if text.isascii():
+        return _ASCII_CONTROL.sub("", text) if not text.isprintable() else text
+    return text.translate(_dropped())
 
 
 def fold(text: str) -> str:
@@ -168,6 +179,20 @@ def zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
+@cache
+def _wordlist() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en")  # the dict zipf reads (wordfreq keeps one per language)
+
+
+def listed(token: str) -> bool:
+    """Whether ``token`` is in wordfreq's English list as it is: a dict look-up that tells
+    most made-up and reversed words (``zipf`` 0) apart from words, before paying for
+    ``zipf``'s own tokenizing of a word it has not seen (some 14 us)."""
+    return token in _wordlist()
+
+
 def is_distinctive(token: str) -> bool:
     """A token rare enough in ordinary English to point at a particular target.
 
@@ -200,6 +225,7 @@ def transliteration_key(token: str) -> str:
 
 _LEET = str.maketrans(dict(lexicon_pairs("leet")))
 _LEET_SIGNS = "".join(sign for sign, _ in lexicon_pairs("leet") if not sign.isalpha())
+_LEET_SIGN = re.compile(f"[{re.escape(_LEET_SIGNS)}]")
 _LEET_WORD = re.compile(r"[\w@$!|+]*[^\W\d_][\w@$!|+]*")
 # Letters set apart one by one: by dots, dashes or the like (B.a.s.i.l), or by single
 # spaces (B a s i l), where a wider gap is the space between words.
@@ -209,9 +235,12 @@ _INWORD_SEPARATOR = re.compile(r"(?<=[^\W\d_])[-.·_*|/](?=[^\W\d_])")
 
 
 def _unleet(text: str) -> str:
+    if not _LEET_SIGN.search(text):
+        return text  # no word can change (most texts): no call per word
+
     def word(match: re.Match) -> str:
         w = match.group()
-        return w.translate(_LEET) if any(ch in _LEET_SIGNS for ch in w) else w
+        return w.translate(_LEET) if _LEET_SIGN.search(w) else w
 
     return _LEET_WORD.sub(word, text)
 

@@ -73,7 +73,6 @@ from alu import ALU, Target
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import data_dir
 from alu.datasets.tofu import authors, split
-from alu.targets import Enrichment
 
 SIZES = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
 PAPER_MAX = 100_000  # the paper mode sends the whole list to the agents: linear, shown up to here
@@ -126,8 +125,10 @@ def _mapped(name: str, table: dict[str, str]) -> str:
     return "".join(table.get(ch, ch) for ch in name.lower()).title()
 
 
-def synthetic_enrichment(target: Target, rng: random.Random) -> Enrichment:
+def synthetic_enrichment(target: Target, rng: random.Random):
     """6 names in several scripts, 8 terms: 5 of the target's own, 3 from a shared pool."""
+    from alu.targets import Enrichment  # here: a --baseline commit without enrichment runs plain lists
+
     words = target.name.split()
     first, last = words[0], words[-1]
 
@@ -216,6 +217,20 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def pss_bytes(pid: int | str = "self") -> int | None:
+    """Proportional set size: resident pages, those shared with other processes (a mapped
+    index file, say) divided among them, so that workers' figures add up (RSS counts a
+    shared page in each). None where the kernel does not report it."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
 def deep_size(obj: object, seen: set[int]) -> int:
     """Bytes of ``obj`` and everything it holds that was not counted yet."""
     if id(obj) in seen:
@@ -257,12 +272,17 @@ def replica(args: argparse.Namespace) -> None:
         alu = ALU(model, targets)
     build_s = time.perf_counter() - started
     rss1 = rss_bytes()
-    index = alu.index
+    if hasattr(alu, "index"):
+        index = alu.index
+        screen = lambda text: index.scan(text).above(limit=5)  # noqa: E731
+    else:  # a --baseline commit from before the index (5d67b8e): one PreScreen, same threshold
+        index = alu.screen
+        screen = lambda text: index.screen(text, limit=5)  # noqa: E731
     latencies, hits = [], 0
     for _ in range(args.repeat):
         for q, a in queries:
             t0 = time.perf_counter()
-            found = index.scan(f"{q}\n{a}").above(limit=5)
+            found = screen(f"{q}\n{a}")
             latencies.append((time.perf_counter() - t0) * 1000)
             hits += bool(found)
     cost = {}
@@ -279,10 +299,10 @@ def replica(args: argparse.Namespace) -> None:
         cost[mode] = (round(calls / len(queries), 2), round(tokens / len(queries), 1))
     structures = None
     if args.breakdown:
-        (screen,) = index._scanners
-        seen: set[int] = {id(t) for t in screen.targets.values()}  # the records are counted apart
+        lexical = next(s for s in index._snapshot.scanners if s.name == "lexical")
+        seen: set[int] = {id(t) for t in lexical.targets.values()}  # the records are counted apart
         parts = ("_names", "_partials", "_phrases", "_terms", "_vocab", "_fuzzy_index")
-        structures = sum(deep_size(getattr(screen, p), seen) for p in parts)
+        structures = sum(deep_size(getattr(lexical, p), seen) for p in parts)
     n = max(1, len(index))
     import alu as package
 
@@ -293,6 +313,7 @@ def replica(args: argparse.Namespace) -> None:
         build_s=round(build_s, 2),
         rss_per_target_b=round((rss1 - rss0) / n),
         rss_mb=round(rss1 / 2**20),
+        pss_mb=round(pss / 2**20) if (pss := pss_bytes()) is not None else None,
         index_per_target_b=round(structures / n) if structures is not None else None,
         p50_ms=round(statistics.median(latencies), 3),
         p95_ms=round(pct(latencies, 0.95), 3),

@@ -82,17 +82,24 @@ class DeleteIndex:
 
     def lookup(self, variants: Iterable[str]) -> set[str]:
         """Live tokens filed under any of ``variants`` (plus, rarely, a hash collision)."""
-        hashes = np.fromiter((hash(v) for v in variants), np.int64)
-        numbers: set[int] = set()
-        if len(self._keys):
-            lo = np.searchsorted(self._keys, hashes, "left")
-            hi = np.searchsorted(self._keys, hashes, "right")
-            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+        return self.lookup_each([variants])[0]
+
+    def lookup_each(self, groups: list[Iterable[str]]) -> list[set[str]]:
+        """``lookup`` for each group of variants, in one search of the arrays: a text's
+        rare tokens are looked up together (the search's own cost is most of a lookup's)."""
+        hashes = [[hash(v) for v in variants] for variants in groups]
+        flat = np.fromiter((h for group in hashes for h in group), np.int64)
+        starts = np.searchsorted(self._keys, flat, "left").tolist() if len(self._keys) else []
+        ends = np.searchsorted(self._keys, flat, "right").tolist() if len(self._keys) else []
+        found, at = [], 0
+        for group in hashes:
+            numbers = self._waiting.union(group) if self._waiting else set()
+            for a, b in zip(starts[at : at + len(group)], ends[at : at + len(group)], strict=True):
                 if b > a:
                     numbers.update(self._values[a:b].tolist())
-        for h in hashes.tolist():
-            numbers.update(self._waiting.get(h, ()))
-        return {w for n in numbers if (w := self._words[n]) is not None}
+            at += len(group)
+            found.append({w for n in numbers if (w := self._words[n]) is not None})
+        return found
 
     def _merge(self) -> None:
         """Fold the waiting entries into the sorted arrays; drop retired tokens' entries."""

@@ -38,6 +38,7 @@ from ..text import (
     is_distinctive,
     joined,
     lexicon,
+    listed,
     tokens,
     transliteration_key,
     words,
@@ -45,8 +46,9 @@ from ..text import (
 )
 from .base import NAME_WEIGHT, Candidate, Scanner, Signal, SignalKind, register_scanner
 from .fuzzy import DeleteIndex, deletes
+from .keytokens import KeyTokens
 from .postings import Postings
-from .written import PARTICLES, QUOTED, Written, quoted_words
+from .written import PARTICLES, QUOTED, Written, known_names, quoted_words
 
 FUZZY_NAME_WEIGHT = 2.0
 PARTIAL_NAME_WEIGHT = 1.0
@@ -72,6 +74,7 @@ LONGEST_JOINED_WORD = int(cutoff("longest_joined_word"))
 
 
 _NAME_SIGNALS: tuple[SignalKind, ...] = ("name", "fuzzy-name", "name-part")
+_NAME, _PHRASE = 1, 2  # what a run of tokens may still be (a bit mask)
 
 
 def _trimmed(toks: list[str]) -> list[str]:
@@ -223,11 +226,20 @@ def _keep(toks: list[str], found: set[tuple[str, ...]]) -> None:
         found.add(tuple(toks))
 
 
+def warm() -> None:
+    """Load the tables the screen reads lazily (a second of Faker's name lists, the
+    look-alike letters), once per process, as its index is built rather than during the
+    first request."""
+    known_names()
+    disguises("Wаrm-up ⚡\u200b")  # Cyrillic а, a symbol, an invisible space: every table
+
+
 @register_scanner("lexical")
 class PreScreen(Scanner):
     """The lexical scanner: an incrementally maintained index over the target list."""
 
     def __init__(self) -> None:
+        warm()
         self.targets: dict[int, Target] = {}
         # Lean storage (see postings.py): a million targets must fit in a few GB. What a
         # target was filed under is not kept; ``remove`` derives it again from the target.
@@ -239,6 +251,9 @@ class PreScreen(Scanner):
         self._vocab: Counter[str] = Counter()  # name tokens of four letters or more
         self._fuzzy_index = DeleteIndex()  # name tokens, found by their one-letter deletes
         self._translit = Postings()  # transliteration key -> name tokens
+        # The tokens of the names' keys, and of the phrases': a run with any other is no key.
+        self._name_tokens = KeyTokens()
+        self._phrase_tokens = KeyTokens()
         self._longest = 1
         # The longest name token ever filed (never lowered): a text token longer by two or
         # more is no misspelling of any, so its deletes (quadratic in its length: a run of
@@ -257,6 +272,8 @@ class PreScreen(Scanner):
             setattr(other, attr, getattr(self, attr).copy())
         other._vocab = self._vocab.copy()
         other._fuzzy_index = self._fuzzy_index.copy()
+        other._name_tokens = self._name_tokens.copy()
+        other._phrase_tokens = self._phrase_tokens.copy()
         return other
 
     # -- maintenance ----------------------------------------------------------------
@@ -269,12 +286,12 @@ class PreScreen(Scanner):
         for t in _surnames(target, names):
             self._surnames.add(t, tid)
         for n in names | _written_forms(target):
-            self._names.add(n, tid)
+            self._file(self._names, self._name_tokens, n, tid)
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
         for t in partials:
             self._partials.add(t, tid)
         for p in phrases:
-            self._phrases.add(p, tid)
+            self._file(self._phrases, self._phrase_tokens, p, tid)
         for t in terms:
             self._terms.add(t, tid)
         for t in vocab:
@@ -285,6 +302,21 @@ class PreScreen(Scanner):
                 self._translit.add(transliteration_key(t), t)
             self._vocab[t] += 1
         self.targets[tid] = target
+        self._keep_key_tokens()
+
+    @staticmethod
+    def _file(index: Postings, key_tokens: KeyTokens, key: tuple[str, ...], tid: int) -> None:
+        """File a name or phrase key, its tokens in ``key_tokens`` if the key is new."""
+        if key not in index:
+            key_tokens.add(key)
+        index.add(key, tid)
+
+    def _keep_key_tokens(self) -> None:
+        """Build a key-token filter again when it is too full or holds many dead keys."""
+        if self._name_tokens.worn(len(self._names)):
+            self._name_tokens = KeyTokens.of(self._names, len(self._names))
+        if self._phrase_tokens.worn(len(self._phrases)):
+            self._phrase_tokens = KeyTokens.of(self._phrases, len(self._phrases))
 
     @staticmethod
     def _keys_of(target: Target) -> tuple[set, set, set, set, set]:
@@ -329,28 +361,50 @@ class PreScreen(Scanner):
         ):
             for key in entries:
                 index.discard(key, target_id)
+                if key not in index and (index is self._names or index is self._phrases):
+                    (self._name_tokens if index is self._names else self._phrase_tokens).removed()
         for t in vocab:
             self._vocab[t] -= 1
             if self._vocab[t] <= 0:
                 del self._vocab[t]
                 self._fuzzy_index.discard(t)
                 self._translit.discard(transliteration_key(t), t)
+        self._keep_key_tokens()
 
     # -- queries --------------------------------------------------------------------
-    def _fuzzy_alternatives(self, token: str) -> set[str]:
-        """Name tokens ``token`` may be a misspelling or another transliteration of."""
-        if len(token) < 4 or token in self._vocab:
-            return set()
-        rarity = zipf(token)
-        found = set()
-        if rarity < 3.5:
-            found.update(self._translit.get(transliteration_key(token), ()))
-        if rarity < 3.0 and len(token) <= self._longest_token + 1:
-            for candidate in self._fuzzy_index.lookup(deletes(token) | {token}):
-                if OSA.distance(token, candidate) <= 1:
-                    found.add(candidate)
-        found.discard(token)
-        return found
+    def _alternatives(self, toks: list[str], found: dict[str, set[str]] | None = None) -> list[set[str]]:
+        """The name tokens each token may be a misspelling or another transliteration of; a
+        repeated token looked up once, the rare ones searched in the delete index together.
+        ``found``: what was looked up already (the text, for its disguises), added to."""
+        found = {} if found is None else found
+        new = [t for t in dict.fromkeys(toks) if t not in found]
+        probes: list[str] = []  # rare enough for one edit (or, unlisted, perhaps)
+        for token in new:
+            found[token] = set()
+            if len(token) < 4 or token in self._vocab:
+                continue
+            fits = len(token) <= self._longest_token + 1
+            if listed(token):  # a word: how common it is decides whether to look
+                rarity = zipf(token)
+                if rarity < 3.5:
+                    found[token].update(self._translit.get(transliteration_key(token), ()))
+                if rarity < 3.0 and fits:
+                    probes.append(token)
+            else:  # made up or reversed: look first, and ask how common only on a find
+                same = self._translit.get(transliteration_key(token), ())
+                if same and zipf(token) < 3.5:
+                    found[token].update(same)
+                if fits:
+                    probes.append(token)
+        if probes:
+            near = self._fuzzy_index.lookup_each([deletes(t) | {t} for t in probes])
+            for token, candidates in zip(probes, near, strict=True):
+                close = [c for c in candidates if OSA.distance(token, c) <= 1]
+                if close and (listed(token) or zipf(token) < 3.0):  # listed: checked already
+                    found[token].update(close)
+        for token in new:
+            found[token].discard(token)
+        return [found[t] for t in toks]
 
     def screen(
         self,
@@ -359,17 +413,17 @@ class PreScreen(Scanner):
         limit: int | None = None,
         threshold: float = CANDIDATE_THRESHOLD,
         only: Iterable[int] | None = None,
+        names_only: bool = False,
+        looked_up: dict[str, set[str]] | None = None,
     ) -> list[Candidate]:
-        """Targets ``text`` may be about, best first, those scoring at least ``threshold``."""
+        """Targets ``text`` may be about, best first, those scoring at least ``threshold``;
+        with ``names_only``, by their names and name parts alone (no phrases, no terms).
+        ``looked_up``: tokens' alternatives found already (by a scan, for the same index)."""
         written = Written(text)
         toks = written.tokens
         if not toks or not self.targets:
             return []
-        looked_up: dict[str, set[str]] = {}  # a long text repeats its words: one lookup each
-        alternatives = [
-            looked_up[t] if t in looked_up else looked_up.setdefault(t, self._fuzzy_alternatives(t))
-            for t in toks
-        ]
+        alternatives = self._alternatives(toks, looked_up)
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
@@ -386,34 +440,67 @@ class PreScreen(Scanner):
                 scores[tid] += signal.weight
                 signals[tid].append(signal)
 
-        # Names and aliases, exact or with one edit per token; evidence phrases, exact.
+        # Names and aliases, exact or with one edit per token; evidence phrases, exact. A run
+        # is looked up as a name only while every token of it is some name's (``_name_tokens``),
+        # as a phrase only while every one is some phrase's: a bit each in a mask (NAME,
+        # PHRASE), and a run with neither is extended no further.
+        in_names, in_phrases = self._name_tokens, self._phrase_tokens
+        known = [t in in_names for t in toks]  # a token of some name
+        masks = [
+            (_NAME if k else 0) | (_PHRASE if not names_only and t in in_phrases else 0)
+            for t, k in zip(toks, known, strict=True)
+        ]
+        names_get, phrases_get = self._names.get, self._phrases.get
         for start in range(len(toks)):
-            paths: list[tuple[tuple[str, ...], bool]] = [((), False)]
+            if not masks[start] and not alternatives[start]:
+                continue
+            # Each run so far: its key (the tokens space-joined, as Postings files a tuple),
+            # whether it holds a misspelling, and what it may still be (the mask).
+            paths: list[tuple[str, bool, int]] = [("", False, _NAME | _PHRASE)]
             for end in range(start, min(len(toks), start + MAX_PHRASE_TOKENS)):
-                options = [(toks[end], False)] + [(a, True) for a in alternatives[end]]
-                paths = [((*p, o), fz or f) for p, fz in paths for o, f in options][:16]
-                for path, fuzzy in paths:
-                    key = " ".join(path)  # as Postings files a tuple: joined once for both maps
-                    ids = self._names.get(key)
-                    if ids and _has_initial(path):
-                        ids = [
-                            tid for tid in ids if _initials_name_them(written, start, path, self.targets[tid])
-                        ]
-                    if ids:
-                        weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
-                        kind = "fuzzy-name" if fuzzy else "name"
-                        credit(ids, Signal(kind, key, weight))
-                        named.update(ids)
-                    if not fuzzy and key in self._phrases:
-                        ids = self._phrases[key]
+                if len(paths) == 1 and not alternatives[end]:  # one run, one way on: most runs
+                    key, fuzzy, mask = paths[0]
+                    if not mask & masks[end]:
+                        break
+                    paths = [(f"{key} {toks[end]}" if key else toks[end], fuzzy, mask & masks[end])]
+                else:
+                    options = [(toks[end], False, masks[end])]
+                    options += [(a, True, _NAME if a in in_names else 0) for a in alternatives[end]]
+                    paths = [
+                        (f"{p} {o}" if p else o, fz or f, mask & m)
+                        for p, fz, mask in paths
+                        for o, f, m in options
+                    ][:16]
+                    if not any(mask for _, _, mask in paths):
+                        break
+                for key, fuzzy, mask in paths:
+                    if mask & _NAME and (ids := names_get(key)):
+                        if _has_initial(path := tuple(key.split(" "))):
+                            ids = [
+                                tid
+                                for tid in ids
+                                if _initials_name_them(written, start, path, self.targets[tid])
+                            ]
+                        if ids:
+                            weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
+                            kind = "fuzzy-name" if fuzzy else "name"
+                            credit(ids, Signal(kind, key, weight))
+                            named.update(ids)
+                    if mask & _PHRASE and not fuzzy and (ids := phrases_get(key)):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, Signal("phrase", key, weight))
-        for tid, path in self._surname_first(written).items():
+        for tid, path in self._surname_first(written, known).items():
             credit([tid], Signal("name", " ".join(path), NAME_WEIGHT))
             named.add(tid)
+        terms_get = self._terms.get
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
-            for option in {token, *alts}:
+            if not known[i] and not alts:  # every name part is a token of some name
+                ids = None if names_only else terms_get(token)
+                if ids and len(ids) <= MAX_TARGETS_PER_TERM:
+                    credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
+                continue
+            for option in {token, *alts} if alts else (token,):
                 ids = self._partials.get(option)
                 if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                     weight = PARTIAL_NAME_WEIGHT / len(ids)
@@ -425,10 +512,9 @@ class PreScreen(Scanner):
                             credit([tid], Signal("name-part", option, part))
             if ids := self._surnames.get(token):
                 partial.update(tid for tid in ids if _names_them(written, i, token, self.targets[tid]))
-            ids = self._terms.get(token)
+            ids = None if names_only else terms_get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
-                weight = EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))
-                credit(ids, Signal("term", token, weight))
+                credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
         allowed = set(only) if only is not None else None
         found = [
             Candidate(self.targets[tid], score, tid in named, signals[tid], tid in partial)
@@ -438,19 +524,26 @@ class PreScreen(Scanner):
         found.sort(key=lambda c: (-c.score, c.target.name))
         return found[:limit] if limit else found
 
-    def _surname_first(self, written: Written) -> dict[int, tuple[str, ...]]:
+    def _surname_first(self, written: Written, known: list[bool]) -> dict[int, tuple[str, ...]]:
         """People named surname first, a comma after the surname, as in a list or a catalogue
         ("Doe, Jane"; "de Cervantes, Miguel"; "Cervantes, Miguel de"): each comma's words
         before and after it, put back in order, looked up as a name. Two names merely side by
         side ("... said Doe. Jane left") are not it. Read at query time, so the index keeps
-        no second key per name."""
+        no second key per name. ``known``: whether each token is some name's (a run with
+        any other one is no name)."""
         toks = written.tokens
         found: dict[int, tuple[str, ...]] = {}
+        if "," not in written.raw:
+            return found
         for comma in range(1, len(toks)):
-            if written.gap(comma).strip() != ",":
+            if not known[comma] or written.gap(comma).strip() != ",":
                 continue
             for before in range(1, min(3, comma) + 1):
+                if not known[comma - before]:
+                    break
                 for after in range(1, min(self._longest - before, len(toks) - comma) + 1):
+                    if not known[comma + after - 1]:
+                        break
                     given = range(comma, comma + after)
                     path = tuple(toks[comma : comma + after] + toks[comma - before : comma])
                     if any(len(toks[i]) == 1 and not written.initial(i) for i in given):
@@ -461,10 +554,13 @@ class PreScreen(Scanner):
         return found
 
     def scan(self, text: str) -> list[Candidate]:
-        """Every target with a signal in ``text`` or, for names only, in its disguises."""
-        found = {c.target.id: c for c in self.screen(text, threshold=0.0)}
+        """Every target with a signal in ``text`` or, for names only, in its disguises (a
+        disguise is screened for names alone: phrases and terms found there would be
+        dropped)."""
+        looked_up: dict[str, set[str]] = {}  # a disguise keeps most of the text's words
+        found = {c.target.id: c for c in self.screen(text, threshold=0.0, looked_up=looked_up)}
         for variant in disguises(text):
-            for c in self.screen(variant, threshold=0.0):
+            for c in self.screen(variant, threshold=0.0, names_only=True, looked_up=looked_up):
                 if not (c.named or c.partial):
                     continue
                 if c.target.id in found:

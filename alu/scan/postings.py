@@ -13,7 +13,7 @@ which goes on serving scans unchanged meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator
 from typing import Any
 
 
@@ -70,10 +70,24 @@ class Postings:
             del self._map[key]
 
     def get(self, key: Any, default: Any = None) -> Collection | Any:
-        current = self._map.get(_flat(key))
+        current = self._map.get(" ".join(key) if type(key) is tuple else key)  # _flat, inlined: hot
         if current is None:
             return default
         return current if type(current) is set else (current,)
+
+    def union(self, keys: Iterable[Hashable]) -> set:
+        """Every item filed under any of ``keys`` (flat ones: strings, numbers), in one call."""
+        found: set = set()
+        get = self._map.get
+        for key in keys:
+            current = get(key)
+            if current is None:
+                continue
+            if type(current) is set:
+                found |= current
+            else:
+                found.add(current)
+        return found
 
     def __getitem__(self, key: Any) -> Collection:
         found = self.get(key)

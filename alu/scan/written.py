@@ -22,6 +22,9 @@ from rapidfuzz.distance import OSA
 from ..text import STOPWORDS, cutoff, lexicon, readable, tokens, transliteration_key, zipf
 
 _CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_BEYOND_LATIN = re.compile(r"[^\x00-\u024f]")  # past Latin Extended-B: another script
+_NON_LETTERS = {c: None for c in range(128) if not chr(c).isalpha()}
+_CAPITALS = {c: None for c in range(128) if chr(c).isupper()}
 # Words that join the parts of one name: "Miguel de Cervantes", "Basil Mahfouz Al-Kuwaiti".
 PARTICLES = frozenset(lexicon("particles"))
 # A capitalised word this rare, before a name part inside a sentence, is read as a name
@@ -52,15 +55,17 @@ def known_names() -> frozenset[str]:
     a target's name part that is one of these makes a different person's full name."""
     import faker.providers.person as person
 
-    found: set[str] = set()
+    names: list[str] = []
     for module in pkgutil.iter_modules(person.__path__):
         provider = getattr(importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None)
         for attr in dir(provider) if provider else ():
             if attr.startswith(("first_names", "last_names")):
                 value = getattr(provider, attr)
                 if isinstance(value, dict | list | tuple):
-                    found.update(t for n in value if isinstance(n, str) for t in tokens(n) if len(t) >= 3)
-    return frozenset(found)
+                    names += (n for n in value if isinstance(n, str))
+    # Folded in one call, a name a line (folding maps each character alone and no token
+    # crosses a line): one call per name made this two seconds of a replica's first request.
+    return frozenset(t for t in tokens("\n".join(names)) if len(t) >= 3)
 
 
 def _spelled_alike(a: str, b: str) -> bool:
@@ -81,11 +86,16 @@ class Written:
     def __init__(self, text: str):
         read = readable(text)
         self.raw = anyascii(read)
-        self.spans = [m.span() for m in _CASED_TOKEN.finditer(self.raw)]
-        self.tokens = [self.raw[s:e].lower() for s, e in self.spans]
-        self.transliterated = any(ord(c) > 0x24F and c.isalpha() for c in read)
-        letters = [c for c in self.raw if c.isalpha()]
-        self.shouting = len(letters) >= 8 and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+        self.tokens = _CASED_TOKEN.findall(self.raw.lower())  # raw is ASCII: positions kept
+        self.transliterated = not read.isascii() and any(c.isalpha() for c in _BEYOND_LATIN.findall(read))
+        letters = self.raw.translate(_NON_LETTERS)  # raw is ASCII: its letters are A-Z, a-z
+        capitals = len(letters) - len(letters.translate(_CAPITALS))
+        self.shouting = len(letters) >= 8 and capitals > 0.8 * len(letters)
+
+    @cached_property
+    def spans(self) -> list[tuple[int, int]]:
+        """Where each token is in ``raw``: read only at the tokens a match is checked at."""
+        return [m.span() for m in _CASED_TOKEN.finditer(self.raw)]
 
     def in_title(self, i: int) -> bool:
         """Whether token ``i`` is inside a quoted title: two words or more, written in title
@@ -116,7 +126,12 @@ class Written:
 
     def gap(self, i: int) -> str:
         """What stands between token ``i - 1`` and token ``i``."""
-        return self.raw[self.spans[i - 1][1] if i else 0 : self.spans[i][0]]
+        return self.gaps[i]
+
+    @cached_property
+    def gaps(self) -> list[str]:
+        """What stands before each token (and, last, after the last one), split once."""
+        return _CASED_TOKEN.split(self.raw)
 
     def initial(self, i: int) -> bool:
         """A letter standing alone as an initial: a capital, or any letter with its full stop
