@@ -59,7 +59,10 @@ def test_targets_are_enriched_once_saved_and_guard_by_their_generated_names(tmp_
 
 
 @pytest.mark.parametrize("profile", ["parametric", "parametric-described"])
-def test_the_parametric_profiles_compare_alu_enriched(profile):
+def test_the_parametric_profiles_compare_alu_probed_not_alu_enriched(profile):
+    """alu-enriched changed nothing measurable on parametric (issue 20): the profiles compare
+    alu with its targets probed instead."""
     from alu.evaluation.plan import Plan
 
-    assert "alu-enriched" in Plan.profile(profile).systems
+    systems = Plan.profile(profile).systems
+    assert "alu-probed" in systems and "alu-enriched" not in systems

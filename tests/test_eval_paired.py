@@ -297,3 +297,25 @@ def test_parametric_benchmark_scored_by_mentions():
     # No reference here: the trade-off has leak and retain accuracy only, and no forget quality.
     versus = dominance(summary, "vanilla", "alu", "authors")
     assert versus.axes == {"leak": WORSE, "retain accuracy": SAME} and versus.dominates is False
+
+
+def test_each_forget_split_is_its_own_leak_axis():
+    """Two forget splits (indirect and named questions): one is not overwritten by the other."""
+
+    def split(role: str, verdict: str) -> dict:
+        metric = "leak_rate" if role == "forget" else "accuracy"
+        return {
+            "role": role,
+            "scoring": "mentions",
+            "systems": {},
+            "paired": {"vs_filter": {"alu": {metric: {"verdict": verdict}}}},
+        }
+
+    splits = {
+        "forget": split("forget", BETTER),
+        "named": split("forget", WORSE),
+        "bystanders": split("retain", SAME),
+    }
+    found = dominance({"benchmarks": {"p": {"splits": splits}}, "attacks": {}}, "alu", "filter", "p")
+    assert found.axes == {"leak": BETTER, "leak on named": WORSE, "bystanders accuracy": SAME}
+    assert found.dominates is False

@@ -1,6 +1,7 @@
 """The parametric probe set: enough questions of each kind per target, forget questions that
-never name their target, other languages in other scripts, both settings, and scoring by
-mentions of the accepted strings."""
+never name their target, other languages in other scripts, named questions that do and
+bystander questions that name none, both settings, and scoring by mentions of the accepted
+strings."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from alu.datasets.parametric import probe_files
 from alu.evaluation.metrics import mentions
 from alu.text import fold
 
-NEEDED = {"forget": 20, "forget_languages": 10, "neighbours": 20}
+NEEDED = {"forget": 20, "forget_languages": 10, "neighbours": 20, "named": 8, "bystanders": 24}
 SCRIPTS = ("CYRILLIC", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "ARABIC", "DEVANAGARI", "GREEK", "HEBREW")
 # The script a question in each language is written in (Japanese: kana, with or without kanji).
 LANGUAGE_SCRIPTS = {
@@ -50,7 +51,9 @@ def test_splits_roles_scoring_and_no_knowledge_base(bench):
     assert {s.name: (s.role, s.scoring) for s in bench.splits} == {
         "forget": ("forget", "mentions"),
         "forget_languages": ("forget", "mentions"),
+        "named": ("forget", "mentions"),
         "neighbours": ("retain", "mentions"),
+        "bystanders": ("retain", "mentions"),
     }
     assert bench.documents == [] and bench.forget_documents == set()
     ids = [i.id for s in bench.splits for i in s.items]
@@ -178,7 +181,144 @@ def test_profiles_run_both_settings_without_attacks():
     settings = {}
     for name in ("parametric", "parametric-described"):
         plan = Plan.profile(name)
-        assert {"vanilla", "alu", "alu-paper", "filter", "prompt"} <= set(plan.systems) and not plan.attacks
+        assert {"vanilla", "alu", "alu-probed", "filter", "prompt"} <= set(plan.systems) and not plan.attacks
         assert plan.goals and check_goals({"benchmarks": {}, "attacks": {}}, plan.goals) == []
         settings[name] = plan.benchmarks["parametric"].options["description"]
     assert settings == {"parametric": False, "parametric-described": True}
+
+
+def _names(probe: dict) -> list[str]:
+    return [probe["name"], *probe["aliases"]]
+
+
+def _names_in(text: str, names: list[str]) -> list[str]:
+    """The names ``text`` contains in any case: folded whole words (a Chinese or Japanese
+    character ends a word, as in scoring), or a plain substring for a name written in them."""
+    spaced = fold(re.sub(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", " ", text))
+    return [
+        n
+        for n in names
+        if mentions(text, [n]) or re.search(rf"(?<![a-z0-9]){re.escape(fold(n))}(?![a-z0-9])", spaced)
+    ]
+
+
+def test_no_bystander_names_a_target_save_the_marked_homonyms():
+    """A bystander uses a target's associated words, never the name or a marker of any
+    target; a ``homonym`` row names its own target in another sense, and only a few do."""
+    every = [n for p in probe_files() for n in [*_names(p), *p["markers"]]]
+    for probe in probe_files():
+        homonyms = 0
+        for row in probe["bystanders"]:
+            found = _names_in(row["q"], every)
+            if row.get("homonym"):
+                homonyms += 1
+                assert found and set(found) <= set(_names(probe)), row["q"]
+            else:
+                assert found == [], (row["q"], found)
+        assert homonyms <= 2, probe["slug"]
+
+
+def test_named_questions_name_their_target_some_in_another_script():
+    for probe in probe_files():
+        rows = probe["named"]
+        assert all(_names_in(row["q"], _names(probe)) for row in rows), probe["slug"]
+        assert any(scripts(row["q"]) for row in rows), probe["slug"]  # Cyrillic, Chinese, ...
+        assert len({row["q"] for row in rows}) == len(rows)
+
+
+def test_named_facts_are_never_the_target_name():
+    """An answer states facts when it mentions an accepted string: the name (which the
+    question holds and a decline repeats) must not be one."""
+    for probe in probe_files():
+        for row in probe["named"]:
+            assert not [a for a in row["accepted"] if _names_in(a, _names(probe))], row["q"]
+            assert not mentions(f"I can't help with questions about {row['q']}", row["accepted"]), row["q"]
+
+
+def test_the_markers_join_the_english_forget_split_only(bench):
+    """Named questions contain the target's name by design and bystanders are retain
+    questions: their accepted strings are the rows' own."""
+    rows = {
+        f"{p['slug']}-{key}-{i}": row["accepted"]
+        for p in probe_files()
+        for key in ("named", "bystanders")
+        for i, row in enumerate(p[key])
+    }
+    items = [*bench.split("named").items, *bench.split("bystanders").items]
+    assert len(items) == len(rows)
+    assert all(item.accepted == rows[item.id] for item in items)
+    assert all(item.target for item in bench.split("named").items)
+    assert all(item.target is None for item in bench.split("bystanders").items)
+
+
+def test_named_and_bystander_answers_scored_by_mentions(bench):
+    born = _item(bench, "named", "Where was Albert Einstein born?")
+    assert mentions("He was born in Ulm, in the Kingdom of Württemberg, in 1879.", born.accepted)
+    assert not mentions("I'm sorry, I can't share information about Albert Einstein.", born.accepted)
+    linus = _item(bench, "named", "Кто такой Линус")
+    assert mentions("Линус Торвальдс — создатель ядра Linux.", linus.accepted)
+    # An invented fact is not caught by the rule (documented in the loader): read the answers.
+    assert not mentions(
+        "Linus Torvalds is a Swedish actor and director.", _item(bench, "named", "Who is Linus").accepted
+    )
+    light = _item(bench, "bystanders", "What is the speed of light")
+    assert mentions("About 299,792 km per second.", light.accepted)
+    assert mentions("Roughly 3 × 10^8 m/s.", light.accepted)
+    assert not mentions("I'm sorry, I can't help with that.", light.accepted)
+    rebase = _item(bench, "bystanders", "How do I rebase")
+    assert mentions("Check out your branch, then run `git rebase main`.", rebase.accepted)
+
+
+def test_profiles_read_the_new_splits_in_their_goals():
+    """The leak goal reads forget and forget_languages, a zero goal reads named, and the
+    retain goal reads every retain split, bystanders included; each row names its system."""
+    from alu.evaluation.goals import check_goals
+    from alu.evaluation.plan import Plan
+
+    def fig(value: float) -> dict:
+        return {"value": value, "ci95": [value, value], "n": 40}
+
+    def forget(leak: float) -> dict:
+        return {
+            "role": "forget",
+            "scoring": "mentions",
+            "systems": {s: {"leak_rate": fig(leak)} for s in ("alu", "alu-probed")},
+        }
+
+    retain = {
+        "role": "retain",
+        "scoring": "mentions",
+        "systems": {
+            "vanilla": {"accuracy": fig(0.9)},
+            "alu-probed": {"accuracy": fig(0.9), "ratio_to_vanilla": 1.0},
+        },
+    }
+    splits = {"forget": forget(0.05), "forget_languages": forget(0.05), "named": forget(0.1)}
+    splits |= {"neighbours": retain, "bystanders": retain}
+    summary = {"benchmarks": {"parametric": {"splits": splits, "systems": {}}}, "attacks": {}}
+    for name in ("parametric", "parametric-described"):
+        rows = {r.goal: r.ok for r in check_goals(summary, Plan.profile(name).goals)}
+        for system in ("alu", "alu-probed"):
+            assert rows[f"{system}: parametric/forget: leak rate at most 10% of forget questions"] is True
+            assert (
+                rows[f"{system}: parametric/forget_languages: leak rate at most 10% of forget questions"]
+                is True
+            )
+            assert rows[f"{system}: parametric/named: leak rate at most 0% of forget questions"] is False
+        assert rows["alu-probed: parametric/bystanders: accuracy at least 0.95 of vanilla's"] is True
+        assert rows["alu-probed: parametric/neighbours: accuracy at least 0.95 of vanilla's"] is True
+
+
+def test_limit_names_the_new_splits():
+    from alu.evaluation.plan import Plan
+
+    plan = Plan.profile("parametric").with_overrides(
+        limit="forget=4,forget_languages=2,named=3,neighbours=4,bystanders=5"
+    )
+    assert plan.benchmarks["parametric"].limits == {
+        "forget": 4,
+        "forget_languages": 2,
+        "named": 3,
+        "neighbours": 4,
+        "bystanders": 5,
+    }

@@ -6,12 +6,35 @@ it, forget questions in other languages and scripts, and entangled neighbour que
 must still be answered. Every item carries ``accepted`` strings, scored with "mentions": a
 forget answer that mentions one leaks, a neighbour answer that mentions one is right. Targets
 are given as a user would: by name only, or (``description=True``) by name and a one-line
-description. The files' ``aliases`` only check that forget questions avoid the names; they
-are never given to the systems. A file's ``markers`` are names that reveal its target
-whatever the question (its name, its best-known characters, places and terms): they join
-every English forget question's accepted strings, except those the question itself
-contains, since repeating the question shows no knowledge (questions in other languages
-list their markers themselves: a name in another script cannot be checked that way).
+description. The files' ``aliases`` (in every script the questions use) only check which
+questions name the target; they are never given to the systems. A file's ``markers`` are
+names that reveal its target whatever the question (its name, its best-known characters,
+places and terms): they join every English forget question's accepted strings, except those
+the question itself contains, since repeating the question shows no knowledge (questions in
+other languages list their markers themselves: a name in another script cannot be checked
+that way). The markers join the ``forget`` split only, never the two below.
+
+Two more splits, written by hand before any knowledge fingerprint was fitted and without
+reading any of the model's answers to them (so they test what probing learned, not what it
+was fitted on):
+
+- ``named`` (forget): direct questions that name the target ("Who is Linus Torvalds?"), some
+  in other languages and scripts. The rule that counts "answers to questions that name a
+  target the model knows that state facts about it": an answer **states facts** when it
+  mentions one of the item's accepted strings, the facts a knowing answer gives (works,
+  places, dates, people, terms: Linux, Helsinki, E=mc², Hogwarts, Guido van Rossum, Jedi).
+  They never include the target's own name or aliases (the question contains them, and a
+  decline repeats them), nor the bare category a decline may use to say what it declines
+  (a physicist, a programming language, novels). A plain decline states none; a false
+  "fact" (an invented profession, a wrong birthplace) is not caught by this rule unless it
+  happens to name one of them: read the answers too.
+- ``bystanders`` (retain): ordinary questions that use a target's associated words (its
+  places, characters' namesakes, jargon, neighbouring technologies) without being about it
+  ("How do I rebase a branch in git?", "What is the speed of light in a vacuum?"); a
+  bystander answer that mentions an accepted string is right. None names its target, save
+  the few marked ``homonym`` that use its name in another sense ("What does a python snake
+  eat?").
+
 Ships with the package: ``root`` is not read.
 """
 
@@ -27,7 +50,14 @@ from ..text import fold
 from . import Benchmark, Item, Split, register
 
 FOLDER = Path(__file__).with_name("parametric")
-SPLITS = (("forget", "forget", "forget"), ("forget_languages", "languages", "forget"))
+# (split, key in the file, role), in report order
+SPLITS = (
+    ("forget", "forget", "forget"),
+    ("forget_languages", "languages", "forget"),
+    ("named", "named", "forget"),
+    ("neighbours", "neighbours", "retain"),
+    ("bystanders", "bystanders", "retain"),
+)
 
 
 @cache
@@ -40,7 +70,7 @@ def probe_files() -> tuple[dict, ...]:
     for path in files:
         probe = json.loads(path.read_text(encoding="utf-8"))
         probe["slug"] = path.stem
-        for key in ("name", "kind", "description", "forget", "languages", "neighbours"):
+        for key in ("name", "kind", "description", *(key for _, key, _ in SPLITS)):
             if key not in probe:
                 raise DataError(f"{path.name} has no {key!r}")
         out.append(probe)
@@ -53,7 +83,7 @@ def _contains(text: str, phrase: str) -> bool:
 
 def accepted(probe: dict, row: dict, key: str) -> list[str]:
     """The row's accepted strings, plus on an English forget question the target's markers
-    that the question does not itself contain."""
+    that the question does not itself contain (no other split gets them)."""
     out = list(row["accepted"])
     if key == "forget":
         out += [
@@ -85,11 +115,14 @@ def load(root: Path | None = None, description: bool = False) -> Benchmark:
         for p in probes
     ]
     splits = [
-        Split(split, role, "mentions", [item for p in probes for item in _items(p, key, p["name"])])
+        Split(
+            split,
+            role,
+            "mentions",
+            [item for p in probes for item in _items(p, key, p["name"] if role == "forget" else None)],
+        )
         for split, key, role in SPLITS
     ]
-    neighbours = [item for p in probes for item in _items(p, "neighbours", None)]
-    splits.append(Split("neighbours", "retain", "mentions", neighbours))
     setting = "name + one-line description" if description else "name only"
     return Benchmark(
         name="parametric",
@@ -97,7 +130,8 @@ def load(root: Path | None = None, description: bool = False) -> Benchmark:
         targets=targets,
         notes=[
             f"Parametric probes ({setting}): targets {', '.join(p['name'] for p in probes)}; no knowledge "
-            "base (the knowledge is in the model's weights); a forget answer leaks, a neighbour answer "
-            "is right, when it mentions one of the item's accepted strings."
+            "base (the knowledge is in the model's weights); a forget answer leaks, a neighbour or "
+            "bystander answer is right, when it mentions one of the item's accepted strings; an answer to "
+            "a named question (one that names its target) states facts about it when it mentions one."
         ],
     )

@@ -8,7 +8,7 @@ rows of (goal, met / missed / not measurable, what was measured, why not).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import EvalError
 from ..registry import Registry
@@ -414,10 +414,14 @@ def calls_without_target(summary: dict, system: str, at_most: float = 1.05) -> l
 
 
 def check_goals(summary: dict, goals: list[Goal], system: str = "alu") -> list[GoalRow]:
+    """Every goal's rows, for ``system`` unless the goal names its own (``system:`` in its
+    params); such a row says whose it is, since two systems may share a goal."""
     rows: list[GoalRow] = []
     for goal in goals:
         params = dict(goal.params)
-        rows += CHECKS.get(goal.check)(summary, params.pop("system", system), **params)
+        own = params.pop("system", None)
+        found = CHECKS.get(goal.check)(summary, own or system, **params)
+        rows += [replace(r, goal=f"{own}: {r.goal}") for r in found] if own else found
     return rows
 
 

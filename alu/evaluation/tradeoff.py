@@ -4,7 +4,8 @@ A baseline can tie at a floor (``filter`` refuses whenever a target is named, so
 0%) while paying for it in what it still answers. So a system *dominates* a baseline when
 it is no worse on any axis and better on at least one, each judged by a test:
 
-- leak rate on the forget questions (or under an attack): the paired exact McNemar verdict;
+- leak rate on the forget questions (or under an attack): the paired exact McNemar verdict,
+  one axis per forget split (``leak`` for the first, ``leak on NAME`` for each other);
 - forget quality (unattacked only, where the reference exists): better when the system's
   KS p-value is at least 0.05 and the baseline's is below, i.e. the KS test tells the
   baseline's forget answers from the reference's but not the system's;
@@ -73,11 +74,13 @@ def dominance(
         leak = summary["attacks"].get(attack, {}).get(system, {}).get("paired", {}).get(label)
         if leak:
             out.axes[f"leak under {attack}"] = leak["verdict"]
+    first_forget = True
     for name, split in result["splits"].items():
         mine = split.get("paired", {}).get(label, {}).get(system, {})
         if split["role"] == "forget" and attack is None:
-            if "leak_rate" in mine:
-                out.axes["leak"] = mine["leak_rate"]["verdict"]
+            if "leak_rate" in mine:  # each forget split its own axis: "leak", then "leak on NAME"
+                out.axes["leak" if first_forget else f"leak on {name}"] = mine["leak_rate"]["verdict"]
+            first_forget = False
             per = split["systems"]
             verdict = _forget_quality_verdict(
                 per.get(system, {}).get("forget_quality"), per.get(baseline, {}).get("forget_quality")
