@@ -26,7 +26,13 @@ class Vanilla(Agent):
         prompt = render("vanilla", context=context) if documents else render("vanilla_plain")
         if system:
             prompt = system.strip() + "\n\n" + prompt
-        messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
+        # With documents, the question itself carries the rule a small model keeps best there:
+        # when no document is about what it asks, it says it does not know rather than answer
+        # with another person of the documents (which, after the retrieval guard withheld a
+        # target's documents, would be a wrong answer that tells the list apart). Every
+        # system that retrieves gets it, the reference too.
+        asked = f"{query}\n\n{render('vanilla_grounded')}" if documents else query
+        messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": asked}]
         sampling = sampling or Sampling()
         return self._call(
             trace,
