@@ -220,7 +220,7 @@ def evaluate(recipe: str, split, vanilla: dict[str, float]) -> dict:
     return result
 
 
-SHIFTS = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0)
+SHIFTS = (-0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.1, 0.2)  # in the SVM's margin units
 
 
 def trade_off(
