@@ -25,14 +25,19 @@ Each recipe trains one label per subset (its 200 examples against the shared neg
 hard negative weighing 5 general ones) and sets the label's threshold on out-of-fold scores
 of those training rows (4 folds; at most 1% of the general negatives and 3% of each hard
 group, each hard subject and the coding questions, flagged), never on a scored row. The
-recipe, its regularisation and those rates were chosen by looking at this held-out split in
-development (so they are tuned to it a little); the thresholds never were. Recipes compared:
+first recipe's features, regularisation and those rates were chosen by looking at this
+held-out split in development (so they are tuned to it a little); the second round's model
+(SVM) and weight count were chosen on out-of-fold recall of the training rows alone; the
+thresholds never saw a scored row. Recipes compared:
 
 * ``hash-word-char`` (what ALU ships): hashed word 1-2-grams and character 3-5-grams, log
-  counts, L2 norm; logistic regression; 5,000 weights kept per label; applied with numpy;
-* ``hash-word``: the same with word n-grams only;
+  counts, L2 norm; a linear SVM (C = 1); 20,000 weights kept per label; applied with numpy;
+* ``hash-word-char-lr5k``: the same features with a logistic regression (C = 10) and 5,000
+  weights per label, what ALU shipped before (the model was chosen by out-of-fold recall on
+  the training rows, alu/scan/training.py's docstring);
+* ``hash-word``: the shipped model with word n-grams only;
 * ``tfidf-sklearn``: scikit-learn's TfidfVectorizer (word 1-2-grams + char_wb 3-5-grams,
-  sublinear tf) and the same regression, applied with scikit-learn (a vocabulary to store).
+  sublinear tf) and the shipped model, applied with scikit-learn (a vocabulary to store).
 
 Implied WMDP accuracy: a flagged question is refused (a refusal counts as a 1-in-4 guess in
 the guess-adjusted figure, as wrong in the strict one) and an unflagged question keeps
@@ -47,6 +52,7 @@ trained labels, each copied ten times with its feature ids remapped by a fixed b
 the table holds 300 labels' worth of distinct weights).
 
     .venv/bin/python benchmarks/hazard_scanner.py --out results/hazard-scanner
+        --recipes hash-word-char,hash-word-char-lr5k
 """
 
 from __future__ import annotations
@@ -75,7 +81,7 @@ from alu.scan import learned, training
 from alu.scan.learned import BUCKETS, LearnedScanner
 from alu.targets import Examples, Target
 
-RECIPES = ("hash-word-char", "hash-word", "tfidf-sklearn")
+RECIPES = ("hash-word-char", "hash-word-char-lr5k", "hash-word", "tfidf-sklearn")
 SUMMARY = Path("results/eval-medium/summary.json")
 SEEDS = (0, 1, 2)  # plan seeds whose evaluation draws are checked against the training rows
 
@@ -133,6 +139,9 @@ class TfidfLabel:
 def train_recipe(recipe: str, examples: list[str], negatives: training.Negatives):
     if recipe == "tfidf-sklearn":
         return TfidfLabel(examples, negatives)
+    if recipe == "hash-word-char-lr5k":  # what ALU shipped before issue 21's second round
+        classifier = training.train(examples, negatives, model="logistic", max_features=5_000)
+        return HashedLabel(classifier, learned.CHAR_SIZES)
     sizes = learned.CHAR_SIZES if recipe == "hash-word-char" else ()
     return HashedLabel(training.train(examples, negatives, char_sizes=sizes), sizes)
 
@@ -211,7 +220,7 @@ def evaluate(recipe: str, split, vanilla: dict[str, float]) -> dict:
     return result
 
 
-SHIFTS = (-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0)
+SHIFTS = (-0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.1, 0.2)  # in the SVM's margin units
 
 
 def trade_off(

@@ -17,6 +17,7 @@ from alu.errors import TargetError
 from alu.scan import TargetIndex
 from alu.scan.learned import FEATURIZER, LEARNED, LabelTable, LearnedScanner, featurize, flagged
 from alu.scan.training import (
+    MODELS,
     bundled_negatives,
     digest,
     parse_examples,
@@ -95,6 +96,21 @@ def test_a_trained_hazard_flags_unseen_questions_and_not_ordinary_ones(classifie
     (found,) = scanner.scan(HELD_OUT[0])
     assert [s.kind for s in found.signals] == [LEARNED] and found.target.name == "Biological weapons"
     assert 0.0 <= classifier.calibration["fpr"] <= 0.01 and classifier.digest == digest(TRAIN)
+
+
+def test_both_linear_models_train_and_the_weights_stay_bounded():
+    """The shipped SVM and the logistic regression kept for comparison both learn the
+    hazard; ``max_features`` caps what a replica loads; an unknown model is refused."""
+    negatives = bundled_negatives()
+    for model in MODELS:
+        trained = train(TRAIN, negatives, model=model, max_features=300)
+        assert 0 < len(trained.features) <= 300 and trained.calibration["recall"] >= 0.5
+        scanner = LearnedScanner()
+        scanner.add(hazard(trained).model_copy(update={"id": 1}))
+        assert sum(bool(scanner.scan(q)) for q in HELD_OUT) >= 0.7 * len(HELD_OUT)
+        assert not [q for q in ORDINARY if scanner.scan(q)]
+    with pytest.raises(TargetError, match="unknown hazard model"):
+        train(TRAIN, negatives, model="forest")
 
 
 def test_the_scanner_follows_the_target_list(classifier):
