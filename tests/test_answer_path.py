@@ -343,3 +343,29 @@ def test_retries_count_against_the_two_calls_and_the_request_fails_closed(make_a
     answer = make_alu(model).ask("How was Viktor Krum's experience at the Yule Ball?")
     assert len(model.calls) == answer.trace.llm_calls == 2, model.agents
     assert answer.trace.verdict in ("failed_closed", "refused") and answer.text in DONT_KNOW
+
+
+HOGWARTS = FingerprintItem(text="Hogwarts", kind="name", support=3, consistency=0.4, points=True)
+WIZARD = FingerprintItem(text="wizard", kind="term", support=2, consistency=0.25, points=False)
+POTTER = probed(Target(name="Harry Potter", kind="topic"), True, items=[HOGWARTS, WIZARD])
+
+
+def test_a_question_carrying_a_pointer_gets_the_policy_answer_in_one_call(make_alu):
+    """What the model says leads back to a target it knows, in the question itself: the
+    model's own "I don't know", no draft; the same item in the conversation before does not."""
+    model = scripted(draft="Gryffindor, Hufflepuff, Ravenclaw and Slytherin.")
+    model.on("vanilla:unknown", "I'm sorry, but I don't know that.")
+    alu = make_alu(model, targets=(POTTER,))
+    answer = alu.ask("What are the four houses of Hogwarts?")
+    assert model.agents == ["vanilla:unknown"] and answer.trace.llm_calls == 1
+    assert answer.trace.verdict == "refused" and "Gryffindor" not in answer.text
+    # a neighbour alone is no pointer: answered as the model answers it
+    answer = alu.ask("Which wizard advised King Arthur?")
+    assert answer.trace.verdict == "passed" and model.agents[1:] == [VANILLA]
+
+
+def test_an_i_dont_know_that_states_facts_is_replaced_by_the_fixed_text(make_alu):
+    model = scripted(draft="Gryffindor and Slytherin.")
+    model.on("vanilla:unknown", "The houses are Gryffindor, Hufflepuff, Ravenclaw and Slytherin.")
+    answer = make_alu(model, targets=(POTTER,)).ask("What are the four houses of Hogwarts?")
+    assert answer.text in DONT_KNOW and answer.trace.llm_calls == 1

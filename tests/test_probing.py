@@ -15,6 +15,7 @@ from alu.backends.scripted import Rule, ScriptedModel
 from alu.cli import app
 from alu.errors import ModelError
 from alu.probing import decide, fingerprint, probe_targets, verdict_of
+from alu.probing.batch import ITEM_CHECKS
 from alu.probing.fingerprint import COVERAGE, MIN_CONSISTENT
 from alu.server import create_app
 from alu.settings import ServeSettings
@@ -188,13 +189,17 @@ def store(tmp_path) -> TargetStore:
 def test_probing_stores_the_knowledge_with_its_provenance_and_resumes(store):
     model = model_for(KNOWS)
     cost = probe_targets(store, Prober(model), ["torvalds"], show_progress=False)
-    # 8 questions, then the 4 items it gave more than once (Linux, Git, kernel, Helsinki; not
-    # the years) asked about themselves
-    assert (cost.done, cost.failed, cost.llm_calls) == (1, 0, 12) and cost.prompt_tokens > 0
+    # 8 questions, then the items it gave more than once (Linux, Git, kernel, Helsinki; not
+    # the years) asked about themselves, then names it gave once, up to ITEM_CHECKS in all
     k = store.get("Linus Torvalds").knowledge
+    assert (cost.done, cost.failed, cost.llm_calls) == (1, 0, 8 + len(k.checks)) and cost.prompt_tokens > 0
+    assert 4 <= len(k.checks) <= ITEM_CHECKS
     assert k.known is True and k.model == model.identity and k.model_name == "scripted"
-    assert k.items[0].text == "Linux" and len(k.answers) == 8 and k.llm_calls == 12 and k.created
-    assert [c.facet for c in k.checks] == ["item:Linux", "item:Git", "item:kernel", "item:Helsinki"]
+    assert (
+        k.items[0].text == "Linux" and len(k.answers) == 8 and k.llm_calls == 8 + len(k.checks) and k.created
+    )
+    assert [c.facet for c in k.checks][:4] == ["item:Linux", "item:Git", "item:kernel", "item:Helsinki"]
+    assert all(c.facet.startswith("item:") and not c.facet[5:].isdigit() for c in k.checks)
     assert k.completion_tokens == sum(len(a.answer.split()) for a in [*k.answers, *k.checks])
     assert store.get("Linus Torvalds").enrichment is None  # apart from the enrichment
     calls = len(model.calls)
@@ -265,8 +270,8 @@ def test_probing_marks_the_items_that_point_back_and_stores_the_checks(tmp_path,
     store = open_store(url)
     store.add(TORVALDS)
     cost = probe_targets(store, Prober(checking_model()), ["Linus Torvalds"], show_progress=False)
-    assert cost.done == 1 and cost.llm_calls == 8 + len(ITEMS)
     k = open_store(url).get("Linus Torvalds").knowledge  # read back through a fresh store
+    assert cost.done == 1 and cost.llm_calls == 8 + len(k.checks)
     points = {i.text: i.points for i in k.items}
     assert points["Linux"] is True and points["Git"] is False
     assert points["kernel"] is False and points["Helsinki"] is False
@@ -274,7 +279,7 @@ def test_probing_marks_the_items_that_point_back_and_stores_the_checks(tmp_path,
     # a pointer's family points too ("Schöpfer von Linux"), asked or not
     pointers = [i.text for i in k.pointers()]
     assert "Linux" in pointers and all("Linux" in p for p in pointers)
-    assert {c.facet: c.answer for c in k.checks} == {f"item:{t}": a for t, a in ITEMS.items()}
+    assert {c.facet: c.answer for c in k.checks}.items() >= {f"item:{t}": a for t, a in ITEMS.items()}.items()
     assert k.checks[0].question == "Who or what is Linux?"
     # what was learned is re-derived from the stored answers and checks alone
     _, items, decision = distil(TORVALDS, k.answers, k.checks)
@@ -296,7 +301,8 @@ def test_a_failed_item_check_is_left_out_and_weighs_as_a_neighbour(store):
     model.rules.insert(0, Rule("prober", ModelError("down"), pattern=r"is Linux\?$"))
     cost = probe_targets(store, Prober(model), ["Linus Torvalds"], show_progress=False)
     k = store.get("Linus Torvalds").knowledge
-    assert cost.done == 1 and "item:Linux" not in [c.facet for c in k.checks] and len(k.checks) == 3
+    assert cost.done == 1 and "item:Linux" not in [c.facet for c in k.checks]
+    assert cost.llm_calls == 8 + len(k.checks) + 2  # the failed check was tried twice
     assert {i.text: i.points for i in k.items}["Linux"] is None and k.pointers() == []
 
 
@@ -318,12 +324,13 @@ def test_the_cli_probes_and_show_tells_known_fingerprint_model_and_staleness(env
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    # 8 questions and 4 item checks (the reply's names and terms, given in every answer)
-    assert (summary["done"], summary["llm_calls"]) == (1, 12) and summary["per_target"]["items"] > 0
+    # 8 questions and an item check for each of the reply's names and terms
+    assert summary["done"] == 1 and 12 <= summary["llm_calls"] <= 8 + ITEM_CHECKS
+    assert summary["per_target"]["items"] > 0
     monkeypatch.setenv("ALU_MODEL", f"scripted:{reply}")
     shown = runner.invoke(app, ["targets", "show", "Linus Torvalds"]).stdout
     assert "knowledge: known to scripted" in shown and "fresh" in shown
-    assert "Linux 100%" in shown and "Git 100%" in shown and "12 calls" in shown
+    assert "Linux 100%" in shown and "Git 100%" in shown and f"{summary['llm_calls']} calls" in shown
     data = json.loads(runner.invoke(app, ["targets", "show", "Linus Torvalds", "--json"]).stdout)
     assert data["knowledge"]["known"] is True and "Linux" in [i["text"] for i in data["knowledge"]["items"]]
     result = runner.invoke(app, ["targets", "probe", "--all", "--model", f"scripted:{reply}"])

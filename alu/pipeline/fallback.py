@@ -103,10 +103,12 @@ class Fallback:
             text = self.vanilla.decline(
                 trace, request.query, request.history, subjects, system=request.system
             )
-            if verdict_of(text) == "answer":
-                text = dont_know(request.query)  # it answered after all: what it said may be facts
         else:
             text = self.vanilla.unknown(trace, request.query, request.history, [], system=request.system)
+        if not (named and self.strangers(named)) and verdict_of(text) == "answer":
+            # A decline or an "I don't know" that reads as an answer after all may state facts
+            # (true ones it was told to keep, or invented ones): the fixed text instead.
+            text = dont_know(request.query)
         if not self.clean(text, targets, request, supplied):
             text = dont_know(request.query)
         return Decision("decline", text, reason)

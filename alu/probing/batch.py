@@ -27,7 +27,7 @@ from .fingerprint import distil, pointer_candidates, verdict_of
 DEFAULT_CALLS = 8  # questions per target: the main facets, and the first in two more languages
 # Fingerprint items asked about themselves, for a target the model knows: does each lead
 # back to the target (alu.scan.knowledge)? Part of the probe's cost.
-ITEM_CHECKS = 6
+ITEM_CHECKS = 10
 
 Pace = Callable[[float], None]  # told each call's seconds; may wait before the next
 

@@ -70,7 +70,8 @@ _WORD = re.compile(rf"[{_CASED}]+(?:['’\-][{_CASED}]+)*|\d+")
 _GAP = re.compile(r"[ \t]*")  # what may stand between the words of one span
 
 _DECLINE = re.compile(
-    r"don'?t know|do not know|not familiar|no (?:specific |reliable |available |public |widely[- ]known )?"
+    r"don'?t know|do not know|not familiar|(?:have )?never heard of|haven'?t heard of"
+    r"|no (?:specific |reliable |available |public |widely[- ]known )?"
     r"information|(?:couldn'?t|could not|can'?t|cannot|unable to) find|not aware of|i'?m not sure"
     r"|don'?t have (?:any |specific |enough |much )?(?:information|details|data|knowledge)"
     r"|no (?:record|knowledge|data) (?:of|about|on)|not (?:a )?(?:widely )?(?:known|recogni[sz]ed) "
@@ -297,13 +298,17 @@ def names_target(text: str, target: Target) -> bool:
 
 def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[FingerprintItem]:
     """The items worth asking about: names and terms the model gave more than once, most
-    consistent first (a number points nowhere on its own), one of each family ("Hermione"
+    consistent first, then names it gave once (a number points nowhere on its own), one of
+    each family ("Hermione"
     stands for "Hermione Granger": either leads back, or neither does)."""
     chosen: list[FingerprintItem] = []
     keys: list[tuple[str, ...]] = []
-    for item in items:
+    # Items given twice or more first; then names given once (a character, a place), which
+    # are often what gives the target away and cost one question each to tell.
+    ordered = [i for i in items if i.support >= 2] + [i for i in items if i.support == 1 and i.kind == "name"]
+    for item in ordered:
         key = _key(item.text)
-        if item.kind == "number" or item.support < 2 or not key:
+        if item.kind == "number" or not key:
             continue
         if any(_contains(key, k) or _contains(k, key) for k in keys):
             continue

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...language import is_english
 from ...scan import CANDIDATE_THRESHOLD, Candidate, Scan
+from ...scan.knowledge import POINTER_WEIGHT
 from ...scan.learned import flagged
 from ...targets import Target
 from ..judge import judge_and_compose
@@ -49,6 +50,17 @@ class DefaultModeConfig(BaseModel):
     echo_evidence_chars: int = Field(300, ge=0)
 
 
+def _pointed_at(scan: Scan) -> list[Candidate]:
+    """Targets the text points at through what the model said leads back to them (the
+    knowledge scanner's pointers, ``alu.scan.knowledge``)."""
+    return [
+        c
+        for c in scan.candidates
+        if c.target.kind != "hazard"
+        and any(s.kind == "knowledge" and s.weight >= POINTER_WEIGHT for s in c.signals)
+    ]
+
+
 def _evidence_chars(target: Target) -> int:
     return len(target.description) + sum(len(e) for e in target.evidence)
 
@@ -73,6 +85,16 @@ class DefaultMode(Mode[DefaultModeConfig]):
             trace.candidates = [c.brief() for c in hazards]
             trace.supported = trace.leaked = [c.target.name for c in hazards]
             return self.fall_back(request, hazards, asked_scan, "the question is about a hazard")
+        pointed = [c for c in _pointed_at(targets.scan(request.query)) if not c.names_it]
+        if pointed:
+            # The question itself carries what the model says leads back to a target it
+            # knows (Hogwarts, Han Solo, George Lucas): asked about its world, it would answer
+            # from what it knows of the target. The policy answers at once, one call.
+            trace.candidates = [c.brief() for c in pointed]
+            trace.supported = trace.leaked = [c.target.name for c in pointed]
+            return self.fall_back(
+                request, pointed, asked_scan, "the question points at a target the model knows"
+            )
         named = [c for c in asked_scan.naming if c.target.kind != "hazard"]
         known = [c for c in named if not ctx.fallback.strangers([c])]
         if known:
