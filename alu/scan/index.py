@@ -9,15 +9,21 @@ evaluation's leak metric.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from ..deadline import DeadlineExceeded, request_remaining
 from ..stores.base import Store, Watch
 from ..targets.target import Target
 from .base import SCANNERS, Candidate, Scanner
-from .lexical import CANDIDATE_THRESHOLD
+from .indexfile import IndexFile, IndexFileError, building, write
+from .lexical import CANDIDATE_THRESHOLD, PreScreen
+from .mapped import MappedScreen
+
+log = logging.getLogger(__name__)
 
 # A sync that brings more changes than this indexes the whole list afresh; fewer are applied
 # to copies of the scanners in use. Either way scans go on, on the list as it was, meanwhile.
@@ -31,6 +37,9 @@ IN_PLACE_AT = 10
 # question is held to PipelineConfig.max_query_chars, at most half of this, so that the
 # question and a draft as long are screened together.
 MAX_SCREEN_CHARS = 40_000
+# With an index file: targets changed since it was written past which a new file is
+# written in the background and swapped in (the delta is indexed in memory, per process).
+FOLD_AT = 10_000
 
 
 class TextTooLong(ValueError):
@@ -128,9 +137,14 @@ class TargetIndex:
         first_id: int = 1,
         step: int = 1,
         rebuild_at: int = REBUILD_AT,
+        index_file: str | Path | None = None,
+        fold_at: int = FOLD_AT,
     ):
         self.store = store
         self.rebuild_at = rebuild_at
+        self.index_file = Path(index_file) if index_file is not None and store is not None else None
+        self.fold_at = fold_at
+        self._folding: threading.Thread | None = None
         self._make_scanners = scanners
         self._sync_lock = threading.Lock()  # one change at a time
         self._gate = threading.Lock()  # held briefly: to start or end reading, to change in place
@@ -149,6 +163,16 @@ class TargetIndex:
     def of(cls, targets: Sequence[Target]) -> TargetIndex:
         """A fixed index over ``targets`` (numbered from 1)."""
         return cls(None, targets)
+
+    def use_file(self, path: str | Path | None) -> None:
+        """Keep the lexical tables in the index file at ``path``, shared by every process
+        that maps it (written from the store when missing or unusable), from the next
+        sync on; the list is read again from the store then."""
+        if self.store is None:
+            return
+        with self._sync_lock:
+            self.index_file = Path(path).expanduser() if path is not None else None
+            self._snapshot = _Snapshot({}, tuple(self._make_scanners()), 0)
 
     def _remove(self, target_id: int) -> None:
         """Forget one target now (a fixed index has no store to bring the change)."""
@@ -171,11 +195,17 @@ class TargetIndex:
             current = self._snapshot
             if self.store.revision() == current.revision:
                 return  # another thread applied it while this one waited
+            if self.index_file is not None and (current.revision == 0 or self._mapped(current) is None):
+                self._snapshot = self._over_file(current)
+                return
             revision, changes = self.store.changes_since(current.revision)
-            if len(changes) > self.rebuild_at:
+            if len(changes) > self.rebuild_at and self.index_file is not None:
+                self._snapshot = self._over_file(current, rewrite=True)
+            elif len(changes) > self.rebuild_at:
                 self._snapshot = self._rebuilt(current, revision, changes)
             else:
                 self._apply(revision, changes)
+                self._fold_if_grown()
         finally:
             self._sync_lock.release()
 
@@ -206,6 +236,106 @@ class TargetIndex:
             for scanner in scanners:
                 scanner.add(target)
         return _Snapshot(targets, tuple(scanners), revision)
+
+    # -- the index file --------------------------------------------------------------
+    @staticmethod
+    def _mapped(snapshot: _Snapshot) -> MappedScreen | None:
+        return next((s for s in snapshot.scanners if isinstance(s, MappedScreen)), None)
+
+    def _open_file(self) -> IndexFile:
+        assert self.index_file is not None and self.store is not None
+        return IndexFile(self.index_file, self.store.location)
+
+    def _write_file(self, targets: dict[int, Target], revision: int) -> IndexFile:
+        """A new file over ``targets`` as of ``revision`` (one process writes at a time)."""
+        assert self.index_file is not None and self.store is not None
+        screen = PreScreen()
+        for tid in sorted(targets):
+            screen.add(targets[tid])
+        with building(self.index_file):
+            write(self.index_file, screen, revision=revision, store=self.store.location)
+        return self._open_file()
+
+    def _over_file(
+        self, current: _Snapshot, *, rewrite: bool = False, file: IndexFile | None = None
+    ) -> _Snapshot:
+        """The next snapshot, its lexical scanner over the index file: the file as found (or
+        ``file``), the store's changes since its revision as the delta. A file that cannot
+        be used (missing, corrupt, of another version or store, not matching the store's
+        targets) is written afresh first, from the store: meanwhile the index is not
+        ready (the sync holding it is what readiness waits for)."""
+        assert self.store is not None
+        revision, since_current = self.store.changes_since(current.revision)
+        targets = dict(current.targets)
+        _put(targets, since_current)
+        try:
+            if rewrite:
+                raise IndexFileError("rewritten after a large change")
+            file = file or self._open_file()
+            if file.revision > revision:
+                raise IndexFileError(f"{file.path} is newer than the store")
+            later, since_file = self.store.changes_since(file.revision)
+            revision = max(revision, later)
+            _put(targets, since_file)
+            unexplained = set(file.ids.tolist()).symmetric_difference(targets).difference(since_file)
+            if unexplained:
+                raise IndexFileError(f"{file.path} does not match the store's targets")
+        except IndexFileError as e:
+            log.info("index file: %s; writing a new one", e)
+            file, since_file = self._write_file(targets, revision), {}
+            if file.revision != revision:
+                raise IndexFileError(f"{file.path} changed while it was being read") from e
+        lexical = MappedScreen(file, {tid: t for tid, t in targets.items() if tid not in since_file})
+        for tid in since_file:
+            if tid in targets:
+                lexical.add(targets[tid])
+            else:
+                lexical.remove(tid)
+        others = [s.copy() for s in current.scanners if not isinstance(s, PreScreen)]
+        if current.revision == 0:
+            others = [s for s in self._make_scanners() if not isinstance(s, PreScreen)]
+            changed: dict[int, Target | None] = dict(targets)
+        else:
+            changed = {tid: targets.get(tid) for tid in {**since_current, **since_file}}
+        _change({}, others, changed)
+        return _Snapshot(targets, (lexical, *others), revision)
+
+    def _fold_if_grown(self) -> None:
+        """Past ``fold_at`` changes since the file, write a new one in the background."""
+        mapped = self._mapped(self._snapshot)
+        if mapped is None or mapped.delta_size <= self.fold_at:
+            return
+        if self._folding is not None and self._folding.is_alive():
+            return
+        self._folding = threading.Thread(target=self.fold, name="alu-index-fold", daemon=True)
+        self._folding.start()
+
+    def fold(self) -> bool:
+        """Write the current list to a new index file (or take up a newer one another process
+        wrote) and swap it in, requests going on meanwhile over the old one. False when
+        another process is writing it now."""
+        snapshot = self._snapshot
+        mapped = self._mapped(snapshot)
+        if mapped is None:
+            return False
+        try:
+            file = self._open_file()
+        except IndexFileError:
+            file = None
+        if file is None or file.revision <= mapped.file.revision:
+            assert self.index_file is not None
+            with building(self.index_file, wait=False) as mine:
+                if not mine:
+                    return False
+                screen = PreScreen()
+                for tid in sorted(snapshot.targets):
+                    screen.add(snapshot.targets[tid])
+                assert self.store is not None
+                write(self.index_file, screen, revision=snapshot.revision, store=self.store.location)
+            file = self._open_file()
+        with self._sync_lock:
+            self._snapshot = self._over_file(self._snapshot, file=file)
+        return True
 
     def follow(self) -> None:
         """Also sync as soon as the store announces a change (PostgreSQL's NOTIFY), off the
@@ -286,6 +416,14 @@ def _change(
             targets[tid] = target
             for scanner in scanners:
                 scanner.add(target)
+
+
+def _put(targets: dict[int, Target], changes: dict[int, Target | None]) -> None:
+    for tid, target in changes.items():
+        if target is None:
+            targets.pop(tid, None)
+        else:
+            targets[tid] = target
 
 
 def _within_deadline() -> None:

@@ -406,6 +406,12 @@ class PreScreen(Scanner):
             found[token].discard(token)
         return [found[t] for t in toks]
 
+    def _resolved(self, toks: list[str], looked_up: dict[str, set[str]], names_only: bool) -> PreScreen:
+        """The index a text's screen reads: this one, whose maps answer each key at once. An
+        index kept elsewhere (``alu.scan.mapped``) answers with a view of its own, its keys
+        for ``toks`` looked up together beforehand."""
+        return self
+
     def screen(
         self,
         text: str,
@@ -423,7 +429,9 @@ class PreScreen(Scanner):
         toks = written.tokens
         if not toks or not self.targets:
             return []
-        alternatives = self._alternatives(toks, looked_up)
+        looked_up = {} if looked_up is None else looked_up
+        view = self._resolved(toks, looked_up, names_only)  # where this text's keys are read
+        alternatives = view._alternatives(toks, looked_up)
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
@@ -444,13 +452,13 @@ class PreScreen(Scanner):
         # is looked up as a name only while every token of it is some name's (``_name_tokens``),
         # as a phrase only while every one is some phrase's: a bit each in a mask (NAME,
         # PHRASE), and a run with neither is extended no further.
-        in_names, in_phrases = self._name_tokens, self._phrase_tokens
+        in_names, in_phrases = view._name_tokens, view._phrase_tokens
         known = [t in in_names for t in toks]  # a token of some name
         masks = [
             (_NAME if k else 0) | (_PHRASE if not names_only and t in in_phrases else 0)
             for t, k in zip(toks, known, strict=True)
         ]
-        names_get, phrases_get = self._names.get, self._phrases.get
+        names_get, phrases_get = view._names.get, view._phrases.get
         for start in range(len(toks)):
             if not masks[start] and not alternatives[start]:
                 continue
@@ -479,7 +487,7 @@ class PreScreen(Scanner):
                             ids = [
                                 tid
                                 for tid in ids
-                                if _initials_name_them(written, start, path, self.targets[tid])
+                                if _initials_name_them(written, start, path, view.targets[tid])
                             ]
                         if ids:
                             weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
@@ -490,10 +498,10 @@ class PreScreen(Scanner):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, Signal("phrase", key, weight))
-        for tid, path in self._surname_first(written, known).items():
+        for tid, path in view._surname_first(written, known).items():
             credit([tid], Signal("name", " ".join(path), NAME_WEIGHT))
             named.add(tid)
-        terms_get = self._terms.get
+        terms_get = view._terms.get
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
             if not known[i] and not alts:  # every name part is a token of some name
                 ids = None if names_only else terms_get(token)
@@ -501,23 +509,23 @@ class PreScreen(Scanner):
                     credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
                 continue
             for option in {token, *alts} if alts else (token,):
-                ids = self._partials.get(option)
+                ids = view._partials.get(option)
                 if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                     weight = PARTIAL_NAME_WEIGHT / len(ids)
                     for tid in ids:
-                        target = self.targets[tid]
+                        target = view.targets[tid]
                         if _names_them(written, i, option, target):
                             given = _only_a_given_name(option, target)
                             part = weight * GIVEN_NAME_SHARE if given else weight
                             credit([tid], Signal("name-part", option, part))
-            if ids := self._surnames.get(token):
-                partial.update(tid for tid in ids if _names_them(written, i, token, self.targets[tid]))
+            if ids := view._surnames.get(token):
+                partial.update(tid for tid in ids if _names_them(written, i, token, view.targets[tid]))
             ids = None if names_only else terms_get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                 credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
         allowed = set(only) if only is not None else None
         found = [
-            Candidate(self.targets[tid], score, tid in named, signals[tid], tid in partial)
+            Candidate(view.targets[tid], score, tid in named, signals[tid], tid in partial)
             for tid, score in scores.items()
             if score >= threshold and (allowed is None or tid in allowed)
         ]
