@@ -652,6 +652,10 @@ def serve(
         Optional[bool], typer.Option("--log-text", help="Store users' text in the decision log.")
     ] = None,
     name: Annotated[Optional[str], typer.Option(help="Model id reported by /v1/models.")] = None,
+    index_file: Annotated[
+        Optional[Path],
+        typer.Option(help="Keep the pre-screen's tables in this file, shared by every process on the host."),
+    ] = None,
     model: ModelOption = None,
     mode: ModeOption = None,
     knowledge: KnowledgeOption = None,
@@ -673,9 +677,12 @@ def serve(
         serve__log_text=log_text,
         serve__name=name,
         serve__admin_token_file=admin_token_file,
+        serve__index_file=index_file,
     )
     token = s.serve.admin_token()
     alu = s.build_alu()
+    if s.serve.index_file is not None:
+        alu.index.use_file(s.serve.index_file)
     where = f"http://{s.serve.host}:{s.serve.port}/v1"
     err.print(f"alu serving on {where} (admin API {'on' if token else 'off'})")
     if token and s.serve.console:

@@ -94,6 +94,10 @@ class ServeSettings(BaseModel):
         10.0, gt=0, description="seconds for a request's head to arrive, from the connection or last response"
     )
     ready_wait: float = Field(2.0, gt=0, description="seconds /readyz waits for the index to catch up")
+    index_file: Path | None = Field(
+        None,
+        description="the pre-screen's tables in a file every process on the host maps (built when missing)",
+    )
     max_request_targets: int = Field(50, ge=0, description="alu_targets per request")
     max_request_target_bytes: int = Field(32 * 1024, ge=0, description="alu_targets per request, as JSON")
     max_tokens: int = Field(
