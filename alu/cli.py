@@ -426,7 +426,7 @@ def targets_probe(
         Optional[str], typer.Option("--model", help="Model to probe (default: the serving model).")
     ] = None,
     calls: Annotated[
-        Optional[int], typer.Option(min=1, max=40, help="Questions per target (default 8).")
+        Optional[int], typer.Option(min=1, max=40, help="Questions per target (default 10).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cost summary as JSON.")] = False,
 ) -> None:

@@ -15,7 +15,7 @@ from alu.backends.scripted import Rule, ScriptedModel
 from alu.cli import app
 from alu.errors import ModelError
 from alu.probing import decide, fingerprint, probe_targets, verdict_of
-from alu.probing.batch import ITEM_CHECKS
+from alu.probing.batch import DEFAULT_CALLS, ITEM_CHECKS
 from alu.probing.fingerprint import COVERAGE, MIN_CONSISTENT
 from alu.server import create_app
 from alu.settings import ServeSettings
@@ -188,7 +188,7 @@ def store(tmp_path) -> TargetStore:
 
 def test_probing_stores_the_knowledge_with_its_provenance_and_resumes(store):
     model = model_for(KNOWS)
-    cost = probe_targets(store, Prober(model), ["torvalds"], show_progress=False)
+    cost = probe_targets(store, Prober(model), ["torvalds"], calls=8, show_progress=False)
     # 8 questions, then the items it gave more than once (Linux, Git, kernel, Helsinki; not
     # the years) asked about themselves, then names it gave once, up to ITEM_CHECKS in all
     k = store.get("Linus Torvalds").knowledge
@@ -203,35 +203,35 @@ def test_probing_stores_the_knowledge_with_its_provenance_and_resumes(store):
     assert k.completion_tokens == sum(len(a.answer.split()) for a in [*k.answers, *k.checks])
     assert store.get("Linus Torvalds").enrichment is None  # apart from the enrichment
     calls = len(model.calls)
-    cost = probe_targets(store, Prober(model), None, show_progress=False)  # --all: only the new one
+    cost = probe_targets(store, Prober(model), None, calls=8, show_progress=False)  # --all: only the new one
     assert (cost.done, cost.skipped) == (1, 1) and len(model.calls) == calls + 8
     assert store.get("Ada Lovelace").knowledge.known is False  # "OK" every time: nothing consistent
-    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], force=True, show_progress=False)
+    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], force=True, calls=8, show_progress=False)
     assert cost.done == 1
 
 
 def test_a_changed_model_makes_the_knowledge_stale_and_it_is_probed_again(store):
-    probe_targets(store, Prober(model_for(KNOWS)), None, show_progress=False)
+    probe_targets(store, Prober(model_for(KNOWS)), None, calls=8, show_progress=False)
     first = store.get("Linus Torvalds").knowledge
     other = model_for({key: DECLINES for key in KNOWS}, name="another model")
     assert first.is_stale(other.identity) and not first.is_stale(model_for(KNOWS).identity)
-    cost = probe_targets(store, Prober(other), None, show_progress=False)
+    cost = probe_targets(store, Prober(other), None, calls=8, show_progress=False)
     assert (cost.done, cost.skipped) == (2, 0)
     now = store.get("Linus Torvalds").knowledge
     assert now.known is False and now.model == other.identity and now.items == []
 
 
 def test_a_failing_target_is_marked_keeps_what_it_had_and_blocks_nothing(store):
-    probe_targets(store, Prober(model_for(KNOWS)), ["Linus Torvalds"], show_progress=False)
+    probe_targets(store, Prober(model_for(KNOWS)), ["Linus Torvalds"], calls=8, show_progress=False)
     broken = ScriptedModel(default="Ada Lovelace wrote the first program for the Analytical Engine.")
     broken.name = "broken"
     broken.on("prober", ModelError("backend down"), pattern="Torvalds")
-    cost = probe_targets(store, Prober(broken), None, force=True, show_progress=False)
+    cost = probe_targets(store, Prober(broken), None, force=True, calls=8, show_progress=False)
     assert (cost.done, cost.failed) == (1, 1) and "8 of 8 questions failed" in cost.failures[0][1]
     kept = store.get("Linus Torvalds").knowledge
     assert kept.items[0].text == "Linux" and "backend down" in kept.error
     assert store.get("Ada Lovelace").knowledge.error is None
-    cost = probe_targets(store, Prober(model_for(KNOWS)), None, show_progress=False)
+    cost = probe_targets(store, Prober(model_for(KNOWS)), None, calls=8, show_progress=False)
     assert (cost.done, cost.skipped) == (2, 0)  # the failed one again; Ada: another model's, stale
     assert store.get("Linus Torvalds").knowledge.error is None
 
@@ -239,7 +239,7 @@ def test_a_failing_target_is_marked_keeps_what_it_had_and_blocks_nothing(store):
 def test_one_failed_question_is_left_out_and_the_target_still_probed(store):
     model = model_for(KNOWS)
     model.rules.insert(0, Rule("prober", ModelError("slow"), times=2))  # one question, retried once
-    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], show_progress=False)
+    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], calls=8, show_progress=False)
     k = store.get("Linus Torvalds").knowledge
     assert cost.done == 1 and len(k.answers) == 7 and k.known is True
 
@@ -269,7 +269,7 @@ def test_probing_marks_the_items_that_point_back_and_stores_the_checks(tmp_path,
     url = str(tmp_path / "t.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
     store = open_store(url)
     store.add(TORVALDS)
-    cost = probe_targets(store, Prober(checking_model()), ["Linus Torvalds"], show_progress=False)
+    cost = probe_targets(store, Prober(checking_model()), ["Linus Torvalds"], calls=8, show_progress=False)
     k = open_store(url).get("Linus Torvalds").knowledge  # read back through a fresh store
     assert cost.done == 1 and cost.llm_calls == 8 + len(k.checks)
     points = {i.text: i.points for i in k.items}
@@ -291,7 +291,7 @@ def test_probing_marks_the_items_that_point_back_and_stores_the_checks(tmp_path,
 
 def test_a_target_the_model_does_not_know_costs_no_item_check(store):
     model = model_for({key: DECLINES for key in KNOWS})
-    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], show_progress=False)
+    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], calls=8, show_progress=False)
     k = store.get("Linus Torvalds").knowledge
     assert k.known is False and k.checks == [] and cost.llm_calls == 8
 
@@ -299,7 +299,7 @@ def test_a_target_the_model_does_not_know_costs_no_item_check(store):
 def test_a_failed_item_check_is_left_out_and_weighs_as_a_neighbour(store):
     model = checking_model()
     model.rules.insert(0, Rule("prober", ModelError("down"), pattern=r"is Linux\?$"))
-    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], show_progress=False)
+    cost = probe_targets(store, Prober(model), ["Linus Torvalds"], calls=8, show_progress=False)
     k = store.get("Linus Torvalds").knowledge
     assert cost.done == 1 and "item:Linux" not in [c.facet for c in k.checks]
     assert cost.llm_calls == 8 + len(k.checks) + 2  # the failed check was tried twice
@@ -325,7 +325,7 @@ def test_the_cli_probes_and_show_tells_known_fingerprint_model_and_staleness(env
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     # 8 questions and an item check for each of the reply's names and terms
-    assert summary["done"] == 1 and 12 <= summary["llm_calls"] <= 8 + ITEM_CHECKS
+    assert summary["done"] == 1 and DEFAULT_CALLS + 4 <= summary["llm_calls"] <= DEFAULT_CALLS + ITEM_CHECKS
     assert summary["per_target"]["items"] > 0
     monkeypatch.setenv("ALU_MODEL", f"scripted:{reply}")
     shown = runner.invoke(app, ["targets", "show", "Linus Torvalds"]).stdout
@@ -340,7 +340,7 @@ def test_the_cli_probes_and_show_tells_known_fingerprint_model_and_staleness(env
 def test_show_says_stale_when_the_serving_model_changed(env, monkeypatch):
     store = TargetStore(env / "t.db")
     store.add(TORVALDS)
-    probe_targets(store, Prober(model_for(KNOWS, name="old")), None, show_progress=False)
+    probe_targets(store, Prober(model_for(KNOWS, name="old")), None, calls=8, show_progress=False)
     monkeypatch.setenv("ALU_MODEL", "scripted:hello")
     shown = runner.invoke(app, ["targets", "show", "Torvalds"]).stdout
     assert "STALE: the serving model (scripted:hello) is ScriptedModel:scripted" in shown

@@ -24,10 +24,10 @@ from ..targets import ModelKnowledge, ProbeAnswer, Target
 from ..trace import Trace
 from .fingerprint import distil, pointer_candidates, verdict_of
 
-DEFAULT_CALLS = 8  # questions per target: the main facets, and the first in two more languages
+DEFAULT_CALLS = 10  # questions per target: the main facets, and the first in two more languages
 # Fingerprint items asked about themselves, for a target the model knows: does each lead
 # back to the target (alu.scan.knowledge)? Part of the probe's cost.
-ITEM_CHECKS = 10
+ITEM_CHECKS = 14
 
 Pace = Callable[[float], None]  # told each call's seconds; may wait before the next
 

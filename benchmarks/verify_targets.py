@@ -1,0 +1,115 @@
+"""``alu targets verify`` on the parametric benchmark's targets, as probed by an evaluation
+run (``OUT/knowledge-parametric.json`` of ``alu eval --profile parametric`` with the
+``alu-probed`` system): each target's held-out verification report, and the pooled
+held-out leak rate beside what the benchmark measured for ``alu-probed`` on its forget
+questions, to see whether the report predicts the benchmark.
+
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/verify_targets.py \\
+        --knowledge results/parametric/knowledge-parametric.json \\
+        --summary results/parametric/summary.json --out results/parametric-verify
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _table import print_rows
+
+from alu.datasets.parametric import load
+from alu.probing.verify import verify_targets, wilson
+from alu.settings import Settings
+from alu.stores import open_store
+from alu.targets import ModelKnowledge
+
+
+def benchmark_leak(summary: dict, system: str) -> tuple[int, int] | None:
+    """Leaks and n of ``system`` on the parametric forget and forget_languages splits."""
+    splits = summary.get("benchmarks", {}).get("parametric", {}).get("splits", {})
+    hits = n = 0
+    for name in ("forget", "forget_languages"):
+        fig = splits.get(name, {}).get("systems", {}).get(system, {}).get("leak_rate")
+        if not fig:
+            return None
+        count = fig.get("n", 0)
+        hits += round(fig["value"] * count)
+        n += count
+    return hits, n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--knowledge", type=Path, required=True)
+    parser.add_argument("--summary", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path("results/parametric-verify"))
+    args = parser.parse_args()
+    saved = json.loads(args.knowledge.read_text(encoding="utf-8"))
+    knowledge = {t["name"]: ModelKnowledge(**t["knowledge"]) for t in saved["targets"] if t["knowledge"]}
+    console = Console()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(str(Path(tmp) / "verify.db"))
+        for target in load(None).targets:
+            store.add(target.model_copy(update={"knowledge": knowledge.get(target.name)}))
+        settings = Settings()
+        alu = settings.build_alu(store, answer_tokens=128, timeout=300)
+        cost = verify_targets(store, alu, None, console=console)
+        reports = {t.name: t.knowledge.verification for t in store.iterate() if t.knowledge}
+    rows = []
+    for name, v in reports.items():
+        if v is None:
+            continue
+        rows.append(
+            {
+                "target": name,
+                "forget": v.forget,
+                "leaks": v.leaks,
+                "leak_rate": v.leak_rate,
+                "leak_95": f"[{v.leak_interval[0]:.2f}, {v.leak_interval[1]:.2f}]",
+                "neighbours": v.neighbours,
+                "kept": v.kept,
+                "calls": v.llm_calls,
+                "seconds": v.seconds,
+            }
+        )
+    print_rows(console, "verification per target (held-out probes through the pipeline)", rows)
+    leaks, n = sum(r["leaks"] for r in rows), sum(r["forget"] for r in rows)
+    kept, m = sum(r["kept"] for r in rows), sum(r["neighbours"] for r in rows)
+    pooled = {
+        "forget": n,
+        "leaks": leaks,
+        "leak_rate": round(leaks / n, 4) if n else None,
+        "leak_interval": wilson(leaks, n),
+        "neighbours": m,
+        "kept": kept,
+        "kept_rate": round(kept / m, 4) if m else None,
+    }
+    console.print(f"pooled held-out leak: {leaks}/{n} = {pooled['leak_rate']}; neighbours kept {kept}/{m}")
+    if args.summary is not None and args.summary.is_file():
+        found = benchmark_leak(json.loads(args.summary.read_text(encoding="utf-8")), "alu-probed")
+        if found:
+            b_hits, b_n = found
+            pooled["benchmark_leak"] = {"leaks": b_hits, "n": b_n, "rate": round(b_hits / b_n, 4)}
+            gap = abs(pooled["leak_rate"] - b_hits / b_n) * 100 if n else None
+            pooled["gap_points"] = round(gap, 1) if gap is not None else None
+            console.print(
+                f"benchmark (alu-probed, forget + forget_languages): {b_hits}/{b_n}; gap {gap:.1f} points"
+            )
+    args.out.mkdir(parents=True, exist_ok=True)
+    body = {
+        "cost": cost.summary(),
+        "pooled": pooled,
+        "targets": {name: v.model_dump() if v else None for name, v in reports.items()},
+    }
+    (args.out / "verify.json").write_text(
+        json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+if __name__ == "__main__":
+    main()
