@@ -379,3 +379,21 @@ def test_the_admin_route_probes_in_the_background_and_returns_the_knowledge(tmp_
         assert listed["knowledge"]["known"] is True and listed["knowledge"]["model"] == model.identity
         again = client.post("/v1/targets/Linus%20Torvalds/probe", headers=admin).json()
         assert again["knowledge"]["items"][0]["text"] == "Linux" and again["probe"]["stale"] is False
+
+
+def test_later_facets_widen_the_fingerprint_without_thinning_the_decision():
+    """Villains and things bring their own items: known or not reads the first eight answers."""
+    from alu.probing.fingerprint import DECISION_ANSWERS, distil
+
+    extra = [
+        ProbeAnswer(facet="creations", lang="en", question="q", answer="He wrote Subsurface and sparse."),
+        ProbeAnswer(facet="ideas", lang="en", question="q", answer="Talk is cheap. Show me the code."),
+        ProbeAnswer(
+            facet="ideas", lang="en", question="q", answer="Given enough eyeballs, all bugs are shallow."
+        ),
+    ]
+    core = answers(KNOWS)
+    assert len(core) == DECISION_ANSWERS
+    _, items, decision = distil(TORVALDS, [*core, *extra])
+    assert decision.known is True and "Subsurface" in [i.text for i in items]
+    assert distil(TORVALDS, core)[2] == decision

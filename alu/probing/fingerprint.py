@@ -12,8 +12,10 @@ are one item. An item's **support** is the number of answers that contain it (an
 any case), its **consistency** the share of the answers received. An item contained in a
 longer one that is at least as well supported is dropped ("Guido" in "Guido van Rossum").
 
-**Known or not** (``decide``), from the same answers. An answer that says it does not know
-("I don't know", "no information", in every language asked) in its first sentence is a
+**Known or not** (``decide``), from the same answers (the first ``DECISION_ANSWERS`` of
+the plan: later facets widen the fingerprint but would thin out the agreement the rule looks
+for). An answer that says it does not know ("I don't know", "no information", in every
+language asked) in its first sentence is a
 *decline*; one that will not help ("I can't assist with that") a *refusal*. With n answers:
 
 1. declines >= ``DECLINE_SHARE`` of n: **not known**;
@@ -42,6 +44,7 @@ from functools import lru_cache
 from ..targets import FingerprintItem, ProbeAnswer, Target
 from ..text import STOPWORDS, tokens, transliteration_key
 
+DECISION_ANSWERS = 8  # answers the known-or-not rule reads (the first of the plan)
 DECLINE_SHARE = 0.5
 CONSISTENT_SHARE = 0.25
 MIN_CONSISTENT = 3
@@ -287,7 +290,11 @@ def distil(
     stored answers."""
     read = [a.model_copy(update={"verdict": verdict_of(a.answer)}) for a in answers]
     items = mark_pointers(target, fingerprint(target, read), checks)
-    return read, items, decide(read, items)
+    # Known or not is read on the first DECISION_ANSWERS answers, the plan its thresholds
+    # were set for: later facets (villains, creations) widen the fingerprint, but each brings
+    # its own items, which would thin out the agreement the rule looks for.
+    core = read[:DECISION_ANSWERS]
+    return read, items, decide(core, fingerprint(target, core) if len(core) < len(read) else items)
 
 
 def names_target(text: str, target: Target) -> bool:
