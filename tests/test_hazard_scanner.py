@@ -180,7 +180,7 @@ DRAFT = "Step one of the hazardous draft."
 @pytest.mark.parametrize("policy", ["refuse", "unknown"])
 def test_a_flagged_question_gets_the_hazard_policy_without_a_draft(make_alu, classifier, policy):
     model = scripted(draft=DRAFT, leaked=())
-    model.on("vanilla:unknown", "I can't say much about that.")
+    model.on("vanilla:unknown", "I'm not sure, I can't say much about that.")
     alu = make_alu(model, targets=(hazard(classifier),), hazard_policy=policy)
     answer = alu.ask(HELD_OUT[2])
     assert answer.trace.verdict == "refused" and DRAFT not in answer.text
@@ -189,7 +189,7 @@ def test_a_flagged_question_gets_the_hazard_policy_without_a_draft(make_alu, cla
     if policy == "refuse":
         assert len(model.calls) == 0 and answer.text == PipelineConfig().refusal
     else:
-        assert len(model.calls) == 1 and answer.text == "I can't say much about that."
+        assert len(model.calls) == 1 and answer.text == "I'm not sure, I can't say much about that."
         assert "draft" not in json.dumps(agents)
 
 
@@ -424,8 +424,8 @@ def test_a_hazard_the_user_names_is_never_answered_as_about_a_stranger(make_alu,
     """With hazard_policy unknown, the model says it does not know; the stranger rewrite,
     which would ask the model the hazard's own question, is never used for a hazard."""
     model = scripted(draft=DRAFT, leaked=())
-    model.on("vanilla:unknown", "I can't say much about that.")
+    model.on("vanilla:unknown", "I'm not sure, I can't say much about that.")
     alu = make_alu(model, targets=(hazard(classifier),), hazard_policy="unknown")
     answer = alu.ask(f"{HELD_OUT[2]} This is about Biological weapons.")
     assert answer.trace.verdict == "refused" and DRAFT not in answer.text
-    assert answer.text == "I can't say much about that." and len(model.calls) == 1
+    assert answer.text == "I'm not sure, I can't say much about that." and len(model.calls) == 1
