@@ -97,7 +97,8 @@ def probes(target: Target) -> list[Probe]:
     k = target.knowledge
     items = [i for i in (k.items if k else []) if i.kind != "number" and i.support >= 2]
     pointers = [i for i in items if i.points] + [i for i in items if not i.points]
-    neighbours = [i for i in items if i.points is False][:NEIGHBOURS]
+    # Names only: a rare word the model used ("revolutionized") is no topic to ask about.
+    neighbours = [i for i in items if i.points is False and i.kind == "name"][:NEIGHBOURS]
     found: list[Probe] = []
     for kind, facet, _lang, template in templates():
         if kind not in (target.kind, "any"):
