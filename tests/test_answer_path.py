@@ -369,3 +369,27 @@ def test_an_i_dont_know_that_states_facts_is_replaced_by_the_fixed_text(make_alu
     model.on("vanilla:unknown", "The houses are Gryffindor, Hufflepuff, Ravenclaw and Slytherin.")
     answer = make_alu(model, targets=(POTTER,)).ask("What are the four houses of Hogwarts?")
     assert answer.text in DONT_KNOW and answer.trace.llm_calls == 1
+
+
+def test_a_decline_is_its_opening_alone_and_names_nothing_the_user_did_not_write(make_alu):
+    """What follows a decline's first sentence, or a name or number inside it, may be facts."""
+    more = "I'm sorry, but I can't help with questions about Linus Torvalds. He wrote Linux in Helsinki."
+    model = scripted(draft=STATES).on("vanilla:decline", more)
+    answer = make_alu(model, targets=(KNOWN,)).ask("Who is Linus Torvalds?")
+    assert answer.text == "I'm sorry, but I can't help with questions about Linus Torvalds."
+    inside = "Sorry, I can't discuss Linus Torvalds, creator of Linux and Git."
+    model = scripted(draft=STATES).on("vanilla:decline", inside)
+    answer = make_alu(model, targets=(KNOWN,)).ask("Who is Linus Torvalds?")
+    assert answer.text in DONT_KNOW
+
+
+def test_a_target_written_only_in_a_disguise_is_never_named_back(make_alu):
+    """The decline's subject is never a name the user did not write (here the user wrote a
+    reversed alias): what the disguise stands for stays untold."""
+    target = probed(Target(name="Jane Doe", kind="person", aliases=["CryptoQueen"]), True)
+    model = scripted(draft="x").on(
+        "vanilla:decline", lambda m: "Sorry, I can't help with " + m[0]["content"][40:90]
+    )
+    answer = make_alu(model, targets=(target,)).ask("Who is neeuQotpyrC?")
+    assert answer.trace.verdict == "refused"
+    assert "Jane" not in sent(model) and "Jane" not in answer.text and "CryptoQueen" not in answer.text

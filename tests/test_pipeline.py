@@ -70,8 +70,8 @@ def test_low_critic_scores_refuse(make_alu):
 
 
 def test_a_final_answer_naming_a_target_the_user_did_not_name_never_goes_out(make_alu):
-    """No redaction marker; the model's own "I don't know" answers instead, where a call is
-    left for it (the rewrite chain spent four), else the fixed one."""
+    """No redaction marker; the model's own "I don't know" answers instead (the rewrite chain
+    has no two-call cap: its cost is its own)."""
     model = scripted(draft=LEAKY, final="She, Hermione, danced.")
     model.on("vanilla:unknown", "I have never heard of that ball, sorry.")
     answer = make_alu(model, default={"leak_answer": "rewrite", "max_calls": 5}).ask("Yule Ball?")
@@ -80,7 +80,7 @@ def test_a_final_answer_naming_a_target_the_user_did_not_name_never_goes_out(mak
     assert model.agents[-1] == "vanilla:unknown" and answer.trace.llm_calls == 5
     answer = make_alu(model, **REWRITE).ask("Yule Ball?")
     assert answer.trace.verdict == "refused" and answer.trace.gate.detail["reason"] == "name"
-    assert answer.text in DONT_KNOW and answer.trace.llm_calls == 4
+    assert answer.text == "I have never heard of that ball, sorry." and answer.trace.llm_calls == 5
 
 
 def test_final_answer_keeping_the_evidence_is_refused(make_alu):

@@ -34,8 +34,11 @@ needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason="../shared/data is
 REBUILT = {
     "eval": "alu eval --profile small --out results/eval --report-only",
     "eval-medium": "alu eval --profile medium --out results/eval-medium --report-only",
-    "parametric": "alu eval --profile parametric --systems vanilla,alu,alu-enriched,filter "
-    "--limit forget=30,forget_languages=15,neighbours=20 --out results/parametric --report-only",
+    "parametric": "alu eval --profile parametric --systems vanilla,alu,alu-probed,filter "
+    "--limit forget=30,forget_languages=15,named=20,neighbours=20,bystanders=40 "
+    "--out results/parametric --report-only",
+    "real-authors": "alu eval --profile medium --benchmarks real_authors --systems vanilla,alu "
+    "--attacks none --out results/real-authors --report-only",
 }
 SCALE_QUALITY = "python benchmarks/scale_quality.py --report-only"
 TOLERANCE = 1e-6

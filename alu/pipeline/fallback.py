@@ -22,18 +22,37 @@ at most, none when the caller has no call left (``calls``): then the fixed "I do
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from ..agents.vanilla import Vanilla
-from ..probing.fingerprint import verdict_of
+from ..probing.fingerprint import opening, verdict_of
 from ..scan import Candidate, Scan
 from ..scan.learned import flagged
 from ..targets import Target
 from .decision import DONT_KNOW, Decision, Request, dont_know
-from .gate import Gate
-from .stranger import Stranger
+from .gate import Gate, _named
+from .stranger import Stranger, written_form
 
 Policy = Literal["unknown", "refuse"]
+UNNAMED_SUBJECT = "what the user asked about"
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’\-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([A-Z][\w'’\-]*)")
+
+
+def states_nothing(text: str, user_text: str) -> bool:
+    """No capitalised word (a name: a person, a place, a work) other than a sentence's first
+    word or "I", and no number, that the user's own text does not hold."""
+    said = user_text.casefold()
+    starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
+    for m in _CAPITALISED.finditer(text):
+        word = m.group()
+        if m.start() in starts or word in ("I", "I'm", "I’m") or word.casefold() in said:
+            continue
+        return False
+    return not any(ch.isdigit() and ch not in user_text for ch in text)
+
+
 Unprobed = Literal["known", "unknown"]
 
 __all__ = ["DONT_KNOW", "Fallback", "Policy", "dont_know"]
@@ -98,16 +117,24 @@ class Fallback:
         trace = request.trace
         if named and self.strangers(named):
             text = self.stranger.answer(request, named).text
-        elif named and not any(c.target.kind == "hazard" for c in targets):
-            subjects = list(dict.fromkeys(self.stranger.forms(named, request.asked).values()))
+            if not self.clean(text, targets, request, supplied):
+                text = dont_know(request.query)
+            return Decision("decline", text, reason)
+        if named and not any(c.target.kind == "hazard" for c in targets):
+            # The target as the user wrote it; never a name the user did not write (the
+            # screen may have matched it in a disguise), so else a neutral subject.
+            forms = [f for c in named if (f := written_form(c, request.asked))]
+            subjects = list(dict.fromkeys(forms)) or [UNNAMED_SUBJECT]
             text = self.vanilla.decline(
                 trace, request.query, request.history, subjects, system=request.system
             )
         else:
             text = self.vanilla.unknown(trace, request.query, request.history, [], system=request.system)
-        if not (named and self.strangers(named)) and verdict_of(text) == "answer":
-            # A decline or an "I don't know" that reads as an answer after all may state facts
-            # (true ones it was told to keep, or invented ones): the fixed text instead.
+        # A decline or an "I don't know" is its opening sentence alone, and only when it reads
+        # as one and names nothing the user did not write: what follows, or a name or number
+        # inside it, may state facts (true ones it was told to keep, or invented ones).
+        text = opening(text)
+        if verdict_of(text) == "answer" or not states_nothing(text, request.asked):
             text = dont_know(request.query)
         if not self.clean(text, targets, request, supplied):
             text = dont_know(request.query)
@@ -118,6 +145,11 @@ class Fallback:
         scan = request.targets.scan(text)
         if any(c.target.id not in supplied for c in scan.naming):
             return False
+        user_text = request.asked
+        for c in scan.named:  # a target the user named, under a name the user did not write
+            for name in c.target.identity_names():
+                if _named(name, text) and not _named(name, user_text):
+                    return False
         if flagged(scan.candidates):
             return False  # it reads like a hazard's examples
         # Evidence of ``targets``, and of any other target the user did not name.

@@ -14,6 +14,7 @@ import re
 import time
 
 from ..scan import Candidate, Scan, name_pattern
+from ..scan.names import written_forms
 from ..trace import Step
 from .decision import Decision, Request, dont_know
 
@@ -45,6 +46,10 @@ class Gate:
             if unsupplied:
                 return self._blocked(request, step, "name")
             echoed = [c for c in scan.named if c.target.id in supplied]
+            if any(not _user_wrote(c, request.asked) for c in echoed):
+                # The user wrote it only in a disguise (leetspeak, backwards, no spaces): its
+                # real name in the answer would tell what the disguise stands for.
+                return self._blocked(request, step, "name")
             text = _as_user_wrote(text, echoed, request.asked)
             if self.carries_evidence(targets.scan(text), leaked, asked):
                 return self._blocked(request, step, "evidence")
@@ -80,6 +85,12 @@ def _as_user_wrote(text: str, echoed: list[Candidate], user_text: str) -> str:
             if name not in used and not any(name.casefold() in u.casefold() for u in used):
                 text = replace_name(text, name, used[0])
     return text
+
+
+def _user_wrote(c: Candidate, user_text: str) -> bool:
+    """Whether the user wrote the target, by one of its names or a form of one (misspelled,
+    another script), not only in a disguise."""
+    return any(_named(n, user_text) for n in c.target.names()) or bool(written_forms(user_text, c.target))
 
 
 def _named(name: str, text: str) -> bool:

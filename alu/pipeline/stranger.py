@@ -61,28 +61,29 @@ def pseudonym(name: str, kind: str) -> str:
     return " ".join(made)
 
 
+def written_form(candidate: Candidate, user_text: str) -> str | None:
+    """How the user wrote the target: its longest name found as written, else the longest
+    form the user wrote it in (misspelled, another script); None when the user's text holds
+    neither (the screen matched it in a disguise: never answer with the real name then)."""
+    found = [
+        n for n in candidate.target.names() if re.search(name_pattern(n), user_text, flags=re.IGNORECASE)
+    ]
+    if found:
+        return max(found, key=len)
+    written = written_forms(user_text, candidate.target)
+    return written[0] if written else None
+
+
 def user_forms(targets: list[Candidate], user_text: str) -> dict[int, str]:
     """For each target, the name the user wrote for it: its longest name found as written
     in the user's text, else the longest form the user wrote it in (misspelled, another
     script), else its name."""
-    forms = {}
-    for c in targets:
-        found = [n for n in c.target.names() if re.search(name_pattern(n), user_text, flags=re.IGNORECASE)]
-        written = written_forms(user_text, c.target)
-        if found:
-            forms[c.target.id] = max(found, key=len)
-        else:
-            forms[c.target.id] = written[0] if written else c.target.name
-    return forms
+    return {c.target.id: written_form(c, user_text) or c.target.name for c in targets}
 
 
 class Stranger:
     def __init__(self, assistant: Assistant):
         self.assistant = assistant
-
-    @staticmethod
-    def forms(targets: list[Candidate], user_text: str) -> dict[int, str]:
-        return user_forms(targets, user_text)
 
     def answer(self, request: Request, targets: list[Candidate]) -> Decision:
         """The conversation answered with ``targets`` (which the user named) swapped for

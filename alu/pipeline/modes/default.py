@@ -202,6 +202,8 @@ class DefaultMode(Mode[DefaultModeConfig]):
 
     def calls_left(self, request: Request) -> int:
         """Model calls this request may still make (``max_calls`` in all)."""
+        if request.trace.call_budget is None:  # leak_answer = "rewrite": the chain's own cost
+            return self.config.max_calls + 10
         return max(0, self.config.max_calls - request.trace.llm_calls)
 
     def fall_back(self, request: Request, leaked: list[Candidate], asked: Scan, reason: str) -> Decision:
