@@ -397,3 +397,17 @@ def test_later_facets_widen_the_fingerprint_without_thinning_the_decision():
     _, items, decision = distil(TORVALDS, [*core, *extra])
     assert decision.known is True and "Subsurface" in [i.text for i in items]
     assert distil(TORVALDS, core)[2] == decision
+
+
+def test_the_decision_reads_the_plans_first_questions_not_the_first_received():
+    """A failed question does not let a later facet into the known-or-not rule."""
+    from alu.probing.fingerprint import distil
+
+    core = answers(KNOWS)
+    extra = ProbeAnswer(
+        facet="creations", lang="en", question="q", answer="Subsurface, sparse, Kbuild, Uemacs."
+    )
+    _, _, with_all = distil(TORVALDS, [*core, extra])
+    _, _, one_failed = distil(TORVALDS, [*core[1:], extra])
+    assert with_all.reason != one_failed.reason  # seven answers read, not eight with 'creations'
+    assert one_failed.reason == distil(TORVALDS, core[1:])[2].reason

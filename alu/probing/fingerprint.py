@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..agents.prober import plan
 from ..targets import FingerprintItem, ProbeAnswer, Target
 from ..text import STOPWORDS, tokens, transliteration_key
 
@@ -293,7 +294,8 @@ def distil(
     # Known or not is read on the first DECISION_ANSWERS answers, the plan its thresholds
     # were set for: later facets (villains, creations) widen the fingerprint, but each brings
     # its own items, which would thin out the agreement the rule looks for.
-    core = read[:DECISION_ANSWERS]
+    first = {(q.facet, q.lang) for q in plan(target.kind, DECISION_ANSWERS)}
+    core = [a for a in read if (a.facet, a.lang) in first]  # by the plan, not as received
     return read, items, decide(core, fingerprint(target, core) if len(core) < len(read) else items)
 
 
