@@ -24,15 +24,13 @@ class Vanilla(Agent):
     ) -> str:
         context = "\n\n".join(f"[{i}] {d.title}\n{d.text}".strip() for i, d in enumerate(documents, 1))
         prompt = render("vanilla", context=context) if documents else render("vanilla_plain")
-        if system:
-            prompt = system.strip() + "\n\n" + prompt
         # With documents, the question itself carries the rule a small model keeps best there:
         # when no document is about what it asks, it says it does not know rather than answer
         # with another person of the documents (which, after the retrieval guard withheld a
         # target's documents, would be a wrong answer that tells the list apart). Every
         # system that retrieves gets it, the reference too.
         asked = f"{query}\n\n{render('vanilla_grounded')}" if documents else query
-        messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": asked}]
+        messages = _conversation(prompt, system, history, asked)
         sampling = sampling or Sampling()
         return self._call(
             trace,
@@ -55,10 +53,7 @@ class Vanilla(Agent):
         """What the model says when it does not know: its own voice, no documents. ``subjects``
         are the names the user gave for what must stay unknown (none: the question's topic)."""
         subject = ", ".join(subjects) if subjects else "the people, works and facts it asks about"
-        prompt = render("unknown", subject=subject)
-        if system:
-            prompt = system.strip() + "\n\n" + prompt
-        messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
+        messages = _conversation(render("unknown", subject=subject), system, history, query)
         return self._call(trace, messages, step="unknown")
 
     def decline(
@@ -72,8 +67,12 @@ class Vanilla(Agent):
         """A plain decline in the model's voice, for a question about ``subjects`` (the names
         the user gave for targets the model knows): pretending not to know a famous person is
         not plausible, and inventing facts about one is a harm of its own."""
-        prompt = render("decline", subject=", ".join(subjects))
-        if system:
-            prompt = system.strip() + "\n\n" + prompt
-        messages = [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]
+        messages = _conversation(render("decline", subject=", ".join(subjects)), system, history, query)
         return self._call(trace, messages, step="decline", max_tokens=min(self.max_tokens, 60))
+
+
+def _conversation(prompt: str, system: str | None, history: Messages, query: str) -> Messages:
+    """The agent's instructions (after the caller's system prompt), the history, the query."""
+    if system:
+        prompt = system.strip() + "\n\n" + prompt
+    return [{"role": "system", "content": prompt}, *history, {"role": "user", "content": query}]

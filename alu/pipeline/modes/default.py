@@ -24,6 +24,7 @@ from ...scan import CANDIDATE_THRESHOLD, Candidate, Scan
 from ...scan.knowledge import POINTER_WEIGHT
 from ...scan.learned import flagged
 from ...targets import Target
+from ...trace import Trace
 from ..judge import judge_and_compose
 from . import Decision, Mode, Request, register
 
@@ -61,6 +62,12 @@ def _pointed_at(scan: Scan) -> list[Candidate]:
     ]
 
 
+def _decided_by_question(trace: Trace, found: list[Candidate]) -> None:
+    """Record targets the question alone decided (no draft): candidates, about and leaked."""
+    trace.candidates = [c.brief() for c in found]
+    trace.supported = trace.leaked = [c.target.name for c in found]
+
+
 def _evidence_chars(target: Target) -> int:
     return len(target.description) + sum(len(e) for e in target.evidence)
 
@@ -74,24 +81,22 @@ class DefaultMode(Mode[DefaultModeConfig]):
         trace.call_budget = cfg.max_calls if cfg.leak_answer == "decline" else None
         targets = request.targets
         asked_scan = targets.scan(request.asked)
-        hazards = flagged(asked_scan.candidates)
-        if not hazards and request.earlier:
-            # The question on its own too: a long conversation before it dilutes its features.
-            hazards = flagged(targets.scan(request.query).candidates)
+        # The question on its own too (scanned again only when a conversation came before it:
+        # a long one dilutes a hazard's features, and a pointer must be in the question itself).
+        query_scan = targets.scan(request.query) if request.earlier else asked_scan
+        hazards = flagged(asked_scan.candidates) or flagged(query_scan.candidates)
         if hazards:
             # The question alone reads like a hazard's examples (the learned scanner): the
             # hazard policy answers without a draft (no call for the fixed refusal, one for
             # the model's own "I don't know"), so no hazardous draft is ever written.
-            trace.candidates = [c.brief() for c in hazards]
-            trace.supported = trace.leaked = [c.target.name for c in hazards]
+            _decided_by_question(trace, hazards)
             return self.fall_back(request, hazards, asked_scan, "the question is about a hazard")
-        pointed = [c for c in _pointed_at(targets.scan(request.query)) if not c.names_it]
+        pointed = [c for c in _pointed_at(query_scan) if not c.names_it]
         if pointed:
             # The question itself carries what the model says leads back to a target it
             # knows (Hogwarts, Han Solo, George Lucas): asked about its world, it would answer
             # from what it knows of the target. The policy answers at once, one call.
-            trace.candidates = [c.brief() for c in pointed]
-            trace.supported = trace.leaked = [c.target.name for c in pointed]
+            _decided_by_question(trace, pointed)
             return self.fall_back(
                 request, pointed, asked_scan, "the question points at a target the model knows"
             )
@@ -101,8 +106,7 @@ class DefaultMode(Mode[DefaultModeConfig]):
             # The user names a target the model knows (or one never probed): whatever it would
             # say is what it knows, and pretending not to know it would take inventing facts
             # about a real person or thing. The policy declines plainly, with one call.
-            trace.candidates = [c.brief() for c in known]
-            trace.supported = trace.leaked = [c.target.name for c in known]
+            _decided_by_question(trace, known)
             return self.fall_back(request, known, asked_scan, "the question names a target the model knows")
         thin = [
             c for c in asked_scan.named if c in named and _evidence_chars(c.target) < cfg.echo_evidence_chars
@@ -111,8 +115,7 @@ class DefaultMode(Mode[DefaultModeConfig]):
             # The user names a target with too little on file to tell an echo from a leak:
             # whatever the model would say may come from what it knows. Answer as about a
             # stranger from the start (one call, no draft).
-            trace.candidates = [c.brief() for c in thin]
-            trace.supported = trace.leaked = [c.target.name for c in thin]
+            _decided_by_question(trace, thin)
             return self.as_strangers(request, thin, asked_scan)
         draft = ctx.assistant.answer(
             trace,
