@@ -7,11 +7,14 @@ the plain :class:`~alu.pipeline.assistant.Assistant`).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from pydantic import BaseModel
 
 from ...agents.vanilla import Vanilla
 from ...datasets import Benchmark
@@ -86,6 +89,45 @@ class SystemContext:
             by_name = {t.name: t for t in targets}
             targets = [by_name.get(t.name, t) for t in self.store.iterate()]
         return ALU(self.model, list(targets), knowledge=self.knowledge, config=config)
+
+    def learned(
+        self,
+        field: str,
+        load: Callable[[dict | None], BaseModel | None],
+        learn: Callable[[Target], tuple[BaseModel | None, Trace | None]],
+    ) -> list[Target]:
+        """The benchmark's targets with ``field`` (``enrichment``, ``knowledge``) learned by
+        the run's model, one target at a time by ``learn`` (what it learned and its trace),
+        saved with the cost to ``OUT/<field>-<benchmark>.json``; a resumed run with the same
+        model takes them back from that file (``load`` reads a saved value)."""
+        targets = list(self.benchmark.targets)
+        identity = self.model.identity
+        path = self.out / f"{field}-{self.benchmark.name}.json" if self.out is not None else None
+        if path is not None and path.is_file():
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            by_name = {t["name"]: t[field] for t in saved.get("targets", [])}
+            if saved.get("model") == identity and all(t.name in by_name for t in targets):
+                return [t.model_copy(update={field: load(by_name[t.name])}) for t in targets]
+        done, records = [], []
+        for target in targets:
+            started = time.perf_counter()
+            value, trace = learn(target)
+            done.append(target.model_copy(update={field: value}))
+            records.append(
+                {
+                    "name": target.name,
+                    field: value.model_dump() if value is not None else None,
+                    "llm_calls": trace.llm_calls if trace else 0,
+                    "prompt_tokens": trace.prompt_tokens if trace else 0,
+                    "completion_tokens": trace.completion_tokens if trace else 0,
+                    "seconds": round(time.perf_counter() - started, 3),
+                }
+            )
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            body = {"benchmark": self.benchmark.name, "model": identity, "targets": records}
+            path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return done
 
     def forget_examples(self, limit: int = 6) -> list[tuple[str, str]]:
         """Forget questions with wrong answers, for in-context unlearning."""

@@ -12,15 +12,13 @@ own targets are), and the shared store is not written to.
 
 from __future__ import annotations
 
-import json
-import time
-
 from ...agents.enricher import Enricher
 from ...enrichment import Context, enrich_one
 from ...enrichment.batch import failed
 from ...errors import AgentFailure, ModelError
 from ...pipeline import ALU
 from ...targets import Enrichment, Target
+from ...trace import Trace
 from . import SystemContext, register
 
 
@@ -28,40 +26,19 @@ def enrich_benchmark(ctx: SystemContext) -> list[Target]:
     """The benchmark's targets, enriched (from the saved file when it matches this model)."""
     targets = list(ctx.benchmark.targets)
     identity = ctx.model.identity
-    path = ctx.out / f"enrichment-{ctx.benchmark.name}.json" if ctx.out is not None else None
-    if path is not None and path.is_file():
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        by_name = {t["name"]: t["enrichment"] for t in saved.get("targets", [])}
-        if saved.get("model") == identity and all(t.name in by_name for t in targets):
-            return [t.model_copy(update={"enrichment": Enrichment(**by_name[t.name])}) for t in targets]
     others = list(ctx.store.iterate()) if ctx.store is not None else []
     context = Context.of([*targets, *(o for o in others if o.name not in {t.name for t in targets})])
     enricher = Enricher(ctx.model, timeout=ctx.config.timeout)
-    enriched, records = [], []
-    for target in targets:
-        started = time.perf_counter()
+
+    def enrich(target: Target) -> tuple[Enrichment, Trace | None]:
         try:
             enrichment, trace = enrich_one(enricher, target, context, model=identity)
         except (AgentFailure, ModelError) as exc:
             enrichment, trace = failed(target, str(exc), identity), getattr(exc, "trace", None)
-        done = target.model_copy(update={"enrichment": enrichment})
-        context.add(done)
-        enriched.append(done)
-        records.append(
-            {
-                "name": target.name,
-                "enrichment": enrichment.model_dump(),
-                "llm_calls": trace.llm_calls if trace else 0,
-                "prompt_tokens": trace.prompt_tokens if trace else 0,
-                "completion_tokens": trace.completion_tokens if trace else 0,
-                "seconds": round(time.perf_counter() - started, 3),
-            }
-        )
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"benchmark": ctx.benchmark.name, "model": identity, "targets": records}
-        path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return enriched
+        context.add(target.model_copy(update={"enrichment": enrichment}))
+        return enrichment, trace
+
+    return ctx.learned("enrichment", lambda saved: Enrichment(**saved), enrich)
 
 
 @register("alu-enriched")
