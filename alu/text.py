@@ -223,6 +223,12 @@ def transliteration_key(token: str) -> str:
     return _DOUBLE.sub(r"\1", token)
 
 
+def folded_key(text: str) -> tuple[str, ...]:
+    """``text`` as the words a match compares: folded tokens, transliteration variants made
+    equal (an item the model named, in any script or case)."""
+    return tuple(transliteration_key(t) for t in tokens(text))
+
+
 _LEET = str.maketrans(dict(lexicon_pairs("leet")))
 _LEET_SIGNS = "".join(sign for sign, _ in lexicon_pairs("leet") if not sign.isalpha())
 _LEET_SIGN = re.compile(f"[{re.escape(_LEET_SIGNS)}]")

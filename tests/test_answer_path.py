@@ -16,8 +16,9 @@ from alu.agents import render
 from alu.backends.scripted import Rule, ScriptedModel
 from alu.pipeline.fallback import DONT_KNOW
 from alu.probing.fingerprint import verdict_of
-from alu.scan.knowledge import POINTER_WEIGHT, KnowledgeScanner, item_key
+from alu.scan.knowledge import POINTER_WEIGHT, KnowledgeScanner
 from alu.targets import FingerprintItem, ModelKnowledge, ProbeAnswer
+from alu.text import folded_key
 
 IDENTITY = ScriptedModel().identity  # the model every test here serves
 DECLINE = "I'm sorry, but I can't help with questions about Linus Torvalds."
@@ -303,7 +304,7 @@ def test_a_target_the_model_does_not_know_is_not_indexed(make_alu):
 
 def test_the_knowledge_scanner_weighs_pointers_and_neighbours_and_skips_numbers_and_names():
     weights = dict(KnowledgeScanner.items(FINGERPRINTED))
-    assert weights == {item_key("Linux"): POINTER_WEIGHT, item_key("Helsinki"): pytest.approx(0.2)}
+    assert weights == {folded_key("Linux"): POINTER_WEIGHT, folded_key("Helsinki"): pytest.approx(0.2)}
 
 
 def test_the_knowledge_scanner_adds_removes_and_copies():

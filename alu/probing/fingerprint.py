@@ -43,7 +43,7 @@ from functools import lru_cache
 
 from ..agents.prober import plan
 from ..targets import FingerprintItem, ProbeAnswer, Target
-from ..text import STOPWORDS, tokens, transliteration_key
+from ..text import STOPWORDS, folded_key, tokens, transliteration_key
 
 DECISION_ANSWERS = 8  # answers the known-or-not rule reads (the first of the plan)
 DECLINE_SHARE = 0.5
@@ -132,10 +132,6 @@ def _zipf(word: str, lang: str) -> float:
     return zipf_frequency(word, lang)
 
 
-def _key(text: str) -> tuple[str, ...]:
-    return tuple(transliteration_key(t) for t in tokens(text))
-
-
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     n = len(needle)
     return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
@@ -205,14 +201,14 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
         if not any(not _ordinary(w, lang, limit) for w in content):
             return
         text = " ".join(words)
-        key = _key(text)
+        key = folded_key(text)
         if key and not set(key) <= skip:
             found.setdefault(key, _Candidate(kind)).forms[text] += 1
 
     for span in _spans(answer.answer):
         part: list[str] = []
         for word in [*span, ""]:  # the target's own names split a span
-            if word and not (set(_key(word)) <= own):
+            if word and not (set(folded_key(word)) <= own):
                 part.append(word)
                 continue
             if part:
@@ -222,9 +218,9 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
         word = match.group()
         if word.isdigit():
             if len(word) >= 4:
-                found.setdefault(_key(word), _Candidate("number")).forms[word] += 1
+                found.setdefault(folded_key(word), _Candidate("number")).forms[word] += 1
         elif word[0].islower() and len(word) >= 4:
-            key = _key(word)
+            key = folded_key(word)
             if key and not set(key) <= skip and not _ordinary(word, lang, RARE_ZIPF):
                 found.setdefault(key, _Candidate("term")).forms[word.casefold()] += 1
     return found
@@ -232,14 +228,14 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
 
 def own_keys(target: Target) -> set[str]:
     """The folded tokens of every name of the target (its own, aliases, generated)."""
-    return {k for name in target.identity_names() for k in _key(name)}
+    return {k for name in target.identity_names() for k in folded_key(name)}
 
 
 def fingerprint(target: Target, answers: Sequence[ProbeAnswer]) -> list[FingerprintItem]:
     """The distinctive items of the substantive answers, each with its support over all the
     answers, most consistent (then rarest-first by length of evidence) first."""
     own = own_keys(target)
-    keyed = [(a, _key(a.answer)) for a in answers]
+    keyed = [(a, folded_key(a.answer)) for a in answers]
     pooled: dict[tuple[str, ...], _Candidate] = {}
     for answer, _ in keyed:
         if answer.verdict != "answer":
@@ -301,8 +297,8 @@ def distil(
 
 def names_target(text: str, target: Target) -> bool:
     """Whether ``text`` names the target (any of its names, folded, as whole words)."""
-    words = _key(text)
-    return any(_contains(words, _key(name)) for name in target.identity_names())
+    words = folded_key(text)
+    return any(_contains(words, folded_key(name)) for name in target.identity_names())
 
 
 def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[FingerprintItem]:
@@ -316,7 +312,7 @@ def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[Fin
     # are often what gives the target away and cost one question each to tell.
     ordered = [i for i in items if i.support >= 2] + [i for i in items if i.support == 1 and i.kind == "name"]
     for item in ordered:
-        key = _key(item.text)
+        key = folded_key(item.text)
         if item.kind == "number" or not key:
             continue
         if any(_contains(key, k) or _contains(k, key) for k in keys):
@@ -333,12 +329,12 @@ def mark_pointers(
 ) -> list[FingerprintItem]:
     """``items`` with ``points`` set where a check asked about the item: True when the
     model's answer about it names the target, False when it does not."""
-    asked = {_key(c.facet.partition(":")[2]): c for c in checks if c.facet.startswith("item:")}
+    asked = {folded_key(c.facet.partition(":")[2]): c for c in checks if c.facet.startswith("item:")}
     if not asked:
         return items
     marked = []
     for item in items:
-        key = _key(item.text)
+        key = folded_key(item.text)
         # The item asked, or one of its family (a longer or shorter form of it) that was.
         check = asked.get(key) or next(
             (c for k, c in asked.items() if key and (_contains(key, k) or _contains(k, key))), None
@@ -362,8 +358,8 @@ def decide(answers: Sequence[ProbeAnswer], items: Sequence[FingerprintItem]) -> 
     need = max(2, math.ceil(CONSISTENT_SHARE * n))
     consistent = [i for i in items if i.support >= need]
     substantive = [a for a in answers if a.verdict == "answer"]
-    keys = [_key(i.text) for i in consistent]
-    covered = sum(any(_contains(_key(a.answer), k) for k in keys) for a in substantive)
+    keys = [folded_key(i.text) for i in consistent]
+    covered = sum(any(_contains(folded_key(a.answer), k) for k in keys) for a in substantive)
     languages = {a.lang for a in answers}
     across = [i for i in consistent if len(i.languages) >= 2]
     summary = (

@@ -31,8 +31,9 @@ from ..errors import AgentFailure
 from ..jobs import Cost, now, run_job
 from ..stores import Store
 from ..targets import Target, Verification, VerifiedProbe
+from ..text import folded_key
 from ..trace import Trace
-from .fingerprint import _contains, _key
+from .fingerprint import _contains
 
 TEMPLATES = Path(__file__).with_name("verify.txt")
 NEIGHBOURS = 4  # neighbour probes per target at most
@@ -121,10 +122,10 @@ def given_away(answer: str, question: str, target: Target) -> list[str]:
     does not contain: what the answer gives away, by what the model itself said of it."""
     k = target.knowledge
     said = [i.text for i in (k.items if k else []) if i.kind != "number" and i.support >= 2]
-    words, asked = _key(answer), _key(question)
+    words, asked = folded_key(answer), folded_key(question)
     found = []
     for text in [*target.identity_names(), *said]:
-        key = _key(text)
+        key = folded_key(text)
         if key and _contains(words, key) and not _contains(asked, key) and text not in found:
             found.append(text)
     return found

@@ -20,17 +20,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..targets.target import Target
-from ..text import tokens, transliteration_key
+from ..text import folded_key, tokens, transliteration_key
 from .base import Candidate, Scanner, Signal, register_scanner
 
 POINTER_WEIGHT = 2.0  # above the output gate's evidence threshold (1.5): a leak alone
 NEIGHBOUR_WEIGHT = 0.4  # times the item's consistency: context, never enough alone
 MAX_ITEM_TOKENS = 6
 MIN_ITEM_CHARS = 3
-
-
-def item_key(text: str) -> tuple[str, ...]:
-    return tuple(transliteration_key(t) for t in tokens(text))
 
 
 def weight_of(points: bool | None, consistency: float) -> float:
@@ -56,7 +52,7 @@ class KnowledgeScanner(Scanner):
         for item in k.items:
             if item.kind == "number" or len(item.text) < MIN_ITEM_CHARS:
                 continue
-            key = item_key(item.text)
+            key = folded_key(item.text)
             if not key or len(key) > MAX_ITEM_TOKENS or set(key) <= own:
                 continue
             weight = weight_of(item.points, item.consistency)
