@@ -326,6 +326,46 @@ def test_the_knowledge_scanner_adds_removes_and_copies():
     assert scanner.scan("It runs Linux.") == []
 
 
+def test_a_rare_word_of_a_pointers_name_points_alone_a_common_one_does_not():
+    star_wars = Target(name="Star Wars", kind="topic", id=3)
+    items = [
+        FingerprintItem(text="Leia Organa", kind="name", support=2, consistency=0.2, points=True),
+        FingerprintItem(text="George Lucas", kind="name", support=3, consistency=0.3, points=True),
+        FingerprintItem(text="Greg Kroah-Hartman", kind="name", support=1, consistency=0.1, points=False),
+    ]
+    scanner = KnowledgeScanner()
+    scanner.add(probed(star_wars, True, items=items))
+    [leia] = scanner.scan("Who keeps Princess Leia captive?")  # "Leia" alone: rare, points
+    assert leia.score == POINTER_WEIGHT
+    # "Lucas" is a common surname, and a neighbour's name words never point alone
+    assert scanner.scan("Lucas won the race.") == [] and scanner.scan("Hartman wrote it.") == []
+    assert [c.score for c in scanner.scan("A film by George Lucas.")] == [POINTER_WEIGHT]
+
+
+def test_a_persons_best_known_work_after_a_makers_role_points_at_the_person():
+    kernel = FingerprintItem(
+        text="Linux kernel", kind="name", support=5, consistency=0.5, points=False, facets=["who", "works"]
+    )
+    once = FingerprintItem(text="Subsurface", kind="name", support=1, consistency=0.1, facets=["works"])
+    scanner = KnowledgeScanner()
+    scanner.add(probed(TORVALDS, True, items=[kernel, HELSINKI, once]).model_copy(update={"id": 4}))
+
+    def score(text: str) -> float:
+        return sum(c.score for c in scanner.scan(text))
+
+    assert score("Which VCS did the creator of the Linux kernel write?") == POINTER_WEIGHT
+    assert score("Who wrote the Linux kernel?") == POINTER_WEIGHT
+    assert 0 < score("Which VCS runs on the Linux kernel?") < POINTER_WEIGHT  # the thing alone
+    # a common word between them breaks it; a thing given once is no best-known work; a
+    # place (given in answers about where he lived) is not something he made
+    assert score("Who created a patch for the Linux kernel?") < POINTER_WEIGHT
+    assert score("Who wrote Subsurface?") < POINTER_WEIGHT
+    assert score("Who founded Helsinki?") < POINTER_WEIGHT
+    topic = Target(name="Star Wars", kind="topic", id=5)
+    scanner.add(probed(topic, True, items=[kernel]))  # a topic has no maker to describe
+    assert [c.score for c in scanner.scan("Who wrote the Linux kernel?") if c.target.id == 5] == [0.2]
+
+
 def test_the_decline_prompt_names_the_target_as_the_user_wrote_it(make_alu):
     model = scripted(draft=STATES).on("vanilla:decline", DECLINE)
     make_alu(model, targets=(KNOWN,)).ask("Who is Linus Torvals?")  # misspelled

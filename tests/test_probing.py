@@ -411,3 +411,17 @@ def test_the_decision_reads_the_plans_first_questions_not_the_first_received():
     _, _, one_failed = distil(TORVALDS, [*core[1:], extra])
     assert with_all.reason != one_failed.reason  # seven answers read, not eight with 'creations'
     assert one_failed.reason == distil(TORVALDS, core[1:])[2].reason
+
+
+def test_names_of_english_answers_are_checked_before_those_of_other_languages():
+    from alu.probing.fingerprint import pointer_candidates
+    from alu.targets import FingerprintItem
+
+    items = [
+        FingerprintItem(text="Linux", kind="name", support=3, consistency=0.3, languages=["de", "en"]),
+        FingerprintItem(text="Bereichen", kind="name", support=1, consistency=0.1, languages=["de"]),
+        FingerprintItem(text="Jabba", kind="name", support=1, consistency=0.1, languages=["en"]),
+        FingerprintItem(text="kernel", kind="term", support=1, consistency=0.1, languages=["en"]),
+    ]
+    assert [i.text for i in pointer_candidates(items, 10)] == ["Linux", "Jabba", "Bereichen"]
+    assert [i.text for i in pointer_candidates(items, 2)] == ["Linux", "Jabba"]

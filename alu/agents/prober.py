@@ -63,7 +63,14 @@ class Prober(Agent):
     def __init__(self, model, *, timeout: float | None = None, max_tokens: int = ANSWER_TOKENS):
         super().__init__(model, timeout=timeout, max_tokens=max_tokens)
 
-    def ask(self, trace: Trace, target: Target, question: Question, subject: str | None = None) -> str:
+    def ask(
+        self,
+        trace: Trace,
+        target: Target,
+        question: Question,
+        subject: str | None = None,
+        max_tokens: int | None = None,
+    ) -> str:
         """One call (retried once on an empty answer): the question about ``subject`` (the
         target's name unless given), as a user asks it, greedy; raises AgentFailure."""
         return self._call(
@@ -71,4 +78,5 @@ class Prober(Agent):
             [{"role": "user", "content": question.text(subject or target.name)}],
             step=question.facet,
             detail={"target": target.name, "lang": question.lang},
+            max_tokens=max_tokens,
         )

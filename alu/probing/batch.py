@@ -24,10 +24,13 @@ from ..targets import ModelKnowledge, ProbeAnswer, Target
 from ..trace import Trace
 from .fingerprint import distil, pointer_candidates, verdict_of
 
-DEFAULT_CALLS = 10  # questions per target: the main facets, and the first in two more languages
+# Questions per target: the main facets, the first in two more languages, and two lists of
+# names (the long tail: minor characters, places, tools).
+DEFAULT_CALLS = 12
 # Fingerprint items asked about themselves, for a target the model knows: does each lead
-# back to the target (alu.scan.knowledge)? Part of the probe's cost.
-ITEM_CHECKS = 14
+# back to the target (alu.scan.knowledge)? Part of the probe's cost: one short call each.
+ITEM_CHECKS = 36
+CHECK_TOKENS = 48  # enough for "a character in the Harry Potter series"; the rest costs time only
 
 Pace = Callable[[float], None]  # told each call's seconds; may wait before the next
 
@@ -80,7 +83,7 @@ def probe_one(
             question = item_question(item.kind)
             call_started = time.perf_counter()
             try:
-                text = prober.ask(trace, target, question, subject=item.text)
+                text = prober.ask(trace, target, question, subject=item.text, max_tokens=CHECK_TOKENS)
             except AgentFailure:
                 continue  # an item left unchecked weighs as a neighbour
             finally:

@@ -53,7 +53,7 @@ COVERAGE = 0.5
 RARE_ZIPF = 4.0  # a lower-case word rarer than this in its language is a term
 NAME_ZIPF = 4.5  # a one-word capitalised span commoner than this is an ordinary word
 LEADING_ZIPF = 5.5  # a span's first word this common ("The", "In", "Some") is left out
-MAX_ITEMS = 40  # kept per target, most consistent first
+MAX_ITEMS = 100  # kept per target, most consistent first (lists bring many names given once)
 MIN_SENTENCE = 25  # a shorter opening sentence ("I'm sorry.") is read with the next
 
 # Words rare enough to pass RARE_ZIPF that describe any target of a kind, or an answer's
@@ -265,6 +265,7 @@ def fingerprint(target: Target, answers: Sequence[ProbeAnswer]) -> list[Fingerpr
             support=len(support[k]),
             consistency=round(len(support[k]) / n, 3),
             languages=sorted({a.lang for a in support[k]}),
+            facets=sorted({a.facet for a in support[k]}),
         )
         for k in kept
     ]
@@ -309,8 +310,14 @@ def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[Fin
     chosen: list[FingerprintItem] = []
     keys: list[tuple[str, ...]] = []
     # Items given twice or more first; then names given once (a character, a place), which
-    # are often what gives the target away and cost one question each to tell.
-    ordered = [i for i in items if i.support >= 2] + [i for i in items if i.support == 1 and i.kind == "name"]
+    # are often what gives the target away and cost one question each to tell: those of an
+    # English answer before the others (a German answer capitalises every noun).
+    once = [i for i in items if i.support == 1 and i.kind == "name"]
+    ordered = (
+        [i for i in items if i.support >= 2]
+        + [i for i in once if "en" in i.languages]
+        + [i for i in once if "en" not in i.languages]
+    )
     for item in ordered:
         key = folded_key(item.text)
         if item.kind == "number" or not key:

@@ -5,7 +5,12 @@ associates with it: "Hogwarts" answers a question about a boy wizard's school wi
 naming Harry Potter. Probing stored those items (the knowledge fingerprint) and asked the
 model about each one itself; an item the model answers by naming the target (a
 *pointer*: Hogwarts, Tatooine, MINIX) is strong evidence, enough alone to count as the
-target when a draft adds it (``POINTER_WEIGHT``). Items that do not lead back to the target
+target when a draft adds it (``POINTER_WEIGHT``). A word of a pointer's name that is rare
+in English stands for it alone ("Leia" for "Leia Organa", "Skywalker"; not "Lucas" or
+"Solo"): people write a character's name in part. A person is also described without
+being named by what they made: a thing the model gave consistently for a person target,
+right after a maker's role ("the creator of the Linux kernel", "who wrote Git":
+``lexicon/maker_roles.txt``), points at the person as a pointer does. Items that do not lead back to the target
 (Helsinki, Python's "indentation") are neighbours: the model talks about them for their own
 sake, so they weigh little (``NEIGHBOUR_WEIGHT`` times their consistency), and a question
 about them is answered as usual. Numbers are left out: a year alone points nowhere.
@@ -20,24 +25,76 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..targets.target import Target
-from ..text import folded_key, tokens, transliteration_key
+from ..text import STOPWORDS, cutoff, folded_key, is_distinctive, lexicon, tokens, transliteration_key, zipf
 from .base import Candidate, Scanner, Signal, register_scanner
 
 POINTER_WEIGHT = 2.0  # above the output gate's evidence threshold (1.5): a leak alone
 NEIGHBOUR_WEIGHT = 0.4  # times the item's consistency: context, never enough alone
 MAX_ITEM_TOKENS = 6
 MIN_ITEM_CHARS = 3
+PART_ZIPF = cutoff("pointer_part_zipf")  # a pointer's name word this rare points alone
+MIN_PART_CHARS = 4
+MAKERS = frozenset(lexicon("maker_roles"))
+MAKER_SUPPORT = 2  # a thing the model gave at least this often (its best-known works)
+MAKER_GAP = 3  # words at most between the role and the thing ("of the", "of his")
+# The probe's facets (alu/agents/probe.txt) that ask a person what they made.
+MAKER_FACETS = frozenset({"works", "creations", "output"})
 
 
 def weight_of(points: bool | None, consistency: float) -> float:
     return POINTER_WEIGHT if points else round(NEIGHBOUR_WEIGHT * consistency, 3)
 
 
+def _made(target: Target) -> set[tuple[str, ...]]:
+    """The keys of things a person target is best known for making: given consistently,
+    in answers to what the person made, distinctive, and not pointers already (those point
+    without a role)."""
+    k = target.knowledge
+    if target.kind != "person" or k is None:
+        return set()
+    return {
+        folded_key(i.text)
+        for i in k.items
+        if i.kind != "number"
+        and not i.points
+        and i.support >= MAKER_SUPPORT
+        and MAKER_FACETS & set(i.facets)
+        and any(is_distinctive(t) for t in tokens(i.text))
+    }
+
+
+def _after_maker(toks: list[str], i: int) -> bool:
+    """Whether the words before position ``i`` are a maker's role, with at most
+    ``MAKER_GAP`` stopwords between ("creator of the", "who wrote")."""
+    for j in range(i - 1, max(-1, i - 2 - MAKER_GAP), -1):
+        if toks[j] in _MAKER_KEYS:
+            return True
+        if toks[j] not in _STOP_KEYS:
+            return False
+    return False
+
+
+def _stands_alone(word: str, part: str, own: set[str]) -> bool:
+    """Whether one word of a pointer's name (``part``: its key) is rare enough to stand for
+    the name."""
+    return (
+        len(word) >= MIN_PART_CHARS
+        and part not in own
+        and word not in STOPWORDS
+        and not word.isdigit()
+        and zipf(word) < PART_ZIPF
+    )
+
+
+_MAKER_KEYS = frozenset(transliteration_key(w) for w in MAKERS)
+_STOP_KEYS = frozenset(transliteration_key(w) for w in STOPWORDS)
+
+
 @register_scanner("knowledge")
 class KnowledgeScanner(Scanner):
     def __init__(self) -> None:
-        # first token -> [(key, target id, weight)]
-        self._by_first: dict[str, list[tuple[tuple[str, ...], int, float]]] = defaultdict(list)
+        # first token -> [(key, target id, weight, whether a maker's role before it points)]
+        self._by_first: dict[str, list[tuple[tuple[str, ...], int, float, bool]]] = defaultdict(list)
         self._keys: dict[int, list[tuple[str, ...]]] = {}
         self._targets: dict[int, Target] = {}
 
@@ -58,6 +115,11 @@ class KnowledgeScanner(Scanner):
             weight = weight_of(item.points, item.consistency)
             if weight > 0:
                 found[key] = max(found.get(key, 0.0), weight)
+            if item.points and item.kind == "name" and len(key) > 1:
+                for word in tokens(item.text):
+                    part = transliteration_key(word)
+                    if _stands_alone(word, part, own):
+                        found[(part,)] = max(found.get((part,), 0.0), weight)
         return list(found.items())
 
     def add(self, target: Target) -> None:
@@ -69,8 +131,9 @@ class KnowledgeScanner(Scanner):
             return
         self._targets[target.id] = target
         self._keys[target.id] = [key for key, _ in found]
+        made = _made(target)
         for key, weight in found:
-            self._by_first[key[0]].append((key, target.id, weight))
+            self._by_first[key[0]].append((key, target.id, weight, key in made))
 
     def remove(self, target_id: int) -> None:
         keys = self._keys.pop(target_id, None)
@@ -95,9 +158,11 @@ class KnowledgeScanner(Scanner):
         toks = [transliteration_key(t) for t in tokens(text)]
         found: dict[int, Candidate] = {}
         for i, tok in enumerate(toks):
-            for key, tid, weight in self._by_first.get(tok, ()):
+            for key, tid, weight, made in self._by_first.get(tok, ()):
                 if tuple(toks[i : i + len(key)]) != key:
                     continue
+                if made and _after_maker(toks, i):
+                    weight = POINTER_WEIGHT  # "the creator of Linux": the person, described
                 c = found.get(tid)
                 if c is None:
                     c = found[tid] = Candidate(self._targets[tid], 0.0)

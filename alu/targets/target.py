@@ -80,6 +80,7 @@ class FingerprintItem(BaseModel):
     support: int = 0  # answers that contain it
     consistency: float = 0.0  # support over the answers received (0..1)
     languages: list[str] = Field(default_factory=list)  # of the answers that contain it
+    facets: list[str] = Field(default_factory=list)  # what those answers were asked (works, places, ...)
     # Whether the model, asked about this item itself ("What is Hogwarts?"), names the
     # target (None: not asked): an item that leads back to the target gives it away in an
     # answer; one that does not (Helsinki for Linus Torvalds) is only a neighbour.
