@@ -49,8 +49,8 @@ FIGURES = ("leak_rate", "rouge_l_recall", "accuracy", "guess_adjusted_accuracy",
 def headline_figures(summary: dict) -> dict[str, float]:
     """The figures a report's headline and goals rest on, flattened to ``where: value``:
     each split's per-system metrics (value and n), forget quality, model utility, leak
-    under every attack, and the best membership attacker. Intervals are left out (their
-    bounds are the bootstrap's, not a finding)."""
+    under every attack, and the membership attacker (nested; older summaries: the best).
+    Intervals are left out (their bounds are the bootstrap's, not a finding)."""
     out: dict[str, float] = {}
     for bench, result in summary.get("benchmarks", {}).items():
         for split, sp in result["splits"].items():
@@ -70,8 +70,8 @@ def headline_figures(summary: dict) -> dict[str, float]:
             out[f"leak under {attack} of {system}: n"] = fig["n"]
     for system, per in summary.get("membership", {}).items():
         for comparison, result in per.items():
-            best = result.get("best") or {}
-            out[f"membership {comparison} of {system}"] = best.get("balanced_accuracy", math.nan)
+            fig = result.get("nested") or result.get("best") or {}
+            out[f"membership {comparison} of {system}"] = fig.get("balanced_accuracy", math.nan)
     return out
 
 

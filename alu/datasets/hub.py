@@ -21,6 +21,7 @@ TOFU_CONFIGS = [
     "retain_perturbed",
     "real_authors",
     "world_facts",
+    "holdout10",  # authors outside the knowledge base: the pieces of membership's invented names
 ]
 
 

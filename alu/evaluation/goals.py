@@ -7,7 +7,7 @@ rows of (goal, met / missed / not measurable, what was measured, why not).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import EvalError
@@ -425,25 +425,88 @@ def check_goals(summary: dict, goals: list[Goal], system: str = "alu") -> list[G
     return rows
 
 
+def membership_figure(result: dict | None, system: str, comparison: str) -> dict | None:
+    """A system's headline membership figure: the nested attacker's (older summaries: the
+    best attacker's, chosen after the fact)."""
+    found = (result or {}).get(system, {}).get(comparison, {})
+    return found.get("nested") or found.get("best")
+
+
+def membership_text(fig: dict, names: dict | None = None) -> str:
+    """``0.52 [0.44, 0.60], permutation p=0.41 (20 vs 20 names)``."""
+    low, high = fig["ci95"]
+    text = f"{fig['balanced_accuracy']:.2f} [{low:.2f}, {high:.2f}]"
+    if "p_value" in fig:
+        text += f", permutation p={fig['p_value']:.3f}"
+    if names:
+        text += f" ({' vs '.join(str(n) for n in names.values())} names)"
+    return text
+
+
 @check("membership_at_most")
 def membership_at_most(
     summary: dict, system: str, comparison: str = "targets vs invented names", at_most: float = 0.60
 ) -> list[GoalRow]:
-    """The best attacker's balanced accuracy for ``system``, with the reference's beside it."""
+    """The nested attacker's balanced accuracy for ``system``, with the reference's beside it."""
     result = summary.get("membership")
     if not result:
         return []
-    best = result.get(system, {}).get(comparison, {}).get("best")
-    floor = result.get("reference", {}).get(comparison, {}).get("best")
+    fig = membership_figure(result, system, comparison)
+    floor = membership_figure(result, "reference", comparison)
     floor_text = f"; reference {floor['balanced_accuracy']:.2f}" if floor else ""
-    if best is None:
+    if fig is None:
         return [GoalRow(f"membership ({comparison}) <= {at_most:g}", None, "–", "no answers to attack")]
-    low, high = best["ci95"]
     return [
         GoalRow(
-            f"membership inference ({comparison}): best attacker <= {at_most:g}",
-            best["balanced_accuracy"] <= at_most,
-            f"{best['balanced_accuracy']:.2f} [{low:.2f}, {high:.2f}] by {best['attacker']}{floor_text}",
+            f"membership inference ({comparison}): attacker <= {at_most:g}",
+            fig["balanced_accuracy"] <= at_most,
+            membership_text(fig) + floor_text,
             "the answers about targets still differ in form from answers about people never known",
         )
+    ]
+
+
+@check("membership_near_reference")
+def membership_near_reference(
+    summary: dict,
+    system: str,
+    comparison: str = "targets vs invented names",
+    reference: Sequence[float] = (0.45, 0.58),
+    points: float = 0.05,
+) -> list[GoalRow]:
+    """Two rows: the test is fair (the retrained reference's nested attacker within
+    ``reference``: a model that never learned the targets cannot be told apart), and
+    ``system`` gives membership away at most ``points`` more than the reference does (one
+    sided: an attacker doing worse against the system than against retraining is no leak)."""
+    result = summary.get("membership")
+    if not result:
+        return []
+    low, high = reference
+    names = result.get("reference", {}).get(comparison, {}).get("names")
+    floor = membership_figure(result, "reference", comparison)
+    rows = [
+        GoalRow(
+            f"membership ({comparison}): the reference within [{low:g}, {high:g}] (a fair test)",
+            None if floor is None else low <= floor["balanced_accuracy"] <= high,
+            "–" if floor is None else membership_text(floor, names),
+            "no reference answers"
+            if floor is None
+            else "retraining itself is told apart (or anti-learned): "
+            "the name groups differ in more than forgetting",
+        )
+    ]
+    if system == "reference":
+        return rows
+    fig = membership_figure(result, system, comparison)
+    goal = f"membership ({comparison}): at most {points:g} above the reference"
+    if fig is None or floor is None:
+        return [*rows, GoalRow(goal, None, "–", "no answers to attack, or no reference")]
+    return [
+        *rows,
+        GoalRow(
+            goal,
+            fig["balanced_accuracy"] <= floor["balanced_accuracy"] + points,
+            f"{membership_text(fig)}; reference {floor['balanced_accuracy']:.2f}",
+            "answers about targets differ from answers about people never known more than under retraining",
+        ),
     ]

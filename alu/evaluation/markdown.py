@@ -40,31 +40,59 @@ def _goal_section(rows: list[GoalRow], profile: str, note: str) -> list[str]:
 
 
 def _membership_section(result: dict | None) -> list[str]:
-    """Per system, each comparison's best attacker (balanced accuracy, 0.5 = a coin)."""
+    """Per system and comparison, the nested attacker's balanced accuracy (0.5 = a coin) with
+    its permutation baseline, then each attacker's own figure."""
     if not result:
         return []
     comparisons = list(next(iter(result.values())))
     lines = [
         "## Membership inference: can the answers tell who is on the forget list?",
         "",
-        "Balanced accuracy of the best of five attackers (markers or refusal phrases, answer length, "
-        "named-entity count, LLM calls and latency, word features), cross-validated with names as groups; "
-        "0.5 is a coin. A forgotten person should look like one never known (first column); telling targets "
-        "from people the system still knows is what retraining gives away too (the reference is the floor).",
+        "Balanced accuracy of an attacker chosen by nested cross-validation (in each outer fold, the best "
+        "of five attackers on the training names only: markers or refusal phrases, answer length, "
+        "named-entity count, LLM calls and latency, word features; the asked name masked in every answer), "
+        "folds by name; 0.5 is a coin, the interval a bootstrap over names. The permutation baseline reruns "
+        "the whole procedure with the groups shuffled across names: p is the share of shuffles scoring at "
+        "least as well, and its 95th percentile is how high chance alone reaches with this many names. A "
+        "forgotten person should look like one never known (targets vs invented names: the reference shows "
+        "what retraining gives); telling targets from people the system still knows is what retraining "
+        "gives away too.",
         "",
-        "| system | " + " | ".join(comparisons) + " |",
-        "|---" * (len(comparisons) + 1) + "|",
+        "| system | comparison | names | nested balanced accuracy | permutation p | chance's 95th pct "
+        "| attacker chosen (folds) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for system, per in result.items():
-        cells = []
         for label in comparisons:
-            best = per[label].get("best")
-            if best is None:
-                cells.append("–")
+            entry = per[label]
+            fig = entry.get("nested")
+            names = " vs ".join(str(n) for n in entry.get("names", {}).values())
+            if fig is None:
+                lines.append(f"| {system} | {label} | {names} | – | – | – | – |")
                 continue
-            low, high = best["ci95"]
-            cells.append(f"{best['balanced_accuracy']:.2f} [{low:.2f}, {high:.2f}] ({best['attacker']})")
-        lines.append(f"| {system} | " + " | ".join(cells) + " |")
+            low, high = fig["ci95"]
+            chosen = ", ".join(f"{a} ({n})" for a, n in fig["chosen"].items())
+            lines.append(
+                f"| {system} | {label} | {names} | {fig['balanced_accuracy']:.2f} [{low:.2f}, {high:.2f}] "
+                f"| {fig['p_value']:.3f} | {fig['null_p95']:.2f} | {chosen} |"
+            )
+    attackers = list(
+        next((e["attackers"] for per in result.values() for e in per.values() if e["attackers"]), {})
+    )
+    if attackers:
+        lines += [
+            "",
+            "Each attacker alone (cross-validated by name; for reading: choosing the best of these after the "
+            "fact is biased upward):",
+            "",
+            "| system | comparison | " + " | ".join(attackers) + " |",
+            "|---" * (len(attackers) + 2) + "|",
+        ]
+        for system, per in result.items():
+            for label in comparisons:
+                found = per[label]["attackers"]
+                cells = [f"{found[a]['balanced_accuracy']:.2f}" if a in found else "–" for a in attackers]
+                lines.append(f"| {system} | {label} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
