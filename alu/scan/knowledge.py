@@ -5,15 +5,18 @@ associates with it: "Hogwarts" answers a question about a boy wizard's school wi
 naming Harry Potter. Probing stored those items (the knowledge fingerprint) and asked the
 model about each one itself; an item the model answers by naming the target (a
 *pointer*: Hogwarts, Tatooine, MINIX) is strong evidence, enough alone to count as the
-target when a draft adds it (``POINTER_WEIGHT``). A word of a pointer's name that is rare
-in English stands for it alone ("Leia" for "Leia Organa", "Skywalker"; not "Lucas" or
-"Solo"): people write a character's name in part. A person is also described without
-being named by what they made: a thing the model gave consistently for a person target,
-right after a maker's role ("the creator of the Linux kernel", "who wrote Git":
-``lexicon/maker_roles.txt``), points at the person as a pointer does. Items that do not lead back to the target
-(Helsinki, Python's "indentation") are neighbours: the model talks about them for their own
-sake, so they weigh little (``NEIGHBOUR_WEIGHT`` times their consistency), and a question
-about them is answered as usual. Numbers are left out: a year alone points nowhere.
+target when a draft adds it (``POINTER_WEIGHT``). Items that do not lead back to the
+target (Helsinki, Python's "indentation") are neighbours: the model talks about them for
+their own sake, so they weigh little (``NEIGHBOUR_WEIGHT`` times their consistency), and a
+question about them is answered as usual.
+
+Two ways an item points without being a pointer itself. A word of a pointer's name that is
+rare in English stands for it alone ("Leia" for "Leia Organa", "Skywalker"; not "Lucas" or
+"Solo"): people write a character's name in part. And a person is described without being
+named by what they made: a thing the model gave consistently, in answers to what the person
+made, right after a maker's role ("the creator of the Linux kernel", "who wrote Git":
+``lexicon/maker_roles.txt``), points at the person (target masking).
+Numbers are left out: a year alone points nowhere.
 
 Only targets the model knows (or would not say) are indexed; a target it does not know has
 no fingerprint worth guarding. Lookups are keyed by the text's folded tokens, as the
