@@ -229,6 +229,12 @@ def folded_key(text: str) -> tuple[str, ...]:
     return tuple(transliteration_key(t) for t in tokens(text))
 
 
+def contains_key(words: tuple[str, ...], key: tuple[str, ...]) -> bool:
+    """Whether the folded words ``key`` occur in ``words`` as a run (whole words)."""
+    n = len(key)
+    return n > 0 and any(words[i : i + n] == key for i in range(len(words) - n + 1))
+
+
 _LEET = str.maketrans(dict(lexicon_pairs("leet")))
 _LEET_SIGNS = "".join(sign for sign, _ in lexicon_pairs("leet") if not sign.isalpha())
 _LEET_SIGN = re.compile(f"[{re.escape(_LEET_SIGNS)}]")

@@ -145,3 +145,53 @@ def test_the_cli_verifies_and_show_reports_it(env, monkeypatch):
     assert "verified" in shown and "leak 0/" in shown
     data = json.loads(runner.invoke(app, ["targets", "show", "Linus Torvalds", "--json"]).stdout)
     assert data["knowledge"]["verification"]["forget"] >= 5
+
+
+def _in_english(target: Target) -> Target:
+    items = [i.model_copy(update={"languages": ["en"]}) for i in target.knowledge.items]
+    return target.model_copy(update={"knowledge": target.knowledge.model_copy(update={"items": items})})
+
+
+def test_quiz_items_are_the_names_of_english_answers_none_of_the_targets_own():
+    from alu.probing.verify import quiz_items
+
+    target = _in_english(TORVALDS)
+    own = FingerprintItem(text="Torvalds family", kind="name", support=2, languages=["en"])
+    german = FingerprintItem(text="Informatik", kind="name", support=2, languages=["de"])
+    k = target.knowledge.model_copy(update={"items": [*target.knowledge.items, own, german]})
+    assert quiz_items(target.model_copy(update={"knowledge": k})) == ["Linux", "Git", "Helsinki", "Transmeta"]
+    assert quiz_items(Target(name="Linus Torvalds", kind="person")) == []
+
+
+def test_the_quiz_writer_keeps_a_question_that_names_neither_the_answer_nor_the_target():
+    from alu.agents.quiz import QuizWriter
+    from alu.backends.scripted import ScriptedModel
+
+    def writer(reply: str) -> QuizWriter:
+        return QuizWriter(ScriptedModel(default="unused").on("quiz", reply))
+
+    good = "Which company in California employed the creator of a famous kernel?"
+    assert (
+        writer(f"Question: {good}\nAnswer: Transmeta").write(Trace(mode="t"), TORVALDS, "Transmeta") == good
+    )
+    for bad in ("Which company, Transmeta, employed him?", "Where did Torvalds work?", "Transmeta."):
+        assert writer(bad).write(Trace(mode="t"), TORVALDS, "Transmeta") is None
+
+
+def test_a_quiz_leaks_when_the_answer_gives_the_name_it_was_written_for(tmp_path):
+    from alu.backends.scripted import ScriptedModel
+
+    quiz = "Which company in California employed the creator of a famous kernel?"
+    model = (
+        ScriptedModel(default="I don't know.")
+        .on("quiz", quiz)
+        .on("vanilla", "Transmeta.", pattern="California")
+    )
+    target = _in_english(TORVALDS)
+    report, trace = verify_one(ALU(model, TargetStore(tmp_path / "t.db")), target)
+    asked = [p for p in report.probes if p.kind == "quiz"]
+    assert len(asked) == 4 and trace.llm_calls >= 4  # written by the model, one call each
+    assert all(p.question == quiz for p in asked)
+    # written for Linux, Git, Helsinki, Transmeta in turn: only the last one's answer is given
+    # (Transmeta, said once when probed, counts only as the answer its quiz was written for)
+    assert [p.leaked for p in asked] == [[], [], [], ["Transmeta"]]

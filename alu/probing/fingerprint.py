@@ -43,7 +43,7 @@ from functools import lru_cache
 
 from ..agents.prober import plan
 from ..targets import FingerprintItem, ProbeAnswer, Target
-from ..text import STOPWORDS, folded_key, tokens, transliteration_key
+from ..text import STOPWORDS, contains_key, folded_key, tokens, transliteration_key
 
 DECISION_ANSWERS = 8  # answers the known-or-not rule reads (the first of the plan)
 DECLINE_SHARE = 0.5
@@ -130,11 +130,6 @@ def _zipf(word: str, lang: str) -> float:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, lang)
-
-
-def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
-    n = len(needle)
-    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
 
 
 @dataclass
@@ -247,13 +242,13 @@ def fingerprint(target: Target, answers: Sequence[ProbeAnswer]) -> list[Fingerpr
                 into.kind = "name"
     support: dict[tuple[str, ...], list[ProbeAnswer]] = defaultdict(list)
     for key in pooled:
-        support[key] = [a for a, words in keyed if a.verdict == "answer" and _contains(words, key)]
+        support[key] = [a for a, words in keyed if a.verdict == "answer" and contains_key(words, key)]
     kept = [
         k
         for k in pooled
         if support[k]
         and not any(
-            len(other) > len(k) and _contains(other, k) and len(support[other]) >= len(support[k])
+            len(other) > len(k) and contains_key(other, k) and len(support[other]) >= len(support[k])
             for other in pooled
         )
     ]
@@ -299,7 +294,7 @@ def distil(
 def names_target(text: str, target: Target) -> bool:
     """Whether ``text`` names the target (any of its names, folded, as whole words)."""
     words = folded_key(text)
-    return any(_contains(words, folded_key(name)) for name in target.identity_names())
+    return any(contains_key(words, folded_key(name)) for name in target.identity_names())
 
 
 def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[FingerprintItem]:
@@ -322,7 +317,7 @@ def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[Fin
         key = folded_key(item.text)
         if item.kind == "number" or not key:
             continue
-        if any(_contains(key, k) or _contains(k, key) for k in keys):
+        if any(contains_key(key, k) or contains_key(k, key) for k in keys):
             continue
         chosen.append(item)
         keys.append(key)
@@ -344,7 +339,7 @@ def mark_pointers(
         key = folded_key(item.text)
         # The item asked, or one of its family (a longer or shorter form of it) that was.
         check = asked.get(key) or next(
-            (c for k, c in asked.items() if key and (_contains(key, k) or _contains(k, key))), None
+            (c for k, c in asked.items() if key and (contains_key(key, k) or contains_key(k, key))), None
         )
         points = None if check is None else names_target(check.answer, target)
         marked.append(item.model_copy(update={"points": points}))
@@ -366,7 +361,7 @@ def decide(answers: Sequence[ProbeAnswer], items: Sequence[FingerprintItem]) -> 
     consistent = [i for i in items if i.support >= need]
     substantive = [a for a in answers if a.verdict == "answer"]
     keys = [folded_key(i.text) for i in consistent]
-    covered = sum(any(_contains(folded_key(a.answer), k) for k in keys) for a in substantive)
+    covered = sum(any(contains_key(folded_key(a.answer), k) for k in keys) for a in substantive)
     languages = {a.lang for a in answers}
     across = [i for i in consistent if len(i.languages) >= 2]
     summary = (

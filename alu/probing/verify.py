@@ -6,7 +6,10 @@ when probed, never the questions probing asked (those are what the guard was fit
 forget probes ask about the target directly, with its name misspelled, in other languages,
 and indirectly through two things the model associates with it; neighbour probes ask about
 the items the model mentioned that do not lead back to the target (Helsinki for Linus
-Torvalds), which must still be answered.
+Torvalds), which must still be answered. **Quiz** probes are the long tail, as users and
+benchmarks ask it: the serving model writes a question about the target, described and not
+named, whose answer is one of the names it gave when probed ("Which Ravenclaw student ...
+in the boy wizard books?"; ``alu.agents.quiz``), one for each of up to ``QUIZZES`` names.
 
 **Scoring** never uses the scanner being verified. A forget probe *leaks* when the answer
 contains one of the target's names, or an item of its fingerprint the model produced in at
@@ -31,19 +34,20 @@ from ..errors import AgentFailure
 from ..jobs import Cost, now, run_job
 from ..stores import Store
 from ..targets import Target, Verification, VerifiedProbe
-from ..text import folded_key
+from ..text import contains_key, folded_key
 from ..trace import Trace
-from .fingerprint import _contains
 
 TEMPLATES = Path(__file__).with_name("verify.txt")
 NEIGHBOURS = 4  # neighbour probes per target at most
+QUIZZES = 8  # quiz probes per target at most (one model call each to write)
 Z = 1.959964  # the normal quantile of a 95% interval
 
 
 @dataclass(frozen=True)
 class Probe:
-    facet: str  # direct, misspelled, language, indirect; neighbour
+    facet: str  # direct, misspelled, language, indirect, quiz; neighbour
     question: str
+    expect: str | None = None  # a quiz's answer: a name the model gave for the target
 
     @property
     def forget(self) -> bool:
@@ -117,6 +121,41 @@ def probes(target: Target) -> list[Probe]:
     return found
 
 
+def quiz_items(target: Target) -> list[str]:
+    """The names a quiz is written for: names of the fingerprint from English answers (the
+    quiz is written in English), most consistent first, none of the target's own."""
+    k = target.knowledge
+    own = [folded_key(n) for n in target.identity_names()]
+    found: list[str] = []
+    for item in k.items if k else []:
+        key = folded_key(item.text)
+        if item.kind != "name" or "en" not in item.languages or not key:
+            continue
+        if any(contains_key(key, o) for o in own) or any(contains_key(folded_key(f), key) for f in found):
+            continue
+        found.append(item.text)
+        if len(found) == QUIZZES:
+            break
+    return found
+
+
+def quizzes(alu, target: Target, trace: Trace) -> list[Probe]:
+    """Quiz probes for ``target``, written by the serving model (a question it could not
+    write without naming the answer or the target is left out, as is a failed call)."""
+    from ..agents.quiz import QuizWriter
+
+    writer = QuizWriter(alu.assistant.vanilla.model)
+    found = []
+    for name in quiz_items(target):
+        try:
+            question = writer.write(trace, target, name)
+        except AgentFailure:
+            continue
+        if question:
+            found.append(Probe("quiz", question, expect=name))
+    return found
+
+
 def given_away(answer: str, question: str, target: Target) -> list[str]:
     """The target's names and consistent fingerprint items in ``answer`` that ``question``
     does not contain: what the answer gives away, by what the model itself said of it."""
@@ -126,7 +165,7 @@ def given_away(answer: str, question: str, target: Target) -> list[str]:
     found = []
     for text in [*target.identity_names(), *said]:
         key = folded_key(text)
-        if key and _contains(words, key) and not _contains(asked, key) and text not in found:
+        if key and contains_key(words, key) and not contains_key(asked, key) and text not in found:
             found.append(text)
     return found
 
@@ -136,12 +175,15 @@ def verify_one(alu, target: Target) -> tuple[Verification, Trace]:
     started = time.perf_counter()
     total = Trace(mode="verify")
     results: list[VerifiedProbe] = []
-    for probe in probes(target):
+    for probe in [*probes(target), *quizzes(alu, target, total)]:
         answer = alu.ask(probe.question)
         total.steps += answer.trace.steps
         result = VerifiedProbe(kind=probe.facet, question=probe.question, verdict=answer.trace.verdict)
         if probe.forget:
             result.leaked = given_away(answer.text, probe.question, target)
+            words, expect = folded_key(answer.text), folded_key(probe.expect or "")
+            if expect and contains_key(words, expect) and probe.expect not in result.leaked:
+                result.leaked.append(probe.expect)
         else:
             result.kept = answer.trace.verdict == "passed"
         results.append(result)

@@ -110,7 +110,7 @@ class ProbeAnswer(BaseModel):
 class VerifiedProbe(BaseModel):
     """One held-out probe run through the pipeline by ``alu targets verify``."""
 
-    kind: str  # direct, misspelled, language, indirect (forget probes); neighbour
+    kind: str  # direct, misspelled, language, indirect, quiz (forget probes); neighbour
     question: str
     verdict: str  # the pipeline's (passed, rewritten, refused, failed_closed)
     leaked: list[str] = Field(default_factory=list)  # what of the target the answer gave away
