@@ -174,8 +174,25 @@ def test_the_quiz_writer_keeps_a_question_that_names_neither_the_answer_nor_the_
     assert (
         writer(f"Question: {good}\nAnswer: Transmeta").write(Trace(mode="t"), TORVALDS, "Transmeta") == good
     )
-    for bad in ("Which company, Transmeta, employed him?", "Where did Torvalds work?", "Transmeta."):
+    for bad in ("Which company, Transmeta, employed him?", "Transmeta."):  # gives it away; no question
         assert writer(bad).write(Trace(mode="t"), TORVALDS, "Transmeta") is None
+
+
+def test_a_quiz_refers_to_the_target_by_what_the_model_said_it_is():
+    from alu.probing.verify import described, description_of
+
+    said = "Linus Torvalds is a Finnish software engineer who wrote the Linux kernel. He lives in Oregon."
+    answer = ProbeAnswer(facet="who", lang="en", question="Who is Linus Torvalds?", answer=said)
+    k = TORVALDS.knowledge.model_copy(update={"answers": [answer]})
+    target = TORVALDS.model_copy(update={"knowledge": k})
+    description = description_of(target)
+    assert description == "the Finnish software engineer who wrote the Linux kernel"
+    question = described("Which company employed Linus Torvalds in California?", target, description)
+    assert question == f"Which company employed {description} in California?"
+    assert "Torvalds" not in described("Where did Torvalds work?", target, description)
+    # the operator's description first; nothing said and none given: no description
+    assert description_of(target.model_copy(update={"description": "a kernel hacker"})) == "a kernel hacker"
+    assert description_of(TORVALDS) is None
 
 
 def test_a_quiz_leaks_when_the_answer_gives_the_name_it_was_written_for(tmp_path):
@@ -187,7 +204,7 @@ def test_a_quiz_leaks_when_the_answer_gives_the_name_it_was_written_for(tmp_path
         .on("quiz", quiz)
         .on("vanilla", "Transmeta.", pattern="California")
     )
-    target = _in_english(TORVALDS)
+    target = _in_english(TORVALDS).model_copy(update={"description": "the author of a kernel"})
     report, trace = verify_one(ALU(model, TargetStore(tmp_path / "t.db")), target)
     asked = [p for p in report.probes if p.kind == "quiz"]
     assert len(asked) == 4 and trace.llm_calls >= 4  # written by the model, one call each

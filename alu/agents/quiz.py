@@ -23,8 +23,9 @@ class QuizWriter(Agent):
 
     def write(self, trace: Trace, target: Target, answer: str) -> str | None:
         """One question (greedy, one call) whose answer is ``answer``; None when the model
-        wrote the answer or the target's name into it, or no question at all. Raises
-        AgentFailure when the call fails."""
+        wrote the answer into it, or no question at all (the caller replaces the target's
+        name, which a small model writes in whatever it is told). Raises AgentFailure when
+        the call fails."""
         text = self._call(
             trace,
             [{"role": "user", "content": render("quiz", subject=target.name, answer=answer)}],
@@ -33,7 +34,6 @@ class QuizWriter(Agent):
         question = next((line.strip() for line in text.splitlines() if line.strip()), "")
         question = question.removeprefix("Question:").strip().strip('"')
         words = folded_key(question)
-        given = [answer, *target.identity_names()]
-        if not question.endswith("?") or any(contains_key(words, folded_key(g)) for g in given):
+        if not question.endswith("?") or contains_key(words, folded_key(answer)):
             return None
         return question

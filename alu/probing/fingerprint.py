@@ -69,6 +69,9 @@ GENERIC = frozenset(
 )
 # Lower-case words that join the parts of a name ("Guido van Rossum", "Order of the Phoenix").
 _CONNECTORS = frozenset("of the van von de der den da di du la le del della bin al el ibn".split())
+# Languages that capitalise names only (German capitalises every noun): there, two or more
+# capitalised words in a row are a name even when each is a common word.
+_TITLE_CASE = frozenset({"en", "es", "fr"})
 _CASED = "A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u052f"
 _WORD = re.compile(rf"[{_CASED}]+(?:['’\-][{_CASED}]+)*|\d+")
 _GAP = re.compile(r"[ \t]*")  # what may stand between the words of one span
@@ -132,6 +135,17 @@ def _zipf(word: str, lang: str) -> float:
     return zipf_frequency(word, lang)
 
 
+def _count(words: tuple[str, ...], key: tuple[str, ...]) -> int:
+    n = len(key)
+    return sum(words[i : i + n] == key for i in range(len(words) - n + 1))
+
+
+def _alone(words: tuple[str, ...], short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    """Whether ``short`` occurs in ``words`` outside every occurrence of ``long`` (which
+    contains it): "Voldemort" on its own beside "Lord Voldemort's Death Eaters"."""
+    return _count(words, short) > _count(words, long) * _count(long, short)
+
+
 @dataclass
 class _Candidate:
     kind: str
@@ -193,7 +207,10 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
             return
         content = [w for w in words if w.casefold() not in _CONNECTORS]
         limit = NAME_ZIPF if kind == "name" else RARE_ZIPF
-        if not any(not _ordinary(w, lang, limit) for w in content):
+        # Common words make a name when two or more are capitalised together ("Death Star",
+        # "Rebel Alliance"); one alone is an ordinary word at a sentence's start.
+        titled = kind == "name" and len(content) >= 2 and lang in _TITLE_CASE
+        if not titled and not any(not _ordinary(w, lang, limit) for w in content):
             return
         text = " ".join(words)
         key = folded_key(text)
@@ -202,8 +219,11 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
 
     for span in _spans(answer.answer):
         part: list[str] = []
-        for word in [*span, ""]:  # the target's own names split a span
-            if word and not (set(folded_key(word)) <= own):
+        # The target's own name words split a span ("Harry Potter's" leaves nothing, "Luke
+        # Skywalker" stays whole), but not a common one: "Star" of "Star Wars" is part of
+        # "Death Star".
+        for word in [*span, ""]:
+            if word and not (set(folded_key(word)) <= own and not _ordinary(word, lang, NAME_ZIPF)):
                 part.append(word)
                 continue
             if part:
@@ -248,7 +268,10 @@ def fingerprint(target: Target, answers: Sequence[ProbeAnswer]) -> list[Fingerpr
         for k in pooled
         if support[k]
         and not any(
-            len(other) > len(k) and contains_key(other, k) and len(support[other]) >= len(support[k])
+            len(other) > len(k)
+            and contains_key(other, k)
+            and len(support[other]) >= len(support[k])
+            and not any(_alone(words, k, other) for a, words in keyed if a in support[k])
             for other in pooled
         )
     ]

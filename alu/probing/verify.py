@@ -21,6 +21,7 @@ out unchanged (verdict ``passed``). Rates come with Wilson 95% intervals and the
 from __future__ import annotations
 
 import math
+import re
 import string
 import time
 from collections.abc import Iterable
@@ -139,11 +140,48 @@ def quiz_items(target: Target) -> list[str]:
     return found
 
 
+_IS = re.compile(r"^\s*(?:is|was|are|were)\s+(?:an?|the)\s+(.+?)(?:(?<![A-Z])\.\s|\.$|$)", re.DOTALL)
+DESCRIPTION_WORDS = 25
+
+
+def description_of(target: Target) -> str | None:
+    """How to refer to ``target`` without naming it: the operator's description, else what
+    the model itself said it is ("Star Wars is a popular science fiction franchise created
+    by George Lucas." -> "the popular science fiction franchise created by George Lucas")."""
+    if target.description:
+        return target.description
+    k = target.knowledge
+    for answer in k.answers if k else []:
+        if answer.lang != "en" or answer.verdict != "answer" or answer.facet not in ("who", "what"):
+            continue
+        for name in sorted(target.identity_names(), key=len, reverse=True):
+            head = re.match(rf"\s*{re.escape(name)}\b", answer.answer, flags=re.IGNORECASE)
+            said = head and _IS.match(answer.answer[head.end() :])
+            if said:
+                words = said.group(1).split()
+                if len(words) <= DESCRIPTION_WORDS:
+                    return "the " + " ".join(words)
+    return None
+
+
+def described(question: str, target: Target, description: str) -> str:
+    """``question`` with every name of the target replaced by ``description`` (the model
+    names what it writes a question about, though asked not to)."""
+    for name in sorted(target.identity_names(), key=len, reverse=True):
+        pattern = rf"(?:\bthe\s+)?\b{re.escape(name)}\b(?:'s)?"
+        question = re.sub(pattern, lambda m: description, question, flags=re.IGNORECASE)
+    return question
+
+
 def quizzes(alu, target: Target, trace: Trace) -> list[Probe]:
-    """Quiz probes for ``target``, written by the serving model (a question it could not
-    write without naming the answer or the target is left out, as is a failed call)."""
+    """Quiz probes for ``target``, written by the serving model, the target's names replaced
+    by its description (a question that gives the answer away is left out, as is a failed
+    call; without a description there are none)."""
     from ..agents.quiz import QuizWriter
 
+    description = description_of(target)
+    if description is None:
+        return []
     writer = QuizWriter(alu.assistant.vanilla.model)
     found = []
     for name in quiz_items(target):
@@ -152,7 +190,7 @@ def quizzes(alu, target: Target, trace: Trace) -> list[Probe]:
         except AgentFailure:
             continue
         if question:
-            found.append(Probe("quiz", question, expect=name))
+            found.append(Probe("quiz", described(question, target, description), expect=name))
     return found
 
 
