@@ -21,6 +21,7 @@ from pathlib import Path
 from anyascii import anyascii
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
 LEXICON = Path(__file__).parent / "scan" / "lexicon"
 
 
@@ -169,6 +170,12 @@ def words(text: str) -> list[list[str]]:
 def tokens(text: str) -> list[str]:
     """Word tokens of the text: read as ``readable`` does, folded to ASCII, lower case."""
     return _TOKEN.findall(anyascii(readable(text)).casefold())
+
+
+def cased_tokens(text: str) -> list[str]:
+    """The word tokens of ``tokens``, position for position, with their case kept: whether
+    the writer capitalised a word ("Boba Fett" or "boba tea")."""
+    return _CASED_TOKEN.findall(anyascii(readable(text)))
 
 
 @lru_cache(maxsize=200_000)

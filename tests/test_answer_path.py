@@ -332,6 +332,9 @@ def test_a_rare_word_of_a_pointers_name_points_alone_a_common_one_does_not():
         FingerprintItem(text="Leia Organa", kind="name", support=2, consistency=0.2, points=True),
         FingerprintItem(text="George Lucas", kind="name", support=3, consistency=0.3, points=True),
         FingerprintItem(text="Greg Kroah-Hartman", kind="name", support=1, consistency=0.1, points=False),
+        FingerprintItem(text="Luke", kind="name", support=2, consistency=0.2, points=True),
+        FingerprintItem(text="Kylo Ren", kind="name", support=1, consistency=0.1, points=True),
+        FingerprintItem(text="Boba Fett", kind="name", support=1, consistency=0.1, points=True),
     ]
     scanner = KnowledgeScanner()
     scanner.add(probed(star_wars, True, items=items))
@@ -339,6 +342,12 @@ def test_a_rare_word_of_a_pointers_name_points_alone_a_common_one_does_not():
     assert leia.score == POINTER_WEIGHT
     # "Lucas" is a common surname, and a neighbour's name words never point alone
     assert scanner.scan("Lucas won the race.") == [] and scanner.scan("Hartman wrote it.") == []
+    # a name word alone counts as written and capitalised, never through its folded key
+    assert [c.score for c in scanner.scan("Is Boba older than Kylo?")] == [2 * POINTER_WEIGHT]
+    assert scanner.scan("How many grams are in a kilo?") == []  # "Kylo" folds to "kilo"
+    assert scanner.scan("Where can I buy boba tea?") == []
+    # a pointer of one common word weighs as a neighbour: "Luke" names too much else
+    assert [c.score for c in scanner.scan("The Gospel of Luke.")] == [pytest.approx(0.08)]
     assert [c.score for c in scanner.scan("A film by George Lucas.")] == [POINTER_WEIGHT]
 
 
@@ -346,21 +355,31 @@ def test_a_persons_best_known_work_after_a_makers_role_points_at_the_person():
     kernel = FingerprintItem(
         text="Linux kernel", kind="name", support=5, consistency=0.5, points=False, facets=["who", "works"]
     )
+    linux = FingerprintItem(
+        text="Linux", kind="name", support=9, consistency=0.9, points=False, facets=["works"]
+    )
+    helsinki = HELSINKI.model_copy(update={"facets": ["places"]})
     once = FingerprintItem(text="Subsurface", kind="name", support=1, consistency=0.1, facets=["works"])
     scanner = KnowledgeScanner()
-    scanner.add(probed(TORVALDS, True, items=[kernel, HELSINKI, once]).model_copy(update={"id": 4}))
+    scanner.add(probed(TORVALDS, True, items=[kernel, linux, helsinki, once]).model_copy(update={"id": 4}))
 
     def score(text: str) -> float:
         return sum(c.score for c in scanner.scan(text))
 
-    assert score("Which VCS did the creator of the Linux kernel write?") == POINTER_WEIGHT
-    assert score("Who wrote the Linux kernel?") == POINTER_WEIGHT
-    assert 0 < score("Which VCS runs on the Linux kernel?") < POINTER_WEIGHT  # the thing alone
+    # once, though "Linux" and "Linux kernel" both match there
+    neighbours = 0.2 + 0.36  # the two items as neighbours: 0.4 times their consistency
+    for described in ("Which VCS did the creator of the Linux kernel write?", "Who wrote the Linux kernel?"):
+        assert POINTER_WEIGHT < score(described) < POINTER_WEIGHT + neighbours
+    assert score("Which VCS runs on the Linux kernel?") == pytest.approx(neighbours)  # the thing alone
+    # a user's own work, or a bare verb, is no description of the person
+    assert score("I wrote a Linux kernel module and it crashes, why?") == pytest.approx(neighbours)
+    assert score("Who made Linux Mint?") == pytest.approx(0.36)
     # a common word between them breaks it; a thing given once is no best-known work; a
     # place (given in answers about where he lived) is not something he made
     assert score("Who created a patch for the Linux kernel?") < POINTER_WEIGHT
     assert score("Who wrote Subsurface?") < POINTER_WEIGHT
     assert score("Who founded Helsinki?") < POINTER_WEIGHT
+    assert score("The founder of Helsinki?") < POINTER_WEIGHT
     topic = Target(name="Star Wars", kind="topic", id=5)
     scanner.add(probed(topic, True, items=[kernel]))  # a topic has no maker to describe
     assert [c.score for c in scanner.scan("Who wrote the Linux kernel?") if c.target.id == 5] == [0.2]

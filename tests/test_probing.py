@@ -430,14 +430,14 @@ def test_names_of_english_answers_are_checked_before_those_of_other_languages():
 def test_common_words_capitalised_together_and_a_name_also_said_alone_are_items():
     star_wars = Target(name="Star Wars", kind="topic")
     said = [
-        "1. The Death Star: a battle station. 2. Lord Vader's Death Squadron. Vader commands it.",
-        "The Death Star was destroyed. Lord Vader's Death Squadron fled; Guido van Rossum wrote none of it.",
+        "### Early Life\n1. The Death Star: a station. 2. Lord Vader's Death Squadron. Vader leads it.",
+        "**Early Life**:\nThe Death Star was destroyed. Lord Vader's Death Squadron fled.",
     ]
     got = [ProbeAnswer(facet="places", lang="en", question="Which places?", answer=a) for a in said]
     items = {i.text for i in fingerprint(star_wars, got)}
     # "Star" of the target's name is a common word: it does not split "Death Star"
-    assert {"Death Star", "Vader", "Lord Vader's Death Squadron", "Guido van Rossum"} <= items
-    assert "Guido" not in items  # never said apart from the longer name
+    assert {"Death Star", "Vader", "Lord Vader's Death Squadron"} <= items
+    assert "Early Life" not in items  # common words capitalised in a heading
     german = [
         ProbeAnswer(facet="what", lang="de", question="Was ist es?", answer="Die Große Stadt im Norden.")
     ]

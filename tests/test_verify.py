@@ -174,8 +174,16 @@ def test_the_quiz_writer_keeps_a_question_that_names_neither_the_answer_nor_the_
     assert (
         writer(f"Question: {good}\nAnswer: Transmeta").write(Trace(mode="t"), TORVALDS, "Transmeta") == good
     )
-    for bad in ("Which company, Transmeta, employed him?", "Transmeta."):  # gives it away; no question
-        assert writer(bad).write(Trace(mode="t"), TORVALDS, "Transmeta") is None
+    for bad in (
+        "Which company, Transmeta, employed him?",
+        "Transmeta.",
+        "Name the company that employed him.",
+    ):
+        assert writer(bad).write(Trace(mode="t"), TORVALDS, "Transmeta") is None  # given away; no question
+    assert (
+        writer("Who leads the Death Eaters, Voldemort?").write(Trace(mode="t"), TORVALDS, "Lord Voldemort")
+        is None
+    )
 
 
 def test_a_quiz_refers_to_the_target_by_what_the_model_said_it_is():
@@ -193,6 +201,17 @@ def test_a_quiz_refers_to_the_target_by_what_the_model_said_it_is():
     # the operator's description first; nothing said and none given: no description
     assert description_of(target.model_copy(update={"description": "a kernel hacker"})) == "a kernel hacker"
     assert description_of(TORVALDS) is None
+    # a description that names the target would name it in every quiz
+    naming = ProbeAnswer(
+        facet="who", lang="en", question="q", answer="Linus Torvalds is the father of Linus Torvalds Jr."
+    )
+    assert (
+        description_of(TORVALDS.model_copy(update={"knowledge": k.model_copy(update={"answers": [naming]})}))
+        is None
+    )
+    assert (
+        described("Who is Torvalds's daughter?", target, "the engineer") == "Who is the engineer's daughter?"
+    )
 
 
 def test_a_quiz_leaks_when_the_answer_gives_the_name_it_was_written_for(tmp_path):

@@ -8,7 +8,7 @@ model that knows the answer, never by the probing that fitted the guard.
 from __future__ import annotations
 
 from ..targets import Target
-from ..text import contains_key, folded_key
+from ..text import contains_key, folded_key, is_distinctive, tokens, transliteration_key
 from ..trace import Trace
 from . import Agent, render
 
@@ -34,6 +34,10 @@ class QuizWriter(Agent):
         question = next((line.strip() for line in text.splitlines() if line.strip()), "")
         question = question.removeprefix("Question:").strip().strip('"')
         words = folded_key(question)
-        if not question.endswith("?") or contains_key(words, folded_key(answer)):
+        # The answer, or any distinctive word of it ("Voldemort" of "Lord Voldemort"), given away.
+        given = [folded_key(answer)] + [
+            (transliteration_key(t),) for t in tokens(answer) if is_distinctive(t)
+        ]
+        if not question.endswith("?") or any(contains_key(words, g) for g in given):
             return None
         return question

@@ -2,15 +2,18 @@
 the model's own answers about it.
 
 **Items.** From each answer: capitalised spans (names, titles, places: "Guido van Rossum",
-"Tatooine"; in scripts with case, and Latin names inside any script), words rare in the
+"Tatooine"; in scripts with case, and Latin names inside any script; common words only when
+two or more are capitalised together outside a heading, "Death Star"), words rare in the
 answer's language (wordfreq Zipf below ``RARE_ZIPF``: "kernel", "lightsaber") and numbers
 of four digits or more (years). Dropped: the target's own names (its name, aliases and
-generated names split spans), words of the question asked, common words and
+generated names split spans, a common word of them does not: "Star" in "Death Star"),
+words of the question asked, common words and
 ``GENERIC`` ones. Items are compared folded (``alu.text``: case, accents, script,
 transliteration variants), so "Linux" in an English answer and "Линукс" in a Russian one
 are one item. An item's **support** is the number of answers that contain it (anywhere, in
-any case), its **consistency** the share of the answers received. An item contained in a
-longer one that is at least as well supported is dropped ("Guido" in "Guido van Rossum").
+any case), its **consistency** the share of the answers received. A name said alone and in a
+longer one is two items ("Voldemort", "Lord Voldemort's Death Eaters"): asked about, either
+may lead back to the target; the checks take one of each family (``pointer_candidates``).
 
 **Known or not** (``decide``), from the same answers (the first ``DECISION_ANSWERS`` of
 the plan: later facets widen the fingerprint but would thin out the agreement the rule looks
@@ -75,6 +78,7 @@ _TITLE_CASE = frozenset({"en", "es", "fr"})
 _CASED = "A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u0400-\u052f"
 _WORD = re.compile(rf"[{_CASED}]+(?:['’\-][{_CASED}]+)*|\d+")
 _GAP = re.compile(r"[ \t]*")  # what may stand between the words of one span
+_MARKERS = re.compile(r"[\s#*\-\d.):]*")  # what a heading or list line has beside its words
 
 _DECLINE = re.compile(
     r"don'?t know|do not know|not familiar|(?:have )?never heard of|haven'?t heard of"
@@ -135,17 +139,6 @@ def _zipf(word: str, lang: str) -> float:
     return zipf_frequency(word, lang)
 
 
-def _count(words: tuple[str, ...], key: tuple[str, ...]) -> int:
-    n = len(key)
-    return sum(words[i : i + n] == key for i in range(len(words) - n + 1))
-
-
-def _alone(words: tuple[str, ...], short: tuple[str, ...], long: tuple[str, ...]) -> bool:
-    """Whether ``short`` occurs in ``words`` outside every occurrence of ``long`` (which
-    contains it): "Voldemort" on its own beside "Lord Voldemort's Death Eaters"."""
-    return _count(words, short) > _count(words, long) * _count(long, short)
-
-
 @dataclass
 class _Candidate:
     kind: str
@@ -165,27 +158,39 @@ def _ordinary(word: str, lang: str, limit: float) -> bool:
     return _zipf(folded, lang) >= limit or (lang != "en" and _zipf(folded, "en") >= limit)
 
 
-def _spans(text: str) -> list[list[str]]:
-    """Runs of capitalised words (connectors allowed inside), split at punctuation."""
-    spans: list[list[str]] = []
+def _spans(text: str) -> list[tuple[list[str], bool]]:
+    """Runs of capitalised words (connectors allowed inside), split at punctuation, each
+    with whether it is a heading: alone on its line but for markdown and list marks
+    ("### Early Life", "**Personal Life**:"; not "1. The Death Star: a battle station")."""
+    spans: list[tuple[list[str], bool]] = []
     current: list[str] = []
-    last_end = None
+    start = last_end = None
+
+    def close() -> None:
+        before = text[text.rfind("\n", 0, start) + 1 : start]
+        line_end = text.find("\n", last_end)
+        after = text[last_end : len(text) if line_end < 0 else line_end]
+        heading = _MARKERS.fullmatch(before) is not None and _MARKERS.fullmatch(after) is not None
+        spans.append((current, heading))
+
     for match in _WORD.finditer(text):
         word = match.group()
         joined = last_end is not None and _GAP.fullmatch(text[last_end : match.start()]) is not None
         if not joined and current:
-            spans.append(current)
+            close()
             current = []
         if word[0].isupper():
+            if not current:
+                start = match.start()
             current.append(word)
         elif current and word.casefold() in _CONNECTORS:
             current.append(word)
         elif current:
-            spans.append(current)
+            close()
             current = []
         last_end = match.end()
     if current:
-        spans.append(current)
+        close()
     return spans
 
 
@@ -197,7 +202,7 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
     skip = own | asked
     found: dict[tuple[str, ...], _Candidate] = {}
 
-    def add(kind: str, words: list[str]) -> None:
+    def add(kind: str, words: list[str], heading: bool = False) -> None:
         # a sentence's first word is capitalised too: a very common one there is not a name's
         while words and (words[0].casefold() in _CONNECTORS or _ordinary(words[0], lang, LEADING_ZIPF)):
             words = words[1:]
@@ -208,8 +213,9 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
         content = [w for w in words if w.casefold() not in _CONNECTORS]
         limit = NAME_ZIPF if kind == "name" else RARE_ZIPF
         # Common words make a name when two or more are capitalised together ("Death Star",
-        # "Rebel Alliance"); one alone is an ordinary word at a sentence's start.
-        titled = kind == "name" and len(content) >= 2 and lang in _TITLE_CASE
+        # "Rebel Alliance"), but not in a heading ("Early Life"); one alone is an ordinary
+        # word at a sentence's start.
+        titled = kind == "name" and len(content) >= 2 and lang in _TITLE_CASE and not heading
         if not titled and not any(not _ordinary(w, lang, limit) for w in content):
             return
         text = " ".join(words)
@@ -217,7 +223,7 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
         if key and not set(key) <= skip:
             found.setdefault(key, _Candidate(kind)).forms[text] += 1
 
-    for span in _spans(answer.answer):
+    for span, heading in _spans(answer.answer):
         part: list[str] = []
         # The target's own name words split a span ("Harry Potter's" leaves nothing, "Luke
         # Skywalker" stays whole), but not a common one: "Star" of "Star Wars" is part of
@@ -227,7 +233,7 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
                 part.append(word)
                 continue
             if part:
-                add("name", part)
+                add("name", part, heading)
             part = []
     for match in _WORD.finditer(answer.answer):
         word = match.group()
@@ -263,18 +269,7 @@ def fingerprint(target: Target, answers: Sequence[ProbeAnswer]) -> list[Fingerpr
     support: dict[tuple[str, ...], list[ProbeAnswer]] = defaultdict(list)
     for key in pooled:
         support[key] = [a for a, words in keyed if a.verdict == "answer" and contains_key(words, key)]
-    kept = [
-        k
-        for k in pooled
-        if support[k]
-        and not any(
-            len(other) > len(k)
-            and contains_key(other, k)
-            and len(support[other]) >= len(support[k])
-            and not any(_alone(words, k, other) for a, words in keyed if a in support[k])
-            for other in pooled
-        )
-    ]
+    kept = [k for k in pooled if support[k]]
     n = max(1, len(answers))
     items = [
         FingerprintItem(

@@ -132,7 +132,10 @@ def quiz_items(target: Target) -> list[str]:
         key = folded_key(item.text)
         if item.kind != "name" or "en" not in item.languages or not key:
             continue
-        if any(contains_key(key, o) for o in own) or any(contains_key(folded_key(f), key) for f in found):
+        family = [folded_key(f) for f in found]  # "Vader" stands for "Darth Vader" and back
+        if any(contains_key(key, o) for o in own) or any(
+            contains_key(f, key) or contains_key(key, f) for f in family
+        ):
             continue
         found.append(item.text)
         if len(found) == QUIZZES:
@@ -148,28 +151,28 @@ def description_of(target: Target) -> str | None:
     """How to refer to ``target`` without naming it: the operator's description, else what
     the model itself said it is ("Star Wars is a popular science fiction franchise created
     by George Lucas." -> "the popular science fiction franchise created by George Lucas")."""
-    if target.description:
-        return target.description
+    names = [folded_key(n) for n in target.identity_names()]
+    said = [target.description] if target.description else []
     k = target.knowledge
     for answer in k.answers if k else []:
         if answer.lang != "en" or answer.verdict != "answer" or answer.facet not in ("who", "what"):
             continue
+        text = answer.answer.replace("**", "").replace("__", "")  # "**Linus Torvalds** is ..."
         for name in sorted(target.identity_names(), key=len, reverse=True):
-            head = re.match(rf"\s*{re.escape(name)}\b", answer.answer, flags=re.IGNORECASE)
-            said = head and _IS.match(answer.answer[head.end() :])
-            if said:
-                words = said.group(1).split()
-                if len(words) <= DESCRIPTION_WORDS:
-                    return "the " + " ".join(words)
-    return None
+            head = re.match(rf"\s*{re.escape(name)}\b", text, flags=re.IGNORECASE)
+            found = head and _IS.match(text[head.end() :])
+            if found and len(found.group(1).split()) <= DESCRIPTION_WORDS:
+                said.append("the " + " ".join(found.group(1).split()))
+    # one that names the target would name it in every quiz ("a series about Harry Potter")
+    return next((d for d in said if not any(contains_key(folded_key(d), n) for n in names)), None)
 
 
 def described(question: str, target: Target, description: str) -> str:
     """``question`` with every name of the target replaced by ``description`` (the model
     names what it writes a question about, though asked not to)."""
     for name in sorted(target.identity_names(), key=len, reverse=True):
-        pattern = rf"(?:\bthe\s+)?\b{re.escape(name)}\b(?:'s)?"
-        question = re.sub(pattern, lambda m: description, question, flags=re.IGNORECASE)
+        pattern = rf"(?:\bthe\s+)?\b{re.escape(name)}\b(?P<of>'s)?"
+        question = re.sub(pattern, lambda m: description + (m["of"] or ""), question, flags=re.IGNORECASE)
     return question
 
 
@@ -190,7 +193,9 @@ def quizzes(alu, target: Target, trace: Trace) -> list[Probe]:
         except AgentFailure:
             continue
         if question:
-            found.append(Probe("quiz", described(question, target, description), expect=name))
+            question = described(question, target, description)
+            if not contains_key(folded_key(question), folded_key(name)):  # the description may hold it
+                found.append(Probe("quiz", question, expect=name))
     return found
 
 
@@ -220,7 +225,8 @@ def verify_one(alu, target: Target) -> tuple[Verification, Trace]:
         if probe.forget:
             result.leaked = given_away(answer.text, probe.question, target)
             words, expect = folded_key(answer.text), folded_key(probe.expect or "")
-            if expect and contains_key(words, expect) and probe.expect not in result.leaked:
+            fresh = expect and not contains_key(folded_key(probe.question), expect)
+            if fresh and contains_key(words, expect) and probe.expect not in result.leaked:
                 result.leaked.append(probe.expect)
         else:
             result.kept = answer.trace.verdict == "passed"

@@ -14,8 +14,11 @@ Two ways an item points without being a pointer itself. A word of a pointer's na
 rare in English stands for it alone ("Leia" for "Leia Organa", "Skywalker"; not "Lucas" or
 "Solo"): people write a character's name in part. And a person is described without being
 named by what they made: a thing the model gave consistently, in answers to what the person
-made, right after a maker's role ("the creator of the Linux kernel", "who wrote Git":
-``lexicon/maker_roles.txt``), points at the person (target masking).
+made, right after a maker's role ("the creator of the Linux kernel", "who wrote the Linux kernel":
+``lexicon/maker_roles.txt``), points at the person (target masking). A name word stands
+alone only as written and capitalised: "Fett", not "fet" or "boba tea". The other way round, a
+pointer of one common word ("Luke", which the model reads as Luke Skywalker) weighs as a
+neighbour: it names too much else.
 Numbers are left out: a year alone points nowhere.
 
 Only targets the model knows (or would not say) are indexed; a target it does not know has
@@ -26,9 +29,20 @@ lexical pre-screen's are, so the cost does not grow with the number of targets.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from ..targets.target import Target
-from ..text import STOPWORDS, cutoff, folded_key, is_distinctive, lexicon, tokens, transliteration_key, zipf
+from ..text import (
+    STOPWORDS,
+    cased_tokens,
+    cutoff,
+    folded_key,
+    is_distinctive,
+    lexicon_pairs,
+    tokens,
+    transliteration_key,
+    zipf,
+)
 from .base import Candidate, Scanner, Signal, register_scanner
 
 POINTER_WEIGHT = 2.0  # above the output gate's evidence threshold (1.5): a leak alone
@@ -37,7 +51,7 @@ MAX_ITEM_TOKENS = 6
 MIN_ITEM_CHARS = 3
 PART_ZIPF = cutoff("pointer_part_zipf")  # a pointer's name word this rare points alone
 MIN_PART_CHARS = 4
-MAKERS = frozenset(lexicon("maker_roles"))
+MAKERS = dict(lexicon_pairs("maker_roles"))  # word -> "noun" (before "of") or "verb" (after "who")
 MAKER_SUPPORT = 2  # a thing the model gave at least this often (its best-known works)
 MAKER_GAP = 3  # words at most between the role and the thing ("of the", "of his")
 # The probe's facets (alu/agents/probe.txt) that ask a person what they made.
@@ -51,7 +65,8 @@ def weight_of(points: bool | None, consistency: float) -> float:
 def _made(target: Target) -> set[tuple[str, ...]]:
     """The keys of things a person target is best known for making: given consistently,
     in answers to what the person made, distinctive, and not pointers already (those point
-    without a role)."""
+    without a role). Items fingerprinted before facets were kept have none: such a target
+    needs ``alu targets probe --force`` for this."""
     k = target.knowledge
     if target.kind != "person" or k is None:
         return set()
@@ -68,10 +83,14 @@ def _made(target: Target) -> set[tuple[str, ...]]:
 
 def _after_maker(toks: list[str], i: int) -> bool:
     """Whether the words before position ``i`` are a maker's role, with at most
-    ``MAKER_GAP`` stopwords between ("creator of the", "who wrote")."""
+    ``MAKER_GAP`` stopwords between: a noun before "of" ("the creator of the"), a verb
+    after "who" ("who wrote the")."""
     for j in range(i - 1, max(-1, i - 2 - MAKER_GAP), -1):
-        if toks[j] in _MAKER_KEYS:
-            return True
+        role = _MAKER_KEYS.get(toks[j])
+        if role == "noun":
+            return j + 1 < i and toks[j + 1] == _OF
+        if role == "verb":
+            return j > 0 and toks[j - 1] == _WHO
         if toks[j] not in _STOP_KEYS:
             return False
     return False
@@ -89,15 +108,23 @@ def _stands_alone(word: str, part: str, own: set[str]) -> bool:
     )
 
 
-_MAKER_KEYS = frozenset(transliteration_key(w) for w in MAKERS)
+_MAKER_KEYS = {transliteration_key(w): role for w, role in MAKERS.items()}
 _STOP_KEYS = frozenset(transliteration_key(w) for w in STOPWORDS)
+_OF, _WHO = transliteration_key("of"), transliteration_key("who")
+
+
+class _Entry(NamedTuple):
+    key: tuple[str, ...]
+    target_id: int
+    weight: float
+    made: bool  # a thing the person made: a maker's role before it points at them
+    word: str | None  # a pointer's name word standing alone: as written, capitalised
 
 
 @register_scanner("knowledge")
 class KnowledgeScanner(Scanner):
     def __init__(self) -> None:
-        # first token -> [(key, target id, weight, whether a maker's role before it points)]
-        self._by_first: dict[str, list[tuple[tuple[str, ...], int, float, bool]]] = defaultdict(list)
+        self._by_first: dict[str, list[_Entry]] = defaultdict(list)  # by the key's first token
         self._keys: dict[int, list[tuple[str, ...]]] = {}
         self._targets: dict[int, Target] = {}
 
@@ -115,34 +142,58 @@ class KnowledgeScanner(Scanner):
             key = folded_key(item.text)
             if not key or len(key) > MAX_ITEM_TOKENS or set(key) <= own:
                 continue
-            weight = weight_of(item.points, item.consistency)
+            # One common word ("Luke", asked alone, is Luke Skywalker to the model) names
+            # too many other things to point by itself.
+            alone_common = len(key) == 1 and not all(is_distinctive(t) for t in tokens(item.text))
+            weight = weight_of(item.points and not alone_common, item.consistency)
             if weight > 0:
                 found[key] = max(found.get(key, 0.0), weight)
-            if item.points and item.kind == "name" and len(key) > 1:
-                for word in tokens(item.text):
-                    part = transliteration_key(word)
-                    if _stands_alone(word, part, own):
-                        found[(part,)] = max(found.get((part,), 0.0), weight)
         return list(found.items())
+
+    @staticmethod
+    def parts(target: Target) -> dict[str, float]:
+        """Words of the target's pointer names rare enough to stand for them alone, as
+        written (lower case), with their weight."""
+        k = target.knowledge
+        if k is None or k.known is False:
+            return {}
+        own = {transliteration_key(t) for n in target.identity_names() for t in tokens(n)}
+        found: dict[str, float] = {}
+        for item in k.items:
+            words = tokens(item.text)
+            if item.points and item.kind == "name" and len(words) > 1:
+                for word in words:
+                    if _stands_alone(word, transliteration_key(word), own):
+                        found[word] = POINTER_WEIGHT
+        return found
 
     def add(self, target: Target) -> None:
         if target.id is None:
             return
         self.remove(target.id)
         found = self.items(target)
-        if not found:
+        parts = {
+            w: weight
+            for w, weight in self.parts(target).items()
+            if (transliteration_key(w),) not in dict(found)
+        }
+        if not found and not parts:
             return
-        self._targets[target.id] = target
-        self._keys[target.id] = [key for key, _ in found]
         made = _made(target)
-        for key, weight in found:
-            self._by_first[key[0]].append((key, target.id, weight, key in made))
+        entries = [_Entry(key, target.id, weight, key in made, None) for key, weight in found]
+        entries += [
+            _Entry((transliteration_key(w),), target.id, weight, False, w) for w, weight in parts.items()
+        ]
+        self._targets[target.id] = target
+        self._keys[target.id] = [e.key for e in entries]
+        for entry in entries:
+            self._by_first[entry.key[0]].append(entry)
 
     def remove(self, target_id: int) -> None:
         keys = self._keys.pop(target_id, None)
         self._targets.pop(target_id, None)
         for key in keys or ():
-            entries = [e for e in self._by_first.get(key[0], ()) if e[1] != target_id]
+            entries = [e for e in self._by_first.get(key[0], ()) if e.target_id != target_id]
             if entries:
                 self._by_first[key[0]] = entries
             else:
@@ -158,14 +209,23 @@ class KnowledgeScanner(Scanner):
     def scan(self, text: str) -> list[Candidate]:
         if not self._by_first:
             return []
-        toks = [transliteration_key(t) for t in tokens(text)]
+        raw = tokens(text)
+        toks = [transliteration_key(t) for t in raw]
+        cased: list[str] | None = None  # read only when a name word alone is found
+        raised: set[tuple[int, int]] = set()  # (target, position) a maker's role raised
         found: dict[int, Candidate] = {}
         for i, tok in enumerate(toks):
-            for key, tid, weight, made in self._by_first.get(tok, ()):
+            for key, tid, weight, made, word in self._by_first.get(tok, ()):
                 if tuple(toks[i : i + len(key)]) != key:
                     continue
-                if made and _after_maker(toks, i):
+                if word is not None:
+                    # As written and capitalised: "Fett" is Boba Fett, "fet" and "boba tea" are not.
+                    cased = cased if cased is not None else cased_tokens(text)
+                    if raw[i] != word or not cased[i][:1].isupper():
+                        continue
+                if made and (tid, i) not in raised and _after_maker(toks, i):
                     weight = POINTER_WEIGHT  # "the creator of Linux": the person, described
+                    raised.add((tid, i))
                 c = found.get(tid)
                 if c is None:
                     c = found[tid] = Candidate(self._targets[tid], 0.0)
