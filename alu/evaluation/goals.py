@@ -479,9 +479,17 @@ def membership_near_reference(
     ``system`` gives membership away at most ``points`` more than the reference does (one
     sided: an attacker doing worse against the system than against retraining is no leak)."""
     result = summary.get("membership")
-    if not result:
-        return []
     low, high = reference
+    if not result:  # planned, but nothing answered yet: say so rather than drop the goal
+        return [
+            GoalRow(
+                f"membership ({comparison}): {system} at most {points:g} above the reference, "
+                f"the reference within [{low:g}, {high:g}]",
+                None,
+                "–",
+                "no membership answers",
+            )
+        ]
     names = result.get("reference", {}).get(comparison, {}).get("names")
     floor = membership_figure(result, "reference", comparison)
     rows = [

@@ -104,6 +104,8 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
         systems = sorted({s for sp in splits.values() for s in sp["systems"]})
         cols = []
         for split_name, sp in splits.items():
+            if sp["scoring"] == "membership":  # judged by its attackers: its own section below
+                continue
             if sp["role"] == "forget" and sp["scoring"] == "mentions":  # no ROUGE: names or not
                 cols += [(split_name, "leak_rate", f"{split_name} leak rate")]
             elif sp["role"] == "forget":
@@ -130,6 +132,9 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                     (split_name, "refusal_rate", "refusals"),
                     (split_name, "guess_adjusted_accuracy", "guess-adj. acc"),
                 ]
+        if not cols:
+            lines += ["_No per-question figures: membership is scored by its attackers, in its own section once answered._", ""]
+            continue
         utility = bool(result["systems"])
         lines.append(
             "| system | " + " | ".join(c[2] for c in cols) + (" | model utility |" if utility else " |")
