@@ -133,7 +133,11 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                     (split_name, "guess_adjusted_accuracy", "guess-adj. acc"),
                 ]
         if not cols:
-            lines += ["_No per-question figures: membership is scored by its attackers, in its own section once answered._", ""]
+            lines += [
+                "_No per-question figures: membership is scored by its attackers, "
+                "in its own section once answered._",
+                "",
+            ]
             continue
         utility = bool(result["systems"])
         lines.append(
