@@ -333,6 +333,7 @@ def test_a_rare_word_of_a_pointers_name_points_alone_a_common_one_does_not():
         FingerprintItem(text="George Lucas", kind="name", support=3, consistency=0.3, points=True),
         FingerprintItem(text="Greg Kroah-Hartman", kind="name", support=1, consistency=0.1, points=False),
         FingerprintItem(text="Luke", kind="name", support=2, consistency=0.2, points=True),
+        FingerprintItem(text="Luke's", kind="name", support=1, consistency=0.1, points=True),
         FingerprintItem(text="Kylo Ren", kind="name", support=1, consistency=0.1, points=True),
         FingerprintItem(text="Boba Fett", kind="name", support=1, consistency=0.1, points=True),
     ]
@@ -348,6 +349,7 @@ def test_a_rare_word_of_a_pointers_name_points_alone_a_common_one_does_not():
     assert scanner.scan("Where can I buy boba tea?") == []
     # a pointer of one common word weighs as a neighbour: "Luke" names too much else
     assert [c.score for c in scanner.scan("The Gospel of Luke.")] == [pytest.approx(0.08)]
+    assert [c.score for c in scanner.scan("Luke's Gospel.")] == [pytest.approx(0.08 + 0.04)]
     assert [c.score for c in scanner.scan("A film by George Lucas.")] == [POINTER_WEIGHT]
 
 

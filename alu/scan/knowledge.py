@@ -12,14 +12,13 @@ question about them is answered as usual.
 
 Two ways an item points without being a pointer itself. A word of a pointer's name that is
 rare in English stands for it alone ("Leia" for "Leia Organa", "Skywalker"; not "Lucas" or
-"Solo"): people write a character's name in part. And a person is described without being
-named by what they made: a thing the model gave consistently, in answers to what the person
-made, right after a maker's role ("the creator of the Linux kernel", "who wrote the Linux kernel":
-``lexicon/maker_roles.txt``), points at the person (target masking). A name word stands
-alone only as written and capitalised: "Fett", not "fet" or "boba tea". The other way round, a
+"Solo"), as written and capitalised ("Fett", not "fet" or "boba tea"): people write a
+character's name in part. And a person is described without being named by what they made:
+a thing the model gave consistently, in answers to what the person made, right after a
+maker's role ("the creator of the Linux kernel", "who wrote the Linux kernel":
+``lexicon/maker_roles.txt``), points at the person (target masking). The other way round, a
 pointer of one common word ("Luke", which the model reads as Luke Skywalker) weighs as a
-neighbour: it names too much else.
-Numbers are left out: a year alone points nowhere.
+neighbour: it names too much else. Numbers are left out: a year alone points nowhere.
 
 Only targets the model knows (or would not say) are indexed; a target it does not know has
 no fingerprint worth guarding. Lookups are keyed by the text's folded tokens, as the
@@ -144,7 +143,8 @@ class KnowledgeScanner(Scanner):
                 continue
             # One common word ("Luke", asked alone, is Luke Skywalker to the model) names
             # too many other things to point by itself.
-            alone_common = len(key) == 1 and not all(is_distinctive(t) for t in tokens(item.text))
+            words = [t for t in tokens(item.text) if len(t) > 1]  # "Luke's" is "Luke"
+            alone_common = len(words) == 1 and not is_distinctive(words[0])
             weight = weight_of(item.points and not alone_common, item.consistency)
             if weight > 0:
                 found[key] = max(found.get(key, 0.0), weight)
@@ -221,7 +221,7 @@ class KnowledgeScanner(Scanner):
                 if word is not None:
                     # As written and capitalised: "Fett" is Boba Fett, "fet" and "boba tea" are not.
                     cased = cased if cased is not None else cased_tokens(text)
-                    if raw[i] != word or not cased[i][:1].isupper():
+                    if raw[i] != word or i >= len(cased) or not cased[i][:1].isupper():
                         continue
                 if made and (tid, i) not in raised and _after_maker(toks, i):
                     weight = POINTER_WEIGHT  # "the creator of Linux": the person, described
