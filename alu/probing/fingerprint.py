@@ -247,15 +247,10 @@ def candidates(answer: ProbeAnswer, own: set[str]) -> dict[tuple[str, ...], _Can
     return found
 
 
-def own_keys(target: Target) -> set[str]:
-    """The folded tokens of every name of the target (its own, aliases, generated)."""
-    return {k for name in target.identity_names() for k in folded_key(name)}
-
-
 def fingerprint(target: Target, answers: Sequence[ProbeAnswer]) -> list[FingerprintItem]:
     """The distinctive items of the substantive answers, each with its support over all the
     answers, most consistent (then rarest-first by length of evidence) first."""
-    own = own_keys(target)
+    own = target.name_keys()
     keyed = [(a, folded_key(a.answer)) for a in answers]
     pooled: dict[tuple[str, ...], _Candidate] = {}
     for answer, _ in keyed:
@@ -315,6 +310,12 @@ def names_target(text: str, target: Target) -> bool:
     return any(contains_key(words, folded_key(name)) for name in target.identity_names())
 
 
+def same_family(key: tuple[str, ...], other: tuple[str, ...]) -> bool:
+    """Whether two items' keys are one family, one inside the other ("Hermione" and
+    "Hermione Granger"): asked about, either stands for both."""
+    return bool(key) and bool(other) and (contains_key(key, other) or contains_key(other, key))
+
+
 def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[FingerprintItem]:
     """The items worth asking about: names and terms the model gave more than once, most
     consistent first, then names it gave once (a number points nowhere on its own), one of
@@ -335,7 +336,7 @@ def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[Fin
         key = folded_key(item.text)
         if item.kind == "number" or not key:
             continue
-        if any(contains_key(key, k) or contains_key(k, key) for k in keys):
+        if any(same_family(key, k) for k in keys):
             continue
         chosen.append(item)
         keys.append(key)
@@ -356,9 +357,7 @@ def mark_pointers(
     for item in items:
         key = folded_key(item.text)
         # The item asked, or one of its family (a longer or shorter form of it) that was.
-        check = asked.get(key) or next(
-            (c for k, c in asked.items() if key and (contains_key(key, k) or contains_key(k, key))), None
-        )
+        check = asked.get(key) or next((c for k, c in asked.items() if same_family(key, k)), None)
         points = None if check is None else names_target(check.answer, target)
         marked.append(item.model_copy(update={"points": points}))
     return marked

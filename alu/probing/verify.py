@@ -37,6 +37,7 @@ from ..stores import Store
 from ..targets import Target, Verification, VerifiedProbe
 from ..text import contains_key, folded_key
 from ..trace import Trace
+from .fingerprint import same_family
 
 TEMPLATES = Path(__file__).with_name("verify.txt")
 NEIGHBOURS = 4  # neighbour probes per target at most
@@ -132,10 +133,8 @@ def quiz_items(target: Target) -> list[str]:
         key = folded_key(item.text)
         if item.kind != "name" or "en" not in item.languages or not key:
             continue
-        family = [folded_key(f) for f in found]  # "Vader" stands for "Darth Vader" and back
-        if any(contains_key(key, o) for o in own) or any(
-            contains_key(f, key) or contains_key(key, f) for f in family
-        ):
+        # "Vader" stands for "Darth Vader" and back: one quiz a family
+        if any(contains_key(key, o) for o in own) or any(same_family(key, folded_key(f)) for f in found):
             continue
         found.append(item.text)
         if len(found) == QUIZZES:
@@ -199,14 +198,15 @@ def quizzes(alu, target: Target, trace: Trace) -> list[Probe]:
     return found
 
 
-def given_away(answer: str, question: str, target: Target) -> list[str]:
+def given_away(answer: str, question: str, target: Target, also: Iterable[str] = ()) -> list[str]:
     """The target's names and consistent fingerprint items in ``answer`` that ``question``
-    does not contain: what the answer gives away, by what the model itself said of it."""
+    does not contain: what the answer gives away, by what the model itself said of it;
+    ``also`` are more names to look for (a quiz's answer)."""
     k = target.knowledge
     said = [i.text for i in (k.items if k else []) if i.kind != "number" and i.support >= 2]
     words, asked = folded_key(answer), folded_key(question)
     found = []
-    for text in [*target.identity_names(), *said]:
+    for text in [*target.identity_names(), *said, *also]:
         key = folded_key(text)
         if key and contains_key(words, key) and not contains_key(asked, key) and text not in found:
             found.append(text)
@@ -223,11 +223,8 @@ def verify_one(alu, target: Target) -> tuple[Verification, Trace]:
         total.steps += answer.trace.steps
         result = VerifiedProbe(kind=probe.facet, question=probe.question, verdict=answer.trace.verdict)
         if probe.forget:
-            result.leaked = given_away(answer.text, probe.question, target)
-            words, expect = folded_key(answer.text), folded_key(probe.expect or "")
-            fresh = expect and not contains_key(folded_key(probe.question), expect)
-            if fresh and contains_key(words, expect) and probe.expect not in result.leaked:
-                result.leaked.append(probe.expect)
+            expected = [probe.expect] if probe.expect else []
+            result.leaked = given_away(answer.text, probe.question, target, also=expected)
         else:
             result.kept = answer.trace.verdict == "passed"
         results.append(result)

@@ -133,7 +133,7 @@ class KnowledgeScanner(Scanner):
         k = target.knowledge
         if k is None or k.known is False or not k.items:
             return []
-        own = {transliteration_key(t) for n in target.identity_names() for t in tokens(n)}
+        own = target.name_keys()
         found: dict[tuple[str, ...], float] = {}
         for item in k.items:
             if item.kind == "number" or len(item.text) < MIN_ITEM_CHARS:
@@ -157,7 +157,7 @@ class KnowledgeScanner(Scanner):
         k = target.knowledge
         if k is None or k.known is False:
             return {}
-        own = {transliteration_key(t) for n in target.identity_names() for t in tokens(n)}
+        own = target.name_keys()
         found: dict[str, float] = {}
         for item in k.items:
             words = tokens(item.text)
@@ -172,10 +172,9 @@ class KnowledgeScanner(Scanner):
             return
         self.remove(target.id)
         found = self.items(target)
+        indexed = {key for key, _ in found}
         parts = {
-            w: weight
-            for w, weight in self.parts(target).items()
-            if (transliteration_key(w),) not in dict(found)
+            w: weight for w, weight in self.parts(target).items() if (transliteration_key(w),) not in indexed
         }
         if not found and not parts:
             return

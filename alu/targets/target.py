@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from ..text import tokens
+from ..text import folded_key, tokens
 
 Kind = Literal["person", "topic", "hazard", "other"]
 MAX_NAME_CHARS = 200
@@ -290,6 +290,11 @@ class Target(BaseModel):
         """Every name that names the target: the operator's and the generated ones."""
         generated = self.enrichment.names if self.enrichment else []
         return list(dict.fromkeys([*self.names(), *generated]))
+
+    def name_keys(self) -> set[str]:
+        """The folded tokens of every name of the target (``alu.text.folded_key``): what an
+        item or a span must not consist of alone to be about something else."""
+        return {k for name in self.identity_names() for k in folded_key(name)}
 
     def associated_terms(self) -> list[str]:
         """Generated terms that are evidence of the target."""
