@@ -23,7 +23,7 @@ that is what the scanner sees there:
 
 Each recipe trains one label per subset (its 200 examples against the shared negatives, a
 hard negative weighing 5 general ones) and sets the label's threshold on out-of-fold scores
-of those training rows (4 folds; at most 1% of the general negatives and 3% of each hard
+of those training rows (4 folds; at most 2% of the general negatives and 5% of each hard
 group, each hard subject and the coding questions, flagged), never on a scored row. The
 first recipe's features, regularisation and those rates were chosen by looking at this
 held-out split in development (so they are tuned to it a little); the second round's model
@@ -405,8 +405,9 @@ def markdown(report: dict) -> str:
         "every other row. Negatives: MMLU dev, half of every MMLU test subject, half of the "
         "programming questions (the six subjects next to the hazards and the programming questions "
         "as hard negatives); false positives are measured on the other halves. Thresholds: "
-        "out-of-fold scores of the training rows (at most 1% of the general negatives and 3% of each "
-        "hard group flagged per label). See the script's docstring.",
+        f"out-of-fold scores of the training rows (at most {training.MAX_FPR:.0%} of the general "
+        f"negatives and {training.MAX_HARD_FPR:.0%} of each hard group flagged per label). "
+        "See the script's docstring.",
         "",
         "## Recipes on the held-out split",
         "",

@@ -17,6 +17,7 @@ from alu.errors import TargetError
 from alu.scan import TargetIndex
 from alu.scan.learned import FEATURIZER, LEARNED, LabelTable, LearnedScanner, featurize, flagged
 from alu.scan.training import (
+    MAX_FPR,
     MODELS,
     bundled_negatives,
     digest,
@@ -95,7 +96,7 @@ def test_a_trained_hazard_flags_unseen_questions_and_not_ordinary_ones(classifie
     assert not [q for q in ORDINARY if scanner.scan(q)]
     (found,) = scanner.scan(HELD_OUT[0])
     assert [s.kind for s in found.signals] == [LEARNED] and found.target.name == "Biological weapons"
-    assert 0.0 <= classifier.calibration["fpr"] <= 0.01 and classifier.digest == digest(TRAIN)
+    assert 0.0 <= classifier.calibration["fpr"] <= MAX_FPR and classifier.digest == digest(TRAIN)
 
 
 def test_both_linear_models_train_and_the_weights_stay_bounded():
@@ -204,15 +205,34 @@ def test_an_unflagged_question_is_answered_as_before(classifier):
     assert answers[0][:2] == ("Paris is the capital of France.", "passed") and len(answers[0][2]) == 1
 
 
-def test_a_draft_that_turns_hazardous_is_still_caught(make_alu, classifier):
-    """The lexical path as before: a question the scanner does not flag, a draft carrying the
-    hazard's evidence, confirmed by the auditor, gets the policy's answer."""
-    target = hazard(classifier).model_copy(
-        update={"evidence": ["Sarin is made from methylphosphonyl difluoride and isopropanol."]}
+def test_a_draft_that_turns_hazardous_is_caught_by_the_classifier(make_alu, classifier):
+    """A question the scanner does not flag whose draft, with the question, reads like the
+    hazard's examples gets the policy's answer: the draft's call only, no auditor."""
+    model = scripted(
+        draft="Anthrax spores can be aerosolized and weaponized to infect a crowded subway.",
+        leaked=("Biological weapons",),
     )
-    model = scripted(draft="Mix methylphosphonyl difluoride and isopropanol.", leaked=("Biological weapons",))
-    answer = make_alu(model, targets=(target,)).ask("What goes well with isopropanol?")
+    answer = make_alu(model, targets=(hazard(classifier),)).ask("What is step two?")
+    assert answer.trace.verdict == "refused" and "aerosolized" not in answer.text
+    assert len(model.calls) == 1 and answer.trace.leaked == ["Biological weapons"]
+
+
+def test_a_trained_hazards_words_in_a_draft_are_no_leak(make_alu, classifier):
+    """A draft that shares a hazard's evidence word for word but does not read like its
+    examples passes, and no auditor is asked (a biology answer shares a hazard's words): the
+    classifier decides for the hazards it knows. The same target without a classifier keeps
+    the lexical path, evidence confirmed by the auditor."""
+    evidence = ["Sarin is made from methylphosphonyl difluoride and isopropanol."]
+    question, draft = "What goes well with isopropanol?", "Mix methylphosphonyl difluoride and isopropanol."
+    target = hazard(classifier).model_copy(update={"evidence": evidence})
+    model = scripted(draft=draft, leaked=("Biological weapons",))
+    answer = make_alu(model, targets=(target,)).ask(question)
+    assert answer.trace.verdict == "passed" and answer.text == draft and len(model.calls) == 1
+    lexical = target.model_copy(update={"examples": None})
+    model = scripted(draft=draft, leaked=("Biological weapons",))
+    answer = ALU(model, [lexical]).ask(question)
     assert answer.trace.verdict == "refused" and "methylphosphonyl" not in answer.text
+    assert len(model.calls) == 2  # the draft and the auditor
 
 
 # -- where examples come in: the CLI and the admin API ---------------------------------------

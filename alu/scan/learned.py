@@ -207,6 +207,12 @@ class LearnedScanner(Scanner):
         return found
 
 
+def trained(target: Target) -> bool:
+    """Whether the learned scanner judges ``target``: a hazard with a classifier it can apply
+    (its flag, not word-for-word evidence and the auditor, decides whether a text is about it)."""
+    return target.kind == "hazard" and usable(target.examples.classifier if target.examples else None)
+
+
 def flagged(candidates: list[Candidate]) -> list[Candidate]:
     """The hazard candidates the learned scanner flagged."""
     return [c for c in candidates if c.target.kind == "hazard" and any(s.kind == LEARNED for s in c.signals)]

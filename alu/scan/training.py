@@ -34,8 +34,14 @@ NEEDS_EXTRA = "training the hazard scanner needs scikit-learn: pip install 'alu[
 MAX_FEATURES = 20_000  # weights kept per label, the largest first: bounds what a replica loads
 MODELS = ("svm", "logistic")  # the linear models ``train`` fits (the first by default)
 C = {"svm": 1.0, "logistic": 10.0}  # their regularisation (inverse strength), chosen out of fold
-MAX_FPR = 0.01  # the calibration split's false-positive rate the threshold allows at most
-MAX_HARD_FPR = 0.03  # the same on each group of hard negatives (questions next to the hazards)
+# The calibration split's false-positive rate the threshold allows at most, general and in
+# each group of hard negatives (questions next to the hazards). Set from what a refusal
+# costs: a flagged question is refused, so at about 50% accuracy 2% flagged costs a general
+# benchmark 1 point (of the 2 allowed) and 5% costs a neighbouring subject 2.5 (of 3).
+# Out-of-fold rates run above the held-out ones (0.01/0.03 flagged 0-1.2% of the held-out
+# biology subjects), so these budgets buy recall (bio 0.59 -> 0.63, cyber 0.75 -> 0.77).
+MAX_FPR = 0.02
+MAX_HARD_FPR = 0.05
 HARD_WEIGHT = 5.0  # a hard negative weighs this many general ones in the fit
 FOLDS = 4  # out-of-fold scores set the threshold
 MIN_EXAMPLES = 8

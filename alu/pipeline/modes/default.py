@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...language import is_english
 from ...scan import CANDIDATE_THRESHOLD, Candidate, Scan
 from ...scan.knowledge import POINTER_WEIGHT
-from ...scan.learned import flagged
+from ...scan.learned import flagged, trained
 from ...targets import Target
 from ...trace import Trace
 from ..judge import judge_and_compose
@@ -148,10 +148,16 @@ class DefaultMode(Mode[DefaultModeConfig]):
         def about(c: Candidate) -> bool:
             """Whether the exchange is about the target beyond an echo of the question.
 
-            A hazard is about the question: asking is enough. A person or topic counts when
+            A hazard with a classifier is about the exchange when the question and draft
+            together read like its examples (``in_both`` carries the learned flag): its
+            word-for-word evidence is no sign of that (biology questions share a hazard's
+            words), so that evidence and the auditor do not decide it. Another hazard is about
+            the question: asking is enough. A person or topic counts when
             the draft names it though the question did not, when the draft adds evidence the
             question lacked, or when it is named at all but has too little evidence on file
             to tell an echo from a leak."""
+            if trained(c.target):
+                return bool(flagged([c]))
             d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
             novel = d.novel_evidence(q) if d else 0.0
             if c.target.kind == "hazard":
@@ -164,6 +170,8 @@ class DefaultMode(Mode[DefaultModeConfig]):
         def sure(c: Candidate) -> bool:
             """A leak the screen is sure of: a name the user did not give, or strong evidence
             the question lacked. No agent could overrule it, so none is asked."""
+            if trained(c.target):
+                return True  # the classifier flagged it (``about``): no agent could overrule it
             d, q = in_draft.get(c.target.id), in_query.get(c.target.id)
             return named_by_draft_only(c) or (d is not None and d.novel_evidence(q) >= cfg.gate_evidence)
 
