@@ -19,7 +19,8 @@ from rich.text import Text
 from .errors import AluError, EvalError
 from .settings import Settings, load_settings
 from .stores import Store, TargetStore, open_store
-from .targets import FORMATS, Target
+from .stores.base import name_key
+from .targets import FORMATS, Examples, Target
 from .trace import Answer
 
 app = typer.Typer(
@@ -57,6 +58,12 @@ EnrichOption = Annotated[
 EnricherModelOption = Annotated[
     Optional[str],
     typer.Option("--model", help="Model that enriches (default: [models] enricher, else model)."),
+]
+GenerateOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--generate-examples", help="Have the model write this many of a hazard's example questions."
+    ),
 ]
 ModeOption = Annotated[Optional[str], typer.Option(help="Pipeline mode: default or paper.")]
 KnowledgeOption = Annotated[Optional[Path], typer.Option("--kb", help="Knowledge base: JSONL or folder.")]
@@ -209,14 +216,25 @@ def targets_add(
         Optional[Path],
         typer.Option(help='A hazard\'s example texts: one per line, or JSONL with a "text" field.'),
     ] = None,
+    generate: GenerateOption = None,
     enrich: EnrichOption = False,
-    model: EnricherModelOption = None,
+    model: Annotated[
+        Optional[str],
+        typer.Option(
+            "--model",
+            help="Model that enriches (default: [models] enricher, else model) and writes"
+            " examples (default: the serving model).",
+        ),
+    ] = None,
 ) -> None:
     """Add a target; it takes effect on the next query, in every process."""
     from .scan.training import read_examples, with_classifiers
 
-    if examples is not None and kind != "hazard":
-        fail("--examples is for hazard targets: add --kind hazard")
+    if examples is not None and generate is not None:
+        fail("give --examples or --generate-examples, not both")
+    given = "--examples" if examples is not None else "--generate-examples" if generate is not None else None
+    if given and kind != "hazard":
+        fail(f"{given} is for hazard targets: add --kind hazard")
     texts = read_examples(examples) if examples is not None else None  # a bad file changes nothing
     try:
         target = Target(
@@ -232,13 +250,112 @@ def targets_add(
         where = ".".join(str(p) for p in error["loc"])
         fail(f"bad target: {where}: {str(error['msg']).removeprefix('Value error, ')}")
     enricher = build_enricher(model) if enrich else None  # a bad model spec changes nothing
-    if texts is not None:
-        target = next(with_classifiers([target]))  # trained before anything is stored
+    writer = build_writer(model, generate) if generate is not None else None
     with store() as targets_store:
+        if writer is not None:
+            found = targets_store.get(target.name)
+            if found is not None and name_key(found.name) == name_key(target.name) and not replace:
+                fail(f"target {target.name!r} exists already (use replace)")  # before the model's work
+            target = target.model_copy(update={"examples": Examples(texts=write_examples(writer, target))})
+        if target.examples is not None:
+            target = next(with_classifiers([target]))  # trained before anything is stored
         saved = targets_store.add(target, replace=replace)
         out.print(f"added {saved.name!r} ({saved.kind})", highlight=False, markup=False)
+        if target.examples is not None:
+            report_examples(saved)
         if enricher is not None:
             enrich_after(targets_store, enricher, [saved.name], progress=False)
+
+
+def build_writer(model: Optional[str], count: int):
+    """What writes a hazard's examples: the serving model (``--model`` else the Vanilla
+    agent's, else ``model``), its spec and how many to write (checked before it is built)."""
+    from .agents.example_writer import check_count
+
+    check_count(count)
+    s = settings()
+    spec = serving_spec(model)
+    return s.build_model(spec), spec, count, s.pipeline.timeout
+
+
+def write_examples(writer, target: Target) -> list[str]:
+    """The hazard ``target``'s example questions written by the model, with a progress bar
+    and the cost on stderr; a TargetError when too few came out (nothing is stored)."""
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .agents.example_writer import generate_examples
+    from .trace import Trace
+
+    model, spec, count, timeout = writer
+    trace = Trace(mode="examples")
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(f"writing examples of {escape(shown(target.name)[:40])}", total=count)
+        texts = generate_examples(
+            model,
+            target,
+            count,
+            timeout=timeout,
+            trace=trace,
+            progress=lambda kept: progress.update(task, completed=kept),
+        )
+    err.print(
+        f"{len(texts)} examples written by {shown(spec)} in {trace.llm_calls} calls,"
+        f" {trace.prompt_tokens}+{trace.completion_tokens} tokens",
+        highlight=False,
+        markup=False,
+    )
+    return texts
+
+
+def report_examples(target: Target) -> None:
+    """How many examples a hazard has and what its classifier recalled out of fold."""
+    e = target.examples
+    line = f"{target.name!r}: {len(e.texts)} examples"
+    if e.classifier is not None:
+        fit = e.classifier.calibration
+        line += f"; classifier out-of-fold recall {fit.get('recall', 0):.2f} at fpr {fit.get('fpr', 0):.3f}"
+    out.print(line, highlight=False, markup=False)
+
+
+@targets_app.command("examples")
+@guarded
+def targets_examples(
+    name: str,
+    generate: Annotated[
+        Optional[int],
+        typer.Option("--generate", help="Have the model write this many example questions."),
+    ] = None,
+    file: Annotated[
+        Optional[Path],
+        typer.Option("--file", help='Example texts: one per line, or JSONL with a "text" field.'),
+    ] = None,
+    model: Annotated[
+        Optional[str], typer.Option("--model", help="Model that writes them (default: the serving model).")
+    ] = None,
+) -> None:
+    """Replace a hazard target's examples, from a file or written by the serving model from
+    its name and description, and retrain its classifier; on any error nothing changes."""
+    from .scan.training import read_examples, with_classifiers
+
+    if (generate is None) == (file is None):
+        fail("give --generate N or --file FILE (one of them)")
+    if model is not None and file is not None:
+        fail("--model is for --generate")
+    texts = read_examples(file) if file is not None else None  # a bad file changes nothing
+    writer = build_writer(model, generate) if generate is not None else None
+    with store() as targets_store:
+        target = targets_store.get(name)
+        if target is None:
+            fail(f"no target named {name!r}")
+        if target.kind != "hazard":
+            fail(f"{target.name!r} is a {target.kind} target: examples are for hazard targets")
+        if writer is not None:
+            texts = write_examples(writer, target)
+        updated = target.model_copy(update={"examples": Examples(texts=texts)})
+        saved = targets_store.add(next(with_classifiers([updated])), replace=True)
+    report_examples(saved)
 
 
 @targets_app.command("rm")
