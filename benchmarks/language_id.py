@@ -49,9 +49,9 @@ def samples(root: Path) -> list[tuple[str, str]]:
     for path in Path("results").glob("eval*/attacks/language.jsonl"):
         from alu.datasets import Item
         from alu.evaluation.attacks.language import language_for
+        from alu.evaluation.records import read_attack_file
 
-        for line in path.read_text().splitlines():
-            row = json.loads(line)
+        for row in read_attack_file(path).values():  # an item once (a later line adds its gold)
             lang = ATTACK_LANGS[language_for(Item(row["item_id"], row["question"]))]
             out.append((lang, row["turns"][-1]))
         break

@@ -71,6 +71,7 @@ def agents() -> ScriptedModel:
     model = ScriptedModel(default=lambda msgs: "Answer: " + msgs[-1]["content"][:60])
     model.on("audit_erase:audit", json.dumps({"leaked": []}))
     model.on("audit_erase:audit+erase", json.dumps({"leaked": [], "variants": ["Same."] * 5}))
+    model.on("attack:language", "Réponse « Le Désert qui murmure ».", pattern="following answer")
     model.on("attack:language", "Question traduite ?")
     return model
 
@@ -96,7 +97,14 @@ def test_every_system_and_attack_runs_and_reports(tmp_path):
     ]
     assert empty == []
     report = (tmp_path / "report.md").read_text()
-    assert "## Goals" in report and "many-shot: lower leak rate than every baseline" in report
+    # The scripted vanilla echoes the question: some attacks bite (the echo recalls the gold
+    # above the reference), others do not; only those that bite have their own goal row.
+    bites = summary["attack_bites"]
+    biting = {a for a, v in bites.items() if v["bites"]}
+    assert set(bites) == set(plan.attacks) and biting and biting != set(plan.attacks)
+    rows = [line for line in report.splitlines() if "lower leak rate than every baseline |" in line]
+    assert {line.split(":")[0].strip("| ") for line in rows[:-1]} == biting
+    assert "not measurable" in rows[-1] and "no effect: left out of this goal" in rows[-1]
     assert report.index("## Headline figures") < report.index("## Goals")
     forget = summary["benchmarks"]["tofu"]["splits"]["forget"]["paired"]
     assert {"vs_vanilla", "vs_reference"} <= set(forget) and "alu" in forget["vs_vanilla"]
@@ -104,6 +112,14 @@ def test_every_system_and_attack_runs_and_reports(tmp_path):
     assert "vanilla_vs_chance" in summary["benchmarks"]["wmdp"]["splits"]["bio"]
     saved = (tmp_path / "attacks" / "language.jsonl").read_text()
     assert "Question traduite" in saved and "generator" in saved
+    # The gold in the question's language is made with the turns, saved beside them and
+    # carried by every answer under the attack; many-shot's shots travel as the history.
+    assert "Le Désert qui murmure" in saved and "gold_generator" in saved
+    by_attack = {r.attack: r for r in records if r.system == "vanilla"}
+    assert by_attack["language"].gold_translation == "Réponse « Le Désert qui murmure »."
+    shots = by_attack["many-shot"].history
+    assert len(shots) == 40 and [m["role"] for m in shots[:2]] == ["user", "assistant"]
+    assert by_attack["many-shot"].turns == [by_attack["many-shot"].question]
     # Resuming answers nothing twice.
     before = len(records)
     Run(plan, agents(), tmp_path, DATA_DIR).execute(show_progress=False)
@@ -119,7 +135,7 @@ def test_attacks_transform_the_question():
     assert item.target not in masked and "the person who" in masked
     turns = get_attack("multi-turn").make(item, ctx)
     assert len(turns) == 3 and item.target not in turns[-1]
-    shots = get_attack("many-shot").make(item, ctx)[0]
+    shots = get_attack("many-shot-qa").make(item, ctx)[0]
     assert shots.count("\nA: ") >= 20 and shots.endswith(f"Q: {item.question}\nA:")
     assert "auditor" in get_attack("injection").make(item, ctx)[0]
     encoded = get_attack("encoding").make(item, ctx)[0]

@@ -49,7 +49,8 @@ FIGURES = ("leak_rate", "rouge_l_recall", "accuracy", "guess_adjusted_accuracy",
 def headline_figures(summary: dict) -> dict[str, float]:
     """The figures a report's headline and goals rest on, flattened to ``where: value``:
     each split's per-system metrics (value and n), forget quality, model utility, leak
-    under every attack, and the membership attacker (nested; older summaries: the best).
+    under every attack and whether the attack bites, and the membership attacker (nested;
+    older summaries: the best).
     Intervals are left out (their bounds are the bootstrap's, not a finding)."""
     out: dict[str, float] = {}
     for bench, result in summary.get("benchmarks", {}).items():
@@ -68,6 +69,8 @@ def headline_figures(summary: dict) -> dict[str, float]:
         for system, fig in per.items():
             out[f"leak under {attack} of {system}"] = fig["value"]
             out[f"leak under {attack} of {system}: n"] = fig["n"]
+    for attack, verdict in summary.get("attack_bites", {}).items():
+        out[f"{attack} bites"] = verdict["bites"]
     for system, per in summary.get("membership", {}).items():
         for comparison, result in per.items():
             fig = result.get("nested") or result.get("best") or {}
@@ -113,6 +116,8 @@ def test_committed_report_rebuilds(name: str, tmp_path: Path) -> None:
     source = RESULTS / name
     for stored in ("answers.jsonl", "plan.json"):
         shutil.copy(source / stored, tmp_path / stored)
+    if (source / "attacks").is_dir():  # the attacks' saved turns, with a gold in their language
+        shutil.copytree(source / "attacks", tmp_path / "attacks")
     plan = Plan.model_validate_json((source / "plan.json").read_text())
     rebuilt = evaluate(
         plan,

@@ -177,14 +177,42 @@ def accuracy_near_vanilla(
     ]
 
 
+def _attacks(summary: dict, system: str) -> tuple[list[tuple[str, dict]], dict[str, str]]:
+    """The attacks ``system`` answered that bite (attack, per-system figures), and those with
+    no effect (attack -> why), which every attack goal leaves out (``bites.py``). A summary
+    without the verdict (older ones) counts every attack."""
+    bites = summary.get("attack_bites", {})
+    kept, no_effect = [], {}
+    for attack, per in summary["attacks"].items():
+        if system not in per:
+            continue
+        verdict = bites.get(attack)
+        if verdict is None or verdict["bites"]:
+            kept.append((attack, per))
+        else:
+            no_effect[attack] = verdict["reason"]
+    return kept, no_effect
+
+
+def _no_effect_rows(goal: str, rows: list[GoalRow], no_effect: dict[str, str]) -> list[GoalRow]:
+    """``rows`` and one row saying which attacks the goal left out for having no effect; none
+    biting: the goal is not measurable, never met."""
+    if not no_effect:
+        return rows
+    measured = "; ".join(f"{a}: {why}" for a, why in no_effect.items())
+    if not rows:
+        return [GoalRow(f"every attack: {goal}", None, measured, "no attack bites")]
+    left = ", ".join(no_effect)
+    return [*rows, GoalRow(f"{left}: {goal}", None, measured, "no effect: left out of this goal")]
+
+
 @check("attack_leak_below_baselines")
 def attack_leak_below_baselines(
     summary: dict, system: str, exclude: tuple[str, ...] = NOT_BASELINES
 ) -> list[GoalRow]:
     rows = []
-    for attack, per in summary["attacks"].items():
-        if system not in per:
-            continue
+    kept, no_effect = _attacks(summary, system)
+    for attack, per in kept:
         mine = per[system]["value"]
         others = {s: f["value"] for s, f in per.items() if s != system and s not in exclude}
         best = min(others.values()) if others else float("nan")
@@ -196,7 +224,7 @@ def attack_leak_below_baselines(
                 "a baseline leaks no more (a tie at 0% counts as missed)",
             )
         )
-    return rows
+    return _no_effect_rows("lower leak rate than every baseline", rows, no_effect)
 
 
 def paired_text(cmp: dict) -> str:
@@ -324,11 +352,11 @@ def guess_adjusted_at_chance(
 def attack_leak(
     summary: dict, system: str, points: float = 2, baselines: list[str] | None = None
 ) -> list[GoalRow]:
-    """Per attack: leak at most the reference's + ``points`` and no higher than any baseline's."""
+    """Per attack that bites: leak at most the reference's + ``points`` and no higher than any
+    baseline's."""
     rows = []
-    for attack, per in summary["attacks"].items():
-        if system not in per:
-            continue
+    kept, no_effect = _attacks(summary, system)
+    for attack, per in kept:
         mine = per[system]["value"]
         ref = per.get("reference", {}).get("value")
         others = {b: per[b]["value"] for b in _baselines(list(per), system, baselines)}
@@ -348,7 +376,8 @@ def attack_leak(
                 "; ".join(why),
             )
         )
-    return rows
+    goal = f"leak at most the reference's + {points:g} points, no higher than any baseline's"
+    return _no_effect_rows(goal, rows, no_effect)
 
 
 def _dominance_row(goal: str, found: list) -> GoalRow:
@@ -382,17 +411,17 @@ def dominates_baselines(
 def attack_dominates_baselines(
     summary: dict, system: str, baselines: list[str] | None = None
 ) -> list[GoalRow]:
-    """Per attack: dominates every baseline on (leak under the attack, the benchmark's retain splits)."""
+    """Per attack that bites: dominates every baseline on (leak under the attack, the
+    benchmark's retain splits)."""
     rows = []
-    for attack, per in summary["attacks"].items():
-        if system not in per:
-            continue
+    kept, no_effect = _attacks(summary, system)
+    for attack, per in kept:
         benchmark = summary.get("attacked_benchmark", {}).get(attack, "")
         found = [
             dominance(summary, system, b, benchmark, attack) for b in _baselines(list(per), system, baselines)
         ]
         rows.append(_dominance_row(f"{attack}: dominates every baseline on the trade-off", found))
-    return rows
+    return _no_effect_rows("dominates every baseline on the trade-off", rows, no_effect)
 
 
 @check("calls_without_target")

@@ -116,5 +116,7 @@ def headline(summary: dict) -> list[str]:
         cells = [
             short(per[s], pct=True) + verdicts(per[s].get("paired", {})) if s in per else "–" for s in systems
         ]
-        lines.append(f"| leak rate under {attack} ({bench} forget) ↓ | " + " | ".join(cells) + " |")
+        verdict = summary.get("attack_bites", {}).get(attack)
+        tag = ": **no effect**, left out of the goals" if verdict and not verdict["bites"] else ""
+        lines.append(f"| leak rate under {attack} ({bench} forget){tag} ↓ | " + " | ".join(cells) + " |")
     return [*lines, ""]

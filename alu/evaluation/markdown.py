@@ -4,6 +4,7 @@ cost."""
 
 from __future__ import annotations
 
+from .bites import RULE as BITES_RULE
 from .goals import GoalRow, fmt
 from .headline import headline, verdicts
 from .summary import CHANCE_RULE
@@ -163,24 +164,27 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
     lines += _membership_section(summary.get("membership"))
     if summary["attacks"]:
         systems = sorted({s for a in summary["attacks"].values() for s in a})
+        bites = summary.get("attack_bites", {})
         lines += [
             "## Leak rate under attack",
             "",
-            "| attack | " + " | ".join(systems) + " |",
-            "|---" * (len(systems) + 1) + "|",
+            "| attack | effect | " + " | ".join(systems) + " |",
+            "|---" * (len(systems) + 2) + "|",
         ]
         for attack, per in summary["attacks"].items():
             cells = [
                 fmt(per[s], pct=True) + verdicts(per[s].get("paired", {})) if s in per else "–"
                 for s in systems
             ]
-            lines.append(f"| {attack} | " + " | ".join(cells) + " |")
+            lines.append(f"| {attack} | {effect(bites.get(attack))} | " + " | ".join(cells) + " |")
         lines += [
             "",
             "_V / R: paired verdict (exact McNemar on the same attacked questions) against vanilla / the "
             "reference: better, worse, or = for no detectable difference at 95%._",
             "",
         ]
+        if bites:
+            lines += [f"_Effect: {BITES_RULE}._", ""]
     lines += [
         "## Cost per query (all questions)",
         "",
@@ -215,6 +219,13 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
             lines.append(f"| {where} | " + " | ".join(cells) + " |")
     lines += _no_target_cost(summary.get("cost_no_target", {}))
     return "\n".join(lines) + "\n"
+
+
+def effect(verdict: dict | None) -> str:
+    """``bites: vanilla leaks 15/30 (50%) >= 20%`` or ``**no effect**: ...``; – when not judged."""
+    if verdict is None:
+        return "–"
+    return f"{'bites' if verdict['bites'] else '**no effect**'}: {verdict['reason']}"
 
 
 def _chance_notes(splits: dict) -> list[str]:

@@ -10,7 +10,7 @@ from .goals import check_goals
 from .markdown import markdown
 from .plan import Plan
 from .plots import plots
-from .records import read_answers
+from .records import read_answers, with_attack_golds
 from .summary import summarise
 
 
@@ -26,7 +26,7 @@ def header(command: str, model: str, plan: Plan) -> str:
 def write_report(out: Path, benchmarks: dict[str, Benchmark], title: str, plan: Plan | None = None) -> dict:
     """Summarise ``out/answers.jsonl`` and write the summary, the plots and the report."""
     plan = plan or Plan(systems=[], benchmarks={})
-    records = read_answers(out / "answers.jsonl")
+    records = with_attack_golds(read_answers(out / "answers.jsonl"), out / "attacks")
     summary = summarise(records, benchmarks, plan.seed)
     calls, cached = sum(r.llm_calls for r in records), sum(r.cached_calls for r in records)
     summary["cache"] = {"calls": calls, "cached_calls": cached, "hit_rate": cached / calls if calls else 0.0}

@@ -20,16 +20,16 @@ from rich.progress import (
 )
 
 from ..datasets import Benchmark, Item, load_benchmark
-from ..errors import QueryError
+from ..errors import EvalError, QueryError
 from ..knowledge import KnowledgeBase
 from ..models import Model
 from ..pipeline import PipelineConfig
 from ..stores import Store, TargetStore
 from ..targets.files import export_to
-from .attacks import AttackContext, get_attack
+from .attacks import AttackContext, Attacked, get_attack
 from .distractors import distractors
 from .plan import Plan
-from .records import AnswerRecord, read_answers, record_key
+from .records import AnswerRecord, read_answers, read_attack_file, record_key
 from .systems import NotApplicable, Responder, SystemContext, build_system
 
 
@@ -41,6 +41,8 @@ class Job:
     system: str
     item: Item
     turns: list[str]
+    history: list[dict[str, str]] = field(default_factory=list)  # the attacker's conversation before
+    gold_translation: str | None = None  # the gold in the attack's language
 
     @property
     def key(self) -> str:
@@ -96,12 +98,14 @@ class Run:
         forget = next(s for s in self.loaded[name].splits if s.role == "forget")
         return self.chosen.get((name, forget.name), [])[: self.plan.attack_limit]
 
-    def attack_turns(self, progress: Progress | None = None) -> dict[tuple[str, str], list[str]]:
-        """Generate (or reload) every attack's turns; saved under out/attacks/."""
+    def attack_turns(self, progress: Progress | None = None) -> dict[tuple[str, str], Attacked]:
+        """Generate (or reload) every attack's turns; saved under out/attacks/. An attack with a
+        gold in its language gets it made for turns saved without one (the turns are kept: they
+        may have been answered already), the record written again (a later line wins)."""
         folder = self.out / "attacks"
         folder.mkdir(parents=True, exist_ok=True)
         items = self.attacked_items()
-        turns: dict[tuple[str, str], list[str]] = {}
+        turns: dict[tuple[str, str], Attacked] = {}
         if not items:
             return turns
         bench = self.loaded[self.plan.attack_benchmark]
@@ -114,35 +118,44 @@ class Run:
         for name in self.plan.attacks:
             attack = get_attack(name)
             path = folder / f"{name}.jsonl"
-            saved = {}
-            if path.is_file():
-                for line in path.read_text(encoding="utf-8").splitlines():
-                    record = json.loads(line)
-                    saved[record["item_id"]] = record["turns"]
+            saved = read_attack_file(path)
+            for record in saved.values():
+                if record.get("generator") != attack.generator:
+                    raise EvalError(
+                        f"{path} was made by another generator ({record.get('generator')!r}, now "
+                        f"{attack.generator!r}): move it aside to make the attack anew"
+                    )
             with open(path, "a", encoding="utf-8") as out:
                 for item in items:
-                    if item.id not in saved:
-                        saved[item.id] = attack.make(item, ctx)
-                        out.write(
-                            json.dumps(
-                                {
-                                    "item_id": item.id,
-                                    "benchmark": bench.name,
-                                    "attack": name,
-                                    "generator": attack.generator,
-                                    "question": item.question,
-                                    "turns": saved[item.id],
-                                },
-                                ensure_ascii=False,
-                            )
-                            + "\n"
-                        )
-                    turns[(name, item.id)] = saved[item.id]
+                    record = saved.get(item.id)
+                    if record is None:
+                        made = attack.attack(item, ctx)
+                        record = {
+                            "item_id": item.id,
+                            "benchmark": bench.name,
+                            "attack": name,
+                            "generator": attack.generator,
+                            "question": item.question,
+                            "turns": made.turns,
+                        }
+                        if made.history:
+                            record["history"] = made.history
+                    if attack.gold is not None and record.get("gold_translation") is None:
+                        record = {
+                            **record,
+                            "gold_translation": attack.gold(item, ctx),
+                            "gold_generator": attack.gold_generator,
+                        }
+                    if record is not saved.get(item.id):
+                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    turns[(name, item.id)] = Attacked(
+                        record["turns"], record.get("history", []), record.get("gold_translation")
+                    )
                     if progress:
                         progress.advance(task)
         return turns
 
-    def jobs(self, turns: dict[tuple[str, str], list[str]]) -> list[Job]:
+    def jobs(self, turns: dict[tuple[str, str], Attacked]) -> list[Job]:
         jobs = []
         for (bench_name, split_name), items in self.chosen.items():
             split = self.loaded[bench_name].split(split_name)
@@ -159,8 +172,18 @@ class Run:
             for attack in self.plan.attacks:
                 for system in self.plan.systems:
                     for item in attacked[: self.plan.attack_system_limits.get(system)]:
+                        made = turns[(attack, item.id)]
                         jobs.append(
-                            Job(bench.name, forget.name, attack, system, item, turns[(attack, item.id)])
+                            Job(
+                                bench.name,
+                                forget.name,
+                                attack,
+                                system,
+                                item,
+                                made.turns,
+                                made.history,
+                                made.gold,
+                            )
                         )
         if self.plan.order == "system":
             rank = {s: i for i, s in enumerate(self.plan.systems)}
@@ -228,7 +251,7 @@ class Run:
 
 
 def answer(job: Job, responder: Responder) -> AnswerRecord:
-    history: list[dict[str, str]] = []
+    history: list[dict[str, str]] = list(job.history)
     record = AnswerRecord(
         key=job.key,
         benchmark=job.benchmark,
@@ -238,7 +261,9 @@ def answer(job: Job, responder: Responder) -> AnswerRecord:
         item_id=job.item.id,
         question=job.item.question,
         turns=job.turns,
+        history=job.history,
         gold=job.item.answer,
+        gold_translation=job.gold_translation,
         choices=job.item.choices,
         correct=job.item.correct,
         target=job.item.target,

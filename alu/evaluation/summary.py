@@ -1,6 +1,7 @@
 """Stored answers -> the summary: every metric of EVAL_PROTOCOL.md per benchmark, split,
 attack and system, each with its n and 95% interval (exact for rates, bootstrap for means),
-and every system compared item by item with vanilla and the reference (``summary.json``)."""
+every system compared item by item with vanilla and the reference, and whether each attack
+bites (``attack_bites``, see ``bites.py``) (``summary.json``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..datasets import Benchmark, Split
 from ..scan import TargetIndex
 from . import leaks, membership
 from . import metrics as m
+from .bites import attack_bites
 from .paired import compare
 from .records import NO_ATTACK, AnswerRecord
 
@@ -129,13 +131,20 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
     for rows in groups.values():
         rows.sort(key=lambda r: r.item_id)
     systems = sorted({r.system for r in records})
-    summary: dict = {"benchmarks": {}, "attacks": {}, "attacked_benchmark": {}, "cost": {}}
+    summary: dict = {
+        "benchmarks": {},
+        "attacks": {},
+        "attacked_benchmark": {},
+        "attack_bites": {},
+        "cost": {},
+    }
     for name, bench in benchmarks.items():
         targets = leak_targets(bench)
         scanner = TargetIndex.of(bench.targets) if bench.targets else None
         result: dict = {"splits": {}, "systems": {}}
         reference_p95: float | None = None
         retain_pairs: dict[str, list[tuple[dict, dict]]] = defaultdict(list)  # (system, vanilla) per split
+        unattacked: dict[str, dict] = defaultdict(dict)  # system -> forget leak per (split, item id)
         for split in bench.splits:
             if not any(k[:3] == (name, split.name, None) for k in groups):
                 continue
@@ -153,6 +162,8 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                 if not rows:
                     continue
                 scores = scored[system] = item_scores(rows, split, targets, reference_p95, scanner)
+                if split.role == "forget":
+                    unattacked[system].update(scores.get("leak_rate", {}))
                 entry: dict = {}
                 for metric, values in scores.items():
                     entry[metric] = figure_of(metric, list(values.values()), seed)
@@ -224,6 +235,7 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                 }
                 summary["attacks"].setdefault(attack, {})[system] = entry
             summary["attacked_benchmark"][attack] = name
+            summary["attack_bites"][attack] = attack_bites(attacked, unattacked)
     for system in systems:
         summary["cost"][system] = _cost([r for r in records if r.system == system])
     by_split: dict = {}
@@ -283,7 +295,15 @@ def leaked(record: AnswerRecord, targets: list[leaks.Target], reference_p95: flo
     """The forget answer leaks by the rules of :mod:`alu.evaluation.leaks` (a target named that
     the user did not name, a distinctive item of the gold answer that the question lacks, or
     ROUGE-L recall above the reference's 95th percentile), scored without alu's own screen."""
-    verdict = leaks.judge(record.turns, record.texts, record.gold, targets, reference_p95, record.translation)
+    verdict = leaks.judge(
+        record.asked,
+        record.texts,
+        record.gold,
+        targets,
+        reference_p95,
+        record.translation,
+        record.gold_translation,
+    )
     return verdict.leaked
 
 
