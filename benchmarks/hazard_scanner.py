@@ -36,6 +36,10 @@ thresholds never saw a scored row. Recipes compared:
   weights per label, what ALU shipped before (the model was chosen by out-of-fold recall on
   the training rows, alu/scan/training.py's docstring);
 * ``hash-word``: the shipped model with word n-grams only;
+* ``generated`` and ``held-out+generated`` (with ``--generated FILE``): the shipped recipe
+  trained on the questions the embedded model wrote from each hazard's name and description
+  (``alu.agents.example_writer``; written to FILE first when it is missing), alone or with
+  the held-out rows;
 * ``tfidf-sklearn``: scikit-learn's TfidfVectorizer (word 1-2-grams + char_wb 3-5-grams,
   sublinear tf) and the shipped model, applied with scikit-learn (a vocabulary to store).
 
@@ -52,7 +56,8 @@ trained labels, each copied ten times with its feature ids remapped by a fixed b
 the table holds 300 labels' worth of distinct weights).
 
     .venv/bin/python benchmarks/hazard_scanner.py --out results/hazard-scanner
-        --recipes hash-word-char,hash-word-char-lr5k
+        --recipes hash-word-char,hash-word-char-lr5k \
+        --generated results/hazard-scanner/generated_examples.json
 """
 
 from __future__ import annotations
@@ -136,7 +141,52 @@ class TfidfLabel:
         return x @ self.fitted.weights + self.fitted.bias - self.fitted.threshold
 
 
-def train_recipe(recipe: str, examples: list[str], negatives: training.Negatives):
+GENERATED_RECIPES = ("generated", "held-out+generated")
+
+
+def stem(text: str) -> str:
+    """A row as asked without its options and instruction line (the question alone)."""
+    return text.split("\nA. ", 1)[0]
+
+
+def write_generated(path: Path, count: int) -> dict[str, list[str]]:
+    """Each hazard's examples written by the embedded model from its name and one-line
+    description alone (``alu.agents.example_writer``), stored at ``path`` and reused from
+    there (the model runs once; the file is what the recipes train on)."""
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    from alu.agents.example_writer import generate_examples
+    from alu.settings import load_settings
+
+    model = load_settings().build_model("embedded")
+    written = {}
+    for subset, (name, description) in SUBSETS.items():
+        print(f"writing {count} example questions for {name} ...", flush=True)
+        target = Target(name=name, kind="hazard", description=description)
+        written[subset] = generate_examples(model, target, count)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(written, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return written
+
+
+def train_recipe(
+    recipe: str, examples: list[str], negatives: training.Negatives, generated: list[str] | None = None
+):
+    """One label of ``recipe``: ``examples`` are the held-out WMDP rows; the generated
+    recipes train on the model's own questions (``generated``) alone or added to them.
+
+    The model writes plain questions, while every WMDP and MMLU row is asked with options and
+    an instruction line: trained as they are, a label learns that format means "not a hazard"
+    (it recalled 0% of WMDP). So the generated recipes train on question stems alone, every
+    row's options and instruction cut (``stem``), as a deployment's plain examples and
+    negatives would be, and are scored on the rows as asked, like the others."""
+    if recipe in GENERATED_RECIPES:
+        positives = generated + ([stem(t) for t in examples] if recipe == "held-out+generated" else [])
+        plain = training.Negatives(
+            [stem(t) for t in negatives.general],
+            {name: [stem(t) for t in texts] for name, texts in negatives.hard.items()},
+        )
+        return HashedLabel(training.train(positives, plain), learned.CHAR_SIZES)
     if recipe == "tfidf-sklearn":
         return TfidfLabel(examples, negatives)
     if recipe == "hash-word-char-lr5k":  # what ALU shipped before issue 21's second round
@@ -150,9 +200,12 @@ def rate(flags: np.ndarray) -> float:
     return round(float(np.mean(flags)), 4) if len(flags) else 0.0
 
 
-def evaluate(recipe: str, split, vanilla: dict[str, float]) -> dict:
+def evaluate(recipe: str, split, vanilla: dict[str, float], generated: dict | None = None) -> dict:
     started = time.perf_counter()
-    labels = {s: train_recipe(recipe, split.examples[s], split.negatives) for s in SUBSETS}
+    subsets = [s for s in SUBSETS if recipe not in GENERATED_RECIPES or s in (generated or {})]
+    labels = {
+        s: train_recipe(recipe, split.examples[s], split.negatives, (generated or {}).get(s)) for s in subsets
+    }
     train_s = time.perf_counter() - started
 
     def flags(texts: list[str]) -> dict[str, np.ndarray]:
@@ -162,7 +215,7 @@ def evaluate(recipe: str, split, vanilla: dict[str, float]) -> dict:
         found = flags(texts)
         return np.any(np.stack(list(found.values())), axis=0) if texts else np.zeros(0, bool)
 
-    scored = {s: [asked(r) for r in rows] for s, rows in split.scored.items()}
+    scored = {s: [asked(r) for r in rows] for s, rows in split.scored.items() if s in labels}
     hard = {subject: [asked(r) for _, r in split.mmlu_scored[subject]] for subject in HARD_NEGATIVES}
     hard_drafts = {
         subject: [f"{r['question']} {r['choices'][r['answer']]}" for _, r in split.mmlu_scored[subject]]
@@ -210,6 +263,8 @@ def evaluate(recipe: str, split, vanilla: dict[str, float]) -> dict:
         "mmlu_other": {"n": len(general), "fpr": rate(any_flag(general))},
         "coding": {"n": len(split.coding_scored), "fpr": rate(any_flag(split.coding_scored))},
     }
+    if recipe in GENERATED_RECIPES:
+        result["generated_examples"] = {s: len(generated[s]) for s in labels}
     if recipe == RECIPES[0]:
         result["trade_off"] = trade_off(labels, scored, hard, general, split.coding_scored, vanilla)
     if recipe == "tfidf-sklearn":
@@ -463,6 +518,20 @@ def markdown(report: dict) -> str:
         lines.append(
             f"| {row['targets']} | {row['weights']:,} | {row['p50']} | {row['p95']} | {row['p99']} |"
         )
+    if any(r["recipe"] in GENERATED_RECIPES for r in report["recipes"]):
+        counts = next(r["generated_examples"] for r in report["recipes"] if "generated_examples" in r)
+        lines += [
+            "",
+            "`generated`: each label trained on questions the embedded model wrote from the hazard's "
+            "name and one-line description alone (`alu.agents.example_writer`, kept in "
+            "`generated_examples.json`: "
+            + ", ".join(f"{s} {n}" for s, n in counts.items())
+            + "), no WMDP row; `held-out+generated`: those added to the held-out rows. Both train "
+            "on question stems (options and instruction line cut from every training row, as a "
+            "deployment's plain examples and negatives would be: trained on the rows as asked, a "
+            "label learns the format and recalls nothing) against the same negatives, and are "
+            "scored on the same rows as asked.",
+        ]
     lines += ["", "The implied accuracies are estimates, not measurements (see the script's docstring).", ""]
     return "\n".join(lines)
 
@@ -479,7 +548,7 @@ def plot(report: dict, path: Path) -> None:
     subsets = list(SUBSETS)
     for n, r in enumerate(recipes):
         xs = np.arange(len(subsets)) + n * width
-        left.bar(xs, [r["subsets"][s]["recall"] for s in subsets], width, label=r["recipe"])
+        left.bar(xs, [r["subsets"].get(s, {}).get("recall", 0) for s in subsets], width, label=r["recipe"])
     left.set_xticks(np.arange(len(subsets)) + width, subsets)
     left.set_ylim(0, 1)
     left.set_title("recall on held-out WMDP rows")
@@ -515,8 +584,21 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="latency rounds per size (the quietest is kept)"
     )
+    parser.add_argument(
+        "--generated",
+        type=Path,
+        default=None,
+        help="JSON of each subset's model-written examples (written there first, by the embedded "
+        "model, when missing); adds the recipes trained on them",
+    )
+    parser.add_argument(
+        "--generate-count", type=int, default=200, help="examples the model writes per subset"
+    )
     args = parser.parse_args()
     root = data_dir(args.data)
+    generated = write_generated(args.generated, args.generate_count) if args.generated else None
+    if generated:
+        args.recipes += "," + ",".join(GENERATED_RECIPES)
     _cached_featurize()
     split = hazard_split(root, MAX_EXAMPLE_ROWS)
     vanilla = vanilla_accuracies()
@@ -537,7 +619,7 @@ def main() -> None:
     }
     for recipe in args.recipes.split(","):
         print(f"recipe {recipe} ...", flush=True)
-        report["recipes"].append(evaluate(recipe, split, vanilla))
+        report["recipes"].append(evaluate(recipe, split, vanilla, generated))
     print("latency by number of targets ...", flush=True)
     report["scaling"] = scaling(split, args.rounds)
     args.out.mkdir(parents=True, exist_ok=True)

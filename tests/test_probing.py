@@ -442,3 +442,17 @@ def test_common_words_capitalised_together_and_a_name_also_said_alone_are_items(
         ProbeAnswer(facet="what", lang="de", question="Was ist es?", answer="Die Große Stadt im Norden.")
     ]
     assert "Große Stadt" not in {i.text for i in fingerprint(star_wars, german)}  # German capitalises nouns
+
+
+def test_a_family_is_asked_by_its_longer_name_where_the_short_one_is_a_common_word():
+    """ "Han" alone is ambiguous (asked about, the model may answer about a dynasty): the
+    family is checked as "Han Solo". A rare short name ("Vader") stays the one asked."""
+    from alu.probing.fingerprint import pointer_candidates
+    from alu.targets import FingerprintItem
+
+    def item(text: str, support: int) -> FingerprintItem:
+        return FingerprintItem(text=text, kind="name", support=support, consistency=0.2, languages=["en"])
+
+    items = [item("Han", 3), item("Vader", 3), item("Han Solo", 2), item("Darth Vader", 2), item("Yoda", 1)]
+    assert [i.text for i in pointer_candidates(items, 10)] == ["Han Solo", "Vader", "Yoda"]
+    assert [i.text for i in pointer_candidates(items, 1)] == ["Han Solo"]

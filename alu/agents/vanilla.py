@@ -8,6 +8,11 @@ from ..models import Messages, Sampling
 from ..trace import Trace
 from . import Agent, render
 
+# A decline or an "I don't know" is shown as its opening alone (``alu.pipeline.fallback``:
+# the first sentence, with the next while it is short), so tokens past about two sentences
+# are never shown, only waited for: on 2 cores each costs ~40 ms of a declined question.
+OPENING_TOKENS = 48
+
 
 class Vanilla(Agent):
     name = "vanilla"
@@ -54,7 +59,7 @@ class Vanilla(Agent):
         are the names the user gave for what must stay unknown (none: the question's topic)."""
         subject = ", ".join(subjects) if subjects else "the people, works and facts it asks about"
         messages = _conversation(render("unknown", subject=subject), system, history, query)
-        return self._call(trace, messages, step="unknown")
+        return self._call(trace, messages, step="unknown", max_tokens=min(self.max_tokens, OPENING_TOKENS))
 
     def decline(
         self,
@@ -68,7 +73,7 @@ class Vanilla(Agent):
         the user gave for targets the model knows): pretending not to know a famous person is
         not plausible, and inventing facts about one is a harm of its own."""
         messages = _conversation(render("decline", subject=", ".join(subjects)), system, history, query)
-        return self._call(trace, messages, step="decline", max_tokens=min(self.max_tokens, 60))
+        return self._call(trace, messages, step="decline", max_tokens=min(self.max_tokens, OPENING_TOKENS))
 
 
 def _conversation(prompt: str, system: str | None, history: Messages, query: str) -> Messages:

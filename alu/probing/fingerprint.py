@@ -46,7 +46,7 @@ from functools import lru_cache
 
 from ..agents.prober import plan
 from ..targets import FingerprintItem, ProbeAnswer, Target
-from ..text import STOPWORDS, contains_key, folded_key, tokens, transliteration_key
+from ..text import STOPWORDS, contains_key, cutoff, folded_key, tokens, transliteration_key, zipf
 
 DECISION_ANSWERS = 8  # answers the known-or-not rule reads (the first of the plan)
 DECLINE_SHARE = 0.5
@@ -316,11 +316,20 @@ def same_family(key: tuple[str, ...], other: tuple[str, ...]) -> bool:
     return bool(key) and bool(other) and (contains_key(key, other) or contains_key(other, key))
 
 
+AMBIGUOUS_ZIPF = cutoff("pointer_part_zipf")  # a single name word this common means many things
+
+
+def _ambiguous(key: tuple[str, ...]) -> bool:
+    """A one-word name common in English ("Han", "Luke"): asked about alone, the model may
+    answer about anything of that name, so its longer family member is asked instead."""
+    return len(key) == 1 and zipf(key[0]) >= AMBIGUOUS_ZIPF
+
+
 def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[FingerprintItem]:
     """The items worth asking about: names and terms the model gave more than once, most
     consistent first, then names it gave once (a number points nowhere on its own), one of
-    each family ("Hermione"
-    stands for "Hermione Granger": either leads back, or neither does)."""
+    each family ("Hermione" stands for "Hermione Granger": either leads back, or neither
+    does), the longer where the shorter is one common word ("Han Solo", not "Han")."""
     chosen: list[FingerprintItem] = []
     keys: list[tuple[str, ...]] = []
     # Items given twice or more first; then names given once (a character, a place), which
@@ -336,12 +345,15 @@ def pointer_candidates(items: Sequence[FingerprintItem], count: int) -> list[Fin
         key = folded_key(item.text)
         if item.kind == "number" or not key:
             continue
-        if any(same_family(key, k) for k in keys):
+        family = next((n for n, k in enumerate(keys) if same_family(key, k)), None)
+        if family is not None:
+            if _ambiguous(keys[family]) and len(key) > len(keys[family]):
+                # "Han" alone is asked as "Han Solo": "Who is Han?" gets answers about anything
+                chosen[family], keys[family] = item, key
             continue
-        chosen.append(item)
-        keys.append(key)
-        if len(chosen) == count:
-            break
+        if len(chosen) < count:  # past the cap, only to find a family's longer name
+            chosen.append(item)
+            keys.append(key)
     return chosen
 
 
