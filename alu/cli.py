@@ -771,7 +771,25 @@ def serve(
     name: Annotated[Optional[str], typer.Option(help="Model id reported by /v1/models.")] = None,
     index_file: Annotated[
         Optional[Path],
-        typer.Option(help="Keep the pre-screen's tables in this file, shared by every process on the host."),
+        typer.Option(
+            help="Keep the pre-screen's tables in this file, shared by every process on the host"
+            " (with --workers over 1, default: index/HASH-OF-THE-STORE.alu in the cache folder,"
+            " $ALU_CACHE_DIR or ~/.cache/alu)."
+        ),
+    ] = None,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            help="Worker processes on the one port (default 1), all mapping one index file; for a"
+            " remote model (openai:), as each worker would load an embedded one again."
+            " --max-in-flight is per worker."
+        ),
+    ] = None,
+    allow_model_per_worker: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--allow-model-per-worker", help="Allow --workers over 1 with a model each worker loads itself."
+        ),
     ] = None,
     model: ModelOption = None,
     mode: ModeOption = None,
@@ -782,6 +800,8 @@ def serve(
 
     if admin_token is not None:
         fail("--admin-token would show in ps: set ALU_ADMIN_TOKEN or use --admin-token-file")
+    if workers is not None and workers < 1:
+        fail(f"--workers must be 1 or more, not {workers}")
     s = settings(
         model=model,
         pipeline__mode=mode,
@@ -795,8 +815,13 @@ def serve(
         serve__name=name,
         serve__admin_token_file=admin_token_file,
         serve__index_file=index_file,
+        serve__workers=workers,
+        serve__model_per_worker=allow_model_per_worker,
     )
     token = s.serve.admin_token()
+    if s.serve.workers > 1:
+        _serve_workers(s, token is not None)
+        return
     alu = s.build_alu()
     if s.serve.index_file is not None:
         alu.index.use_file(s.serve.index_file)
@@ -805,6 +830,23 @@ def serve(
     if token and s.serve.console:
         err.print(f"operator console: http://{s.serve.host}:{s.serve.port}/console")
     run_server(alu, s.serve, admin_token=token)
+
+
+def _serve_workers(s: Settings, admin: bool) -> None:
+    """``alu serve --workers N``: the supervisor; the workers build the pipeline themselves."""
+    from .server.workers import prepare, serve_workers
+
+    s = prepare(s)
+    where = f"http://{s.serve.host}:{s.serve.port}"
+    err.print(
+        f"alu serving on {where}/v1 (admin API {'on' if admin else 'off'}) with {s.serve.workers} workers"
+        f" sharing the index file {s.serve.index_file}",
+        highlight=False,
+        markup=False,
+    )
+    if admin and s.serve.console:
+        err.print(f"operator console: {where}/console")
+    serve_workers(s)
 
 
 # What only alu eval imports (the [eval] extra), by module name.

@@ -108,6 +108,9 @@ class Backend:
     # The identity of the model ``build`` would make, where building it is costly (loading
     # weights): what says whether something learned from a model still holds.
     identify: Callable[[str, Any], str] | None = None
+    # The weights are loaded into the process that builds the model (llama.cpp): each
+    # worker of ``alu serve --workers N`` would hold a copy of its own.
+    in_process: bool = False
 
     def parse_options(self, values: dict[str, Any], where: str = "") -> BaseModel:
         try:

@@ -98,6 +98,14 @@ class ServeSettings(BaseModel):
         None,
         description="the pre-screen's tables in a file every process on the host maps (built when missing)",
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        description="worker processes on the one port, sharing one index file (limits are per worker)",
+    )
+    model_per_worker: bool = Field(
+        False, description="allow workers > 1 with a model loaded in the process: each worker loads its own"
+    )
     max_request_targets: int = Field(50, ge=0, description="alu_targets per request")
     max_request_target_bytes: int = Field(32 * 1024, ge=0, description="alu_targets per request, as JSON")
     max_tokens: int = Field(
@@ -110,7 +118,7 @@ class ServeSettings(BaseModel):
     console: bool = Field(True, description="serve the operator console at /console (needs an admin token)")
     console_jobs: int = Field(1, ge=1, description="console background jobs (enrich) running at once")
 
-    @field_validator("log", "admin_token_file")
+    @field_validator("log", "admin_token_file", "index_file")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

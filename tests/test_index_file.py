@@ -98,6 +98,27 @@ def test_the_file_is_written_once_and_mapped_after(store, tmp_path):
     assert any(verdicts(plain, texts))  # the texts do find targets
 
 
+def test_a_file_written_while_waiting_for_the_lock_is_mapped_not_written_again(store, tmp_path):
+    # Workers starting together all find no file; the one holding the lock writes it, and
+    # each of the others, once it holds the lock, maps that file instead of replacing it.
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    written = path.stat().st_mtime_ns, path.stat().st_ino
+    late = TargetIndex(store, index_file=path)
+    real_open, looks = late._open_file, []
+
+    def missing_at_first_look():
+        looks.append(1)
+        if len(looks) == 1:
+            raise IndexFileError("not there yet")
+        return real_open()
+
+    late._open_file = missing_at_first_look
+    late.sync()
+    assert len(looks) == 2 and (path.stat().st_mtime_ns, path.stat().st_ino) == written
+    assert lexical(late).file.path == path and len(late) == len(store.list())
+
+
 def test_changes_since_the_file_are_a_delta_seen_on_the_next_scan(store, tmp_path):
     path = tmp_path / "index.alu"
     TargetIndex(store, index_file=path).sync()

@@ -4,6 +4,7 @@ the stored targets."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -14,7 +15,7 @@ from conftest import ADMIN, REFUSAL, ask, one_line_error, scripted
 def test_readyz_is_503_while_the_store_cannot_be_read_and_healthz_stays_up(serve, tmp_path):
     server = serve(scripted(draft="Paris."))
     root = server.root
-    assert httpx.get(f"{root}/readyz").json() == {"status": "ready"}
+    assert httpx.get(f"{root}/readyz").json() == {"status": "ready", "pid": os.getpid()}
     db = tmp_path / "t.db"
     saved = db.read_bytes()
     for extra in (tmp_path / "t.db-wal", tmp_path / "t.db-shm"):

@@ -233,6 +233,7 @@ register_backend(
         LlamaOptions,
         "embedded",
         identify=lambda arg, options: f"gguf:sha256:{DEFAULT_MODEL_SHA256}",
+        in_process=True,
     )
 )
 register_backend(
@@ -243,5 +244,6 @@ register_backend(
         LlamaOptions,
         "gguf:/path/to/model.gguf",
         identify=_gguf_identity,
+        in_process=True,
     )
 )

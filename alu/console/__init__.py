@@ -16,7 +16,7 @@ from typing import Any
 from .store import ConsoleError, ConsoleStore
 
 log = logging.getLogger("alu.console")
-__all__ = ["ConsoleError", "ConsoleStore", "mount_console"]
+__all__ = ["ConsoleError", "ConsoleStore", "interrupt_jobs", "job_owner", "mount_console"]
 
 
 def mount_console(app: Any, state: Any) -> None:
@@ -33,9 +33,10 @@ def mount_console(app: Any, state: Any) -> None:
         log.warning("the console is off: the server has no target store")
         return
     settings = state.settings
-    owner = settings.replica or f"{socket.gethostname()}:{settings.port}"  # as the decision log names it
+    owner = job_owner(settings)
     console_store = ConsoleStore.beside(store)
-    console_store.interrupt_jobs(owner)
+    if not state.worker:  # with --workers, the supervisor did it once, before any worker ran a job
+        console_store.interrupt_jobs(owner)
     console_store.prune_decisions()
     jobs = Jobs(console_store, state.alu, owner, settings.console_jobs)
     console = Console(console_store, TargetList(store), jobs, state)
@@ -45,6 +46,23 @@ def mount_console(app: Any, state: Any) -> None:
     app.state.alu_console = console
     app.include_router(router)
     threading.Thread(target=_warm, args=(console.targets,), name="alu-console-warm", daemon=True).start()
+
+
+def job_owner(settings: Any) -> str:
+    """Whose jobs a server's are: its replica name, as the decision log names it (every
+    worker of one ``alu serve --workers N`` shares it)."""
+    return settings.replica or f"{socket.gethostname()}:{settings.port}"
+
+
+def interrupt_jobs(store: Any, settings: Any) -> None:
+    """Mark the jobs a server of ``settings`` left unfinished when it last stopped as failed;
+    ``alu serve --workers N`` does it once, before its workers start (a worker that did it
+    would fail the jobs its siblings are running)."""
+    console_store = ConsoleStore.beside(store)
+    try:
+        console_store.interrupt_jobs(job_owner(settings))
+    finally:
+        console_store.close()
 
 
 class _Closing:

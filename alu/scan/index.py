@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from ..deadline import DeadlineExceeded, request_remaining
 from ..stores.base import Store, Watch
 from ..targets.target import Target
@@ -247,14 +249,23 @@ class TargetIndex:
         return IndexFile(self.index_file, self.store.location)
 
     def _write_file(self, targets: dict[int, Target], revision: int) -> IndexFile:
-        """A new file over ``targets`` as of ``revision`` (one process writes at a time)."""
+        """A new file over ``targets`` as of ``revision``, built and written under the lock:
+        processes that found no usable file together (``alu serve --workers N`` starting)
+        wait for the one that holds it and map what it wrote, so one file is built and all
+        of them share its pages."""
         assert self.index_file is not None and self.store is not None
-        screen = PreScreen()
-        for tid in sorted(targets):
-            screen.add(targets[tid])
         with building(self.index_file):
+            try:  # written by another process while this one waited for the lock?
+                file = self._open_file()
+                if file.revision == revision and np.array_equal(file.ids, np.array(sorted(targets))):
+                    return file
+            except IndexFileError:
+                pass
+            screen = PreScreen()
+            for tid in sorted(targets):
+                screen.add(targets[tid])
             write(self.index_file, screen, revision=revision, store=self.store.location)
-        return self._open_file()
+            return self._open_file()
 
     def _over_file(
         self, current: _Snapshot, *, rewrite: bool = False, file: IndexFile | None = None

@@ -1,12 +1,14 @@
 """The FastAPI application: the guard every request passes, error handlers, the routers,
 liveness (``/healthz``: the process answers), readiness (``/readyz``: 503 while the target
-store cannot be read or the index is being built) and metrics. ``/docs``, ``/redoc`` and
+store cannot be read or the index is being built; both name the process that answered,
+one of several with ``--workers``) and metrics. ``/docs``, ``/redoc`` and
 ``/openapi.json`` are off unless ``[serve] docs`` turns them on; ``/metrics`` needs the
 admin token unless ``metrics_public`` (its counters would tell a caller whether their own
 request touched a target)."""
 
 from __future__ import annotations
 
+import os
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -33,11 +35,14 @@ def _error(request: Request, status: int, message: str, kind: str) -> JSONRespon
     return error_response(status, message, kind)
 
 
-def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: str | None = None) -> FastAPI:
-    """The server around one pipeline instance (shared by every request)."""
+def create_app(
+    alu: ALU, settings: ServeSettings | None = None, *, admin_token: str | None = None, worker: bool = False
+) -> FastAPI:
+    """The server around one pipeline instance (shared by every request); ``worker``: one
+    of several processes serving the same port (``alu serve --workers N``)."""
     settings = settings or ServeSettings()
     docs = settings.docs
-    state = ServerState(alu, settings, admin_token)
+    state = ServerState(alu, settings, admin_token, worker=worker)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -90,7 +95,7 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
     async def healthz(request: Request):
         """Liveness: the process answers. Whether it can serve is ``/readyz``."""
         state = state_of(request)
-        health = {"status": "ok", "in_flight": state.in_flight.count}
+        health = {"status": "ok", "pid": os.getpid(), "in_flight": state.in_flight.count}
         if state.is_admin(request):  # how many targets there are is the operator's business
             index = state.alu.index
             health |= {"targets": await _stored_targets(index), "targets_revision": index.revision}
@@ -102,7 +107,7 @@ def create_app(alu: ALU, settings: ServeSettings | None = None, *, admin_token: 
         problem = await state_of(request).readiness.check()
         if problem is not None:
             raise ApiError(503, f"not ready: {problem}", "service_unavailable")
-        return {"status": "ready"}
+        return {"status": "ready", "pid": os.getpid()}
 
     @app.get("/metrics")
     async def prometheus(request: Request):

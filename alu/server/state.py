@@ -126,6 +126,7 @@ class ServerState:
     alu: ALU
     settings: ServeSettings
     admin_token: str | None = None
+    worker: bool = False  # one of several processes on one port: the supervisor did the once-per-start work
     metrics: Metrics = field(default_factory=Metrics)
     log: DecisionLog | Tee = field(init=False)
     in_flight: InFlight = field(init=False)
