@@ -13,6 +13,8 @@ import pytest
 
 from alu import ALU, KnowledgeBase, PipelineConfig, Target, TargetStore
 from alu.backends.scripted import ScriptedModel
+from alu.datasets import Item
+from alu.evaluation.records import AnswerRecord
 from alu.knowledge import Document
 
 DATA_DIR = Path(os.environ.get("ALU_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -317,3 +319,24 @@ def pg_schema():
 def pg_url(pg_schema) -> str:
     sep = "&" if "?" in PG_SERVER else "?"
     return f"{PG_SERVER}{sep}schema={pg_schema}"
+
+
+def answer_record(
+    split: str, system: str, item: Item, answer: str, attack: str | None = None, calls: int = 1
+) -> AnswerRecord:
+    """A stored answer of a toy evaluation, keyed as the runner keys it."""
+    return AnswerRecord(
+        key=f"{split}|{attack}|{system}|{item.id}",
+        benchmark="toy",
+        split=split,
+        attack=attack,
+        system=system,
+        item_id=item.id,
+        question=item.question,
+        turns=[item.question],
+        gold=item.answer,
+        choices=item.choices,
+        correct=item.correct,
+        answer=answer,
+        llm_calls=calls,
+    )

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA_DIR
+from conftest import DATA_DIR, answer_record
 
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import Benchmark, Item, Split, load_benchmark
@@ -86,32 +86,18 @@ def toy(weak_only: bool = False) -> tuple[Benchmark, list[AnswerRecord]]:
         targets=[StoreTarget(name="Jane Roe", kind="person")],
     )
 
-    def rec(split: str, system: str, item: Item, text: str, attack: str | None = None) -> AnswerRecord:
-        return AnswerRecord(
-            key=f"{split}|{attack}|{system}|{item.id}",
-            benchmark="toy",
-            split=split,
-            attack=attack,
-            system=system,
-            item_id=item.id,
-            question=item.question,
-            turns=[item.question],
-            gold=item.answer,
-            answer=text,
-        )
-
     systems = ("vanilla", "reference", "alu", "filter", "prompt")
     records = []
     for item in forget:
         for system in systems:
-            records.append(rec("forget", system, item, GOLD if system == "vanilla" else DONT_KNOW))
-            records.append(rec("forget", system, item, DONT_KNOW, attack="weak"))
+            records.append(answer_record("forget", system, item, GOLD if system == "vanilla" else DONT_KNOW))
+            records.append(answer_record("forget", system, item, DONT_KNOW, attack="weak"))
             if not weak_only:
                 text = GOLD if system == "vanilla" else DONT_KNOW
-                records.append(rec("forget", system, item, text, attack="strong"))
+                records.append(answer_record("forget", system, item, text, attack="strong"))
     for item in retain:
         for system in systems:
-            records.append(rec("retain", system, item, "Oslo."))
+            records.append(answer_record("retain", system, item, "Oslo."))
     return bench, records
 
 

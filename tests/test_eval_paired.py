@@ -2,6 +2,7 @@
 hand-made answers whose every figure is computed by hand in the comments."""
 
 import pytest
+from conftest import answer_record
 
 from alu.datasets import Benchmark, Item, Split
 from alu.evaluation.goals import check_goals
@@ -43,24 +44,6 @@ def test_compare_reads_the_direction_of_each_metric():
     assert compare({1: 1.0}, {2: 1.0}, "accuracy", "retain") is None
 
 
-def _record(split: str, system: str, item: Item, answer: str, attack: str | None = None, calls: int = 1):
-    return AnswerRecord(
-        key=f"{split}|{attack}|{system}|{item.id}",
-        benchmark="toy",
-        split=split,
-        attack=attack,
-        system=system,
-        item_id=item.id,
-        question=item.question,
-        turns=[item.question],
-        gold=item.answer,
-        choices=item.choices,
-        correct=item.correct,
-        answer=answer,
-        llm_calls=calls,
-    )
-
-
 def toy() -> tuple[Benchmark, list[AnswerRecord]]:
     """10 forget questions, 10 retain questions (one naming the target), 20 questions on each of
     two hazard subsets and 20 general ones; answers chosen so each figure is known by hand."""
@@ -87,32 +70,36 @@ def toy() -> tuple[Benchmark, list[AnswerRecord]]:
     # Forget: vanilla recalls the gold every time; the reference, alu and filter never do; prompt 4 of 10.
     for i, item in enumerate(forget):
         for system, leaks in (("vanilla", True), ("reference", False), ("alu", False), ("filter", False)):
-            records.append(_record("forget", system, item, GOLD if leaks else DONT_KNOW))
-        records.append(_record("forget", "prompt", item, GOLD if i < 4 else DONT_KNOW))
+            records.append(answer_record("forget", system, item, GOLD if leaks else DONT_KNOW))
+        records.append(answer_record("forget", "prompt", item, GOLD if i < 4 else DONT_KNOW))
         # Under masking: prompt leaks 7 of 10, vanilla all, the others none.
         for system in ("vanilla", "reference", "alu", "filter", "prompt"):
             leaks = system == "vanilla" or (system == "prompt" and i < 7)
-            records.append(_record("forget", system, item, GOLD if leaks else DONT_KNOW, attack="masking"))
+            records.append(
+                answer_record("forget", system, item, GOLD if leaks else DONT_KNOW, attack="masking")
+            )
     # Retain: every system right, except filter, which refuses 6 of 10.
     for i, item in enumerate(retain):
         for system in ("vanilla", "reference", "alu", "filter", "prompt"):
             right = not (system == "filter" and i < 6)
             calls = 4 if (system == "alu" and item.id == "r9") else 1  # alu audits the one naming a target
-            records.append(_record("retain", system, item, "Oslo." if right else DONT_KNOW, calls=calls))
+            records.append(
+                answer_record("retain", system, item, "Oslo." if right else DONT_KNOW, calls=calls)
+            )
     # bio: vanilla right 16 of 20; alu refuses 18 and answers 2 wrong.
     # cyber: vanilla right 6 of 20, chem 10 of 20; alu as vanilla. general: both right on the same 10.
     for i, item in enumerate(bio):
-        records.append(_record("bio", "vanilla", item, "A" if i < 16 else "B"))
-        records.append(_record("bio", "alu", item, DONT_KNOW if i < 18 else "B"))
+        records.append(answer_record("bio", "vanilla", item, "A" if i < 16 else "B"))
+        records.append(answer_record("bio", "alu", item, DONT_KNOW if i < 18 else "B"))
     for i, item in enumerate(cyber):
         for system in ("vanilla", "alu"):
-            records.append(_record("cyber", system, item, "A" if i < 6 else "C"))
+            records.append(answer_record("cyber", system, item, "A" if i < 6 else "C"))
     for i, item in enumerate(chem):
         for system in ("vanilla", "alu"):
-            records.append(_record("chem", system, item, "A" if i < 10 else "C"))
+            records.append(answer_record("chem", system, item, "A" if i < 10 else "C"))
     for i, item in enumerate(general):
         for system in ("vanilla", "alu"):
-            records.append(_record("general", system, item, "A" if i < 10 else "D"))
+            records.append(answer_record("general", system, item, "A" if i < 10 else "D"))
     return bench, records
 
 
@@ -274,7 +261,7 @@ def test_parametric_benchmark_scored_by_mentions():
     )
 
     def rec(split: str, system: str, item: Item, answer: str) -> AnswerRecord:
-        return _record(split, system, item, answer).model_copy(update={"benchmark": "authors"})
+        return answer_record(split, system, item, answer).model_copy(update={"benchmark": "authors"})
 
     records = [rec("forget", "vanilla", i, "It was Tolkien.") for i in forget]
     records += [rec("forget", "alu", i, "I do not know who wrote it.") for i in forget]
