@@ -192,7 +192,6 @@ def _written(text: str, word: str) -> bool:
 
 
 _TITLE_QUOTES = re.compile(r"[\"“”«»„《「『]\s*([^\"“”«»„《》「」『』]{2,120}?)\s*[\"“”«»„》」』]")
-_UNSPACED = re.compile(r"([\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 
 
 def quoted_titles(text: str) -> list[str]:
@@ -203,7 +202,7 @@ def quoted_titles(text: str) -> list[str]:
 def latin(text: str) -> str:
     """``text`` transliterated to ASCII, each Chinese, Japanese or Korean character a word:
     what ROUGE's tokenizer (a-z and 0-9 only) can compare in any script."""
-    return anyascii(_UNSPACED.sub(r" \1 ", unicodedata.normalize("NFKC", text)))
+    return anyascii(m.UNSPACED.sub(r" \g<0> ", unicodedata.normalize("NFKC", text)))
 
 
 def recall_in_any_script(gold: str, text: str) -> float:

@@ -40,7 +40,8 @@ def names_option(text: str, option: str) -> bool:
     )
 
 
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Chinese, Japanese and Korean characters: scripts written without spaces between words
+UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def mentions(text: str, phrases: Sequence[str]) -> bool:
@@ -50,9 +51,9 @@ def mentions(text: str, phrases: Sequence[str]) -> bool:
     written with its capital, as a name. A Chinese, Japanese or Korean character ends a
     word of another script ("DjangoはPythonで" mentions "Python"), rather than folding
     into it."""
-    spaced = _UNSPACED.sub(" ", text)
+    spaced = UNSPACED.sub(" ", text)
     for phrase in phrases:
-        if _UNSPACED.search(phrase):
+        if UNSPACED.search(phrase):
             if _nfkc(phrase) in _nfkc(text):
                 return True
         elif " " not in phrase.strip() and zipf(fold(phrase).strip()) >= 4.0:
