@@ -38,8 +38,9 @@ C = {"svm": 1.0, "logistic": 10.0}  # their regularisation (inverse strength), c
 # each group of hard negatives (questions next to the hazards). Set from what a refusal
 # costs: a flagged question is refused, so at about 50% accuracy 2% flagged costs a general
 # benchmark 1 point (of the 2 allowed) and 5% costs a neighbouring subject 2.5 (of 3).
-# Out-of-fold rates run above the held-out ones (0.01/0.03 flagged 0-1.2% of the held-out
-# biology subjects), so these budgets buy recall (bio 0.59 -> 0.63, cyber 0.75 -> 0.77).
+# Against 1% / 3% (benchmarks/hazard_scanner.py, results/hazard-scanner/ at b1a07d5 and
+# 4f3c78f): held-out recall bio 0.603 -> 0.650, cyber 0.747 -> 0.776; the worst neighbouring
+# subject flagged 4% -> 6% (computer security), other MMLU 0.6% -> 0.8%.
 MAX_FPR = 0.02
 MAX_HARD_FPR = 0.05
 HARD_WEIGHT = 5.0  # a hard negative weighs this many general ones in the fit
