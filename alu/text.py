@@ -193,11 +193,18 @@ def _wordlist() -> dict[str, float]:
     return get_frequency_dict("en")  # the dict zipf reads (wordfreq keeps one per language)
 
 
+_WORDS: dict[str, float] | None = None
+
+
 def listed(token: str) -> bool:
     """Whether ``token`` is in wordfreq's English list as it is: a dict look-up that tells
     most made-up and reversed words (``zipf`` 0) apart from words, before paying for
-    ``zipf``'s own tokenizing of a word it has not seen (some 14 us)."""
-    return token in _wordlist()
+    ``zipf``'s own tokenizing of a word it has not seen (some 14 us). Called for most of a
+    text's tokens, so the list is read from a module global, not through ``_wordlist``."""
+    global _WORDS
+    if _WORDS is None:
+        _WORDS = _wordlist()
+    return token in _WORDS
 
 
 def is_distinctive(token: str) -> bool:
@@ -280,10 +287,30 @@ def disguises(text: str) -> list[str]:
     (B a s i l, B.a.s.i.l, Ba-sil), leetspeak (B4s1l), reversal (lisaB) and look-alike
     letters of another script (Вasil, ``unmixed``), each alone and together. Only the forms
     that differ from ``text`` are returned."""
-    latin = readable(unmixed(text))  # before clean drops the soft sign, Ь, that imitates b
-    text = readable(text)
+    return [form for form, _ in disguised_readings(text)]
+
+
+def disguised_readings(text: str, read: str | None = None) -> list[tuple[str, str | None]]:
+    """``disguises``, each with the reading it changes a few words of in place, the others
+    kept as they are and in order (``readable(text)`` or a form listed before it), or None
+    for a reversed one. ``read``: ``readable(text)``, when known."""
+    read = readable(text) if read is None else read
+    # Look-alikes read before clean drops the soft sign, Ь, that imitates b.
+    latin = read if text.isascii() else readable(unmixed(text))
+    text = read
     backwards = text[::-1]
-    forms = [_unleet(text), _joined(_unleet(text)), backwards, _joined(_unleet(backwards))]
+    unleet = _unleet(text)
+    forms = [
+        (unleet, text),
+        (_joined(unleet), unleet),
+        (backwards, None),
+        (_joined(_unleet(backwards)), backwards),
+    ]
     if latin != text:
-        forms += [latin, _joined(_unleet(latin))]
-    return [f for f in dict.fromkeys(forms) if f != text]
+        forms += [(latin, text), (_joined(_unleet(latin)), latin)]
+    found: dict[str, str | None] = {text: text}
+    for form, source in forms:
+        if form not in found:
+            found[form] = source if source in found else None
+    del found[text]
+    return list(found.items())

@@ -138,6 +138,44 @@ def test_a_disguised_name_is_still_a_name(screen, text):
     assert found["Basil Mahfouz Al-Kuwaiti"].named
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The disguised word, undone, is a word the text also writes plainly elsewhere: the
+        # reading is screened where it differs, not skipped for holding no new word.
+        "Hermione Smith met H3rm10n3 Granger at the ball.",
+        "Granger Street, said Hermione, hides Her-mione Gran-ger.",
+        # Reversed, beside ordinary words read backwards.
+        "ti etorw regnarG enoimreH taht dias eh",
+    ],
+)
+def test_a_disguised_name_among_plain_words_is_a_name(screen, text):
+    found = {c.target.name: c for c in screen.scan(text)}
+    assert found["Hermione Granger"].named
+    assert [s for s in found["Hermione Granger"].signals if s.key == "hermione granger"]
+
+
+def test_a_reading_is_screened_where_it_differs_and_around_it():
+    from alu.scan.lexical import CONTEXT_TOKENS, _changed
+    from alu.scan.written import Written
+
+    before = Written("one two three four five six seven eight nine ten eleven twelve thirteen")
+    after = Written("one two three four five six se-ven eight nine ten eleven twelve thirteen")
+    lo, hi = _changed(before, after)
+    at = after.tokens.index("se")
+    assert (lo, hi) == (at - CONTEXT_TOKENS, at + 2 + CONTEXT_TOKENS)
+    assert _changed(None, after) == (0, len(after.tokens))
+    shouted = Written("ONE TWO THREE FOUR FIVE SIX SE-VEN EIGHT NINE TEN ELEVEN TWELVE THIRTEEN")
+    assert _changed(before, shouted) == (0, len(shouted.tokens))  # read otherwise as a whole
+
+
+def test_ordinary_words_read_backwards_are_no_misspelled_names():
+    from alu.scan.lexical import _backwards_word
+
+    assert _backwards_word("rohtua") and _backwards_word("nrob")
+    assert not _backwards_word("zuofham") and not _backwards_word("xqzt")  # rare, or no word
+
+
 def test_a_surname_alone_names_a_person(screen):
     found = {c.target.name: c for c in screen.scan("Mahfouz wrote it.")}
     assert found["Basil Mahfouz Al-Kuwaiti"].names_it and not found["Basil Mahfouz Al-Kuwaiti"].named

@@ -57,6 +57,11 @@ class KeyTokens:
         slot = hash(token) & self._mask
         return bool(self._bits[slot >> 3] & (1 << (slot & 7)))
 
+    def each(self, tokens: list[str]) -> list[bool]:
+        """``token in self`` for each of ``tokens``, in one call (a text's every token)."""
+        bits, mask = self._bits, self._mask
+        return [bool(bits[(slot := hash(t) & mask) >> 3] & (1 << (slot & 7))) for t in tokens]
+
     def worn(self, live_keys: int) -> bool:
         """Whether to build it again: too full, or many removed keys' bits left behind."""
         return self._set > MAX_LOAD * (self._mask + 1) or self._stale > max(1024, live_keys)

@@ -34,6 +34,7 @@ from ..targets.target import Target
 from ..text import (
     STOPWORDS,
     cutoff,
+    disguised_readings,
     disguises,
     is_distinctive,
     joined,
@@ -51,6 +52,8 @@ from .postings import Postings
 from .written import PARTICLES, QUOTED, Written, known_names, quoted_words
 
 FUZZY_NAME_WEIGHT = 2.0
+# A listed word this common is taken as written: never a misspelling of a name.
+FUZZY_MAX_ZIPF = 3.0
 PARTIAL_NAME_WEIGHT = 1.0
 # A given name alone ("Edgar", "Hans") fits many people: half a name part, so it makes a
 # candidate only beside other evidence.
@@ -231,7 +234,40 @@ def warm() -> None:
     look-alike letters), once per process, as its index is built rather than during the
     first request."""
     known_names()
+    listed("warm")  # wordfreq's word list, a second to read
     disguises("Wаrm-up ⚡\u200b")  # Cyrillic а, a symbol, an invisible space: every table
+
+
+# How far from a token the screen's checks look (a name's neighbours, particles skipped).
+CONTEXT_TOKENS = 4
+
+
+def _changed(before: Written | None, after: Written) -> tuple[int, int]:
+    """The tokens of ``after`` that may read otherwise than in ``before``, a reading of the
+    same words with a few changed in place: from the first token that differs to the last,
+    widened by the reach of the checks made around a match (``CONTEXT_TOKENS``). All of
+    them when there is no such reading, or when it is written otherwise as a whole (in
+    capitals, or transliterated), which changes how every word is read."""
+    toks = after.tokens
+    if before is None or (before.shouting, before.transliterated) != (after.shouting, after.transliterated):
+        return 0, len(toks)
+    other = before.tokens
+    n, first = min(len(toks), len(other)), 0
+    while first < n and toks[first] == other[first]:
+        first += 1
+    last = 0
+    while last < n - first and toks[-1 - last] == other[-1 - last]:
+        last += 1
+    return max(0, first - CONTEXT_TOKENS), min(len(toks), len(toks) - last + CONTEXT_TOKENS)
+
+
+def _backwards_word(token: str) -> bool:
+    """Whether ``token`` is a common English word read backwards: a reversed text's words
+    ("rohtua" for author), which are looked up as a reversed name exactly, never as a
+    misspelling or a transliteration of one (the common words written forwards are not
+    either). Most of a reversed text's words are these."""
+    word = token[::-1]
+    return listed(word) and zipf(word) >= FUZZY_MAX_ZIPF
 
 
 @register_scanner("lexical")
@@ -388,8 +424,10 @@ class PreScreen(Scanner):
                 rarity = zipf(token)
                 if rarity < 3.5:
                     found[token].update(self._translit.get(transliteration_key(token), ()))
-                if rarity < 3.0 and fits:
+                if rarity < FUZZY_MAX_ZIPF and fits:
                     probes.append(token)
+            elif _backwards_word(token):  # an ordinary word reversed ("rohtua"): no name's
+                continue
             else:  # made up or reversed: look first, and ask how common only on a find
                 same = self._translit.get(transliteration_key(token), ())
                 if same and zipf(token) < 3.5:
@@ -400,7 +438,7 @@ class PreScreen(Scanner):
             near = self._fuzzy_index.lookup_each([deletes(t) | {t} for t in probes])
             for token, candidates in zip(probes, near, strict=True):
                 close = [c for c in candidates if OSA.distance(token, c) <= 1]
-                if close and (listed(token) or zipf(token) < 3.0):  # listed: checked already
+                if close and (listed(token) or zipf(token) < FUZZY_MAX_ZIPF):  # listed: checked already
                     found[token].update(close)
         for token in new:
             found[token].discard(token)
@@ -414,24 +452,35 @@ class PreScreen(Scanner):
 
     def screen(
         self,
-        text: str,
+        text: str | Written,
         *,
         limit: int | None = None,
         threshold: float = CANDIDATE_THRESHOLD,
         only: Iterable[int] | None = None,
         names_only: bool = False,
         looked_up: dict[str, set[str]] | None = None,
+        reading: Written | None = None,
     ) -> list[Candidate]:
         """Targets ``text`` may be about, best first, those scoring at least ``threshold``;
         with ``names_only``, by their names and name parts alone (no phrases, no terms).
-        ``looked_up``: tokens' alternatives found already (by a scan, for the same index)."""
-        written = Written(text)
+        ``looked_up``: tokens' alternatives found already (by a scan, for the same index).
+        ``reading`` (with ``names_only``): a reading of the same words, screened already, of
+        which this text changes a few in place ("Ba-sil" read as "Basil"): what its unchanged
+        words say was found there, so the text is read only when some name's token, or a
+        misspelling of one, stands where it differs (``_changed``)."""
+        written = text if isinstance(text, Written) else Written(text)
         toks = written.tokens
         if not toks or not self.targets:
             return []
         looked_up = {} if looked_up is None else looked_up
         view = self._resolved(toks, looked_up, names_only)  # where this text's keys are read
         alternatives = view._alternatives(toks, looked_up)
+        in_names, in_phrases = view._name_tokens, view._phrase_tokens
+        known = in_names.each(toks)  # a token of some name
+        if names_only:  # every name signal holds a name's token or a misspelling of one
+            lo, hi = _changed(reading, written)
+            if not any(known[lo:hi]) and not any(alternatives[lo:hi]):
+                return []
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
@@ -452,11 +501,9 @@ class PreScreen(Scanner):
         # is looked up as a name only while every token of it is some name's (``_name_tokens``),
         # as a phrase only while every one is some phrase's: a bit each in a mask (NAME,
         # PHRASE), and a run with neither is extended no further.
-        in_names, in_phrases = view._name_tokens, view._phrase_tokens
-        known = [t in in_names for t in toks]  # a token of some name
+        phrase_parts = [False] * len(toks) if names_only else in_phrases.each(toks)
         masks = [
-            (_NAME if k else 0) | (_PHRASE if not names_only and t in in_phrases else 0)
-            for t, k in zip(toks, known, strict=True)
+            (_NAME if k else 0) | (_PHRASE if p else 0) for k, p in zip(known, phrase_parts, strict=True)
         ]
         names_get, phrases_get = view._names.get, view._phrases.get
         for start in range(len(toks)):
@@ -566,9 +613,13 @@ class PreScreen(Scanner):
         disguise is screened for names alone: phrases and terms found there would be
         dropped)."""
         looked_up: dict[str, set[str]] = {}  # a disguise keeps most of the text's words
-        found = {c.target.id: c for c in self.screen(text, threshold=0.0, looked_up=looked_up)}
-        for variant in disguises(text):
-            for c in self.screen(variant, threshold=0.0, names_only=True, looked_up=looked_up):
+        written = Written(text)
+        found = {c.target.id: c for c in self.screen(written, threshold=0.0, looked_up=looked_up)}
+        readings = {written.read: written}
+        for variant, source in disguised_readings(text, written.read):
+            form = readings[variant] = Written(variant)
+            before = readings.get(source) if source is not None else None
+            for c in self.screen(form, threshold=0.0, names_only=True, looked_up=looked_up, reading=before):
                 if not (c.named or c.partial):
                     continue
                 if c.target.id in found:

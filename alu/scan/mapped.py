@@ -46,6 +46,12 @@ class _Lookup:
     def __contains__(self, key: Any) -> bool:
         return bool(self.get(key))
 
+    def each(self, keys: list[str]) -> list[bool]:
+        """``key in self`` for each of ``keys`` (the pre-screen's ``KeyTokens.each``)."""
+        self.prefetch(keys)
+        found = self._found
+        return [bool(found[k]) for k in keys]
+
 
 class _Fuzzy:
     """The view's delete index: the file's words and the delta's, live ones only."""

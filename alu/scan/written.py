@@ -84,7 +84,7 @@ class Written:
     """``text``'s tokens (the pre-screen's, in the same order) and how each is written."""
 
     def __init__(self, text: str):
-        read = readable(text)
+        self.read = read = readable(text)
         self.raw = anyascii(read)
         self.tokens = _CASED_TOKEN.findall(self.raw.lower())  # raw is ASCII: positions kept
         self.transliterated = not read.isascii() and any(c.isalpha() for c in _BEYOND_LATIN.findall(read))
