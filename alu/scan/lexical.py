@@ -161,6 +161,8 @@ def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
     Booker) and, alone, not inside a quoted title ("Silk Sarees and Mango Summers")."""
     if zipf(part) >= RARE_NAME_ZIPF and not written.capitalised(i):
         return False
+    if not written.name_neighbours(i) and not written.in_title(i):
+        return True  # what follows asks only which of those words are the target's own
     own = _own_tokens(target)
     return not written.inside_other_name(i, own) and not (
         written.in_title(i) and not _beside_own(written, i, own)

@@ -215,18 +215,31 @@ class Written:
             return True
         return zipf(tok) < RARE_WORD_ZIPF and not self.starts_sentence(j) and not _DEMONYM.search(tok)
 
+    def name_neighbours(self, i: int) -> list[int]:
+        """The neighbours of token ``i`` that would make it part of another proper name
+        (``names_someone``), whoever's name it is a part of: found once per token, as the
+        targets sharing a name part are checked at it one by one."""
+        found = self._name_neighbours.get(i)
+        if found is None:
+            found = [j for j, side in self.neighbours(i) if self.names_someone(j, side)]
+            self._name_neighbours[i] = found
+        return found
+
+    @cached_property
+    def _name_neighbours(self) -> dict[int, list[int]]:
+        return {}
+
     def inside_other_name(self, i: int, own: frozenset[str]) -> bool:
         """Whether token ``i`` (a part of a target's name) is written inside another proper
         name, a person's or a prize's: beside a name word that is none of the target's own (nor their initial,
         nor another spelling of one of them)."""
-        for j, side in self.neighbours(i):
+        for j in self.name_neighbours(i):
             tok = self.tokens[j]
             if tok in own or (len(tok) == 1 and any(o.startswith(tok) for o in own)):
                 continue
             if len(tok) >= 4 and any(_spelled_alike(tok, o) for o in own):
                 continue
-            if self.names_someone(j, side):
-                return True
+            return True
         return False
 
     def written_as_initials(self, start: int, path: tuple[str, ...]) -> bool:
