@@ -17,10 +17,9 @@ p95 can be measured over enriched lists.
 
 Each size runs in two processes, as a deployment would:
 
-* this one generates the targets, writes them to a JSON file (streamed; several, each
-  within the 64 MiB ``alu targets import`` accepts, past some 200,000 plain targets) and
-  imports them through the store's own import path (``import_s``), then makes the changes
-  whose propagation is timed;
+* this one generates the targets, writes them to one JSON Lines file (streamed) and
+  imports it through the store's own import path, as ``alu targets import FILE.jsonl``
+  would (``import_s``), then makes the changes whose propagation is timed;
 * a replica (``--as-replica``, a child process) opens the store and builds its index
   (``build_s``: reading every target and indexing it), reports its resident memory
   before and after (``rss_per_target_b``, Target records included) and the index
@@ -240,39 +239,15 @@ def iter_pool(root: Path, n: int, enriched: bool = False) -> Iterator[Target]:
         yield t.model_copy(update={"enrichment": synthetic_enrichment(t, rng)})
 
 
-def write_import_files(targets: Iterable[Target], folder: Path, stem: str) -> list[Path]:
-    """``targets`` written as JSON import files, streamed (none is held after it is written),
-    as many as it takes to keep each within the size ``alu targets import`` accepts (64 MiB:
-    one file up to some 200,000 plain targets; a million take several)."""
-    from alu.targets.files import MAX_FILE_BYTES  # here: a --baseline replica imports REV's alu
-
-    limit = MAX_FILE_BYTES["json"]  # bytes, "[", "]" and separators included
-    paths: list[Path] = []
-    out = None
-    size = 0
-    try:
+def write_import_file(targets: Iterable[Target], folder: Path, stem: str) -> Path:
+    """``targets`` written as one JSON Lines import file, streamed (none is held after it is
+    written): the format ``alu targets import`` reads a line at a time, a million targets
+    in one file."""
+    path = folder / f"{stem}.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
         for target in targets:
-            item = json.dumps(target.model_dump(exclude={"id"}), ensure_ascii=False).encode()
-            if out is not None and size + 2 + len(item) + 1 > limit:  # ", ", the item, "]"
-                out.write(b"]")
-                out.close()
-                out = None
-            if out is None:
-                paths.append(folder / f"{stem}-{len(paths)}.json")
-                out = open(paths[-1], "wb")  # closed when full, or below
-                out.write(b"[")
-                size = 1
-            else:
-                out.write(b", ")
-                size += 2
-            out.write(item)
-            size += len(item)
-        if out is not None:
-            out.write(b"]")
-    finally:
-        if out is not None:
-            out.close()
-    return paths
+            out.write(json.dumps(target.model_dump(exclude={"id"}), ensure_ascii=False) + "\n")
+    return path
 
 
 def query_set(root: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -670,14 +645,12 @@ def measure(
     setting = store = None
     if args.store != "memory":
         root = data_dir(args.data_dir)
-        paths = write_import_files(iter_pool(root, n, args.enriched), tmp, f"targets-{n}")
+        path = write_import_file(iter_pool(root, n, args.enriched), tmp, f"targets-{n}")
         store, setting = open_fresh_store(args.store, tmp, n, args.db)
         started = time.perf_counter()
-        for path in paths:
-            store.import_file(path)
+        store.import_file(path)  # one transaction, as `alu targets import FILE.jsonl`
         row["import_s"] = round(time.perf_counter() - started, 2)
-        for path in paths:
-            path.unlink()
+        path.unlink()
         console.print(f"{n:,} targets imported into {args.store} in {row['import_s']} s")
     child = Replica(args, n, setting)
     try:

@@ -1,6 +1,6 @@
-"""benchmarks/scale.py: its import files stay within what the store's import accepts (a
-million targets take several), and ``--index-file``'s replicas, timed from spawn to a first
-screen over the whole list mapped from the shared file, from the store and with the file."""
+"""benchmarks/scale.py: its import file (JSON Lines, read back as the store imports
+it), and ``--index-file``'s replicas, timed from spawn to a first screen over the whole list
+mapped from the shared file, from the store and with the file."""
 
 import argparse
 import sys
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from conftest import DATA_DIR
 
-import alu.targets.files as files
 from alu.stores import open_store
 from alu.targets.files import read_targets
 
@@ -20,15 +19,13 @@ needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason="../shared/data is
 
 
 @needs_data
-def test_import_files_are_split_within_the_import_limit_and_keep_the_list(tmp_path, monkeypatch):
+def test_the_import_file_is_one_json_lines_file_that_keeps_the_list(tmp_path):
     pool = scale.target_pool(DATA_DIR, 300, enriched=True)
     assert [t.model_dump() for t in scale.iter_pool(DATA_DIR, 300, enriched=True)] == [
         t.model_dump() for t in pool
     ]
-    monkeypatch.setattr(files, "MAX_FILE_BYTES", files.MAX_FILE_BYTES | {"json": 20_000})
-    paths = scale.write_import_files(iter(pool), tmp_path, "targets")
-    assert len(paths) > 1 and all(p.stat().st_size <= 20_000 for p in paths)
-    back = [t for p in paths for t in read_targets(p)]
+    path = scale.write_import_file(iter(pool), tmp_path, "targets")
+    back = read_targets(path)
     assert [t.model_dump(exclude={"id"}) for t in back] == [t.model_dump(exclude={"id"}) for t in pool]
 
 

@@ -115,6 +115,46 @@ def test_text_and_csv_files_are_read_as_they_are_used(tmp_path):
         next(targets)
 
 
+def test_json_lines_round_trip_streamed_with_the_bad_line_named(tmp_path):
+    from alu.targets import Enrichment, read_targets, stream_targets
+    from alu.targets.files import export_to
+
+    given = [
+        Target(name="Ada Lovelace", aliases=["Ada"], evidence=["Wrote the first program."]),
+        Target(name="Лев Толстой", kind="person", enrichment=Enrichment(names=["Leo Tolstoy"])),
+        Target(name="Smallpox synthesis", kind="hazard", description="making variola"),
+    ]
+    path = tmp_path / "list.jsonl"
+    assert export_to(path, given) == 3
+    assert len(path.read_text().splitlines()) == 3  # one record a line
+    assert [t.model_dump(exclude={"id"}) for t in read_targets(path)] == [
+        t.model_dump(exclude={"id"}) for t in given
+    ]
+    path.write_text('{"name": "Ada Lovelace"}\n\n"Alan Turing"\n{"name": \n')
+    targets = stream_targets(path)
+    assert [next(targets).name, next(targets).name] == ["Ada Lovelace", "Alan Turing"]
+    with pytest.raises(TargetError, match=r"list.jsonl: line 4: not valid JSON"):
+        next(targets)
+
+
+def test_a_line_past_the_limit_is_refused_before_it_is_read_whole(tmp_path, monkeypatch):
+    import alu.targets.files as files
+
+    monkeypatch.setattr(files, "MAX_LINE_CHARS", 100)
+    path = tmp_path / "one-line.jsonl"
+    path.write_text('{"name": "Ada Lovelace", "evidence": ["' + "x" * 500 + '"]}\n')
+    with pytest.raises(TargetError, match="line 1 is longer than"):
+        files.read_targets(path)
+
+
+def test_streamed_formats_take_a_million_targets_in_one_file():
+    from alu.targets import MAX_FILE_BYTES
+
+    # A million enriched targets is some 700 MiB of JSON Lines; JSON is parsed whole.
+    assert all(MAX_FILE_BYTES[f] >= 1024 * 1024 * 1024 for f in ("txt", "csv", "jsonl"))
+    assert MAX_FILE_BYTES["json"] <= 64 * 1024 * 1024
+
+
 def test_store_files_are_readable_by_their_owner_only(tmp_path):
     """The SQLite file and the -wal and -shm files beside it (exports: the store contract)."""
     import os
