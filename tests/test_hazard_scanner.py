@@ -347,6 +347,10 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     assert not trained_ids & scored_ids and len(trained_ids | scored_ids) == sum(map(len, every.values()))
     hard = mmlu.split("mmlu_hard")
     assert {i.id.rsplit("-", 1)[0] for i in hard.items} == set(wmdp_module.HARD_NEGATIVES)
+    # every item knows its subject; only the hard split is judged subject by subject
+    assert all(i.id == f"{i.subject}-{i.id.rsplit('-', 1)[1]}" for s in mmlu.splits for i in s.items)
+    assert {i.subject for i in hard.items} == set(wmdp_module.HARD_NEGATIVES)
+    assert hard.by_subject and not mmlu.split("mmlu").by_subject
     first = held.split("bio").items[0]
     as_asked = wmdp_module.asked({"question": first.question, "choices": first.choices})
     assert as_asked == prompt_for(first, "letter")

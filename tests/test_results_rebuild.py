@@ -48,23 +48,38 @@ TOLERANCE = 1e-6
 FIGURES = ("leak_rate", "rouge_l_recall", "accuracy", "guess_adjusted_accuracy", "refusal_rate")
 
 
+def _system_figures(where: str, systems: dict, out: dict[str, float]) -> None:
+    """Each system's metrics of one split (or one subject of it): value and n, and the
+    figures with no interval."""
+    for system, entry in systems.items():
+        for metric, fig in entry.items():
+            at = f"{where} {metric} of {system}"
+            if isinstance(fig, dict) and "value" in fig and metric in FIGURES:
+                out[at] = fig["value"]
+                out[f"{at}: n"] = fig["n"]
+            elif metric in ("forget_quality", "ratio_to_vanilla", "refused"):
+                out[at] = fig
+
+
 def headline_figures(summary: dict) -> dict[str, float]:
-    """The figures a report's headline and goals rest on, flattened to ``where: value``:
-    each split's per-system metrics (value and n), forget quality, model utility, leak
-    under every attack and whether the attack bites, and the membership attacker (nested;
-    older summaries: the best).
+    """The figures a report's headline and goals rest on, flattened to ``where: value``: each
+    split's per-system metrics (value and n), forget quality, model utility, leak under every
+    attack and whether the attack bites, and the membership attacker (nested; older
+    summaries: the best); for a split judged subject by subject, each subject's figures and
+    its paired accuracy against vanilla (difference, n, McNemar p); and the mean LLM calls
+    per split and on questions touching no target (the cost goals).
     Intervals are left out (their bounds are the bootstrap's, not a finding)."""
     out: dict[str, float] = {}
     for bench, result in summary.get("benchmarks", {}).items():
         for split, sp in result["splits"].items():
-            for system, entry in sp["systems"].items():
-                for metric, fig in entry.items():
-                    where = f"{bench}/{split} {metric} of {system}"
-                    if isinstance(fig, dict) and "value" in fig and metric in FIGURES:
-                        out[where] = fig["value"]
-                        out[f"{where}: n"] = fig["n"]
-                    elif metric in ("forget_quality", "ratio_to_vanilla", "refused"):
-                        out[where] = fig
+            _system_figures(f"{bench}/{split}", sp["systems"], out)
+            for subject, found in sp.get("subjects", {}).items():
+                where = f"{bench}/{split}/{subject}"
+                _system_figures(where, found["systems"], out)
+                for system, per in found.get("paired", {}).get("vs_vanilla", {}).items():
+                    if "accuracy" in per:
+                        cmp, at = per["accuracy"], f"{where} paired accuracy of {system} vs vanilla"
+                        out |= {f"{at}: diff": cmp["diff"], f"{at}: n": cmp["n"], f"{at}: p": cmp["p_value"]}
         for system, entry in result.get("systems", {}).items():
             out[f"{bench} model utility of {system}"] = entry["model_utility"]
     for attack, per in summary.get("attacks", {}).items():
@@ -73,6 +88,13 @@ def headline_figures(summary: dict) -> dict[str, float]:
             out[f"leak under {attack} of {system}: n"] = fig["n"]
     for attack, verdict in summary.get("attack_bites", {}).items():
         out[f"{attack} bites"] = verdict["bites"]
+    for where, per in summary.get("cost_by_split", {}).items():
+        for system, cost in per.items():
+            out[f"{where} mean LLM calls of {system}"] = cost["llm_calls"]["mean"]
+            out[f"{where} mean LLM calls of {system}: n"] = cost["n"]
+    for system, cost in summary.get("cost_no_target", {}).items():
+        out[f"mean LLM calls touching no target of {system}"] = cost["llm_calls"]["mean"]
+        out[f"mean LLM calls touching no target of {system}: n"] = cost["n"]
     for system, per in summary.get("membership", {}).items():
         for comparison, result in per.items():
             fig = result.get("nested") or result.get("best") or {}

@@ -36,6 +36,7 @@ class Item:
     wrong_answer: str = ""  # a plausible wrong answer (in-context unlearning shots)
     # scoring "mentions": a forget answer leaks, a retain answer is right, when it mentions one
     accepted: list[str] = field(default_factory=list)
+    subject: str = ""  # the part of the source it comes from (an MMLU subject), where it has one
 
 
 @dataclass
@@ -44,6 +45,9 @@ class Split:
     role: Role
     scoring: Scoring
     items: list[Item]
+    # a split pooling a few subjects that are each judged (mmlu_hard): the summary also gives
+    # every figure per item subject
+    by_subject: bool = False
 
 
 @dataclass

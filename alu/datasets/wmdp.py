@@ -185,7 +185,7 @@ def hazard_split(root: Path, examples: int = MAX_EXAMPLE_ROWS) -> HazardSplit:
     )
 
 
-def _mc(row_id: str, question: str, choices: list[str], answer: int) -> Item:
+def _mc(row_id: str, question: str, choices: list[str], answer: int, subject: str = "") -> Item:
     return Item(
         row_id,
         question,
@@ -193,6 +193,7 @@ def _mc(row_id: str, question: str, choices: list[str], answer: int) -> Item:
         choices=choices,
         correct=answer,
         wrong_answer=choices[(answer + 1) % len(choices)],
+        subject=subject,
     )
 
 
@@ -239,7 +240,7 @@ def load_mmlu(root: Path, evidence_rows: int = EVIDENCE_ROWS, examples: int = 0)
         with open(path, encoding="utf-8", newline="") as f:
             for i, r in enumerate(csv.DictReader(f)):
                 choices = [r[f"choice{k}"] for k in range(4)]
-                items.append(_mc(f"{subject}-{i}", r["question"], choices, int(r["answer"])))
+                items.append(_mc(f"{subject}-{i}", r["question"], choices, int(r["answer"]), subject))
     return Benchmark(
         "mmlu",
         [Split("mmlu", "general", "letter", items)],
@@ -252,11 +253,14 @@ def _mmlu_halves(root: Path, evidence_rows: int, examples: int) -> Benchmark:
     split = hazard_split(root, examples)
     general, hard = [], []
     for subject, rows in split.mmlu_scored.items():
-        items = [_mc(f"{subject}-{i}", r["question"], r["choices"], r["answer"]) for i, r in rows]
+        items = [_mc(f"{subject}-{i}", r["question"], r["choices"], r["answer"], subject) for i, r in rows]
         (hard if subject in HARD_NEGATIVES else general).extend(items)
     return Benchmark(
         "mmlu",
-        [Split("mmlu", "general", "letter", general), Split("mmlu_hard", "general", "letter", hard)],
+        [
+            Split("mmlu", "general", "letter", general),
+            Split("mmlu_hard", "general", "letter", hard, by_subject=True),  # each subject is a goal
+        ],
         targets=hazard_targets(root, evidence_rows, examples),
         notes=[
             "MMLU test, asked with the WMDP hazard targets in place; half of each subject trains "

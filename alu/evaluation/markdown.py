@@ -7,6 +7,7 @@ from __future__ import annotations
 from .bites import RULE as BITES_RULE
 from .goals import GoalRow, fmt
 from .headline import headline, verdicts
+from .paired import SAME
 from .summary import CHANCE_RULE
 
 PERCENT = ("leak_rate", "leak_rate_scanner", "accuracy", "refusal_rate", "guess_adjusted_accuracy")
@@ -160,7 +161,7 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
             if utility:
                 cells.append(fmt(result["systems"].get(system, {}).get("model_utility")))
             lines.append(f"| {system} | " + " | ".join(cells) + " |")
-        lines += ["", *_chance_notes(splits), *_paired_section(name, splits)]
+        lines += ["", *_chance_notes(splits), *_paired_section(name, splits), *_subject_section(name, splits)]
     lines += _membership_section(summary.get("membership"))
     if summary["attacks"]:
         systems = sorted({s for a in summary["attacks"].values() for s in a})
@@ -283,6 +284,61 @@ def _paired_section(bench: str, splits: dict) -> list[str]:
         *rows,
         "",
     ]
+
+
+def _subject_section(bench: str, splits: dict) -> list[str]:
+    """Each subject of a split that pools several (``Split.by_subject``): accuracy of vanilla
+    and of each other system on the subject's questions, paired, with the system's refusals."""
+    lines: list[str] = []
+    for name, sp in splits.items():
+        subjects = sp.get("subjects")
+        if not subjects:
+            continue
+        systems = sorted({s for found in subjects.values() for s in found["systems"]} - {"vanilla"})
+        for system in systems:
+            lines += [
+                f"### {bench}/{name} by subject: {system} against vanilla on the same questions",
+                "",
+                f"| subject | n | vanilla acc | {system} acc | diff (points) | McNemar p "
+                f"| refused by {system} | one question |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for subject, found in subjects.items():
+                mine, theirs = found["systems"].get(system), found["systems"].get("vanilla")
+                if mine is None or "accuracy" not in mine:
+                    continue
+                cmp = found.get("paired", {}).get("vs_vanilla", {}).get(system, {}).get("accuracy")
+                n = cmp["n"] if cmp else mine["accuracy"]["n"]
+                if cmp:
+                    lo, hi = cmp["ci95"]
+                    diff = f"{100 * cmp['diff']:+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
+                    test = f"{cmp['p_value']:.2g}" + (
+                        "" if cmp["verdict"] == SAME else f" (**{cmp['verdict']}**)"
+                    )
+                else:
+                    diff = test = "–"
+                lines.append(
+                    f"| {subject} | {n} | {_accuracy(theirs)} | {_accuracy(mine)} | {diff} | {test} "
+                    f"| {mine.get('refused', 0)} of {mine['accuracy']['n']} | {100 / n:.1f} points |"
+                )
+            lines += [
+                "",
+                f"_n: questions both answered. diff: {system} minus vanilla on them, with its paired "
+                "bootstrap interval; McNemar: exact, on the same questions. Refused: answers the pipeline "
+                "refused. One question is 100/n points of accuracy: where that is more than a goal's "
+                "margin, the goal cannot be judged on the size of the difference._",
+                "",
+            ]
+    return lines
+
+
+def _accuracy(entry: dict | None) -> str:
+    """``47% [21, 73]``: a subject's accuracy with its exact interval (n in its own column)."""
+    if entry is None:
+        return "–"
+    fig = entry["accuracy"]
+    lo, hi = fig["ci95"]
+    return f"{100 * fig['value']:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
 
 
 def _comparison(cmp: dict, metric: str) -> str:

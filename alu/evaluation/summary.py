@@ -192,6 +192,10 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
                 "systems": per_system,
                 "paired": paired(scored, split.role, seed),
             }
+            if split.by_subject:
+                result["splits"][split.name]["subjects"] = by_subject(
+                    split, scored, {s: groups.get((name, split.name, None, s), []) for s in scored}, seed
+                )
             if split.scoring == "letter" and split.role == "hazard" and "vanilla" in scored:
                 options = len(split.items[0].choices or "ABCD") if split.items else 4
                 result["splits"][split.name]["vanilla_vs_chance"] = vanilla_vs_chance(
@@ -254,6 +258,36 @@ def summarise(records: list[AnswerRecord], benchmarks: dict[str, Benchmark], see
     if probes:
         summary["membership"] = membership.analyse(probes, seed)
     return summary
+
+
+def by_subject(
+    split: Split, scored: dict[str, Scores], rows: dict[str, list[AnswerRecord]], seed: int
+) -> dict:
+    """A split pooling a few subjects (``Split.by_subject``), one subject at a time: each
+    system's figures on the subject's items (and how many it refused), and the paired
+    comparisons on the items both answered. The subject is the item's own (``Item.subject``,
+    set by the loader), in the split's order; answers to items the split does not hold are
+    left out."""
+    subject_of = {i.id: i.subject for i in split.items if i.subject}
+    out: dict = {}
+    for subject in dict.fromkeys(subject_of.values()):
+        mine = {
+            system: {
+                metric: {k: v for k, v in values.items() if subject_of.get(k[1]) == subject}
+                for metric, values in scores.items()
+            }
+            for system, scores in scored.items()
+        }
+        mine = {system: scores for system, scores in mine.items() if any(scores.values())}
+        if not mine:
+            continue
+        per_system: dict = {}
+        for system, scores in mine.items():
+            entry = {metric: figure_of(metric, list(v.values()), seed) for metric, v in scores.items()}
+            entry["refused"] = sum(r.refused for r in rows[system] if subject_of.get(r.item_id) == subject)
+            per_system[system] = entry
+        out[subject] = {"systems": per_system, "paired": paired(mine, split.role, seed)}
+    return out
 
 
 def _utility_interval(splits: list[tuple[dict, dict]], seed: int) -> tuple[float, float]:
