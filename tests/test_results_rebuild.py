@@ -39,8 +39,7 @@ REBUILT = {
     "--out results/parametric --report-only",
     "real-authors": "alu eval --profile medium --benchmarks real_authors --systems vanilla,alu "
     "--attacks none --out results/real-authors --report-only",
-    "hazards": "alu eval --profile hazards --limit bio=200,cyber=200,mmlu=400,mmlu_hard=200 "
-    "--out results/hazards --report-only",
+    "hazards": "alu eval --profile hazards --out results/hazards --report-only",
 }
 SCALE_QUALITY = "python benchmarks/scale_quality.py --report-only"
 TOLERANCE = 1e-6
