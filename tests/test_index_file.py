@@ -319,10 +319,10 @@ def test_the_lazy_list_reads_as_a_dict_with_the_same_changes(store, tmp_path):
     assert len(before) == len(file.ids) and first in before and before[second] == store.list()[1]
 
 
-def _other_scanners_store(tmp_path):
+def _other_scanners_store(tmp_path, db: str | None = None):
     """People, plus a target each scanner besides the lexical one indexes: names in
     unspaced scripts (generated), what the model knows of it (probed), a hazard with a
-    classifier."""
+    classifier; in SQLite, or the store ``db`` names."""
     from alu.scan.learned import FEATURIZER, featurize
     from alu.targets.target import (
         Enrichment,
@@ -362,7 +362,7 @@ def _other_scanners_store(tmp_path):
             examples=Examples(texts=[HAZARD_TEXT], classifier=classifier),
         ),
     ]
-    opened = open_store(str(tmp_path / "targets.db"))
+    opened = open_store(db or str(tmp_path / "targets.db"))
     opened.add_many(people(200) + special)
     return opened
 
@@ -561,3 +561,27 @@ def test_names_in_unspaced_scripts_over_the_file_and_folded_match_the_in_memory_
     sample = texts()
     assert verdicts(index, sample) == verdicts(_plain(opened), sample)
     opened.close()
+
+
+def test_a_replica_starts_over_the_file_of_a_postgres_store_from_the_changes_since(
+    tmp_path, pg_url, monkeypatch
+):
+    from alu.targets.target import Enrichment
+
+    store = _other_scanners_store(tmp_path, pg_url)
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    store.set_enrichment("Linus Torvalds", Enrichment(names=["リーナス・トーバルズ"], terms=["Git"]))
+    store.add(Target(name="Petra Lindqvist", kind="person", evidence=["Sailed the Vorn Basin in 1990."]))
+    store.remove("Nerve agent synthesis")
+    asked, real_changes = [], store.changes_since
+    monkeypatch.setattr(store, "changes_since", lambda r: asked.append(r) or real_changes(r))
+    index = TargetIndex(store, index_file=path)
+    index.sync()
+    assert asked == [IndexFile(path).revision] and lexical(index).delta_size > 0
+    monkeypatch.undo()
+    plain = _plain(store)
+    texts = [*OTHER_TEXTS, "リーナス・トーバルズ", "Petra Lindqvist sailed.", *texts_of(store)[:6]]
+    assert verdicts(index, texts) == verdicts(plain, texts)
+    assert index.targets() == plain.targets() and len(index) == store.count()
+    store.close()

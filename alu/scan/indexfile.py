@@ -14,17 +14,17 @@ blake2b checksum of the arrays), then the arrays, each at a 64-byte boundary. A 
 another version, with a bad checksum, or cut short is refused (``IndexFileError``): the
 caller builds a new one.
 
-Version 2 also holds every target's record (``records.at``: where each starts, in ``ids``
-order; ``records.data``: the records, each a compact JSON list of the target's fields
-deflated alone against a preset dictionary, ``records.dict``, a sample of them (records
-share most of their words: a third of the size, and each still read alone),
-its enrichment, knowledge and examples as the stores dump them), so a replica decodes a
-target when a scan finds it instead of holding every one (``IndexFile.target``). A scanner
-besides the lexical one either files tables of its own (``Scanner.file_tables``: arrays
-named ``SCANNER:NAME``, its rule and scalars in the header's ``filed``), read in place like
-the lexical ones, or is given at start the targets it wants: ``others`` holds their ids,
-and the header the rule each such scanner's ``wants`` answered by, so a replica starting
-over the file decodes and indexes only those.
+Version 2 also holds every target's record: ``records.at``, where each starts, in ``ids``
+order; ``records.data``, the records, each a compact JSON list of the target's fields (its
+enrichment, knowledge and examples as the stores dump them) deflated alone against a
+preset dictionary, ``records.dict``, a sample of them (records share most of their words:
+an enriched one shrinks to about a third, and each is still read alone). So a replica
+decodes a target when a scan finds it instead of holding every one (``IndexFile.target``).
+A scanner besides the lexical one either files tables of its own (``Scanner.file_tables``:
+arrays named ``SCANNER:NAME``, its rule and scalars in the header's ``filed``), read in
+place like the lexical ones, or is given at start the targets it wants: ``others`` holds
+their ids, and the header the rule each such scanner's ``wants`` answered by, so a replica
+starting over the file decodes and indexes only those.
 """
 
 from __future__ import annotations
