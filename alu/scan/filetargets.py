@@ -3,9 +3,10 @@ less those removed or changed since it was written, plus the targets added or ch
 since, held in memory (the delta).
 
 A replica over the file holds no ``Target`` per target: a scan decodes the few candidates
-it finds (the file keeps the last thousand or so decoded, ``IndexFile.cached``), and the list's length,
-its ids and membership come from the file's ``ids`` and the delta. A copy copies the
-delta alone, so a change to a list of a million targets costs what the change does.
+it finds (the file keeps the last thousand or so decoded, ``IndexFile.cached``), and the
+list's length, its ids and membership come from the file's ``ids`` and the delta. A copy
+copies the delta alone, so a change to a list of a million targets costs what the change
+does.
 """
 
 from __future__ import annotations
