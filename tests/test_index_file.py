@@ -461,17 +461,32 @@ def test_a_scanner_the_file_does_not_know_is_given_every_target(store, tmp_path)
         SCANNERS.remove("toy-every")
 
 
-def test_a_version_1_file_is_refused_and_written_again(store, tmp_path):
+def _edit_header(path, edit) -> None:
+    """The file at ``path`` with its header as ``edit`` leaves it (padded as long)."""
     import json
 
-    path = tmp_path / "index.alu"
-    TargetIndex(store, index_file=path).sync()
     raw = path.read_bytes()
     size = int.from_bytes(raw[len(MAGIC) : len(MAGIC) + 8], "little")
-    head = raw[len(MAGIC) + 8 : len(MAGIC) + 8 + size]
-    old = json.dumps(json.loads(head) | {"version": 1}).encode().ljust(size)
-    path.write_bytes(raw[: len(MAGIC) + 8] + old + raw[len(MAGIC) + 8 + size :])
-    with pytest.raises(IndexFileError, match="version 1"):
+    header = json.loads(raw[len(MAGIC) + 8 : len(MAGIC) + 8 + size])
+    edit(header)
+    head = json.dumps(header).encode().ljust(size)
+    path.write_bytes(raw[: len(MAGIC) + 8] + head + raw[len(MAGIC) + 8 + size :])
+
+
+@pytest.mark.parametrize(
+    ("edit", "refused"),
+    [
+        (lambda h: h.update(version=1), "version 1"),
+        (lambda h: h.pop("filed"), "incomplete header"),
+        (lambda h: h["arrays"].pop("records.at"), "incomplete header"),
+    ],
+    ids=["version 1", "no filed tables", "no records"],
+)
+def test_a_version_1_file_or_an_incomplete_one_is_written_again(store, tmp_path, edit, refused):
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    _edit_header(path, edit)
+    with pytest.raises(IndexFileError, match=refused):
         IndexFile(path)
     index = TargetIndex(store, index_file=path)
     index.sync()

@@ -301,9 +301,17 @@ class IndexFile:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as e:  # missing, unreadable, empty
             raise IndexFileError(f"cannot map {self.path}: {e}") from e
-        header = self._header()
-        if store is not None and header["store"] != store:
-            raise IndexFileError(f"{self.path} was built from another store")
+        try:
+            header = self._header()
+            if store is not None and header["store"] != store:
+                raise IndexFileError(f"{self.path} was built from another store")
+            self._read(header)
+        except (KeyError, TypeError, ValueError) as e:  # a field or an array missing
+            if isinstance(e, IndexFileError):
+                raise
+            raise IndexFileError(f"{self.path}: incomplete header ({e!r})") from e
+
+    def _read(self, header: dict) -> None:
         self.revision: int = header["revision"]
         self.checksum: str = header["checksum"]
         self.longest: int = header["longest"]
