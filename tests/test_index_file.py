@@ -9,6 +9,7 @@ import pytest
 
 from alu import Target
 from alu.scan import TargetIndex
+from alu.scan.filetargets import FileTargets
 from alu.scan.indexfile import MAGIC, IndexFile, IndexFileError
 from alu.scan.mapped import MappedScreen
 from alu.stores import open_store
@@ -214,3 +215,388 @@ class _Located:
 
     def __getattr__(self, name):
         return getattr(self._store, name)
+
+
+# -- the targets' records in the file (format 2): a replica reads only what it uses ---------
+def _plain(store) -> TargetIndex:
+    index = TargetIndex(store)
+    index.sync()
+    return index
+
+
+def _change_the_list(store) -> None:
+    """An add, a change of a filed target, a removal and an added target removed again."""
+    store.add(Target(name="Petra Lindqvist", kind="person", evidence=["Sailed the Vorn Basin in 1990."]))
+    store.add(Target(name="Ode Ferrow", kind="person", evidence=["Charted the Marrow Reef."]), replace=True)
+    store.remove("Jane Doe")
+    store.add(Target(name="Brief Visitor", kind="person"))
+    store.remove("Brief Visitor")
+
+
+CHANGED_TEXTS = [
+    "Petra Lindqvist sailed the Vorn Basin.",
+    "Ode Ferrow charted the Marrow Reef; Ode Ferrow won the Kessel Prize.",
+    "Jane Doe wrote The Silent Harbour.",
+    "Brief Visitor came by.",
+]
+
+
+def test_a_replica_over_the_file_answers_as_one_without_it_after_every_kind_of_change(store, tmp_path):
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    _change_the_list(store)
+    mapped = TargetIndex(store, index_file=path)
+    mapped.sync()
+    assert isinstance(mapped._snapshot.targets, FileTargets) and lexical(mapped).delta_size > 0
+    plain = _plain(store)
+    texts = [*texts_of(store), *CHANGED_TEXTS]
+    assert verdicts(mapped, texts) == verdicts(plain, texts)
+    assert mapped.targets() == plain.targets() == sorted(store.list(), key=lambda t: t.id)
+    assert len(mapped) == len(plain) == store.count()
+    assert mapped.page(10, 7) == plain.page(10, 7) and mapped.page(0, 500) == plain.page(0, 500)
+    # Changes while it serves (each kind again, applied in place and to copies).
+    store.add(Target(name="Petra Lindqvist", kind="person", evidence=["Now a harbour pilot."]), replace=True)
+    store.remove("Mara Quell")
+    store.add_many(people(12, seed=5))
+    mapped.sync()
+    plain.sync()
+    texts += ["Petra Lindqvist, harbour pilot.", "Mara Quell studied the Vorn Basin."]
+    texts += [t.name for t in people(12, seed=5)]
+    assert verdicts(mapped, texts) == verdicts(plain, texts)
+    assert mapped.targets() == plain.targets() and len(mapped) == len(plain)
+
+
+def test_starting_over_the_file_reads_the_changes_since_only_and_decodes_few_records(
+    store, tmp_path, monkeypatch
+):
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    _change_the_list(store)
+    asked, decoded = [], []
+    real_changes, real_record = store.changes_since, IndexFile.record
+    monkeypatch.setattr(store, "changes_since", lambda r: asked.append(r) or real_changes(r))
+    monkeypatch.setattr(IndexFile, "record", lambda self, at: decoded.append(at) or real_record(self, at))
+    index = TargetIndex(store, index_file=path)
+    index.sync()
+    written = IndexFile(path).revision
+    assert asked == [written] and 0 not in asked  # the store is not read whole
+    assert len(index) == store.count() == 304  # one added, one removed
+    assert len(decoded) <= 1  # the check of the store's first target, nothing else
+    decoded.clear()
+    found = index.scan("I met Mara Quell in Helsinki.").named
+    assert [c.target.name for c in found] == ["Mara Quell"]
+    assert 1 <= len(decoded) <= 5  # the candidates a scan finds
+    assert found[0].target == store.get("Mara Quell")
+
+
+def test_the_lazy_list_reads_as_a_dict_with_the_same_changes(store, tmp_path):
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    file = IndexFile(path)
+    lazy, plain = FileTargets(file), {t.id: t for t in store.list()}
+    assert len(lazy) == len(plain) and list(lazy) == sorted(plain)
+    assert all(lazy[tid] == plain[tid] for tid in plain)
+    first, second, last = [*sorted(plain)[:2], max(plain)]
+    new = Target(name="Added Later", kind="person", id=last + 5)
+    changed = plain[second].model_copy(update={"evidence": ["Changed since."]})
+    before = lazy.copy()
+    for targets in (lazy, plain):
+        targets[new.id] = new
+        targets[second] = changed
+        del targets[first]
+        targets[last + 9] = new.model_copy(update={"id": last + 9})
+        del targets[last + 9]  # added and removed again: forgotten
+    assert len(lazy) == len(plain) and list(lazy) == sorted(plain) and lazy.ids().tolist() == sorted(plain)
+    assert first not in lazy and lazy.get(first) is None and new.id in lazy and last + 9 not in lazy
+    assert lazy[second] == changed and lazy[new.id] == new and lazy.get(-3) is None and "x" not in lazy
+    assert dict(lazy.items()) == plain
+    with pytest.raises(KeyError):
+        del lazy[first]
+    assert lazy.after(second - 1, 3) == sorted(t for t in plain if t > second - 1)[:3]
+    assert lazy.after(last, 10) == [new.id] and lazy.after(0, 2) == sorted(plain)[:2]  # less the removed
+    assert [t.id for t in lazy.each([new.id, first, second])] == [new.id, second]
+    # The copy taken before the changes is as it was.
+    assert len(before) == len(file.ids) and first in before and before[second] == store.list()[1]
+
+
+def _other_scanners_store(tmp_path, db: str | None = None):
+    """People, plus a target each scanner besides the lexical one indexes: names in
+    unspaced scripts (generated), what the model knows of it (probed), a hazard with a
+    classifier; in SQLite, or the store ``db`` names."""
+    from alu.scan.learned import FEATURIZER, featurize
+    from alu.targets.target import (
+        Enrichment,
+        Examples,
+        FingerprintItem,
+        HazardClassifier,
+        ModelKnowledge,
+        ProbeAnswer,
+    )
+
+    features, _ = featurize(HAZARD_TEXT)
+    classifier = HazardClassifier(
+        featurizer=FEATURIZER, features=features.tolist(), weights=[1.0] * len(features), threshold=0.9
+    )
+    special = [
+        Target(
+            name="Linus Torvalds",
+            kind="person",
+            enrichment=Enrichment(names=["林纳斯·托瓦兹", "Линус Торвальдс"], terms=["Git"], model="m"),
+        ),
+        Target(
+            name="Hermione Granger",
+            kind="person",
+            knowledge=ModelKnowledge(
+                known=True,
+                items=[
+                    FingerprintItem(
+                        text="Yule Ball Vornbridge", kind="name", support=4, consistency=0.7, points=True
+                    )
+                ],
+                answers=[ProbeAnswer(facet="who", lang="en", question="Who?", answer="A witch.")],
+            ),
+        ),
+        Target(
+            name="Nerve agent synthesis",
+            kind="hazard",
+            examples=Examples(texts=[HAZARD_TEXT], classifier=classifier),
+        ),
+    ]
+    opened = open_store(db or str(tmp_path / "targets.db"))
+    opened.add_many(people(200) + special)
+    return opened
+
+
+HAZARD_TEXT = "How is sarin precursor methylphosphonyl difluoride made at home?"
+OTHER_TEXTS = [
+    "林纳斯·托瓦兹写了Linux。",
+    "Линус Торвальдс написал Git.",
+    "She danced at the Yule Ball Vornbridge.",
+    HAZARD_TEXT,
+    "An unrelated sentence about the weather.",
+]
+
+
+def test_the_other_scanners_read_the_file_or_get_only_the_targets_they_want(tmp_path, monkeypatch):
+    from alu.scan.knowledge import KnowledgeScanner
+    from alu.scan.learned import LearnedScanner
+    from alu.scan.unspaced import MappedScripts
+    from alu.targets.target import Enrichment
+
+    store = _other_scanners_store(tmp_path)
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    special = {t.name: t.id for t in store.list() if t.kind == "hazard" or t.enrichment or t.knowledge}
+    file = IndexFile(path)
+    # The names in unspaced scripts are filed; the probed target and the hazard are listed.
+    assert file.others.tolist() == sorted([special["Hermione Granger"], special["Nerve agent synthesis"]])
+    assert set(file.filed) == {"unspaced-scripts"} and set(file.others_rules) == {"knowledge", "learned"}
+    decoded = []
+    real_record = IndexFile.record
+    monkeypatch.setattr(IndexFile, "record", lambda self, at: decoded.append(at) or real_record(self, at))
+    index = TargetIndex(store, index_file=path)
+    index.sync()
+    assert len(decoded) <= 3  # those two, and the check of the first target
+    plain = _plain(store)
+    texts = [*OTHER_TEXTS, *texts_of(store)[:8]]
+    assert verdicts(index, texts) == verdicts(plain, texts)
+    found = [{c.target.name for c in index.scan(text).candidates} for text in OTHER_TEXTS[:4]]
+    assert "Linus Torvalds" in found[0] and "Linus Torvalds" in found[1]
+    assert "Hermione Granger" in found[2] and "Nerve agent synthesis" in found[3]
+    scanners = {type(s): s for s in index._snapshot.scanners}
+    assert not scanners[MappedScripts].targets  # read from the file: nothing held
+    assert set(scanners[KnowledgeScanner]._targets) == {special["Hermione Granger"]}
+    assert set(scanners[LearnedScanner]._labels) == {special["Nerve agent synthesis"]}
+    # Changed since the file: a name in no unspaced script any more (masked out of the
+    # file), a new one in one (the delta), a probed target removed; then while it serves.
+    store.set_enrichment("Linus Torvalds", None)
+    store.add(Target(name="Ada Lovelace", kind="person", enrichment=Enrichment(names=["エイダ・ラブレス"])))
+    store.remove("Hermione Granger")
+    later = TargetIndex(store, index_file=path)
+    later.sync()
+    plain.sync()
+    texts += ["エイダ・ラブレスは数学者だった。"]
+    assert verdicts(later, texts) == verdicts(plain, texts)
+    assert "Ada Lovelace" in {c.target.name for c in later.scan(texts[-1]).candidates}
+    mapped = {type(s): s for s in later._snapshot.scanners}[MappedScripts]
+    assert special["Linus Torvalds"] in mapped.dead and set(mapped.targets) == {store.get("Ada Lovelace").id}
+    store.set_enrichment("Ada Lovelace", Enrichment(names=["林纳斯·托瓦兹"]))
+    store.add(Target(name="Grace Hopper", kind="person", enrichment=Enrichment(names=["グレース・ホッパー"])))
+    later.sync()
+    plain.sync()
+    texts += ["グレース・ホッパーとエイダ"]
+    assert verdicts(later, texts) == verdicts(plain, texts)
+    store.close()
+
+
+def test_a_scanner_the_file_does_not_know_is_given_every_target(store, tmp_path):
+    from alu.scan.base import SCANNERS, Scanner, register_scanner
+
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+
+    @register_scanner("toy-every")
+    class Every(Scanner):
+        def __init__(self) -> None:
+            self.ids: set[int] = set()
+
+        def wants(self, target: Target) -> bool:
+            return False  # a file written by a process that knew it would list nothing
+
+        def add(self, target: Target) -> None:
+            self.ids.add(target.id)
+
+        def remove(self, target_id: int) -> None:
+            self.ids.discard(target_id)
+
+        def scan(self, text: str) -> list:
+            return []
+
+    try:
+        index = TargetIndex(store, index_file=path)
+        index.sync()
+        toy = next(s for s in index._snapshot.scanners if isinstance(s, Every))
+        assert toy.ids == {t.id for t in store.list()}
+    finally:
+        SCANNERS.remove("toy-every")
+
+
+def _edit_header(path, edit) -> None:
+    """The file at ``path`` with its header as ``edit`` leaves it (padded as long)."""
+    import json
+
+    raw = path.read_bytes()
+    size = int.from_bytes(raw[len(MAGIC) : len(MAGIC) + 8], "little")
+    header = json.loads(raw[len(MAGIC) + 8 : len(MAGIC) + 8 + size])
+    edit(header)
+    head = json.dumps(header).encode().ljust(size)
+    path.write_bytes(raw[: len(MAGIC) + 8] + head + raw[len(MAGIC) + 8 + size :])
+
+
+@pytest.mark.parametrize(
+    ("edit", "refused"),
+    [
+        (lambda h: h.update(version=1), "version 1"),
+        (lambda h: h.pop("filed"), "incomplete header"),
+        (lambda h: h["arrays"].pop("records.at"), "incomplete header"),
+    ],
+    ids=["version 1", "no filed tables", "no records"],
+)
+def test_a_version_1_file_or_an_incomplete_one_is_written_again(store, tmp_path, edit, refused):
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    _edit_header(path, edit)
+    with pytest.raises(IndexFileError, match=refused):
+        IndexFile(path)
+    index = TargetIndex(store, index_file=path)
+    index.sync()
+    assert IndexFile(path).revision == store.revision()  # written again, of this version
+    texts = texts_of(store)
+    assert verdicts(index, texts) == verdicts(_plain(store), texts)
+
+
+@pytest.mark.parametrize("damage", ["count", "first"])
+def test_a_file_that_does_not_match_the_store_is_written_again(store, tmp_path, damage):
+    # Changed behind the store's back (no change recorded): what the start's checks catch.
+    import sqlite3
+
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    written = path.stat().st_ino, path.stat().st_mtime_ns
+    db = sqlite3.connect(tmp_path / "targets.db")
+    if damage == "count":
+        db.execute("DELETE FROM targets WHERE id = (SELECT MAX(id) FROM targets)")
+    else:
+        db.execute(
+            "UPDATE targets SET evidence = '[\"Moved to Oslo.\"]' WHERE id = (SELECT MIN(id) FROM targets)"
+        )
+    db.commit()
+    db.close()
+    index = TargetIndex(store, index_file=path)
+    index.sync()
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) != written
+    assert index.targets() == store.list()
+    texts = [*texts_of(store), "Linus Torvalds moved to Oslo."]
+    assert verdicts(index, texts) == verdicts(_plain(store), texts)
+
+
+def test_a_large_change_writes_the_file_again_from_the_records(store, tmp_path):
+    path = tmp_path / "index.alu"
+    index = TargetIndex(store, index_file=path, rebuild_at=5)
+    index.sync()
+    before = IndexFile(path).revision
+    store.remove("Jane Doe")
+    store.add_many(people(20, seed=3))
+    index.sync()
+    assert IndexFile(path).revision > before and lexical(index).delta_size == 0
+    assert index.targets() == store.list()
+    texts = [*texts_of(store), *(t.name for t in people(20, seed=3)), "Jane Doe"]
+    assert verdicts(index, texts) == verdicts(_plain(store), texts)
+
+
+def test_names_in_unspaced_scripts_over_the_file_and_folded_match_the_in_memory_scanner(tmp_path):
+    from alu.scan.unspaced import MappedScripts
+    from alu.targets.target import Enrichment
+
+    rng = random.Random(4)
+    han, kana = "阿巴卡达埃法加哈伊贾卡拉马纳奥帕基", "アイウエオカキクケコサシスセソタチツテト"
+
+    def written(pool: str, k: int) -> str:
+        return "".join(rng.choice(pool) for _ in range(k))
+
+    def enriched(i: int) -> Enrichment:
+        return Enrichment(names=[written(han, 2 + i % 3), f"{written(kana, 3)}・{written(kana, 2)}"])
+
+    listed = [t.model_copy(update={"enrichment": enriched(i)}) for i, t in enumerate(people(120, seed=8))]
+    opened = open_store(str(tmp_path / "targets.db"))
+    opened.add_many(listed)
+    path = tmp_path / "index.alu"
+    index = TargetIndex(opened, index_file=path, fold_at=6)
+    index.sync()
+
+    def texts() -> list[str]:
+        names = [n for t in opened.list() for n in t.enrichment.names]
+        picked = rng.sample(names, 30)
+        return ["".join(picked[i : i + 3]) + "について" for i in range(0, 30, 3)] + [written(han + kana, 40)]
+
+    def mapped_scripts() -> MappedScripts:
+        return next(s for s in index._snapshot.scanners if isinstance(s, MappedScripts))
+
+    sample = texts()
+    assert verdicts(index, sample) == verdicts(_plain(opened), sample)
+    assert sum(len(c) for c in verdicts(index, sample)) >= 10
+    for t in listed[:4]:
+        opened.remove(t.name)
+    for t in listed[4:8]:
+        opened.set_enrichment(t.name, Enrichment(names=[written(han, 4)]))
+    index.sync()  # past fold_at: a new file in the background
+    assert index._folding is not None
+    index._folding.join(60)
+    assert mapped_scripts().file is lexical(index).file and not mapped_scripts().dead
+    sample = texts()
+    assert verdicts(index, sample) == verdicts(_plain(opened), sample)
+    opened.close()
+
+
+def test_a_replica_starts_over_the_file_of_a_postgres_store_from_the_changes_since(
+    tmp_path, pg_url, monkeypatch
+):
+    from alu.targets.target import Enrichment
+
+    store = _other_scanners_store(tmp_path, pg_url)
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    store.set_enrichment("Linus Torvalds", Enrichment(names=["リーナス・トーバルズ"], terms=["Git"]))
+    store.add(Target(name="Petra Lindqvist", kind="person", evidence=["Sailed the Vorn Basin in 1990."]))
+    store.remove("Nerve agent synthesis")
+    asked, real_changes = [], store.changes_since
+    monkeypatch.setattr(store, "changes_since", lambda r: asked.append(r) or real_changes(r))
+    index = TargetIndex(store, index_file=path)
+    index.sync()
+    assert asked == [IndexFile(path).revision] and lexical(index).delta_size > 0
+    monkeypatch.undo()
+    plain = _plain(store)
+    texts = [*OTHER_TEXTS, "リーナス・トーバルズ", "Petra Lindqvist sailed.", *texts_of(store)[:6]]
+    assert verdicts(index, texts) == verdicts(plain, texts)
+    assert index.targets() == plain.targets() and len(index) == store.count()
+    store.close()

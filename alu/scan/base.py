@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ..registry import Registry
 from ..targets.target import Target
@@ -93,6 +93,33 @@ class Scanner(ABC):
     """Finds targets in text. Maintained incrementally: targets come and go by id."""
 
     name = "scanner"
+    # What ``wants`` answers by, named (change it with ``wants``): an index file records it
+    # beside the ids of the targets its scanners wanted when it was written, and a replica
+    # whose scanner of this name answers by another rule (another ALU) feeds it every target.
+    wants_rule = "every target"
+
+    def wants(self, target: Target) -> bool:
+        """Whether ``add(target)`` may index anything. A replica starting over an index file
+        decodes and adds only the targets some scanner wants: most targets give a scanner
+        other than the lexical one nothing, and a million records need not be read to find
+        the few it keeps. It must depend on the target alone (a file written by one process
+        serves every other) and may say yes to more than ``add`` keeps: no is a promise that
+        ``add`` would index nothing. The default wants every target."""
+        return True
+
+    def file_tables(self, targets: Mapping[int, Target]) -> tuple[dict[str, Any], dict] | None:
+        """What this scanner indexes of ``targets`` (every one) as numpy arrays for the
+        index file, and scalars for its header, so that every process mapping the file
+        shares them (``over_file`` reads them); the rule they are made by is
+        ``wants_rule``. None (the default): the file records the ids of the targets this
+        scanner ``wants`` instead, and a replica gives it those at start."""
+        return None
+
+    def over_file(self, file: Any) -> Scanner | None:
+        """A new scanner of this kind over the tables ``file_tables`` filed in ``file`` (an
+        ``alu.scan.indexfile.IndexFile``), the changes since then ``add``-ed and ``remove``-d;
+        None when the file holds none made by this scanner's ``wants_rule``."""
+        return None
 
     @abstractmethod
     def add(self, target: Target) -> None:

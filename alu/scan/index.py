@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from ..deadline import DeadlineExceeded, request_remaining
 from ..stores.base import Store, Watch
 from ..targets.target import Target
 from .base import SCANNERS, Candidate, Scanner
+from .filetargets import FileTargets
 from .indexfile import IndexFile, IndexFileError, building, write
 from .lexical import CANDIDATE_THRESHOLD, PreScreen
 from .mapped import MappedScreen
@@ -42,6 +43,9 @@ MAX_SCREEN_CHARS = 40_000
 # With an index file: targets changed since it was written past which a new file is
 # written in the background and swapped in (the delta is indexed in memory, per process).
 FOLD_AT = 10_000
+
+
+Targets = dict[int, Target] | FileTargets
 
 
 class TextTooLong(ValueError):
@@ -112,7 +116,7 @@ class _Snapshot:
     """One state of the list. Scans read it without a lock: its targets and scanners change
     only while no one reads it (``readers``, counted under the index's gate)."""
 
-    targets: dict[int, Target]
+    targets: Targets  # a plain dict, or over an index file its records and the changes since
     scanners: tuple[Scanner, ...]
     revision: int
     readers: int = 0
@@ -221,20 +225,16 @@ class TargetIndex:
                     _change(current.targets, current.scanners, changes)
                     current.revision = revision
                     return
-        targets, scanners = dict(current.targets), tuple(s.copy() for s in current.scanners)
+        targets, scanners = current.targets.copy(), tuple(s.copy() for s in current.scanners)
         _change(targets, scanners, changes)
         self._snapshot = _Snapshot(targets, scanners, revision)
 
     def _rebuilt(self, current: _Snapshot, revision: int, changes: dict[int, Target | None]) -> _Snapshot:
         """The next snapshot: a new set of scanners over the changed list."""
-        targets = dict(current.targets)
-        for tid, target in changes.items():
-            if target is None:
-                targets.pop(tid, None)
-            else:
-                targets[tid] = target
+        targets = current.targets.copy()
+        _put(targets, changes)
         scanners = self._make_scanners()
-        for target in sorted(targets.values(), key=lambda t: t.id or 0):
+        for target in _in_order(targets):
             for scanner in scanners:
                 scanner.add(target)
         return _Snapshot(targets, tuple(scanners), revision)
@@ -248,68 +248,134 @@ class TargetIndex:
         assert self.index_file is not None and self.store is not None
         return IndexFile(self.index_file, self.store.location)
 
-    def _write_file(self, targets: dict[int, Target], revision: int) -> IndexFile:
+    def _others(self) -> list[Scanner]:
+        """New scanners besides the lexical one: what a file records the wanted targets of."""
+        return [s for s in self._make_scanners() if not isinstance(s, PreScreen)]
+
+    def _write(self, screen: PreScreen, revision: int) -> None:
+        """``screen``'s tables and targets written to the index file (its lock held)."""
+        assert self.index_file is not None and self.store is not None
+        write(self.index_file, screen, revision=revision, store=self.store.location, others=self._others())
+
+    def _write_file(self, targets: dict[int, Target], revision: int, refused: str | None = None) -> IndexFile:
         """A new file over ``targets`` as of ``revision``, built and written under the lock:
         processes that found no usable file together (``alu serve --workers N`` starting)
         wait for the one that holds it and map what it wrote, so one file is built and all
-        of them share its pages."""
+        of them share its pages. ``refused``: the checksum of a file found not to match."""
         assert self.index_file is not None and self.store is not None
         with building(self.index_file):
             try:  # written by another process while this one waited for the lock?
                 file = self._open_file()
-                if file.revision == revision and np.array_equal(file.ids, np.array(sorted(targets))):
+                same = file.revision == revision and np.array_equal(file.ids, np.array(sorted(targets)))
+                if same and file.checksum != refused:
                     return file
             except IndexFileError:
                 pass
             screen = PreScreen()
             for tid in sorted(targets):
                 screen.add(targets[tid])
-            write(self.index_file, screen, revision=revision, store=self.store.location)
+            self._write(screen, revision)
             return self._open_file()
 
     def _over_file(
         self, current: _Snapshot, *, rewrite: bool = False, file: IndexFile | None = None
     ) -> _Snapshot:
         """The next snapshot, its lexical scanner over the index file: the file as found (or
-        ``file``), the store's changes since its revision as the delta. A file that cannot
-        be used (missing, corrupt, of another version or store, not matching the store's
-        targets) is written afresh first, from the store: meanwhile the index is not
-        ready (the sync holding it is what readiness waits for)."""
+        ``file``), the store's changes since its revision as the delta (``_on_file``). A
+        file that cannot be used (missing, corrupt, of another version or store, not
+        matching the store's targets) is written afresh first, from the store: meanwhile
+        the index is not ready (the sync holding it is what readiness waits for)."""
         assert self.store is not None
-        revision, since_current = self.store.changes_since(current.revision)
-        targets = dict(current.targets)
-        _put(targets, since_current)
         try:
             if rewrite:
                 raise IndexFileError("rewritten after a large change")
             file = file or self._open_file()
+            return self._on_file(current, file)
+        except IndexFileError as e:
+            log.info("index file: %s; writing a new one", e)
+        refused = file.checksum if file is not None and not rewrite else None
+        revision, since_current = self.store.changes_since(current.revision)
+        targets = {t.id: t for t in _in_order(current.targets) if t.id is not None}
+        _put(targets, since_current)
+        file = self._write_file(targets, revision, refused)
+        del targets  # the new snapshot reads them from the file
+        if file.revision != revision:
+            raise IndexFileError(f"{file.path} changed while it was being read")
+        return self._on_file(current, file)
+
+    def _on_file(self, current: _Snapshot, file: IndexFile) -> _Snapshot:
+        """The next snapshot over ``file``: its lexical tables and its targets' records, with
+        the store's changes since it was written as the delta. IndexFileError when the file
+        does not describe the store's list.
+
+        At start (revision 0) the store is not read whole: the file is checked against it
+        cheaply (the store's revision not behind the file's, its count of targets and its
+        first one those of the file with the changes since). A scanner that filed tables
+        in the file reads them there, like the lexical one; any other is given only the
+        targets the file says it wants (or, later, is the list in use's, brought up to
+        date). Later (a new file swapped in) the list's ids are compared with those of the
+        list in use."""
+        assert self.store is not None
+        if current.revision == 0:
+            revision, since_file, count, first = self._since(file)
+            since_current: dict[int, Target | None] = {}
+        else:
+            revision, since_current = self.store.changes_since(current.revision)
             if file.revision > revision:
                 raise IndexFileError(f"{file.path} is newer than the store")
             later, since_file = self.store.changes_since(file.revision)
             revision = max(revision, later)
-            _put(targets, since_file)
-            unexplained = set(file.ids.tolist()).symmetric_difference(targets).difference(since_file)
-            if unexplained:
-                raise IndexFileError(f"{file.path} does not match the store's targets")
-        except IndexFileError as e:
-            log.info("index file: %s; writing a new one", e)
-            file, since_file = self._write_file(targets, revision), {}
-            if file.revision != revision:
-                raise IndexFileError(f"{file.path} changed while it was being read") from e
-        lexical = MappedScreen(file, {tid: t for tid, t in targets.items() if tid not in since_file})
-        for tid in since_file:
-            if tid in targets:
-                lexical.add(targets[tid])
-            else:
-                lexical.remove(tid)
-        others = [s.copy() for s in current.scanners if not isinstance(s, PreScreen)]
+        targets = FileTargets(file)
+        _put(targets, since_file)
         if current.revision == 0:
-            others = [s for s in self._make_scanners() if not isinstance(s, PreScreen)]
-            changed: dict[int, Target | None] = dict(targets)
+            if len(targets) != count:
+                raise IndexFileError(f"{file.path} holds {len(targets)} targets, the store {count}")
+            if first is not None and targets.get(first.id) != first:
+                raise IndexFileError(f"{file.path} does not match the store's targets")
         else:
-            changed = {tid: targets.get(tid) for tid in {**since_current, **since_file}}
-        _change({}, others, changed)
+            expected = current.targets.copy()
+            _put(expected, since_current)
+            _put(expected, since_file)
+            if not np.array_equal(_ids(expected), targets.ids()):
+                raise IndexFileError(f"{file.path} does not match the store's targets")
+        lexical = MappedScreen(file)
+        filed: list[Scanner] = [lexical]
+        others, unfed = [], []
+        in_use = {s.name: s for s in current.scanners if current.revision and not isinstance(s, PreScreen)}
+        changed = {tid: targets.get(tid) for tid in {**since_current, **since_file}} if in_use else {}
+        for new in self._others():
+            if (over := new.over_file(file)) is not None:
+                filed.append(over)  # its tables in the file, like the lexical scanner's
+                others.append(over)
+            elif type(old := in_use.get(new.name)) is type(new):
+                others.append(old.copy())  # the list in use's, brought up to date
+                _change({}, others[-1:], changed)
+            else:
+                others.append(new)  # given what it wants of the file, below
+                unfed.append(new)
+        for tid, target in sorted(since_file.items()):
+            for scanner in filed:
+                if target is None:
+                    scanner.remove(tid)
+                else:
+                    scanner.add(target)
+        _feed(unfed, targets)
         return _Snapshot(targets, (lexical, *others), revision)
+
+    def _since(self, file: IndexFile) -> tuple[int, dict[int, Target | None], int, Target | None]:
+        """The store's revision, its changes since ``file``'s, its count of targets and its
+        first target, read with no write between (tried again when one came)."""
+        assert self.store is not None
+        for _ in range(5):
+            latest = self.store.revision()
+            if latest < file.revision:
+                raise IndexFileError(f"{file.path} is newer than the store")
+            count = self.store.count()
+            first = self.store.page(0, 1)
+            revision, since_file = self.store.changes_since(file.revision)
+            if revision == latest:
+                return revision, since_file, count, first[0] if first else None
+        raise IndexFileError("the store kept changing while the file was checked against it")
 
     def _fold_if_grown(self) -> None:
         """Past ``fold_at`` changes since the file, write a new one in the background."""
@@ -339,10 +405,9 @@ class TargetIndex:
                 if not mine:
                     return False
                 screen = PreScreen()
-                for tid in sorted(snapshot.targets):
-                    screen.add(snapshot.targets[tid])
-                assert self.store is not None
-                write(self.index_file, screen, revision=snapshot.revision, store=self.store.location)
+                for target in _in_order(snapshot.targets):
+                    screen.add(target)
+                self._write(screen, snapshot.revision)
             file = self._open_file()
         with self._sync_lock:
             self._snapshot = self._over_file(self._snapshot, file=file)
@@ -383,7 +448,7 @@ class TargetIndex:
     def targets(self) -> list[Target]:
         """Every target, in the order they were added."""
         with self._reading() as snapshot:
-            return sorted(snapshot.targets.values(), key=lambda t: t.id or 0)
+            return list(_in_order(snapshot.targets))
 
     def scan(self, text: str) -> Scan:
         """What ``text`` says about the targets, read from the current snapshot, no lock held.
@@ -405,8 +470,12 @@ class TargetIndex:
     def page(self, after: int = 0, limit: int = 100) -> list[Target]:
         """At most ``limit`` targets with an id above ``after``, in id order."""
         with self._reading() as snapshot:
-            ids = sorted(tid for tid in snapshot.targets if tid > after)[:limit]
-            return [snapshot.targets[tid] for tid in ids]
+            targets = snapshot.targets
+            if isinstance(targets, FileTargets):
+                ids = targets.after(after, limit)
+            else:
+                ids = sorted(tid for tid in targets if tid > after)[:limit]
+            return [targets[tid] for tid in ids]
 
     def view(self, extra: Sequence[Target] = ()) -> TargetView:
         """This index plus targets that count for one request only."""
@@ -416,11 +485,12 @@ class TargetIndex:
 
 
 def _change(
-    targets: dict[int, Target], scanners: Sequence[Scanner], changes: dict[int, Target | None]
+    targets: MutableMapping[int, Target], scanners: Sequence[Scanner], changes: dict[int, Target | None]
 ) -> None:
     for tid, target in changes.items():
         if target is None:
-            targets.pop(tid, None)
+            if tid in targets:
+                del targets[tid]
             for scanner in scanners:
                 scanner.remove(tid)
         else:
@@ -429,12 +499,48 @@ def _change(
                 scanner.add(target)
 
 
-def _put(targets: dict[int, Target], changes: dict[int, Target | None]) -> None:
+def _put(targets: MutableMapping[int, Target], changes: dict[int, Target | None]) -> None:
     for tid, target in changes.items():
         if target is None:
-            targets.pop(tid, None)
+            if tid in targets:
+                del targets[tid]  # not ``pop``: a file's target is not decoded to be dropped
         else:
             targets[tid] = target
+
+
+def _in_order(targets: Targets) -> Iterator[Target]:
+    """Every target of a list, in id order (a file's decoded one by one, not cached)."""
+    if isinstance(targets, FileTargets):
+        return targets.each()
+    return iter(sorted(targets.values(), key=lambda t: t.id or 0))
+
+
+def _ids(targets: Targets) -> np.ndarray:
+    """A list's ids, in order."""
+    if isinstance(targets, FileTargets):
+        return targets.ids()
+    return np.array(sorted(targets), np.int64)
+
+
+def _feed(others: Sequence[Scanner], targets: FileTargets) -> None:
+    """New scanners given what they index of a list read from a file: the targets the file
+    says some of them want, and those changed since it was written (only those they want,
+    each). A scanner the file does not know, or that now answers ``wants`` by another rule
+    (another ALU wrote the file), is given every target instead: slower, never wrong."""
+    if not others:
+        return
+    file = targets.file
+    unknown = [s for s in others if file.others_rules.get(s.name) != s.wants_rule]
+    if unknown:
+        log.info("index file: reading every target for %s", ", ".join(s.name for s in unknown))
+        ids = None
+    else:
+        added = (tid for tid, t in targets.changed.items() if t is not None)
+        ids = sorted({*file.others.tolist(), *added})
+    for target in targets.each(ids):
+        for scanner in others:
+            if scanner in unknown or scanner.wants(target):
+                scanner.add(target)
 
 
 def _within_deadline() -> None:

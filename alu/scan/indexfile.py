@@ -13,28 +13,48 @@ format version, the store and revision the tables reflect, where each array lies
 blake2b checksum of the arrays), then the arrays, each at a 64-byte boundary. A file of
 another version, with a bad checksum, or cut short is refused (``IndexFileError``): the
 caller builds a new one.
+
+Version 2 also holds every target's record: ``records.at``, where each starts, in ``ids``
+order; ``records.data``, the records, each a compact JSON list of the target's fields (its
+enrichment, knowledge and examples as the stores dump them) deflated alone against a
+preset dictionary, ``records.dict``, a sample of them (records share most of their words:
+an enriched one shrinks to about a third, and each is still read alone). So a replica
+decodes a target when a scan finds it instead of holding every one (``IndexFile.target``).
+A scanner besides the lexical one either files tables of its own (``Scanner.file_tables``:
+arrays named ``SCANNER:NAME``, its rule and scalars in the header's ``filed``), read in
+place like the lexical ones, or is given at start the targets it wants: ``others`` holds
+their ids, and the header the rule each such scanner's ``wants`` answered by, so a replica
+starting over the file decodes and indexes only those.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import mmap
 import os
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..stores.base import load_enrichment, load_examples, load_knowledge
+from ..targets.target import Target
+from .base import Scanner
 from .fuzzy import deletes
 from .lexical import PreScreen
 
 MAGIC = b"ALUIDX\x00\x01"
-VERSION = 1
+VERSION = 2
 _ALIGN = 64
+DICTIONARY_BYTES = 32 * 1024
+# Decoded targets kept per mapped file: a scan touches a few candidates, a request a few scans.
+CACHED = 1024
 _DIGEST = np.dtype([("k", "<u8"), ("c", "<u4")])
 # Tables of target ids, keyed by the pre-screen's map of the same name.
 ID_TABLES = ("names", "phrases", "partials", "surnames", "terms")
@@ -89,7 +109,7 @@ class Table:
         return [b > a and bool((checks[a:b] == check).any()) for a, b, check in self._ranges(keys)]
 
 
-def _table(pairs: Iterable[tuple[str, int]] | Iterable[str], exact: bool, valued: bool = True) -> dict:
+def table_arrays(pairs: Iterable[tuple[str, int]] | Iterable[str], exact: bool, valued: bool = True) -> dict:
     """The arrays of one table from (key, value) pairs (or bare keys), sorted; ``exact``:
     refuse two distinct keys with one digest."""
     pairs = list(pairs)
@@ -113,8 +133,47 @@ def _items(postings: Any) -> Iterator[tuple[str, int]]:
             yield key, item
 
 
-def tables_of(screen: PreScreen) -> tuple[dict[str, np.ndarray], dict]:
-    """Every array a file holds, from an in-memory pre-screen, and the header's scalars."""
+def record_of(target: Target) -> bytes:
+    """A target's record as the file keeps it: its fields in a JSON list (the generated
+    ones as the stores dump them; those left at None at the end left out)."""
+    fields = [target.name, target.kind, target.aliases, target.description, target.evidence]
+    generated = (target.enrichment, target.knowledge, target.examples)
+    fields += [None if m is None else m.model_dump(mode="json") for m in generated]
+    while fields[-1] is None:
+        fields.pop()
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def _dictionary(records: list[bytes]) -> bytes:
+    """Records spread over the list, up to deflate's window (32 KiB): what the records are
+    deflated against (the last bytes of a dictionary are the cheapest to refer to)."""
+    step = max(1, len(records) // 1024)
+    return b"".join(records[::step])[-DICTIONARY_BYTES:] or b" "
+
+
+def target_of(target_id: int, record: bytes) -> Target:
+    """The target a record holds (validated when it was stored, as a store's own rows)."""
+    name, kind, aliases, description, evidence, *generated = json.loads(
+        record.decode("utf-8", "surrogatepass")
+    )
+    enrichment, knowledge, examples = (*generated, None, None, None)[:3]
+    return Target.trusted(
+        id=target_id,
+        name=name,
+        kind=kind,
+        aliases=aliases,
+        description=description,
+        evidence=evidence,
+        enrichment=load_enrichment(enrichment),
+        knowledge=load_knowledge(knowledge),
+        examples=load_examples(examples),
+    )
+
+
+def tables_of(screen: PreScreen, others: Iterable[Scanner] = ()) -> tuple[dict[str, np.ndarray], dict]:
+    """Every array a file holds, from an in-memory pre-screen, and the header's scalars;
+    ``others``: the scanners besides the lexical one, each filing its own tables
+    (``Scanner.file_tables``, under its name) or else the ids of the targets it wants."""
     arrays: dict[str, np.ndarray] = {}
 
     def put(name: str, table: dict) -> None:
@@ -122,16 +181,16 @@ def tables_of(screen: PreScreen) -> tuple[dict[str, np.ndarray], dict]:
             arrays[f"{name}.{part}"] = array
 
     for name in ID_TABLES:
-        put(name, _table(_items(getattr(screen, f"_{name}")), exact=True))
+        put(name, table_arrays(_items(getattr(screen, f"_{name}")), exact=True))
     words = sorted(screen._vocab)
     number = {w: n for n, w in enumerate(words)}
     encoded = [w.encode("utf-8", "surrogatepass") for w in words]
     arrays["words.at"] = np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64)
     arrays["words.text"] = np.frombuffer(b"".join(encoded), np.uint8)
-    put("vocab", _table(((w, n) for w, n in number.items()), exact=True))
-    put("translit", _table(((k, number[w]) for k, w in _items(screen._translit)), exact=True))
+    put("vocab", table_arrays(((w, n) for w, n in number.items()), exact=True))
+    put("translit", table_arrays(((k, number[w]) for k, w in _items(screen._translit)), exact=True))
     fuzzy = ((v, number[w]) for w in words if w in screen._fuzzy_index for v in deletes(w) | {w})
-    put("fuzzy", _table(fuzzy, exact=False))
+    put("fuzzy", table_arrays(fuzzy, exact=False))
     # A word's owners: the targets whose names hold it (a token is live while one is).
     owners: list[list[int]] = [[] for _ in words]
     for tid, target in screen.targets.items():
@@ -141,18 +200,50 @@ def tables_of(screen: PreScreen) -> tuple[dict[str, np.ndarray], dict]:
     arrays["owners.v"] = np.fromiter((t for o in owners for t in o), np.int32)
     name_tokens = {t for key in screen._names for t in key.split(" ")}
     phrase_tokens = {t for key in screen._phrases for t in key.split(" ")}
-    put("name_tokens", _table(name_tokens, exact=True, valued=False))
-    put("phrase_tokens", _table(phrase_tokens, exact=True, valued=False))
-    arrays["ids"] = np.array(sorted(screen.targets), np.int32)
-    scalars = {"longest": screen._longest, "longest_token": screen._longest_token}
-    return arrays, scalars
+    put("name_tokens", table_arrays(name_tokens, exact=True, valued=False))
+    put("phrase_tokens", table_arrays(phrase_tokens, exact=True, valued=False))
+    ids = sorted(screen.targets)
+    arrays["ids"] = np.array(ids, np.int32)
+    records = [record_of(screen.targets[tid]) for tid in ids]
+    dictionary = _dictionary(records)
+    primed = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
+    for n, record in enumerate(records):
+        deflate = primed.copy()
+        records[n] = deflate.compress(record) + deflate.flush()
+    arrays["records.at"] = np.cumsum([0] + [len(r) for r in records], dtype=np.int64)
+    arrays["records.data"] = np.frombuffer(b"".join(records), np.uint8)
+    arrays["records.dict"] = np.frombuffer(dictionary, np.uint8)
+    del records
+    fed, filed = [], {}
+    for scanner in others:
+        made = scanner.file_tables(screen.targets)
+        if made is None:
+            fed.append(scanner)
+            continue
+        tables, scalars = made
+        for name, array in tables.items():
+            arrays[f"{scanner.name}:{name}"] = array
+        filed[scanner.name] = {"rule": scanner.wants_rule, **scalars}
+    wanted = (tid for tid in ids if any(s.wants(screen.targets[tid]) for s in fed))
+    arrays["others"] = np.fromiter(wanted, np.int32)
+    header = {
+        "longest": screen._longest,
+        "longest_token": screen._longest_token,
+        "others": {s.name: s.wants_rule for s in fed},
+        "filed": filed,
+    }
+    return arrays, header
 
 
-def write(path: str | Path, screen: PreScreen, *, revision: int, store: str) -> None:
-    """Write ``screen``'s tables to ``path`` as of store ``revision``: to a temporary file
-    beside it, renamed over it once complete (a process mapping the old file keeps it)."""
+def write(
+    path: str | Path, screen: PreScreen, *, revision: int, store: str, others: Iterable[Scanner] = ()
+) -> None:
+    """Write ``screen``'s tables and its targets' records to ``path`` as of store
+    ``revision``, with the ids of the targets some scanner of ``others`` wants: to a
+    temporary file beside it, renamed over it once complete (a process mapping the old
+    file keeps it)."""
     path = Path(path)
-    arrays, scalars = tables_of(screen)
+    arrays, scalars = tables_of(screen, others)
     layout, offset, checksum = {}, 0, hashlib.blake2b()
     for name, array in arrays.items():
         layout[name] = [array.dtype.str, offset, len(array)]
@@ -210,12 +301,25 @@ class IndexFile:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError) as e:  # missing, unreadable, empty
             raise IndexFileError(f"cannot map {self.path}: {e}") from e
-        header = self._header()
-        if store is not None and header["store"] != store:
-            raise IndexFileError(f"{self.path} was built from another store")
+        try:
+            header = self._header()
+            if store is not None and header["store"] != store:
+                raise IndexFileError(f"{self.path} was built from another store")
+            self._read(header)
+        except (KeyError, TypeError, ValueError) as e:  # a field or an array missing
+            if isinstance(e, IndexFileError):
+                raise
+            raise IndexFileError(f"{self.path}: incomplete header ({e!r})") from e
+
+    def _read(self, header: dict) -> None:
         self.revision: int = header["revision"]
+        self.checksum: str = header["checksum"]
         self.longest: int = header["longest"]
         self.longest_token: int = header["longest_token"]
+        # scanner name -> the rule its ``wants`` answered by when the file was written
+        self.others_rules: dict[str, str] = header["others"]
+        # scanner name -> its rule and scalars, for a scanner that filed tables of its own
+        self.filed: dict[str, dict] = header["filed"]
         self.arrays = {
             name: np.frombuffer(self._map, np.dtype(dtype), count, self._body + offset)
             for name, (dtype, offset, count) in header["arrays"].items()
@@ -227,6 +331,12 @@ class IndexFile:
         self.ids: np.ndarray = self.arrays["ids"]
         self._words_at, self._words = self.arrays["words.at"], self.arrays["words.text"]
         self._owners_at, self._owners = self.arrays["owners.at"], self.arrays["owners.v"]
+        self._records_at, self._records = self.arrays["records.at"], self.arrays["records.data"]
+        self._dictionary = self.arrays["records.dict"].tobytes()
+        self.others: np.ndarray = self.arrays["others"]  # ids some other scanner wanted
+        # ``target`` with the targets read lately kept (thread-safe; shared by every list
+        # read from this mapping: the records never change).
+        self.cached: Callable[[int], Target] = functools.lru_cache(maxsize=CACHED)(self.target)
 
     def _header(self) -> dict:
         m = self._map
@@ -258,3 +368,33 @@ class IndexFile:
 
     def owners(self, number: int) -> np.ndarray:
         return self._owners[int(self._owners_at[number]) : int(self._owners_at[number + 1])]
+
+    def tables(self, scanner: str) -> dict[str, np.ndarray]:
+        """The arrays a scanner filed (``Scanner.file_tables``), by the names it gave them."""
+        prefix = f"{scanner}:"
+        return {name[len(prefix) :]: a for name, a in self.arrays.items() if name.startswith(prefix)}
+
+    def position(self, target_id: int) -> int | None:
+        """Where ``target_id`` is in ``ids`` (and its record in the records), None if absent."""
+        if not isinstance(target_id, int | np.integer):
+            return None
+        ids = self.ids
+        at = int(np.searchsorted(ids, target_id))
+        return at if at < len(ids) and int(ids[at]) == target_id else None
+
+    def __contains__(self, target_id: object) -> bool:
+        return self.position(target_id) is not None  # type: ignore[arg-type]
+
+    def record(self, position: int) -> Target:
+        """The target at ``position`` in ``ids``, decoded from its record."""
+        a, b = int(self._records_at[position]), int(self._records_at[position + 1])
+        inflate = zlib.decompressobj(-15, zdict=self._dictionary)
+        record = inflate.decompress(self._records[a:b].tobytes()) + inflate.flush()
+        return target_of(int(self.ids[position]), record)
+
+    def target(self, target_id: int) -> Target:
+        """The target with this id as the file holds it; KeyError if it holds none."""
+        position = self.position(target_id)
+        if position is None:
+            raise KeyError(target_id)
+        return self.record(position)

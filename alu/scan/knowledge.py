@@ -122,6 +122,14 @@ class _Entry(NamedTuple):
 
 @register_scanner("knowledge")
 class KnowledgeScanner(Scanner):
+    wants_rule = "knowledge-items-v1"
+
+    def wants(self, target: Target) -> bool:
+        """Targets probed with items the model knows (or would not say): ``items`` and
+        ``parts`` find nothing in any other."""
+        k = target.knowledge
+        return k is not None and k.known is not False and bool(k.items)
+
     def __init__(self) -> None:
         self._by_first: dict[str, list[_Entry]] = defaultdict(list)  # by the key's first token
         self._keys: dict[int, list[tuple[str, ...]]] = {}

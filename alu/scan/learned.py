@@ -151,6 +151,13 @@ class LearnedScanner(Scanner):
     classifier; the others are the lexical scanner's). A flagged text gives the target a
     candidate with a ``learned`` signal at the candidate threshold."""
 
+    wants_rule = "hazard-classifier-v1"
+
+    def wants(self, target: Target) -> bool:
+        """Hazards with a classifier, whatever its recipe (``add`` keeps the usable ones)."""
+        examples = target.examples
+        return target.kind == "hazard" and examples is not None and examples.classifier is not None
+
     def __init__(self) -> None:
         self._labels: dict[int, tuple[Target, HazardClassifier]] = {}
         self._table: LabelTable | None = None

@@ -10,16 +10,20 @@ table for its tokens, for their alternatives, for every run of them that may be 
 a phrase); a key it did not foresee is looked up alone when asked for. Verdicts are those
 of the in-memory pre-screen over the same targets: every count the weights read (how many
 targets share a key) and every word the misspelling lookups may return is the live one.
+
+Its targets are the file's records read lazily, as changed since (``filetargets``): a
+candidate's target is decoded when a screen finds it.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..targets.target import Target
 from ..text import transliteration_key
+from .filetargets import FileTargets
 from .indexfile import IndexFile, Table
 from .lexical import _NAME, _PHRASE, MAX_PHRASE_TOKENS, PreScreen
 
@@ -77,16 +81,13 @@ class _Fuzzy:
 class MappedScreen(PreScreen):
     """The lexical scanner over an index file, with the changes since as a delta."""
 
-    def __init__(self, file: IndexFile, targets: Mapping[int, Target] = ()):
-        """``targets``: the file's targets as they are (those of its ids not in it are
-        taken for removed, see ``load``)."""
+    def __init__(self, file: IndexFile):
+        """Over ``file`` as written; the changes since are then ``add``-ed and ``remove``-d."""
         super().__init__()  # the delta's maps stay empty: the file holds them
         self.file = file
         self.dead: set[int] = set()  # file targets removed or changed since: masked out
         self.delta = PreScreen()  # targets added or changed since the file was written
-        self._file_ids = frozenset(file.ids.tolist())
-        self.targets = dict(targets)
-        self.dead = set(self._file_ids - self.targets.keys())
+        self.targets = FileTargets(file)  # the file's records, as changed since
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -98,7 +99,7 @@ class MappedScreen(PreScreen):
 
     def copy(self) -> MappedScreen:
         other = copy.copy(self)
-        other.targets = dict(self.targets)
+        other.targets = self.targets.copy()
         other.dead = set(self.dead)
         other.delta = self.delta.copy()
         return other
@@ -106,16 +107,17 @@ class MappedScreen(PreScreen):
     def add(self, target: Target) -> None:
         if target.id is None:
             raise ValueError("a target needs an id before it is indexed")
-        if target.id in self._file_ids:
+        if target.id in self.file:
             self.dead.add(target.id)
         self.delta.add(target)
         self.targets[target.id] = target
 
     def remove(self, target_id: int) -> None:
-        if target_id in self._file_ids:
+        if target_id in self.file:
             self.dead.add(target_id)
         self.delta.remove(target_id)
-        self.targets.pop(target_id, None)
+        if target_id in self.targets:
+            del self.targets[target_id]
 
     # -- the per-text view ------------------------------------------------------------
     def _live_word(self, number: int) -> bool:

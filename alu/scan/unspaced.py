@@ -7,6 +7,9 @@ name has (a handful: names are short), so the cost is linear in the text and fla
 number of targets, however many names share their first characters. Spaces and the middle dots that may
 separate a name's parts (林纳斯·托瓦兹, リーナス・トーバルズ, 리누스 토르발스) are ignored
 on both sides.
+
+With an index file the names are filed in it (``file_tables``) and read in place, shared by
+every process mapping it (``MappedScripts``), with the changes since as a delta.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ import copy
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
 
 from ..targets.target import Target
 from .base import NAME_WEIGHT, Candidate, Scanner, Signal, register_scanner
+from .indexfile import IndexFile, Table, table_arrays
 from .postings import Postings
 
 UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -36,8 +43,13 @@ def unspaced_names(target: Target) -> set[str]:
 
 @register_scanner("unspaced-scripts")
 class ScriptScanner(Scanner):
+    wants_rule = f"unspaced-names-v1:{UNSPACED.pattern}"
+
+    def wants(self, target: Target) -> bool:
+        return bool(unspaced_names(target))
+
     def __init__(self) -> None:
-        self.targets: dict[int, Target] = {}
+        self.targets: dict[int, Target] = {}  # those with a name in such a script
         self._owners = Postings()  # name -> target ids
         self._lengths: Counter[int] = Counter()  # name length -> names that long
 
@@ -53,7 +65,10 @@ class ScriptScanner(Scanner):
         if target.id is None:
             raise ValueError("a target needs an id before it is indexed")
         self.remove(target.id)
-        for key in unspaced_names(target):
+        keys = unspaced_names(target)
+        if not keys:
+            return  # nothing to find: not kept (most targets, of a million)
+        for key in keys:
             if key not in self._owners:
                 self._lengths[len(key)] += 1
             self._owners.add(key, target.id)
@@ -73,19 +88,114 @@ class ScriptScanner(Scanner):
     def scan(self, text: str) -> list[Candidate]:
         if not self._owners or not UNSPACED.search(text):
             return []
+        return _found(normal(text), sorted(self._lengths), self._owners.get, self.targets.__getitem__)
+
+    # -- in an index file ---------------------------------------------------------------
+    def file_tables(self, targets: Mapping[int, Target]) -> tuple[dict[str, np.ndarray], dict]:
+        """Every name (``names``: name -> target id), the first two characters of each
+        (``starts``: where a name may begin), and the names' lengths."""
+        names = [(key, tid) for tid in sorted(targets) for key in sorted(unspaced_names(targets[tid]))]
+        arrays = {f"names.{p}": a for p, a in table_arrays(names, exact=True).items()}
+        starts = {key[:2] for key, _ in names}
+        arrays |= {f"starts.{p}": a for p, a in table_arrays(starts, exact=True, valued=False).items()}
+        return arrays, {"lengths": sorted({len(key) for key, _ in names})}
+
+    def over_file(self, file: IndexFile) -> MappedScripts | None:
+        filed = file.filed.get(self.name)
+        if filed is None or filed.get("rule") != self.wants_rule:
+            return None
+        a = file.tables(self.name)
+        names = Table(a["names.k"], a["names.c"], a["names.v"])
+        return MappedScripts(file, names, Table(a["starts.k"], a["starts.c"], None), filed["lengths"])
+
+
+def _found(
+    t: str,
+    lengths: list[int],
+    owners: Callable[[str, tuple], Iterable[int]],
+    target: Callable[[int], Target],
+) -> list[Candidate]:
+    """The targets whose names ``owners`` finds at some position of the normalised text
+    ``t``, one probe per name length, best first."""
+    found: dict[int, Candidate] = {}
+    for i in range(len(t) - 1):
+        for length in lengths:
+            key = t[i : i + length]
+            if len(key) < length:
+                break
+            ids = owners(key, ())
+            if not ids:
+                continue
+            signal = Signal("name", key, NAME_WEIGHT)
+            for tid in ids:
+                c = found.get(tid)
+                if c is None:
+                    c = found[tid] = Candidate(target(tid), 0.0)
+                if c.add(signal):
+                    c.named = True
+    return sorted(found.values(), key=lambda c: (-c.score, c.target.name))
+
+
+class MappedScripts(ScriptScanner):
+    """The scanner over an index file: the names it filed (shared by every process that
+    maps it) less those of the targets changed or removed since (masked out), and the
+    targets added or changed since indexed in this scanner's own maps (the delta), as the
+    in-memory scanner indexes them. The same verdicts as that scanner over the same list.
+
+    A text's candidate names are looked up together: the keys that start where a filed name
+    may start (its first two characters), one per filed length, in one ``searchsorted``."""
+
+    def __init__(self, file: IndexFile, names: Table, starts: Table, lengths: list[int]):
+        super().__init__()
+        self.file, self._names, self._starts, self._filed_lengths = file, names, starts, lengths
+        self.dead: set[int] = set()  # file targets removed or changed since
+
+    def copy(self) -> MappedScripts:
+        other = super().copy()
+        assert isinstance(other, MappedScripts)
+        other.dead = set(self.dead)
+        return other
+
+    def add(self, target: Target) -> None:
+        if target.id is not None and target.id in self.file:
+            self.dead.add(target.id)
+        super().add(target)
+
+    def remove(self, target_id: int) -> None:
+        if target_id in self.file:
+            self.dead.add(target_id)
+        super().remove(target_id)
+
+    def scan(self, text: str) -> list[Candidate]:
+        if not (len(self._names) or self._owners) or not UNSPACED.search(text):
+            return []
         t = normal(text)
-        found: dict[int, Candidate] = {}
-        lengths = sorted(self._lengths)
-        for i in range(len(t) - 1):
-            for length in lengths:
-                key = t[i : i + length]
-                if len(key) < length:
-                    break
-                if key not in self._owners:
-                    continue
-                signal = Signal("name", key, NAME_WEIGHT)
-                for tid in self._owners.get(key, ()):
-                    c = found.setdefault(tid, Candidate(self.targets[tid], 0.0))
-                    if c.add(signal):
-                        c.named = True
-        return sorted(found.values(), key=lambda c: (-c.score, c.target.name))
+        starts = [t[i : i + 2] for i in range(len(t) - 1)]
+        unique = list(dict.fromkeys(starts))
+        filed_start = dict(zip(unique, self._starts.contains_many(unique), strict=True))
+        keys = [
+            t[i : i + length]
+            for i, start in enumerate(starts)
+            if filed_start[start]
+            for length in self._filed_lengths
+            if i + length <= len(t)
+        ]
+        keys = list(dict.fromkeys(keys))
+        dead = self.dead
+        filed = {
+            key: [tid for tid in ids if tid not in dead]
+            for key, ids in zip(keys, self._names.get_many(keys), strict=True)
+            if ids
+        }
+        delta = self._owners
+
+        def owners(key: str, default: tuple) -> list[int]:
+            return [*filed.get(key, default), *delta.get(key, default)]
+
+        lengths = sorted(set(self._filed_lengths) | set(self._lengths))
+        return _found(t, lengths, owners, self._target)
+
+    def _target(self, target_id: int) -> Target:
+        """A delta target as indexed; a file's as filed (unchanged since: not masked)."""
+        target = self.targets.get(target_id)
+        return target if target is not None else self.file.cached(target_id)
