@@ -43,7 +43,8 @@ def test_a_run_with_distractors_imports_them_and_the_paper_mode_steps_aside(tmp_
     records = read_answers(tmp_path / "answers.jsonl")
     assert {r.system for r in records} == {"vanilla", "alu"}  # 520 targets do not fit the paper's prompt
     listing = (tmp_path / "distractors-real_authors.jsonl").read_text()
-    assert len(json.loads(listing)) == 520  # the benchmark's 20 authors and 500 distractors
+    listed = [json.loads(line) for line in listing.splitlines()]  # JSON Lines: one target a line
+    assert len(listed) == 520 and all(r["name"] for r in listed)  # 20 authors, 500 distractors
 
 
 @needs_data

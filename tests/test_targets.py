@@ -137,6 +137,15 @@ def test_json_lines_round_trip_streamed_with_the_bad_line_named(tmp_path):
         next(targets)
 
 
+def test_a_json_array_named_jsonl_is_still_read(tmp_path):
+    """Earlier versions wrote a JSON array under a .jsonl name (evaluation distractor lists)."""
+    from alu.targets import read_targets
+
+    path = tmp_path / "old.jsonl"
+    path.write_text('[\n  {"name": "Ada Lovelace"},\n  {"name": "Alan Turing"}\n]\n', encoding="utf-8-sig")
+    assert [t.name for t in read_targets(path)] == ["Ada Lovelace", "Alan Turing"]
+
+
 def test_a_line_past_the_limit_is_refused_before_it_is_read_whole(tmp_path, monkeypatch):
     import alu.targets.files as files
 

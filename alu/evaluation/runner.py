@@ -202,7 +202,7 @@ class Run:
             people |= {d.meta.get("author", "") for d in bench.documents}
             others = distractors(self.plan.distractors, self.data_root, people, self.plan.seed)
             listing = self.out / f"distractors-{bench.name}.jsonl"
-            export_to(listing, [*bench.targets, *others], "json")
+            export_to(listing, [*bench.targets, *others], "jsonl")
             store.import_file(listing)
         return store
 

@@ -226,6 +226,9 @@ def stream_targets(path: str | Path, fmt: str | None = None) -> Iterator[Target]
         handle = open(path, encoding="utf-8-sig", newline="" if fmt == "csv" else None)
     except OSError as exc:
         raise TargetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if fmt == "jsonl" and handle.read(1) == "[":  # a JSON array named .jsonl, as ALU wrote them before
+        fmt = "json"
+    handle.seek(0)
     limit = MAX_FILE_BYTES[fmt]
     with handle:
         if size > limit:
