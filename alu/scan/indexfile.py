@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ..stores.base import load_enrichment, load_examples, load_knowledge
+from ..stores.base import stored_target
 from ..targets.target import Target
 from .base import Scanner
 from .fuzzy import deletes
@@ -156,17 +156,8 @@ def target_of(target_id: int, record: bytes) -> Target:
     name, kind, aliases, description, evidence, *generated = json.loads(
         record.decode("utf-8", "surrogatepass")
     )
-    enrichment, knowledge, examples = (*generated, None, None, None)[:3]
-    return Target.trusted(
-        id=target_id,
-        name=name,
-        kind=kind,
-        aliases=aliases,
-        description=description,
-        evidence=evidence,
-        enrichment=load_enrichment(enrichment),
-        knowledge=load_knowledge(knowledge),
-        examples=load_examples(examples),
+    return stored_target(
+        target_id, name, kind, aliases, description, evidence, *(*generated, None, None, None)[:3]
     )
 
 

@@ -122,6 +122,33 @@ def load_examples(value: str | dict | None) -> Examples | None:
     return Examples.model_construct(**data)
 
 
+def stored_target(
+    target_id: int,
+    name: str,
+    kind: str,
+    aliases: list[str],
+    description: str,
+    evidence: list[str],
+    enrichment: str | dict | None,
+    knowledge: str | dict | None,
+    examples: str | dict | None,
+) -> Target:
+    """A stored target as it was written (a store's row, an index file's record): validated
+    on the way in, not again on the way out (faster, and a row an older version accepted
+    still loads)."""
+    return Target.trusted(
+        id=target_id,
+        name=name,
+        kind=kind,
+        aliases=aliases,
+        description=description,
+        evidence=evidence,
+        enrichment=load_enrichment(enrichment),
+        knowledge=load_knowledge(knowledge),
+        examples=load_examples(examples),
+    )
+
+
 class Watch(Protocol):
     """A running subscription to a store's change announcements."""
 

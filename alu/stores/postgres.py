@@ -34,6 +34,7 @@ from .base import (
     load_knowledge,
     name_key,
     register_store,
+    stored_target,
 )
 
 try:
@@ -233,18 +234,7 @@ class PostgresStore(Store):
     # -- reads ----------------------------------------------------------------------
     @staticmethod
     def _target(row: tuple) -> Target:
-        target_id, name, kind, aliases, description, evidence, enrichment, knowledge, examples = row
-        return Target.trusted(  # validated by add_many when written
-            id=target_id,
-            name=name,
-            kind=kind,
-            aliases=aliases,
-            description=description,
-            evidence=evidence,
-            enrichment=load_enrichment(enrichment),
-            knowledge=load_knowledge(knowledge),
-            examples=load_examples(examples),
-        )
+        return stored_target(*row)  # validated by add_many when written
 
     def list(self) -> list[Target]:
         with self._read("cannot list targets") as conn:

@@ -31,6 +31,7 @@ from .base import (
     load_knowledge,
     name_key,
     register_store,
+    stored_target,
 )
 
 _SCHEMA = """
@@ -236,18 +237,9 @@ class TargetStore(Store):
     def _row(row: tuple) -> Target:
         """A stored target as it was written: validated on the way in, not again on the way
         out (faster, and a row an older version accepted still loads)."""
-        target_id, name, kind, aliases, description, evidence, enrichment, knowledge, examples = row
-        return Target.trusted(
-            id=target_id,
-            name=name,
-            kind=kind,
-            aliases=json.loads(aliases),
-            description=description,
-            evidence=json.loads(evidence),
-            enrichment=load_enrichment(enrichment),
-            knowledge=load_knowledge(knowledge),
-            examples=load_examples(examples),
-        )
+        target_id, name, kind, aliases, description, evidence, *generated = row
+        aliases, evidence = json.loads(aliases), json.loads(evidence)
+        return stored_target(target_id, name, kind, aliases, description, evidence, *generated)
 
     _COLUMNS = "id, name, kind, aliases, description, evidence, enrichment, knowledge, examples"
 
