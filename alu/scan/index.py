@@ -487,15 +487,12 @@ class TargetIndex:
 def _change(
     targets: MutableMapping[int, Target], scanners: Sequence[Scanner], changes: dict[int, Target | None]
 ) -> None:
+    _put(targets, changes)
     for tid, target in changes.items():
-        if target is None:
-            if tid in targets:
-                del targets[tid]
-            for scanner in scanners:
+        for scanner in scanners:
+            if target is None:
                 scanner.remove(tid)
-        else:
-            targets[tid] = target
-            for scanner in scanners:
+            else:
                 scanner.add(target)
 
 
