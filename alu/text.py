@@ -186,24 +186,19 @@ def zipf(word: str) -> float:
     return zipf_frequency(word, "en")
 
 
-@cache
-def _wordlist() -> dict[str, float]:
-    from wordfreq import get_frequency_dict
-
-    return get_frequency_dict("en")  # the dict zipf reads (wordfreq keeps one per language)
-
-
-_WORDS: dict[str, float] | None = None
+_WORDS: dict[str, float] | None = None  # wordfreq's English list, read at the first ``listed``
 
 
 def listed(token: str) -> bool:
     """Whether ``token`` is in wordfreq's English list as it is: a dict look-up that tells
     most made-up and reversed words (``zipf`` 0) apart from words, before paying for
     ``zipf``'s own tokenizing of a word it has not seen (some 14 us). Called for most of a
-    text's tokens, so the list is read from a module global, not through ``_wordlist``."""
+    text's tokens, so the list is read once into a module global."""
     global _WORDS
     if _WORDS is None:
-        _WORDS = _wordlist()
+        from wordfreq import get_frequency_dict
+
+        _WORDS = get_frequency_dict("en")  # the dict zipf reads (wordfreq keeps one per language)
     return token in _WORDS
 
 
