@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .models import Completion, Messages, Model
+from .models import Completion, Messages, Model, StopWhen, cut_at, takes
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (
@@ -118,6 +118,8 @@ class CachedModel(Model):
         json_schema: dict | None = None,
         timeout: float | None = None,
         agent: str | None = None,
+        until: StopWhen | None = None,
+        reuse_prefix: bool = False,
     ) -> Completion:
         request = {
             "messages": messages,
@@ -125,6 +127,13 @@ class CachedModel(Model):
             "temperature": temperature,
             "stop": stop,
             "json_schema": json_schema,
+        }
+        if until is not None:  # the answer ends where it says: a different text (absent: old keys hold)
+            request["until"] = until.__name__
+        hints = {
+            name: value
+            for name, value in (("until", until), ("reuse_prefix", reuse_prefix))
+            if value and takes(self.inner, name)
         }
         cacheable = temperature == 0 and self.inner.cacheable
         key = self.cache.key(self.identity, request) if cacheable else None
@@ -139,7 +148,10 @@ class CachedModel(Model):
             json_schema=json_schema,
             timeout=timeout,
             agent=agent,
+            **hints,
         )
+        if until is not None and "until" not in hints:
+            out.text = cut_at(out.text, until)
         out.seconds = out.seconds or round(time.perf_counter() - started, 3)
         if key is not None:
             self.cache.put(key, out)

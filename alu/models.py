@@ -21,6 +21,9 @@ from .errors import ConfigError, UnknownModel
 from .registry import Registry
 
 Messages = list[dict[str, str]]
+# Whether a completion can stop here: called with the text generated so far. Named (its
+# ``__name__`` is part of a completion cache's key: the text it leaves depends on it).
+StopWhen = Callable[[str], bool]
 CHARS_PER_TOKEN = 4  # the usual length of a token of English or code, for estimates
 
 
@@ -62,11 +65,19 @@ class Model(ABC):
         json_schema: dict | None = None,
         timeout: float | None = None,
         agent: str | None = None,
+        until: StopWhen | None = None,
+        reuse_prefix: bool = False,
     ) -> Completion:
         """One chat completion. ``json_schema`` asks for output that follows it, where the
         backend can constrain decoding; callers still validate. ``agent`` names who asks
         (``vanilla``, ``audit_erase:audit``, ...): for logs and scripted replies, never
-        part of the request."""
+        part of the request.
+
+        Two hints a backend may ignore (the answer means the same either way):
+        ``until`` ends generation as soon as it holds for the text so far (the caller reads
+        only a prefix, so waiting for the rest is wasted time); ``reuse_prefix`` says the
+        prompt opens with instructions sent many times over, so a backend that keeps
+        computed prompts may start from them (bit-for-bit output may then differ slightly)."""
 
     def count_tokens(self, text: str) -> int:
         """How many tokens ``text`` is: the model's tokenizer where the backend has one,
@@ -80,6 +91,23 @@ class Model(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the backend holds (threads, memory)."""
+
+
+def cut_at(text: str, until: StopWhen) -> str:
+    """``text`` ended where a backend that streams would have stopped it for ``until``
+    (for answers that arrive whole: a script, a server that does not stream)."""
+    for end in range(1, len(text) + 1):
+        if not text[end - 1].isspace() and until(text[:end]):
+            return text[:end]
+    return text
+
+
+def takes(model: Model, option: str) -> bool:
+    """Whether ``model.complete`` accepts ``option`` (a plugin's backend may predate it)."""
+    import inspect
+
+    parameters = inspect.signature(model.complete).parameters.values()
+    return any(p.name == option or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def response_format(json_schema: dict | None) -> dict[str, Any]:

@@ -1,12 +1,15 @@
-"""``alu targets verify`` on the parametric benchmark's targets, as probed by an evaluation
-run (``OUT/knowledge-parametric.json`` of ``alu eval --profile parametric`` with the
-``alu-probed`` system): each target's held-out verification report, and the pooled
-held-out leak rate beside what the benchmark measured for ``alu-probed`` on its forget
-questions, to see whether the report predicts the benchmark.
+"""``alu targets verify`` on a benchmark's targets, as probed by an evaluation run
+(``OUT/knowledge-<benchmark>.json`` of ``alu eval`` with the ``alu-probed`` system): each
+target's held-out verification report, and the pooled held-out leak rate beside what the
+benchmark measured for ``alu-probed`` on its forget questions, to see whether the report
+predicts the benchmark.
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/verify_targets.py \\
         --knowledge results/parametric/knowledge-parametric.json \\
         --summary results/parametric/summary.json --out results/parametric-verify
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/verify_targets.py --benchmark real_authors \\
+        --knowledge results/real-authors/knowledge-real_authors.json \\
+        --summary results/real-authors/summary.json --out results/real-authors-verify
 """
 
 from __future__ import annotations
@@ -22,25 +25,29 @@ from rich.console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_rows
 
-from alu.datasets.parametric import load
+from alu.datasets import data_dir, load_benchmark
 from alu.probing.verify import verify_targets, wilson
 from alu.settings import Settings
 from alu.stores import open_store
 from alu.targets import ModelKnowledge
 
+FORGET_SPLITS = ("forget", "forget_languages")  # where a benchmark asks without naming the target
 
-def benchmark_leak(summary: dict, system: str) -> tuple[int, int] | None:
-    """Leaks and n of ``system`` on the parametric forget and forget_languages splits."""
-    splits = summary.get("benchmarks", {}).get("parametric", {}).get("splits", {})
+
+def benchmark_leak(summary: dict, system: str, benchmark: str = "parametric") -> tuple[int, int] | None:
+    """Leaks and n of ``system`` on the benchmark's forget splits (those it has)."""
+    splits = summary.get("benchmarks", {}).get(benchmark, {}).get("splits", {})
     hits = n = 0
-    for name in ("forget", "forget_languages"):
-        fig = splits.get(name, {}).get("systems", {}).get(system, {}).get("leak_rate")
+    for name in FORGET_SPLITS:
+        if name not in splits:
+            continue
+        fig = splits[name].get("systems", {}).get(system, {}).get("leak_rate")
         if not fig:
             return None
         count = fig.get("n", 0)
         hits += round(fig["value"] * count)
         n += count
-    return hits, n
+    return (hits, n) if n else None
 
 
 def main() -> None:
@@ -48,13 +55,16 @@ def main() -> None:
     parser.add_argument("--knowledge", type=Path, required=True)
     parser.add_argument("--summary", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("results/parametric-verify"))
+    parser.add_argument("--benchmark", default="parametric", help="whose targets (a registered benchmark)")
+    parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     saved = json.loads(args.knowledge.read_text(encoding="utf-8"))
     knowledge = {t["name"]: ModelKnowledge(**t["knowledge"]) for t in saved["targets"] if t["knowledge"]}
     console = Console()
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(str(Path(tmp) / "verify.db"))
-        for target in load(None).targets:
+        root = None if args.benchmark == "parametric" else data_dir(args.data_dir)
+        for target in load_benchmark(args.benchmark, root).targets:
             store.add(target.model_copy(update={"knowledge": knowledge.get(target.name)}))
         settings = Settings()
         alu = settings.build_alu(store, answer_tokens=128, timeout=300)
@@ -91,15 +101,14 @@ def main() -> None:
     }
     console.print(f"pooled held-out leak: {leaks}/{n} = {pooled['leak_rate']}; neighbours kept {kept}/{m}")
     if args.summary is not None and args.summary.is_file():
-        found = benchmark_leak(json.loads(args.summary.read_text(encoding="utf-8")), "alu-probed")
+        summary = json.loads(args.summary.read_text(encoding="utf-8"))
+        found = benchmark_leak(summary, "alu-probed", args.benchmark)
         if found:
             b_hits, b_n = found
             pooled["benchmark_leak"] = {"leaks": b_hits, "n": b_n, "rate": round(b_hits / b_n, 4)}
             gap = abs(pooled["leak_rate"] - b_hits / b_n) * 100 if n else None
             pooled["gap_points"] = round(gap, 1) if gap is not None else None
-            console.print(
-                f"benchmark (alu-probed, forget + forget_languages): {b_hits}/{b_n}; gap {gap:.1f} points"
-            )
+            console.print(f"benchmark (alu-probed, its forget splits): {b_hits}/{b_n}; gap {gap:.1f} points")
     args.out.mkdir(parents=True, exist_ok=True)
     body = {
         "cost": cost.summary(),

@@ -14,6 +14,7 @@ from conftest import AUDIT, HERMIONE, LEAKY, REFUSAL, UNSURE, VANILLA, scripted
 from alu import Target
 from alu.agents import render
 from alu.backends.scripted import Rule, ScriptedModel
+from alu.pipeline.decision import answer_language, fixed_answers
 from alu.pipeline.fallback import DONT_KNOW
 from alu.probing.fingerprint import verdict_of
 from alu.scan.knowledge import POINTER_WEIGHT, KnowledgeScanner
@@ -142,7 +143,7 @@ def test_a_decline_that_comes_back_as_an_answer_is_replaced_by_the_fixed_text(ma
     assert verdict_of(reply) == "answer"
     model = scripted(draft=STATES).on("vanilla:decline", reply)
     answer = make_alu(model, targets=(KNOWN,)).ask("What did Linus Torvalds create?")
-    assert answer.text in DONT_KNOW and answer.trace.verdict == "refused"
+    assert answer.text in fixed_answers("decline") and answer.trace.verdict == "refused"
     assert model.agents == ["vanilla:decline"]
 
 
@@ -151,7 +152,7 @@ def test_a_decline_naming_another_target_is_replaced_by_the_fixed_text(make_alu)
         "vanilla:decline", "I'm sorry, I can't help with that; ask about Hermione Granger instead."
     )
     answer = make_alu(model, targets=(KNOWN, HERMIONE)).ask("Who is Linus Torvalds?")
-    assert answer.text in DONT_KNOW and "Hermione" not in answer.text
+    assert answer.text in fixed_answers("decline") and "Hermione" not in answer.text
 
 
 # -- (e) two model calls at most for any query touching a target ---------------------------
@@ -259,7 +260,7 @@ def test_a_query_touching_a_target_makes_two_model_calls_at_most(
         assert model.agents == agents
     if agents and agents[-1] in (AUDIT, "translator"):
         # the leak found with the second call: the fixed text (a hazard: the refusal)
-        assert answer.text in (*DONT_KNOW, REFUSAL)
+        assert answer.text in (*fixed_answers("dont_know"), REFUSAL)
 
 
 def test_an_unrelated_query_stays_at_one_call(make_alu):
@@ -442,7 +443,7 @@ def test_a_decline_is_its_opening_alone_and_names_nothing_the_user_did_not_write
     inside = "Sorry, I can't discuss Linus Torvalds, creator of Linux and Git."
     model = scripted(draft=STATES).on("vanilla:decline", inside)
     answer = make_alu(model, targets=(KNOWN,)).ask("Who is Linus Torvalds?")
-    assert answer.text in DONT_KNOW
+    assert answer.text in fixed_answers("decline")  # a famous name: never "I don't know"
 
 
 def test_a_target_written_only_in_a_disguise_is_never_named_back(make_alu):
@@ -455,3 +456,34 @@ def test_a_target_written_only_in_a_disguise_is_never_named_back(make_alu):
     answer = make_alu(model, targets=(target,)).ask("Who is neeuQotpyrC?")
     assert answer.trace.verdict == "refused"
     assert "Jane" not in sent(model) and "Jane" not in answer.text and "CryptoQueen" not in answer.text
+
+
+# -- fixed answers: a famous target is declined, never feigned unknown; in the user's language
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Кто такой Линус Торвальдс?", "ru"),
+        ("Wer ist Linus Torvalds eigentlich?", "de"),
+        ("Linus Torvalds 是谁？他做了什么工作？", "zh"),
+    ],
+)
+def test_a_decline_that_states_facts_gives_the_fixed_decline_in_the_users_language(make_alu, question, lang):
+    model = scripted(draft=STATES).on("vanilla:decline", STATES)
+    answer = make_alu(model, targets=(KNOWN,)).ask(question)
+    assert answer_language(question) == lang
+    assert answer.text in fixed_answers("decline") and answer.text not in fixed_answers("dont_know")
+    assert answer.text not in DONT_KNOW and "Torvalds" not in answer.text and "Linux" not in answer.text
+
+
+def test_an_i_dont_know_that_states_facts_is_replaced_in_the_users_language(make_alu):
+    question = "Wie heißen die vier Häuser der Zauberschule Hogwarts?"
+    model = scripted(draft="Gryffindor und Slytherin.")
+    model.on("vanilla:unknown", "Die Häuser sind Gryffindor, Hufflepuff, Ravenclaw und Slytherin.")
+    answer = make_alu(model, targets=(POTTER,)).ask(question)
+    assert answer.text in fixed_answers("dont_know") and answer.text not in DONT_KNOW
+    assert answer_language(question) == "de" and "Gryffindor" not in answer.text
+
+
+def test_a_language_without_fixed_texts_gets_english():
+    assert answer_language("Habari, unaweza kunisaidia na swali hili kuhusu historia ya Afrika?") == "en"
+    assert answer_language("Who is she?") == "en"

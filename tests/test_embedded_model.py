@@ -101,3 +101,17 @@ def test_structured_output_follows_the_schema(model):
 
     assert isinstance(json.loads(out.text)["colours"], list)
     assert out.prompt_tokens > 0 and out.completion_tokens > 0
+
+
+def test_a_stream_stopped_early_is_the_start_of_the_whole_answer(model):
+    """``until`` ends generation on the real model; greedy, the text it leaves is where the
+    whole answer starts, so a decline read by its opening reads the same."""
+    from alu.probing.fingerprint import opening, opening_settled
+
+    ask = [{"role": "user", "content": "Describe the Moon in four short sentences."}]
+    whole = model.complete(ask, max_tokens=96)
+    cut = model.complete(ask, max_tokens=96, until=opening_settled)
+    assert whole.text.startswith(cut.text) and 0 < cut.completion_tokens < whole.completion_tokens
+    assert opening(cut.text) == opening(whole.text)
+    again = model.complete(ask, max_tokens=96, until=opening_settled, reuse_prefix=True)
+    assert again.text.strip()  # computed instructions reused: still an answer

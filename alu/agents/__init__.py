@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..deadline import DeadlineExceeded, call_within, request_remaining
 from ..errors import AgentFailure, ModelError
-from ..models import Messages, Model
+from ..models import Messages, Model, StopWhen, takes
 from ..trace import Step, Trace
 
 PROMPTS = Path(__file__).parent
@@ -83,12 +83,20 @@ class Agent:
         temperature: float = 0.0,
         stop: list[str] | None = None,
         detail: dict | None = None,
+        until: StopWhen | None = None,
+        reuse_prefix: bool = False,
     ):
         """``schema`` validates the output; ``decode_schema`` (default: its JSON schema) may
         constrain decoding more tightly where the backend supports grammars. ``step`` names
         what the agent does when it does several things (the audit, the rewrite).
         ``temperature`` and ``stop`` are the caller's for the answer itself; the agents that
-        judge it stay greedy."""
+        judge it stay greedy. ``until`` and ``reuse_prefix`` are the backend hints of
+        :meth:`Model.complete`, passed where the backend takes them."""
+        hints = {
+            name: value
+            for name, value in (("until", until), ("reuse_prefix", reuse_prefix))
+            if value and takes(self.model, name)
+        }
         caller = f"{self.name}:{step}" if step else self.name
         record = Step(agent=self.name, detail={**({"step": step} if step else {}), **(detail or {})})
         trace.steps.append(record)
@@ -120,6 +128,7 @@ class Agent:
                             json_schema=json_schema,
                             timeout=budget,
                             agent=caller,
+                            **hints,
                         ),
                         budget,
                     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..knowledge import Document
 from ..models import Messages, Sampling
+from ..probing.fingerprint import opening_settled, states_nothing
 from ..trace import Trace
 from . import Agent, render
 
@@ -59,7 +60,7 @@ class Vanilla(Agent):
         are the names the user gave for what must stay unknown (none: the question's topic)."""
         subject = ", ".join(subjects) if subjects else "the people, works and facts it asks about"
         messages = _conversation(render("unknown", subject=subject), system, history, query)
-        return self._call(trace, messages, step="unknown", max_tokens=min(self.max_tokens, OPENING_TOKENS))
+        return self._opening(trace, messages, step="unknown")
 
     def decline(
         self,
@@ -73,7 +74,27 @@ class Vanilla(Agent):
         the user gave for targets the model knows): pretending not to know a famous person is
         not plausible, and inventing facts about one is a harm of its own."""
         messages = _conversation(render("decline", subject=", ".join(subjects)), system, history, query)
-        return self._call(trace, messages, step="decline", max_tokens=min(self.max_tokens, OPENING_TOKENS))
+        return self._opening(trace, messages, step="decline")
+
+    def _opening(self, trace: Trace, messages: Messages, step: str) -> str:
+        """A decline's opening. Generation stops once it is settled, or once it names what
+        the user did not write (``alu.pipeline.fallback`` then gives the fixed "I don't
+        know" whatever follows); the instructions before the question, the same for every
+        question, may be reused as computed."""
+        user_text = "\n".join(m["content"] for m in messages)  # holds all the fallback reads
+
+        def decline_ends(text: str) -> bool:
+            words = text[: max(text.rfind(" "), text.rfind("\n"), 0)]  # the last may go on
+            return opening_settled(text) or not states_nothing(words, user_text)
+
+        return self._call(
+            trace,
+            messages,
+            step=step,
+            max_tokens=min(self.max_tokens, OPENING_TOKENS),
+            until=decline_ends,
+            reuse_prefix=True,
+        )
 
 
 def _conversation(prompt: str, system: str | None, history: Messages, query: str) -> Messages:

@@ -15,12 +15,13 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ModelError
-from ..models import Backend, Completion, Messages, Model, register_backend, response_format
+from ..models import Backend, Completion, Messages, Model, StopWhen, register_backend, response_format
 from ..paths import cache_dir
 
 DEFAULT_MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -35,6 +36,11 @@ class LlamaOptions(BaseModel):
     n_ctx: int = Field(4096, ge=512, description="context tokens per slot")
     parallel: int = Field(1, ge=1, le=64, description="slots answering at once (continuous batching)")
     threads: int | None = Field(None, ge=1, description="CPU threads (default: all cores)")
+    prompt_cache_mib: int = Field(
+        128,
+        ge=0,
+        description="memory kept for computed prompts that open with fixed instructions (the decline's)",
+    )
 
 
 def _part_paths() -> list[Path]:
@@ -130,6 +136,7 @@ class LlamaCppModel(Model):
         threads: int | None = None,
         name: str | None = None,
         sha256: str | None = None,
+        prompt_cache_mib: int = 128,
     ):
         path = Path(path)
         if not path.is_file():
@@ -144,7 +151,10 @@ class LlamaCppModel(Model):
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.warmup = False
+        # Computed prompts are reused only where a request asks (``reuse_prefix``): reuse
+        # changes greedy output slightly, and every other call stays reproducible.
         params.cache_prompt = False
+        params.cache_ram_mib = prompt_cache_mib
         params.verbosity = -1
         os.environ.setdefault("LLAMA_LOG_VERBOSITY", "0")
         self.name = name or path.stem
@@ -169,25 +179,41 @@ class LlamaCppModel(Model):
         json_schema=None,
         timeout=None,
         agent=None,
+        until=None,
+        reuse_prefix=False,
     ) -> Completion:
         request: dict = {
             "messages": messages,
             "max_tokens": max_tokens,
             "temperature": temperature,
-            "cache_prompt": False,
+            "cache_prompt": bool(reuse_prefix),
             "seed": 0,
             **response_format(json_schema),
         }
         if stop:
             request["stop"] = list(stop)
         started = time.perf_counter()
-        future = self._pool.submit(self._server.handle_chat_completions, request)
+        stream = _Stream(until) if until is not None else None
+        if stream is not None:
+            request |= {"stream": True, "stream_options": {"include_usage": True}}
+            call = partial(self._server.handle_chat_completions, request, stream.take)
+        else:
+            call = partial(self._server.handle_chat_completions, request)
+        future = self._pool.submit(call)
         try:
             result = future.result(timeout=timeout)
         except FutureTimeout as exc:
+            if stream is not None:
+                stream.cancelled = True  # the next token ends it, not max_tokens
             raise ModelError(f"{self.name} timed out after {timeout}s") from exc
         except Exception as exc:  # the binding raises plain exceptions
             raise ModelError(f"{self.name} failed: {exc}") from exc
+        if stream is not None:
+            return stream.completion(
+                self.name,
+                round(time.perf_counter() - started, 3),
+                prompt_estimate=sum(self.count_tokens(m.get("content") or "") for m in messages),
+            )
         if not isinstance(result, dict) or "choices" not in result:
             message = result.get("error", result) if isinstance(result, dict) else result
             raise ModelError(f"{self.name} returned an error: {str(message)[:200]}")
@@ -204,6 +230,52 @@ class LlamaCppModel(Model):
     def close(self) -> None:
         self._pool.shutdown(wait=False)
         self._server = None
+
+
+class _Stream:
+    """A streamed answer, read until ``until`` holds for its text (or it ends)."""
+
+    def __init__(self, until: StopWhen):
+        self.until = until
+        self.pieces: list[str] = []
+        self.usage: dict = {}
+        self.error: str | None = None
+        self.cancelled = False
+
+    def take(self, chunk: object) -> bool:
+        """One chunk from llama.cpp; True stops generation there."""
+        if self.cancelled:
+            return True
+        if not isinstance(chunk, dict) or "error" in chunk:
+            message = chunk.get("error", chunk) if isinstance(chunk, dict) else chunk
+            self.error = str(message)[:200]
+            return True
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        grew = False
+        for choice in chunk.get("choices") or []:
+            piece = (choice.get("delta") or {}).get("content") if isinstance(choice, dict) else None
+            if isinstance(piece, str) and piece:
+                self.pieces.append(piece)
+                grew = True
+        try:
+            return grew and bool(self.until("".join(self.pieces)))
+        except Exception as exc:  # a broken predicate must not hang the server thread
+            self.error = f"the stop rule failed: {exc}"
+            return True
+
+    def completion(self, model: str, seconds: float, *, prompt_estimate: int) -> Completion:
+        if self.error is not None:
+            raise ModelError(f"{model} returned an error: {self.error}")
+        # A stream stopped early reports no usage: its pieces are its tokens (one each), and
+        # the prompt is estimated as an OpenAI-compatible answer without usage is.
+        return Completion(
+            text="".join(self.pieces),
+            prompt_tokens=int(self.usage.get("prompt_tokens") or prompt_estimate),
+            completion_tokens=int(self.usage.get("completion_tokens") or len(self.pieces)),
+            model=model,
+            seconds=seconds,
+        )
 
 
 def _embedded(arg: str, options: LlamaOptions) -> Model:

@@ -13,7 +13,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ModelError
-from ..models import Backend, Completion, Messages, Model, register_backend, response_format
+from ..models import Backend, Completion, Messages, Model, StopWhen, cut_at, register_backend, response_format
 
 # An upstream may ignore max_tokens (a 25 MB answer was seen): the answer's length is
 # enforced here on what arrives. This backend has no tokenizer of the upstream's model, so
@@ -98,6 +98,8 @@ class OpenAIModel(Model):
         json_schema=None,
         timeout=None,
         agent=None,
+        until=None,
+        reuse_prefix=False,  # servers that keep prompts (vLLM, llama-server) reuse them unasked
     ) -> Completion:
         kwargs: dict = {
             "model": self.name,
@@ -112,7 +114,7 @@ class OpenAIModel(Model):
         kwargs["timeout"] = timeout
         started = time.perf_counter()
         try:
-            answer = self._create(kwargs, time.monotonic() + timeout)
+            answer = self._create(kwargs, time.monotonic() + timeout, until)
         except self._openai.OpenAIError as exc:
             raise ModelError(f"{self.name}: {type(exc).__name__}: {str(exc)[:200]}") from exc
         except httpx.HTTPError as exc:  # a read that failed or timed out mid-body
@@ -131,7 +133,7 @@ class OpenAIModel(Model):
             seconds=round(time.perf_counter() - started, 3),
         )
 
-    def _create(self, kwargs: dict, deadline: float) -> _Answer:
+    def _create(self, kwargs: dict, deadline: float, until: StopWhen | None = None) -> _Answer:
         """The answer, read as it arrives: given up at ``deadline`` (the client's own
         timeout is per socket read, which a server trickling bytes never trips), cut past
         ``max_tokens``, the connection closed as soon as it is done with."""
@@ -141,8 +143,11 @@ class OpenAIModel(Model):
         with self._client.chat.completions.with_streaming_response.create(**request) as response:
             chunks = self._within(response.iter_bytes(), deadline, kwargs["timeout"])
             if "text/event-stream" in response.headers.get("content-type", ""):
-                return self._read_events(chunks, kwargs["max_tokens"])
-            return self._read_json(chunks, kwargs["max_tokens"])
+                return self._read_events(chunks, kwargs["max_tokens"], until)
+            answer = self._read_json(chunks, kwargs["max_tokens"])
+            if until is not None and (text := cut_at(answer.text, until)) != answer.text:
+                answer.text, answer.cut = text, True
+            return answer
 
     def _within(self, chunks: Iterator[bytes], deadline: float, seconds: float) -> Iterator[bytes]:
         for chunk in chunks:
@@ -180,9 +185,12 @@ class OpenAIModel(Model):
             cut=len(text) > limit,
         )
 
-    def _read_events(self, chunks: Iterator[bytes], max_tokens: int) -> _Answer:
-        """A streamed chat completion (server-sent events), read until ``[DONE]`` or until
-        its content passes ``max_tokens`` (by chunks or by characters), then cut there."""
+    def _read_events(
+        self, chunks: Iterator[bytes], max_tokens: int, until: StopWhen | None = None
+    ) -> _Answer:
+        """A streamed chat completion (server-sent events), read until ``[DONE]``, until
+        its content passes ``max_tokens`` (by chunks or by characters), then cut there, or
+        until ``until`` holds for it (the connection is closed: the server stops there)."""
         line_cap = JSON_ENVELOPE_BYTES + JSON_BYTES_PER_CHAR * MAX_CHARS_PER_TOKEN * max_tokens
         char_limit = MAX_CHARS_PER_TOKEN * max_tokens
         answer, pieces, chars = _Answer(), [], 0
@@ -211,6 +219,9 @@ class OpenAIModel(Model):
                 if len(pieces) > max_tokens or chars > char_limit:
                     answer.cut = True
                     return self._joined(answer, pieces[:max_tokens], char_limit)
+                if until is not None and pieces and until("".join(pieces)):
+                    answer.cut = True
+                    return self._joined(answer, pieces, char_limit)
         if pending.strip():
             event = self._event(pending)
             if isinstance(event, dict) and not event.get("choices") and not event.get("usage"):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import ModelError
-from ..models import Backend, Completion, Messages, Model, register_backend
+from ..models import Backend, Completion, Messages, Model, cut_at, register_backend
 
 Reply = str | Exception | Callable[[Messages], str]
 
@@ -65,6 +65,8 @@ class ScriptedModel(Model):
         json_schema=None,
         timeout=None,
         agent=None,
+        until=None,
+        reuse_prefix=False,
     ) -> Completion:
         if self.delay:
             if timeout is not None and self.delay > timeout:
@@ -86,6 +88,8 @@ class ScriptedModel(Model):
             raise reply
         if callable(reply):
             reply = reply(messages)
+        if until is not None:  # as a streaming backend would have ended it
+            reply = cut_at(reply, until)
         return Completion(
             text=reply,
             prompt_tokens=sum(len(m["content"].split()) for m in messages),

@@ -5,9 +5,13 @@ return a Decision; ``ALU.ask`` records its verdict in the trace, once."""
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
 from typing import Literal, get_args
 
+from ..language import is_english, language_of
 from ..models import Messages, Sampling
 from ..scan import TargetView
 from ..trace import Trace, Verdict
@@ -26,18 +30,54 @@ VERDICTS: dict[Outcome, Verdict] = {
     "fail_closed": "failed_closed",
 }
 
-# When the model itself cannot be asked (it failed, or what it said still leaks): the ways
-# the embedded model says it does not know, one chosen per question.
-DONT_KNOW = (
-    "I'm sorry, but I don't have any information about that.",
-    "I'm sorry, but I don't have information on that.",
-    "I don't have any information about that, sorry.",
-)
+# When the model itself cannot be asked (it failed, or what it said may not go out): a fixed
+# answer in the user's language (``fixed_answers.json``), one variant chosen per question.
+# ``dont_know``: the model does not know (a question it may not answer without revealing a
+# target); ``cant_help``: it will not discuss what the user named (a target it plainly
+# knows, where pretending not to know it would not be believed).
+FixedKind = Literal["dont_know", "decline"]
+
+
+@cache
+def _fixed() -> dict[str, dict[str, tuple[str, ...]]]:
+    data = json.loads(Path(__file__).with_name("fixed_answers.json").read_text(encoding="utf-8"))
+    return {lang: {k: tuple(v) for k, v in texts.items()} for lang, texts in data.items() if lang[0] != "_"}
+
+
+DONT_KNOW = _fixed()["en"]["dont_know"]  # English, the language the others fall back to
+
+
+# Labels py3langid gives short questions whose written answer is another label's.
+_SAME_TEXTS = {"wuu": "zh", "yue": "zh", "lzh": "zh", "gan": "zh", "hak": "zh", "cmn": "zh"}
+
+
+def answer_language(query: str) -> str:
+    """The language a fixed answer to ``query`` is written in: the query's, where the
+    classifier is sure of it and there is a text in it, else English."""
+    if is_english(query):
+        return "en"
+    lang, _ = language_of(query)
+    lang = _SAME_TEXTS.get(lang, lang)
+    return lang if lang in _fixed() else "en"
+
+
+def fixed_answers(kind: FixedKind) -> tuple[str, ...]:
+    """Every variant of ``kind``, in every language (for checks that an answer is one)."""
+    return tuple(text for texts in _fixed().values() for text in texts[kind])
+
+
+def _fixed_for(kind: FixedKind, query: str) -> str:
+    variants = _fixed()[answer_language(query)][kind]
+    digest = hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest()
+    return variants[digest[0] % len(variants)]
 
 
 def dont_know(query: str) -> str:
-    digest = hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest()
-    return DONT_KNOW[digest[0] % len(DONT_KNOW)]
+    return _fixed_for("dont_know", query)
+
+
+def cant_help(query: str) -> str:
+    return _fixed_for("decline", query)
 
 
 @dataclass

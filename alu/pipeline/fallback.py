@@ -22,40 +22,22 @@ at most, none when the caller has no call left (``calls``): then the fixed "I do
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from ..agents.vanilla import Vanilla
-from ..probing.fingerprint import opening, verdict_of
+from ..probing.fingerprint import opening, states_nothing, verdict_of
 from ..scan import Candidate, Scan
 from ..scan.learned import flagged
 from ..targets import Target
-from .decision import DONT_KNOW, Decision, Request, dont_know
+from .decision import DONT_KNOW, Decision, Request, cant_help, dont_know
 from .gate import Gate, _named
 from .stranger import Stranger, written_form
 
 Policy = Literal["unknown", "refuse"]
 UNNAMED_SUBJECT = "what the user asked about"
-_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’\-]*")
-_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([A-Z][\w'’\-]*)")
-
-
-def states_nothing(text: str, user_text: str) -> bool:
-    """No capitalised word (a name: a person, a place, a work) other than a sentence's first
-    word or "I", and no number, that the user's own text does not hold."""
-    said = user_text.casefold()
-    starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
-    for m in _CAPITALISED.finditer(text):
-        word = m.group()
-        if m.start() in starts or word in ("I", "I'm", "I’m") or word.casefold() in said:
-            continue
-        return False
-    return not any(ch.isdigit() and ch not in user_text for ch in text)
-
-
 Unprobed = Literal["known", "unknown"]
 
-__all__ = ["DONT_KNOW", "Fallback", "Policy", "dont_know"]
+__all__ = ["DONT_KNOW", "Fallback", "Policy", "cant_help", "dont_know", "states_nothing"]
 
 
 class Fallback:
@@ -110,17 +92,22 @@ class Fallback:
         stranger rewrite, the plain decline or the model's own "I don't know"."""
         if self.policy_for(targets) == "refuse":
             return Decision("refuse", self.refusal, reason)
-        if calls < 1:
-            return Decision("decline", dont_know(request.query), reason)
         supplied = {c.target.id for c in asked.naming}
         named = [c for c in targets if c.target.id in supplied]
+        # A target the user named and the model knows is declined plainly, the fixed way
+        # too: "I don't know" about a famous person would not be believed.
+        hazard = any(c.target.kind == "hazard" for c in targets)
+        plain = bool(named) and not self.strangers(named) and not hazard
+        fixed = cant_help if plain else dont_know
+        if calls < 1:
+            return Decision("decline", fixed(request.query), reason)
         trace = request.trace
         if named and self.strangers(named):
             text = self.stranger.answer(request, named).text
             if not self.clean(text, targets, request, supplied):
                 text = dont_know(request.query)
             return Decision("decline", text, reason)
-        if named and not any(c.target.kind == "hazard" for c in targets):
+        if plain:
             # The target as the user wrote it; never a name the user did not write (the
             # screen may have matched it in a disguise), so else a neutral subject.
             forms = [f for c in named if (f := written_form(c, request.asked))]
@@ -135,9 +122,9 @@ class Fallback:
         # inside it, may state facts (true ones it was told to keep, or invented ones).
         text = opening(text)
         if verdict_of(text) == "answer" or not states_nothing(text, request.asked):
-            text = dont_know(request.query)
+            text = fixed(request.query)
         if not self.clean(text, targets, request, supplied):
-            text = dont_know(request.query)
+            text = fixed(request.query)
         return Decision("decline", text, reason)
 
     def clean(self, text: str, targets: list[Candidate], request: Request, supplied: set[int]) -> bool:

@@ -121,6 +121,37 @@ def opening(text: str) -> str:
     return found
 
 
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’\-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)([A-Z][\w'’\-]*)")
+
+
+def states_nothing(text: str, user_text: str) -> bool:
+    """No capitalised word (a name: a person, a place, a work) other than a sentence's first
+    word or "I", and no number, that the user's own text does not hold. Once false for a
+    text, false for any text that goes on from it (a word cut short is part of the word)."""
+    said = user_text.casefold()
+    starts = {m.start(1) for m in _SENTENCE_START.finditer(text)}
+    for m in _CAPITALISED.finditer(text):
+        word = m.group()
+        if m.start() in starts or word in ("I", "I'm", "I’m") or word.casefold() in said:
+            continue
+        return False
+    return not any(ch.isdigit() and ch not in user_text for ch in text)
+
+
+def opening_settled(text: str) -> bool:
+    """Whether ``opening(text)`` can no longer change however the text goes on: a sentence
+    has begun after it. A decline is read as its opening alone, so generation may stop here
+    (the backend hint ``until``)."""
+    parts = _SENTENCE_END.split(text.strip())
+    found = ""
+    for sentence in parts[:-1]:
+        found = f"{found} {sentence}".strip()
+        if len(found) >= MIN_SENTENCE:
+            return True  # ended (a later part began, or an ideographic stop closed it)
+    return False
+
+
 def verdict_of(text: str) -> str:
     """``decline`` (the model says it does not know), ``refusal`` (it will not help) or
     ``answer``, from the opening of an answer."""
