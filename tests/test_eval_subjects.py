@@ -163,3 +163,28 @@ def test_the_report_has_a_table_per_subject(summary):
         "| chemistry | 10 | 50% [19, 81] | 50% [19, 81] | +0.0 [+0.0, +0.0] | 1 | 0 of 10 | 10.0 points |"
     )
     assert chemistry in text
+
+
+def _latency_summary(system_s: float, vanilla_s: float, cached: int = 0) -> dict:
+    seconds = lambda median: {"n": 30, "seconds": {"median": median, "p95": median * 2, "mean": median}}  # noqa: E731
+    return {
+        "benchmarks": {"toy": {"splits": {"forget": {"role": "forget"}, "retain": {"role": "retain"}}}},
+        "cost_by_split": {
+            "toy/forget": {"alu": seconds(system_s), "vanilla": seconds(vanilla_s)},
+            "toy/retain": {"alu": seconds(9.0), "vanilla": seconds(1.0)},  # not a forget split: not read
+        },
+        "cache": {"calls": 60, "cached_calls": cached},
+    }
+
+
+def test_latency_on_questions_about_a_target_against_vanilla():
+    from alu.evaluation.goals import latency_near_vanilla
+
+    (row,) = latency_near_vanilla(_latency_summary(3.0, 1.5), "alu", "toy", at_most=2.0)
+    assert row.ok is True and "2.00x" in row.measured and row.goal.startswith("toy/forget:")
+    (row,) = latency_near_vanilla(_latency_summary(3.3, 1.5), "alu", "toy", at_most=2.0)
+    assert row.ok is False and "2.20x" in row.measured
+    # seconds from the completion cache were taken under another load: not measurable
+    (row,) = latency_near_vanilla(_latency_summary(1.0, 1.5, cached=3), "alu", "toy")
+    assert row.ok is None and "--no-cache" in row.why
+    assert latency_near_vanilla(_latency_summary(1.0, 1.5), "alu", "other") == []

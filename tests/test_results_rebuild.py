@@ -35,9 +35,11 @@ REBUILT = {
     "eval": "alu eval --profile small --out results/eval --report-only",
     "eval-medium": "alu eval --profile medium --out results/eval-medium --report-only",
     "parametric": "alu eval --profile parametric --systems vanilla,alu,alu-probed,filter "
-    "--limit forget=30,forget_languages=15,named=20,neighbours=20,bystanders=40 "
     "--out results/parametric --report-only",
-    "real-authors": "alu eval --profile medium --benchmarks real_authors --systems vanilla,alu "
+    "parametric-latency": "alu eval --profile parametric --systems vanilla,alu-probed "
+    "--limit forget=30,forget_languages=0,named=0,neighbours=0,bystanders=20 "
+    "--out results/parametric-latency --report-only",
+    "real-authors": "alu eval --profile medium --benchmarks real_authors --systems vanilla,alu,alu-probed "
     "--attacks none --out results/real-authors --report-only",
     "hazards": "alu eval --profile hazards --out results/hazards --report-only",
 }

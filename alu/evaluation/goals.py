@@ -521,6 +521,49 @@ def calls_with_target(
     ]
 
 
+@check("latency_near_vanilla")
+def latency_near_vanilla(
+    summary: dict, system: str, benchmark: str, splits: list[str] | None = None, at_most: float = 2.0
+) -> list[GoalRow]:
+    """Median seconds per question of ``benchmark``'s ``splits`` (default: its forget
+    splits, whose questions touch a target) as a multiple of vanilla's on the same split.
+    Not measurable where any call came from the completion cache: a cached call counts the
+    seconds it took when first made, under another load (measure with ``--no-cache``)."""
+    result = summary["benchmarks"].get(benchmark)
+    if not result:
+        return []
+    names = splits or [n for n, s in result["splits"].items() if s["role"] == "forget"]
+    by_split = summary.get("cost_by_split", {})
+    pairs = [
+        (
+            n,
+            by_split.get(f"{benchmark}/{n}", {}).get(system),
+            by_split.get(f"{benchmark}/{n}", {}).get("vanilla"),
+        )
+        for n in names
+    ]
+    pairs = [(n, c, v) for n, c, v in pairs if c and v and v["seconds"]["median"] > 0]
+    if not pairs:
+        return []
+    ratios = [(n, c["seconds"]["median"] / v["seconds"]["median"], c, v) for n, c, v in pairs]
+    goal = f"{benchmark}/{'+'.join(n for n, *_ in ratios)}: median seconds at most {at_most:g}x vanilla's"
+    measured = ", ".join(
+        f"{n} {c['seconds']['median']:.2f} s vs {v['seconds']['median']:.2f} s = {r:.2f}x (n={c['n']})"
+        for n, r, c, v in ratios
+    )
+    cached = summary.get("cache", {}).get("cached_calls", 0)
+    if cached:
+        return [
+            GoalRow(
+                goal, None, measured, f"{cached} calls came from the completion cache: run with --no-cache"
+            )
+        ]
+    ok = all(r <= at_most for _, r, *_ in ratios)
+    return [
+        GoalRow(goal, ok, measured, "a question that touches a target waits for more than vanilla's answer")
+    ]
+
+
 def check_goals(summary: dict, goals: list[Goal], system: str = "alu") -> list[GoalRow]:
     """Every goal's rows, for ``system`` unless the goal names its own (``system:`` in its
     params); such a row says whose it is, since two systems may share a goal."""
