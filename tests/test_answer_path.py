@@ -374,6 +374,15 @@ def test_a_persons_best_known_work_after_a_makers_role_points_at_the_person():
     for described in ("Which VCS did the creator of the Linux kernel write?", "Who wrote the Linux kernel?"):
         assert POINTER_WEIGHT < score(described) < POINTER_WEIGHT + neighbours
     assert score("Which VCS runs on the Linux kernel?") == pytest.approx(neighbours)  # the thing alone
+    # as the user wrote it, in another language: a maker's noun before its "of"
+    for described in (
+        "Welches Versionsverwaltungssystem hat der Erfinder des Linux-Kernels geschrieben?",
+        "Quel logiciel le créateur de Linux a-t-il écrit en 2005 ?",
+        "¿Qué sistema escribió el creador de Linux?",
+        "Welk systeem schreef de bedenker van Linux?",
+    ):
+        assert score(described) >= POINTER_WEIGHT, described
+    assert score("Ich habe ein Modul für den Linux-Kernel geschrieben.") < POINTER_WEIGHT  # the user's own
     # a user's own work, or a bare verb, is no description of the person
     assert score("I wrote a Linux kernel module and it crashes, why?") == pytest.approx(neighbours)
     assert score("Who made Linux Mint?") == pytest.approx(0.36)

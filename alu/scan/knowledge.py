@@ -82,12 +82,12 @@ def _made(target: Target) -> set[tuple[str, ...]]:
 
 def _after_maker(toks: list[str], i: int) -> bool:
     """Whether the words before position ``i`` are a maker's role, with at most
-    ``MAKER_GAP`` stopwords between: a noun before "of" ("the creator of the"), a verb
-    after "who" ("who wrote the")."""
+    ``MAKER_GAP`` stopwords between: a noun before "of" ("the creator of the", "der
+    Erfinder des"), a verb after "who" ("who wrote the")."""
     for j in range(i - 1, max(-1, i - 2 - MAKER_GAP), -1):
         role = _MAKER_KEYS.get(toks[j])
         if role == "noun":
-            return j + 1 < i and toks[j + 1] == _OF
+            return j + 1 < i and toks[j + 1] in _OFS
         if role == "verb":
             return j > 0 and toks[j - 1] == _WHO
         if toks[j] not in _STOP_KEYS:
@@ -107,9 +107,22 @@ def _stands_alone(word: str, part: str, own: set[str]) -> bool:
     )
 
 
-_MAKER_KEYS = {transliteration_key(w): role for w, role in MAKERS.items()}
-_STOP_KEYS = frozenset(transliteration_key(w) for w in STOPWORDS)
-_OF, _WHO = transliteration_key("of"), transliteration_key("who")
+def _key(word: str) -> str:
+    """A lexicon word as ``scan`` sees the text's words: folded as ``tokens`` does, then keyed."""
+    return transliteration_key(tokens(word)[0])
+
+
+_MAKER_KEYS = {_key(w): role for w, role in MAKERS.items()}
+# "of" in the languages whose maker nouns the lexicon holds, and the articles that may
+# stand between it and the thing ("des", "du", "della", "van het").
+_OFS = frozenset(
+    _key(w) for w in "of des der von de du del della dello delle dei degli di do da dos das van".split()
+)
+_ARTICLES = "the le la les l el los las il lo gli i o a os as het die das dem den".split()
+_STOP_KEYS = (
+    frozenset(transliteration_key(w) for w in STOPWORDS) | _OFS | {transliteration_key(w) for w in _ARTICLES}
+)
+_WHO = transliteration_key("who")
 
 
 class _Entry(NamedTuple):
