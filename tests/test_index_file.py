@@ -3,6 +3,7 @@ with the changes since as a delta; the same verdicts as the in-memory index."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import pytest
@@ -264,6 +265,60 @@ def test_a_replica_over_the_file_answers_as_one_without_it_after_every_kind_of_c
     texts += [t.name for t in people(12, seed=5)]
     assert verdicts(mapped, texts) == verdicts(plain, texts)
     assert mapped.targets() == plain.targets() and len(mapped) == len(plain)
+
+
+def lexical_of(snapshot) -> MappedScreen:
+    return next(s for s in snapshot.scanners if isinstance(s, MappedScreen))
+
+
+def test_each_snapshot_over_the_file_keeps_its_own_list_and_mask_shared_with_its_scanner(store, tmp_path):
+    # Changes applied to copies while a scan holds the list in use (a reader): each snapshot
+    # holds one list, its lexical scanner's, and its own mask; a later change reaches none of
+    # the earlier ones.
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    index = TargetIndex(store, index_file=path)
+    index.sync()
+    jane, ode = store.get("Jane Doe"), store.get("Ode Ferrow")
+    quiet = jane.model_copy(update={"evidence": ["Wrote The Quiet Lighthouse."]})
+    reef = ode.model_copy(update={"evidence": ["Charted the Marrow Reef."]})
+    petra = Target(name="Petra Lindqvist", kind="person", evidence=["Sailed the Vorn Basin."])
+    changes = [
+        lambda: store.add(quiet, replace=True),  # a filed target changed,
+        lambda: store.remove("Jane Doe"),  # then removed,
+        lambda: store.add(petra),  # then others: one added,
+        lambda: store.add(reef, replace=True),  # one changed
+    ]
+    snapshots = [index._snapshot]
+    with contextlib.ExitStack() as held:
+        for change in changes:
+            held.enter_context(index._reading())
+            change()
+            index.sync()
+            assert index._snapshot is not snapshots[-1]  # a copy: the list in use is read
+            snapshots.append(index._snapshot)
+
+    def found(snapshot, text: str) -> dict[str, Target]:
+        return {c.target.name: c.target for s in snapshot.scanners for c in s.scan(text) if c.named}
+
+    for snapshot in snapshots:
+        assert isinstance(snapshot.targets, FileTargets) and lexical_of(snapshot).targets is snapshot.targets
+    assert len({id(s.targets) for s in snapshots}) == len(snapshots)
+    assert [jane.id in lexical_of(s).dead for s in snapshots] == [False, True, True, True, True]
+    assert [ode.id in lexical_of(s).dead for s in snapshots] == [False, False, False, False, True]
+    assert [len(s.targets) for s in snapshots] == [304, 304, 303, 304, 304]
+    janes = [found(s, "Jane Doe wrote a novel.").get("Jane Doe") for s in snapshots]
+    assert janes == [jane, quiet, None, None, None] and all(jane.id not in s.targets for s in snapshots[2:])
+    petras = ["Petra Lindqvist" in found(s, "Petra Lindqvist sailed.") for s in snapshots]
+    assert petras == [False, False, False, True, True]
+    odes = [found(s, "Ode Ferrow won.")["Ode Ferrow"] for s in snapshots]
+    assert odes == [ode, ode, ode, ode, reef]
+    # A change applied in place (no reader) keeps the one list too.
+    store.remove("Petra Lindqvist")
+    index.sync()
+    assert index._snapshot is snapshots[-1] and lexical(index).targets is index._snapshot.targets
+    assert not found(index._snapshot, "Petra Lindqvist sailed.") and len(index) == 303
+    assert verdicts(index, CHANGED_TEXTS) == verdicts(_plain(store), CHANGED_TEXTS)
 
 
 def test_starting_over_the_file_reads_the_changes_since_only_and_decodes_few_records(

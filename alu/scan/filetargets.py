@@ -7,11 +7,14 @@ it finds (the file keeps the last thousand or so decoded, ``IndexFile.cached``),
 list's length, its ids and membership come from the file's ``ids`` and the delta. A copy
 copies the delta alone, so a change to a list of a million targets costs what the change
 does.
+
+A scanner over the file masks out what the file's tables say of the targets changed or
+removed since (``FileMask``): their ids, kept per scanner, copied with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 
 import numpy as np
 
@@ -103,3 +106,46 @@ class FileTargets(MutableMapping[int, Target]):
                     yield target
             elif (position := file.position(tid)) is not None:
                 yield file.record(position)
+
+
+class FileMask:
+    """The ids of the file's targets changed or removed since it was written: what its
+    tables say of them is stale, so a scanner reading them leaves these ids out (a changed
+    target is found in the scanner's delta instead). An id stays masked once marked."""
+
+    __slots__ = ("_ids", "file")
+
+    def __init__(self, file: IndexFile):
+        self.file = file
+        self._ids: set[int] = set()
+
+    def copy(self) -> FileMask:
+        """A copy to change while this one is read: the ids copied, the file shared."""
+        other = FileMask.__new__(FileMask)
+        other.file, other._ids = self.file, set(self._ids)
+        return other
+
+    def mark(self, target_id: int) -> None:
+        """``target_id`` changed or removed: masked if the file holds it (a target added
+        since is in no table of the file, so there is nothing to mask)."""
+        if target_id in self.file:
+            self._ids.add(target_id)
+
+    def __contains__(self, target_id: object) -> bool:
+        return target_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def unmasked(self, ids: tuple[int, ...]) -> tuple[int, ...]:
+        """``ids`` (a table's values) less the masked ones; ``ids`` itself when nothing is
+        masked, so a scan of an unchanged file copies nothing."""
+        masked = self._ids
+        if not masked or not ids:
+            return ids
+        return tuple(i for i in ids if i not in masked)
+
+    def any_unmasked(self, ids: Iterable[int]) -> bool:
+        """Whether some of ``ids`` is not masked (stops at the first)."""
+        masked = self._ids
+        return any(i not in masked for i in ids)

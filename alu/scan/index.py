@@ -225,7 +225,7 @@ class TargetIndex:
                     _change(current.targets, current.scanners, changes)
                     current.revision = revision
                     return
-        targets, scanners = current.targets.copy(), tuple(s.copy() for s in current.scanners)
+        targets, scanners = _copies(current)
         _change(targets, scanners, changes)
         self._snapshot = _Snapshot(targets, scanners, revision)
 
@@ -338,7 +338,7 @@ class TargetIndex:
             _put(expected, since_file)
             if not np.array_equal(_ids(expected), targets.ids()):
                 raise IndexFileError(f"{file.path} does not match the store's targets")
-        lexical = MappedScreen(file)
+        lexical = MappedScreen(file, targets)  # one list: the snapshot's, the scanner's
         filed: list[Scanner] = [lexical]
         others, unfed = [], []
         in_use = {s.name: s for s in current.scanners if current.revision and not isinstance(s, PreScreen)}
@@ -482,6 +482,18 @@ class TargetIndex:
         if not extra:
             return TargetView([self])
         return TargetView([self, TargetIndex(None, extra, first_id=-1, step=-1)])
+
+
+def _copies(snapshot: _Snapshot) -> tuple[Targets, tuple[Scanner, ...]]:
+    """Copies of a snapshot's list and scanners, to change while it is read. Over an index
+    file the lexical scanner's copy holds the copy of the list, and the new snapshot holds
+    that one: the list is shared by the two again, as in ``_on_file``."""
+    scanners = tuple(s.copy() for s in snapshot.scanners)
+    for old, new in zip(snapshot.scanners, scanners, strict=True):
+        if isinstance(new, MappedScreen):
+            assert isinstance(old, MappedScreen) and old.targets is snapshot.targets
+            return new.targets, scanners
+    return snapshot.targets.copy(), scanners
 
 
 def _change(

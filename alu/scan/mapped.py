@@ -23,7 +23,7 @@ from typing import Any
 
 from ..targets.target import Target
 from ..text import transliteration_key
-from .filetargets import FileTargets
+from .filetargets import FileMask, FileTargets
 from .indexfile import IndexFile, Table
 from .lexical import _NAME, _PHRASE, MAX_PHRASE_TOKENS, PreScreen
 
@@ -81,13 +81,20 @@ class _Fuzzy:
 class MappedScreen(PreScreen):
     """The lexical scanner over an index file, with the changes since as a delta."""
 
-    def __init__(self, file: IndexFile):
-        """Over ``file`` as written; the changes since are then ``add``-ed and ``remove``-d."""
+    def __init__(self, file: IndexFile, targets: FileTargets | None = None):
+        """Over ``file`` as written; the changes since are then ``add``-ed and ``remove``-d.
+
+        ``targets``: the list over ``file`` that the index's snapshot holds, shared so that
+        the file's records and the changes since are held once (``add`` and ``remove`` put
+        the change in it again: a no-op when the snapshot put it first); a new one if none.
+        """
         super().__init__()  # the delta's maps stay empty: the file holds them
+        if targets is not None and targets.file is not file:
+            raise ValueError("the target list is over another index file")
         self.file = file
-        self.dead: set[int] = set()  # file targets removed or changed since: masked out
+        self.dead = FileMask(file)  # file targets removed or changed since: masked out
         self.delta = PreScreen()  # targets added or changed since the file was written
-        self.targets = FileTargets(file)  # the file's records, as changed since
+        self.targets = targets if targets is not None else FileTargets(file)  # as changed since
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -98,23 +105,23 @@ class MappedScreen(PreScreen):
         return len(self.dead) + len(self.delta.targets)
 
     def copy(self) -> MappedScreen:
+        """A copy to change while this one scans; its list is a copy too (the snapshot made
+        with it holds that one, ``index._copies``)."""
         other = copy.copy(self)
         other.targets = self.targets.copy()
-        other.dead = set(self.dead)
+        other.dead = self.dead.copy()
         other.delta = self.delta.copy()
         return other
 
     def add(self, target: Target) -> None:
         if target.id is None:
             raise ValueError("a target needs an id before it is indexed")
-        if target.id in self.file:
-            self.dead.add(target.id)
+        self.dead.mark(target.id)
         self.delta.add(target)
         self.targets[target.id] = target
 
     def remove(self, target_id: int) -> None:
-        if target_id in self.file:
-            self.dead.add(target_id)
+        self.dead.mark(target_id)
         self.delta.remove(target_id)
         if target_id in self.targets:
             del self.targets[target_id]
@@ -122,9 +129,8 @@ class MappedScreen(PreScreen):
     # -- the per-text view ------------------------------------------------------------
     def _live_word(self, number: int) -> bool:
         """Whether a word of the file is still some live file target's name token."""
-        if not self.dead:
-            return True
-        return any(o not in self.dead for o in self.file.owners(number).tolist())
+        dead = self.dead
+        return not dead or dead.any_unmasked(self.file.owners(number).tolist())
 
     def _ids(self, table: Table, delta: Any) -> Callable[[list[str]], list[tuple[int, ...]]]:
         dead, has_delta = self.dead, bool(self.delta.targets)
@@ -132,7 +138,7 @@ class MappedScreen(PreScreen):
         def fetch(keys: list[str]) -> list[tuple[int, ...]]:
             found = table.get_many(keys)
             if dead:
-                found = [tuple(i for i in ids if i not in dead) if ids else ids for ids in found]
+                found = [dead.unmasked(ids) for ids in found]
             if has_delta:
                 found = [(*ids, *delta.get(k, ())) for k, ids in zip(keys, found, strict=True)]
             return found

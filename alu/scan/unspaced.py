@@ -24,6 +24,7 @@ import numpy as np
 
 from ..targets.target import Target
 from .base import NAME_WEIGHT, Candidate, Scanner, Signal, register_scanner
+from .filetargets import FileMask
 from .indexfile import IndexFile, Table, table_arrays
 from .postings import Postings
 
@@ -148,22 +149,21 @@ class MappedScripts(ScriptScanner):
     def __init__(self, file: IndexFile, names: Table, starts: Table, lengths: list[int]):
         super().__init__()
         self.file, self._names, self._starts, self._filed_lengths = file, names, starts, lengths
-        self.dead: set[int] = set()  # file targets removed or changed since
+        self.dead = FileMask(file)  # file targets removed or changed since: masked out
 
     def copy(self) -> MappedScripts:
         other = super().copy()
         assert isinstance(other, MappedScripts)
-        other.dead = set(self.dead)
+        other.dead = self.dead.copy()
         return other
 
     def add(self, target: Target) -> None:
-        if target.id is not None and target.id in self.file:
-            self.dead.add(target.id)
+        if target.id is not None:
+            self.dead.mark(target.id)
         super().add(target)
 
     def remove(self, target_id: int) -> None:
-        if target_id in self.file:
-            self.dead.add(target_id)
+        self.dead.mark(target_id)
         super().remove(target_id)
 
     def scan(self, text: str) -> list[Candidate]:
@@ -181,12 +181,8 @@ class MappedScripts(ScriptScanner):
             if i + length <= len(t)
         ]
         keys = list(dict.fromkeys(keys))
-        dead = self.dead
-        filed = {
-            key: [tid for tid in ids if tid not in dead]
-            for key, ids in zip(keys, self._names.get_many(keys), strict=True)
-            if ids
-        }
+        dead, found = self.dead, zip(keys, self._names.get_many(keys), strict=True)
+        filed = {key: dead.unmasked(ids) for key, ids in found if ids}
         delta = self._owners
 
         def owners(key: str, default: tuple) -> list[int]:
