@@ -210,7 +210,10 @@ class Run:
         built: dict[tuple[str, str], Responder | None] = {}
         for name, bench in self.loaded.items():
             kb = KnowledgeBase(bench.documents) if bench.documents else None
-            ctx = SystemContext(self.model, bench, kb, self.config, self.store_for(bench), out=self.out)
+            store = self.store_for(bench)
+            ctx = SystemContext(
+                self.model, bench, kb, self.config, store, out=self.out, concurrency=self.concurrency
+            )
             for system in self.plan.systems:
                 try:
                     built[(name, system)] = build_system(system, ctx)

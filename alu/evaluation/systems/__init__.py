@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -59,6 +60,7 @@ class SystemContext:
     config: PipelineConfig
     store: Store | None = None  # the benchmark's targets and the distractors, when there are any
     out: Path | None = None  # the run's results folder, for what a system saves to inspect
+    concurrency: int = 1  # calls the run may have in flight (targets learned side by side)
 
     @property
     def target_count(self) -> int:
@@ -108,21 +110,28 @@ class SystemContext:
             by_name = {t["name"]: t[field] for t in saved.get("targets", [])}
             if saved.get("model") == identity and all(t.name in by_name for t in targets):
                 return [t.model_copy(update={field: load(by_name[t.name])}) for t in targets]
-        done, records = [], []
-        for target in targets:
+
+        def timed(target: Target) -> tuple[BaseModel | None, Trace | None, float]:
             started = time.perf_counter()
             value, trace = learn(target)
-            done.append(target.model_copy(update={field: value}))
-            records.append(
-                {
-                    "name": target.name,
-                    field: value.model_dump() if value is not None else None,
-                    "llm_calls": trace.llm_calls if trace else 0,
-                    "prompt_tokens": trace.prompt_tokens if trace else 0,
-                    "completion_tokens": trace.completion_tokens if trace else 0,
-                    "seconds": round(time.perf_counter() - started, 3),
-                }
-            )
+            return value, trace, round(time.perf_counter() - started, 3)
+
+        done, records = [], []
+        # Targets side by side, as many as the run answers at once (each target's own calls
+        # stay in order): with llama.cpp's parallel slots, 20 targets take a third the time.
+        with ThreadPoolExecutor(max(1, self.concurrency)) as pool:
+            for target, (value, trace, seconds) in zip(targets, pool.map(timed, targets), strict=True):
+                done.append(target.model_copy(update={field: value}))
+                records.append(
+                    {
+                        "name": target.name,
+                        field: value.model_dump() if value is not None else None,
+                        "llm_calls": trace.llm_calls if trace else 0,
+                        "prompt_tokens": trace.prompt_tokens if trace else 0,
+                        "completion_tokens": trace.completion_tokens if trace else 0,
+                        "seconds": seconds,
+                    }
+                )
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             body = {"benchmark": self.benchmark.name, "model": identity, "targets": records}
