@@ -18,6 +18,8 @@ import argparse
 import json
 import sys
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _table import print_rows
 
 from alu.datasets import data_dir, load_benchmark
+from alu.jobs import Cost
 from alu.probing.verify import verify_targets, wilson
 from alu.settings import Settings
 from alu.stores import open_store
@@ -50,6 +53,28 @@ def benchmark_leak(summary: dict, system: str, benchmark: str = "parametric") ->
     return (hits, n) if n else None
 
 
+def verify_side_by_side(store, alu, concurrency: int, console: Console) -> Cost:
+    """``verify_targets`` over the probed targets, ``concurrency`` groups at once (each
+    group's targets one after another), the groups' costs added up; wall seconds."""
+    names = [t.name for t in store.iterate() if t.knowledge is not None and t.knowledge.answers]
+    if concurrency <= 1:
+        return verify_targets(store, alu, names, console=console)
+    groups = [names[i::concurrency] for i in range(concurrency)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        costs = list(pool.map(lambda group: verify_targets(store, alu, group, show_progress=False), groups))
+    total = Cost(counts={}, verb="verified")
+    for c in costs:
+        for name in ("done", "failed", "skipped", "llm_calls", "prompt_tokens", "completion_tokens"):
+            setattr(total, name, getattr(total, name) + getattr(c, name))
+        for what, number in c.counts.items():
+            total.count(what, number)
+        total.failures += c.failures
+    total.seconds = time.perf_counter() - started
+    console.print(f"verified {total.done} targets in {total.seconds:.0f} s, {concurrency} at a time")
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--knowledge", type=Path, required=True)
@@ -57,6 +82,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/parametric-verify"))
     parser.add_argument("--benchmark", default="parametric", help="whose targets (a registered benchmark)")
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="targets verified side by side (llama.cpp parallel slots)"
+    )
     args = parser.parse_args()
     saved = json.loads(args.knowledge.read_text(encoding="utf-8"))
     knowledge = {t["name"]: ModelKnowledge(**t["knowledge"]) for t in saved["targets"] if t["knowledge"]}
@@ -67,8 +95,10 @@ def main() -> None:
         for target in load_benchmark(args.benchmark, root).targets:
             store.add(target.model_copy(update={"knowledge": knowledge.get(target.name)}))
         settings = Settings()
+        if args.concurrency > 1:
+            settings.backends.setdefault("embedded", {})["parallel"] = args.concurrency
         alu = settings.build_alu(store, answer_tokens=128, timeout=300)
-        cost = verify_targets(store, alu, None, console=console)
+        cost = verify_side_by_side(store, alu, args.concurrency, console)
         reports = {t.name: t.knowledge.verification for t in store.iterate() if t.knowledge}
     rows = []
     for name, v in reports.items():
