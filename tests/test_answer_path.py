@@ -496,3 +496,13 @@ def test_an_i_dont_know_that_states_facts_is_replaced_in_the_users_language(make
 def test_a_language_without_fixed_texts_gets_english():
     assert answer_language("Habari, unaweza kunisaidia na swali hili kuhusu historia ya Afrika?") == "en"
     assert answer_language("Who is she?") == "en"
+
+
+def test_a_draft_in_another_language_is_screened_in_translation_and_declined(make_alu):
+    """The draft's English rendering is screened too, its scan merged with the draft's own:
+    the leak it shows gets the policy's answer, never a pipeline failure."""
+    model = scripted(draft="Гарри Поттер учится в Хогвартсе.")
+    model.on("translator", "Harry Potter studies at Hogwarts.")
+    answer = make_alu(model, targets=(POTTER,)).ask("В какой школе учится мальчик-волшебник?")
+    assert answer.trace.verdict == "refused" and answer.trace.error is None
+    assert "Хогвартс" not in answer.text and answer.text in fixed_answers("dont_know")

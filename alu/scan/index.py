@@ -225,7 +225,7 @@ class TargetIndex:
                     _change(current.targets, current.scanners, changes)
                     current.revision = revision
                     return
-        targets, scanners = _copies(current)
+        targets, scanners = _snapshot_copies(current)
         _change(targets, scanners, changes)
         self._snapshot = _Snapshot(targets, scanners, revision)
 
@@ -484,7 +484,7 @@ class TargetIndex:
         return TargetView([self, TargetIndex(None, extra, first_id=-1, step=-1)])
 
 
-def _copies(snapshot: _Snapshot) -> tuple[Targets, tuple[Scanner, ...]]:
+def _snapshot_copies(snapshot: _Snapshot) -> tuple[Targets, tuple[Scanner, ...]]:
     """Copies of a snapshot's list and scanners, to change while it is read. Over an index
     file the lexical scanner's copy holds the copy of the list, and the new snapshot holds
     that one: the list is shared by the two again, as in ``_on_file``."""
