@@ -37,7 +37,7 @@ REBUILT = {
     "parametric": "alu eval --profile parametric --systems vanilla,alu,alu-probed,filter "
     "--out results/parametric --report-only",
     "parametric-latency": "alu eval --profile parametric --systems vanilla,alu-probed "
-    "--limit forget=30,forget_languages=0,named=0,neighbours=0,bystanders=20 "
+    "--limit forget=30,forget_languages=15,named=10,neighbours=0,bystanders=20 "
     "--out results/parametric-latency --report-only",
     "real-authors": "alu eval --profile medium --benchmarks real_authors --systems vanilla,alu,alu-probed "
     "--attacks none --out results/real-authors --report-only",
