@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .models import Completion, Messages, Model, StopWhen, cut_at, takes
+from .models import Completion, Messages, Model, StopWhen, cut_at, hints_for
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (
@@ -130,11 +130,7 @@ class CachedModel(Model):
         }
         if until is not None:  # the answer ends where it says: a different text (absent: old keys hold)
             request["until"] = until.__name__
-        hints = {
-            name: value
-            for name, value in (("until", until), ("reuse_prefix", reuse_prefix))
-            if value and takes(self.inner, name)
-        }
+        hints = hints_for(self.inner, until=until, reuse_prefix=reuse_prefix)
         cacheable = temperature == 0 and self.inner.cacheable
         key = self.cache.key(self.identity, request) if cacheable else None
         if key is not None and (hit := self.cache.get(key)) is not None:

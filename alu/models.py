@@ -8,6 +8,8 @@ A model spec is a short string: ``embedded`` (the bundled Qwen2.5-Coder-1.5B GGU
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import threading
 from abc import ABC, abstractmethod
@@ -102,12 +104,20 @@ def cut_at(text: str, until: StopWhen) -> str:
     return text
 
 
+@functools.cache
+def _takes(backend: type, option: str) -> bool:
+    parameters = inspect.signature(backend.complete).parameters.values()
+    return any(p.name == option or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
 def takes(model: Model, option: str) -> bool:
     """Whether ``model.complete`` accepts ``option`` (a plugin's backend may predate it)."""
-    import inspect
+    return _takes(type(model), option)
 
-    parameters = inspect.signature(model.complete).parameters.values()
-    return any(p.name == option or p.kind is p.VAR_KEYWORD for p in parameters)
+
+def hints_for(model: Model, **hints: object) -> dict[str, object]:
+    """The backend hints of :meth:`Model.complete` that are set and that ``model`` takes."""
+    return {name: value for name, value in hints.items() if value and takes(model, name)}
 
 
 def response_format(json_schema: dict | None) -> dict[str, Any]:

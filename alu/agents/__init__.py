@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..deadline import DeadlineExceeded, call_within, request_remaining
 from ..errors import AgentFailure, ModelError
-from ..models import Messages, Model, StopWhen, takes
+from ..models import Messages, Model, StopWhen, hints_for
 from ..trace import Step, Trace
 
 PROMPTS = Path(__file__).parent
@@ -92,11 +92,7 @@ class Agent:
         ``temperature`` and ``stop`` are the caller's for the answer itself; the agents that
         judge it stay greedy. ``until`` and ``reuse_prefix`` are the backend hints of
         :meth:`Model.complete`, passed where the backend takes them."""
-        hints = {
-            name: value
-            for name, value in (("until", until), ("reuse_prefix", reuse_prefix))
-            if value and takes(self.model, name)
-        }
+        hints = hints_for(self.model, until=until, reuse_prefix=reuse_prefix)
         caller = f"{self.name}:{step}" if step else self.name
         record = Step(agent=self.name, detail={**({"step": step} if step else {}), **(detail or {})})
         trace.steps.append(record)

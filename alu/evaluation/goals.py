@@ -491,6 +491,19 @@ def calls_without_target(summary: dict, system: str, at_most: float = 1.05) -> l
     ]
 
 
+def _split_costs(
+    summary: dict, benchmark: str, splits: list[str] | None, roles: tuple[str, ...], system: str
+) -> list[tuple[str, dict | None]] | None:
+    """Each of ``benchmark``'s ``splits`` (default: those whose role is one of ``roles``)
+    with ``system``'s cost on it (None where it answered none); None without the benchmark."""
+    result = summary["benchmarks"].get(benchmark)
+    if not result:
+        return None
+    names = splits or [n for n, s in result["splits"].items() if s["role"] in roles]
+    by_split = summary.get("cost_by_split", {})
+    return [(n, by_split.get(f"{benchmark}/{n}", {}).get(system)) for n in names]
+
+
 @check("calls_with_target")
 def calls_with_target(
     summary: dict, system: str, benchmark: str, splits: list[str] | None = None, at_most: float = 1.2
@@ -499,13 +512,8 @@ def calls_with_target(
     hazard and forget splits, whose questions are about a target), pooled over them: what
     unlearning costs where there is something to forget (``calls_without_target`` is the
     other side)."""
-    result = summary["benchmarks"].get(benchmark)
-    if not result:
-        return []
-    names = splits or [n for n, s in result["splits"].items() if s["role"] in ("hazard", "forget")]
-    by_split = summary.get("cost_by_split", {})
-    found = [(n, by_split.get(f"{benchmark}/{n}", {}).get(system)) for n in names]
-    costs = [(n, c) for n, c in found if c]
+    found = _split_costs(summary, benchmark, splits, ("hazard", "forget"), system)
+    costs = [(n, c) for n, c in found or [] if c]
     if not costs:
         return []
     total = sum(c["n"] for _, c in costs)
@@ -529,20 +537,9 @@ def latency_near_vanilla(
     splits, whose questions touch a target) as a multiple of vanilla's on the same split.
     Not measurable where any call came from the completion cache: a cached call counts the
     seconds it took when first made, under another load (measure with ``--no-cache``)."""
-    result = summary["benchmarks"].get(benchmark)
-    if not result:
-        return []
-    names = splits or [n for n, s in result["splits"].items() if s["role"] == "forget"]
-    by_split = summary.get("cost_by_split", {})
-    pairs = [
-        (
-            n,
-            by_split.get(f"{benchmark}/{n}", {}).get(system),
-            by_split.get(f"{benchmark}/{n}", {}).get("vanilla"),
-        )
-        for n in names
-    ]
-    pairs = [(n, c, v) for n, c, v in pairs if c and v and v["seconds"]["median"] > 0]
+    mine = _split_costs(summary, benchmark, splits, ("forget",), system) or []
+    vanilla = dict(_split_costs(summary, benchmark, splits, ("forget",), "vanilla") or [])
+    pairs = [(n, c, v) for n, c in mine if c and (v := vanilla[n]) and v["seconds"]["median"] > 0]
     if not pairs:
         return []
     ratios = [(n, c["seconds"]["median"] / v["seconds"]["median"], c, v) for n, c, v in pairs]

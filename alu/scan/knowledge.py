@@ -119,9 +119,7 @@ _OFS = frozenset(
     _key(w) for w in "of des der von de du del della dello delle dei degli di do da dos das van".split()
 )
 _ARTICLES = "the le la les l el los las il lo gli i o a os as het die das dem den".split()
-_STOP_KEYS = (
-    frozenset(transliteration_key(w) for w in STOPWORDS) | _OFS | {transliteration_key(w) for w in _ARTICLES}
-)
+_STOP_KEYS = frozenset(transliteration_key(w) for w in STOPWORDS) | _OFS | {_key(w) for w in _ARTICLES}
 _WHO = transliteration_key("who")
 
 

@@ -106,7 +106,7 @@ class MappedScreen(PreScreen):
 
     def copy(self) -> MappedScreen:
         """A copy to change while this one scans; its list is a copy too (the snapshot made
-        with it holds that one, ``index._copies``)."""
+        with it holds that one, ``index._snapshot_copies``)."""
         other = copy.copy(self)
         other.targets = self.targets.copy()
         other.dead = self.dead.copy()
