@@ -941,7 +941,7 @@ def evaluate(
         attack_limit=attack_limit,
         seed=seed,
         distractors=distractors,
-    )
+    ).check()
     s = settings(model=model)
     engine = None
     if not report_only:

@@ -130,7 +130,9 @@ def test_a_target_added_by_another_process_applies_to_the_next_query(tmp_path):
     ],
 )
 def test_eval_rejects_bad_options_in_one_line(env, args, message):
-    result = run("eval", "--model", "scripted", "--out", str(env / "ev"), *args)
+    # a folder with no data: a bad option is named before the data is looked for
+    missing = str(env / "no-data")
+    result = run("eval", "--model", "scripted", "--out", str(env / "ev"), "--data-dir", missing, *args)
     assert result.exit_code == 1 and message in result.stderr and result.stderr.count("\n") == 1
 
 
