@@ -933,15 +933,19 @@ def evaluate(
     from .evaluation.session import evaluate as run_evaluation
     from .paths import cache_dir
 
-    plan = Plan.profile(profile).with_overrides(
-        systems=systems,
-        benchmarks=benchmarks,
-        attacks=attacks,
-        limit=limit,
-        attack_limit=attack_limit,
-        seed=seed,
-        distractors=distractors,
-    ).check()
+    plan = (
+        Plan.profile(profile)
+        .with_overrides(
+            systems=systems,
+            benchmarks=benchmarks,
+            attacks=attacks,
+            limit=limit,
+            attack_limit=attack_limit,
+            seed=seed,
+            distractors=distractors,
+        )
+        .check()
+    )
     s = settings(model=model)
     engine = None
     if not report_only:
