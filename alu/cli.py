@@ -621,6 +621,8 @@ def show_knowledge(target: Target) -> None:
     out.print(Text(f"{'decision':<12}", style="bold") + Text(shown(k.reason or "-")), highlight=False)
     top = ", ".join(f"{i.text} {i.consistency:.0%}" for i in k.top(15))
     out.print(Text(f"{'fingerprint':<12}", style="bold") + Text(shown(top or "-")), highlight=False)
+    written = "not asked (alu targets probe NAME adds them)" if k.names is None else ", ".join(k.names) or "-"
+    out.print(Text(f"{'written as':<12}", style="bold") + Text(shown(written)), highlight=False)
     out.print(
         Text(f"{'cost':<12}", style="bold")
         + Text(f"{k.llm_calls} calls, {k.prompt_tokens}+{k.completion_tokens} tokens, {k.seconds:g} s"),

@@ -192,15 +192,16 @@ def test_probing_stores_the_knowledge_with_its_provenance_and_resumes(store):
     # 8 questions, then the items it gave more than once (Linux, Git, kernel, Helsinki; not
     # the years) asked about themselves, then names it gave once, up to ITEM_CHECKS in all
     k = store.get("Linus Torvalds").knowledge
-    assert (cost.done, cost.failed, cost.llm_calls) == (1, 0, 8 + len(k.checks)) and cost.prompt_tokens > 0
+    # and its name in nine other scripts, two phrasings each, none giving a form ("OK")
+    assert len(k.written) == 18 and k.names == []
+    calls = 8 + len(k.checks) + len(k.written)
+    assert (cost.done, cost.failed, cost.llm_calls) == (1, 0, calls) and cost.prompt_tokens > 0
     assert 4 <= len(k.checks) <= ITEM_CHECKS
     assert k.known is True and k.model == model.identity and k.model_name == "scripted"
-    assert (
-        k.items[0].text == "Linux" and len(k.answers) == 8 and k.llm_calls == 8 + len(k.checks) and k.created
-    )
+    assert k.items[0].text == "Linux" and len(k.answers) == 8 and k.llm_calls == calls and k.created
     assert [c.facet for c in k.checks][:4] == ["item:Linux", "item:Git", "item:kernel", "item:Helsinki"]
     assert all(c.facet.startswith("item:") and not c.facet[5:].isdigit() for c in k.checks)
-    assert k.completion_tokens == sum(len(a.answer.split()) for a in [*k.answers, *k.checks])
+    assert k.completion_tokens == sum(len(a.answer.split()) for a in [*k.answers, *k.checks, *k.written])
     assert store.get("Linus Torvalds").enrichment is None  # apart from the enrichment
     calls = len(model.calls)
     cost = probe_targets(store, Prober(model), None, calls=8, show_progress=False)  # --all: only the new one
@@ -271,7 +272,7 @@ def test_probing_marks_the_items_that_point_back_and_stores_the_checks(tmp_path,
     store.add(TORVALDS)
     cost = probe_targets(store, Prober(checking_model()), ["Linus Torvalds"], calls=8, show_progress=False)
     k = open_store(url).get("Linus Torvalds").knowledge  # read back through a fresh store
-    assert cost.done == 1 and cost.llm_calls == 8 + len(k.checks)
+    assert cost.done == 1 and cost.llm_calls == 8 + len(k.checks) + len(k.written)
     points = {i.text: i.points for i in k.items}
     assert points["Linux"] is True and points["Git"] is False
     assert points["kernel"] is False and points["Helsinki"] is False
@@ -294,6 +295,7 @@ def test_a_target_the_model_does_not_know_costs_no_item_check(store):
     cost = probe_targets(store, Prober(model), ["Linus Torvalds"], calls=8, show_progress=False)
     k = store.get("Linus Torvalds").knowledge
     assert k.known is False and k.checks == [] and cost.llm_calls == 8
+    assert k.names == [] and k.written == []  # nor a name in other scripts
 
 
 def test_a_failed_item_check_is_left_out_and_weighs_as_a_neighbour(store):
@@ -302,7 +304,7 @@ def test_a_failed_item_check_is_left_out_and_weighs_as_a_neighbour(store):
     cost = probe_targets(store, Prober(model), ["Linus Torvalds"], calls=8, show_progress=False)
     k = store.get("Linus Torvalds").knowledge
     assert cost.done == 1 and "item:Linux" not in [c.facet for c in k.checks]
-    assert cost.llm_calls == 8 + len(k.checks) + 2  # the failed check was tried twice
+    assert cost.llm_calls == 8 + len(k.checks) + len(k.written) + 2  # the failed check was tried twice
     assert {i.text: i.points for i in k.items}["Linux"] is None and k.pointers() == []
 
 

@@ -15,7 +15,7 @@ from ..trace import Trace
 from . import PROMPTS, Agent
 
 ANSWER_TOKENS = 120  # enough for the names an answer opens with; the rest costs time only
-LANGUAGES = ("en", "es", "de", "fr", "ru", "zh")
+LANGUAGES = ("en", "es", "de", "fr", "ru", "zh", "uk", "ja", "ko", "ar", "el", "hi", "he")
 
 
 @dataclass(frozen=True)

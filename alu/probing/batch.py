@@ -4,7 +4,8 @@ cost, resumable, failures marked and never blocking).
 
 A target already probed with the same model (``Model.identity``) is skipped unless
 ``force``, whatever was found, a target the model does not know included: asking again
-would find the same. A target probed with another model is stale and probed again. One
+would find the same; one probed before a step was added (the forms of its name in other
+scripts) gets that step alone. A target probed with another model is stale and probed again. One
 question that fails is left out; a target fails (keeping what it had, with ``error``) when
 fewer than half of its questions were answered.
 """
@@ -23,6 +24,7 @@ from ..stores import Store
 from ..targets import ModelKnowledge, ProbeAnswer, Target
 from ..trace import Trace
 from .fingerprint import distil, pointer_candidates, verdict_of
+from .scripts import name_forms
 
 # Questions per target: the main facets, the first in two more languages, and two lists of
 # names (the long tail: minor characters, places, tools).
@@ -45,7 +47,8 @@ def probe_one(
 ) -> tuple[ModelKnowledge, Trace]:
     """Ask ``calls`` questions about ``target`` and distil what the model knows; when it
     knows the target, ask about up to ``checks`` of the items it produced, to tell the
-    items that lead back to the target from its neighbours. Raises AgentFailure (the trace
+    items that lead back to the target from its neighbours, and how it writes the target's
+    name in other scripts (``alu.probing.scripts``). Raises AgentFailure (the trace
     in ``exc.trace``) when fewer than half of the questions were answered."""
     trace = Trace(mode="probe")
     started = time.perf_counter()
@@ -99,6 +102,7 @@ def probe_one(
                 )
             )
         answers, items, decision = distil(target, answers, checked)
+    forms, written = name_forms(prober, trace, target, pace) if decision.known is not False else ([], [])
     model = prober.model
     return (
         ModelKnowledge(
@@ -107,6 +111,8 @@ def probe_one(
             items=items,
             answers=answers,
             checks=checked,
+            names=forms,
+            written=written,
             model=model.identity,
             model_name=model.name,
             created=now(),
@@ -117,6 +123,45 @@ def probe_one(
         ),
         trace,
     )
+
+
+def lacks_name_forms(knowledge: ModelKnowledge | None, identity: str) -> bool:
+    """Probed with this model, before the forms of the name in other scripts were asked:
+    only that step is left to do (``add_name_forms``)."""
+    k = knowledge
+    return k is not None and k.error is None and bool(k.answers) and k.model == identity and k.names is None
+
+
+def add_name_forms(prober: Prober, target: Target, pace: Pace | None = None) -> tuple[ModelKnowledge, Trace]:
+    """``target``'s knowledge with the forms of its name in other scripts added, its cost
+    added to the probe's: the rest of a probe is kept, as asking again would find the same."""
+    knowledge = target.knowledge
+    assert knowledge is not None
+    trace = Trace(mode="probe")
+    started = time.perf_counter()
+    forms, written = name_forms(prober, trace, target, pace) if knowledge.known is not False else ([], [])
+    return (
+        knowledge.model_copy(
+            update={
+                "names": forms,
+                "written": written,
+                "llm_calls": knowledge.llm_calls + trace.llm_calls,
+                "prompt_tokens": knowledge.prompt_tokens + trace.prompt_tokens,
+                "completion_tokens": knowledge.completion_tokens + trace.completion_tokens,
+                "seconds": round(knowledge.seconds + time.perf_counter() - started, 2),
+            }
+        ),
+        trace,
+    )
+
+
+def probe_or_complete(
+    prober: Prober, target: Target, *, calls: int = DEFAULT_CALLS, pace: Pace | None = None
+) -> tuple[ModelKnowledge, Trace]:
+    """A whole probe, or only the step a probe made before it existed lacks."""
+    if lacks_name_forms(target.knowledge, prober.model.identity):
+        return add_name_forms(prober, target, pace)
+    return probe_one(prober, target, calls=calls, pace=pace)
 
 
 def failed(target: Target, reason: str, identity: str, name: str) -> ModelKnowledge:
@@ -144,10 +189,14 @@ def probe_targets(
 
     def skip(target: Target, named: bool) -> bool:
         old = target.knowledge
-        return not force and old is not None and old.error is None and old.model == identity
+        done = old is not None and old.error is None and old.model == identity
+        return not force and done and not lacks_name_forms(old, identity)
 
     def attempt(target: Target, cost: Cost) -> Trace:
-        knowledge, trace = probe_one(prober, target, calls=calls, pace=pace)
+        if force:
+            knowledge, trace = probe_one(prober, target, calls=calls, pace=pace)
+        else:
+            knowledge, trace = probe_or_complete(prober, target, calls=calls, pace=pace)
         cost.count("items", len(knowledge.items))
         cost.count("known", int(knowledge.known is True))
         store.set_knowledge(target.name, knowledge)

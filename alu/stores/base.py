@@ -102,6 +102,7 @@ def load_knowledge(value: str | dict | None) -> ModelKnowledge | None:
     data["items"] = [FingerprintItem.model_construct(**i) for i in data.get("items", ())]
     data["answers"] = [ProbeAnswer.model_construct(**a) for a in data.get("answers", ())]
     data["checks"] = [ProbeAnswer.model_construct(**a) for a in data.get("checks", ())]
+    data["written"] = [ProbeAnswer.model_construct(**a) for a in data.get("written", ())]
     if data.get("verification") is not None:
         data["verification"] = Verification.model_validate(data["verification"])
     return ModelKnowledge.model_construct(**data)

@@ -37,6 +37,19 @@ def check_name(value: str, what: str = "name") -> str:
     return value
 
 
+def _valid_names(values: list[str]) -> list[str]:
+    """Generated names that can be matched, once each (a model's unusable ones dropped)."""
+    out: list[str] = []
+    for value in values:
+        try:
+            value = check_name(value)
+        except ValueError:
+            continue
+        if value not in out:
+            out.append(value)
+    return out
+
+
 class Enrichment(BaseModel):
     """What a model wrote about a target (``alu targets enrich``), kept apart from what the
     operator gave, with its provenance. ``names`` identify the target (its name in other
@@ -55,15 +68,7 @@ class Enrichment(BaseModel):
     @field_validator("names")
     @classmethod
     def _clean_names(cls, values: list[str]) -> list[str]:
-        out: list[str] = []
-        for value in values:
-            try:
-                value = check_name(value)
-            except ValueError:
-                continue
-            if value not in out:
-                out.append(value)
-        return out
+        return _valid_names(values)
 
     @field_validator("terms", "dropped")
     @classmethod
@@ -152,6 +157,11 @@ class ModelKnowledge(BaseModel):
     items: list[FingerprintItem] = Field(default_factory=list)  # most consistent first
     answers: list[ProbeAnswer] = Field(default_factory=list)
     checks: list[ProbeAnswer] = Field(default_factory=list)  # the items asked about themselves
+    # The target's name as the model writes it in other scripts (Эйнштейн, 爱因斯坦), each
+    # asked back and named the target again (alu.probing.scripts): naming one names the
+    # target. None: never asked (probed before the step existed; ``alu targets probe`` adds it).
+    names: list[str] | None = None
+    written: list[ProbeAnswer] = Field(default_factory=list)  # those questions, and each form asked back
     verification: Verification | None = None  # alu targets verify, on this knowledge
     model: str = ""  # Model.identity of the model asked
     model_name: str = ""  # its name, for people
@@ -161,6 +171,11 @@ class ModelKnowledge(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0
     error: str | None = None  # why the last attempt failed (what was there before is kept)
+
+    @field_validator("names")
+    @classmethod
+    def _clean_names(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else _valid_names(values)
 
     def is_stale(self, identity: str) -> bool:
         """Learned from another model than the one whose identity is given."""
@@ -287,9 +302,11 @@ class Target(BaseModel):
         return [self.name, *self.aliases]
 
     def identity_names(self) -> list[str]:
-        """Every name that names the target: the operator's and the generated ones."""
+        """Every name that names the target: the operator's and the generated ones (the
+        enrichment's, and the forms in other scripts the probed model wrote)."""
         generated = self.enrichment.names if self.enrichment else []
-        return list(dict.fromkeys([*self.names(), *generated]))
+        written = (self.knowledge.names or []) if self.knowledge and self.knowledge.known is not False else []
+        return list(dict.fromkeys([*self.names(), *generated, *written]))
 
     def name_keys(self) -> set[str]:
         """The folded tokens of every name of the target (``alu.text.folded_key``): what an

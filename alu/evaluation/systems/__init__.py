@@ -97,41 +97,58 @@ class SystemContext:
         field: str,
         load: Callable[[dict | None], BaseModel | None],
         learn: Callable[[Target], tuple[BaseModel | None, Trace | None]],
+        complete: Callable[[BaseModel | None], bool] = lambda value: True,
     ) -> list[Target]:
         """The benchmark's targets with ``field`` (``enrichment``, ``knowledge``) learned by
         the run's model, one target at a time by ``learn`` (what it learned and its trace),
         saved with the cost to ``OUT/<field>-<benchmark>.json``; a resumed run with the same
-        model takes them back from that file (``load`` reads a saved value)."""
+        model takes them back from that file (``load`` reads a saved value), and gives a
+        value it took back that is not ``complete`` (learned before a step was added) to
+        ``learn`` on its target, to finish."""
         targets = list(self.benchmark.targets)
         identity = self.model.identity
         path = self.out / f"{field}-{self.benchmark.name}.json" if self.out is not None else None
+        kept: dict[str, dict] = {}  # name -> the saved record, for a value taken back
         if path is not None and path.is_file():
             saved = json.loads(path.read_text(encoding="utf-8"))
-            by_name = {t["name"]: t[field] for t in saved.get("targets", [])}
-            if saved.get("model") == identity and all(t.name in by_name for t in targets):
-                return [t.model_copy(update={field: load(by_name[t.name])}) for t in targets]
+            if saved.get("model") == identity:
+                kept = {t["name"]: t for t in saved.get("targets", [])}
+        targets = [
+            t.model_copy(update={field: load(kept[t.name][field])}) if t.name in kept else t for t in targets
+        ]
+        todo = [t for t in targets if t.name not in kept or not complete(getattr(t, field))]
+        if not todo:
+            return targets
 
         def timed(target: Target) -> tuple[BaseModel | None, Trace | None, float]:
             started = time.perf_counter()
             value, trace = learn(target)
             return value, trace, round(time.perf_counter() - started, 3)
 
-        done, records = [], []
         # Targets side by side, as many as the run answers at once (each target's own calls
         # stay in order): with llama.cpp's parallel slots, 20 targets take a third the time.
         with ThreadPoolExecutor(max(1, self.concurrency)) as pool:
-            for target, (value, trace, seconds) in zip(targets, pool.map(timed, targets), strict=True):
-                done.append(target.model_copy(update={field: value}))
-                records.append(
-                    {
-                        "name": target.name,
-                        field: value.model_dump() if value is not None else None,
-                        "llm_calls": trace.llm_calls if trace else 0,
-                        "prompt_tokens": trace.prompt_tokens if trace else 0,
-                        "completion_tokens": trace.completion_tokens if trace else 0,
-                        "seconds": seconds,
-                    }
-                )
+            learned = dict(zip((t.name for t in todo), pool.map(timed, todo), strict=True))
+        done, records = [], []
+        for target in targets:
+            if target.name not in learned:
+                done.append(target)
+                records.append(kept[target.name])
+                continue
+            value, trace, seconds = learned[target.name]
+            before = kept.get(target.name, {})  # a value finished: its first cost counts too
+            done.append(target.model_copy(update={field: value}))
+            records.append(
+                {
+                    "name": target.name,
+                    field: value.model_dump() if value is not None else None,
+                    "llm_calls": before.get("llm_calls", 0) + (trace.llm_calls if trace else 0),
+                    "prompt_tokens": before.get("prompt_tokens", 0) + (trace.prompt_tokens if trace else 0),
+                    "completion_tokens": before.get("completion_tokens", 0)
+                    + (trace.completion_tokens if trace else 0),
+                    "seconds": round(before.get("seconds", 0) + seconds, 3),
+                }
+            )
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             body = {"benchmark": self.benchmark.name, "model": identity, "targets": records}

@@ -4,7 +4,8 @@ whether it knows the target at all, and which items lead back to it).
 
 As with ``alu-enriched``: each target is probed once per run, through the run's completion
 cache, and the result is saved to ``OUT/knowledge-<benchmark>.json`` with its cost, where a
-resumed run with the same model takes it back. A target whose probe fails is guarded as
+resumed run with the same model takes it back (a target saved before the forms of its name
+in other scripts were asked gets that step alone). A target whose probe fails is guarded as
 never probed. The store's distractors are used as they are, and the store is not written.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from ...agents.prober import Prober
 from ...errors import AgentFailure, ModelError
 from ...pipeline import ALU
-from ...probing.batch import probe_one
+from ...probing.batch import lacks_name_forms, probe_or_complete
 from ...targets import ModelKnowledge, Target
 from ...trace import Trace
 from . import SystemContext, register
@@ -26,11 +27,17 @@ def probe_benchmark(ctx: SystemContext) -> list[Target]:
 
     def probe(target: Target) -> tuple[ModelKnowledge | None, Trace | None]:
         try:
-            return probe_one(prober, target)
+            return probe_or_complete(prober, target)
         except (AgentFailure, ModelError) as exc:
             return None, getattr(exc, "trace", None)
 
-    return ctx.learned("knowledge", lambda saved: ModelKnowledge(**saved) if saved else None, probe)
+    identity = ctx.model.identity
+    return ctx.learned(
+        "knowledge",
+        lambda saved: ModelKnowledge(**saved) if saved else None,
+        probe,
+        complete=lambda knowledge: not lacks_name_forms(knowledge, identity),  # type: ignore[arg-type]
+    )
 
 
 @register("alu-probed")
