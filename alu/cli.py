@@ -932,12 +932,12 @@ def evaluate(
     from .cache import CachedModel, CompletionCache
     from .datasets import data_dir as find_data
     from .evaluation.plan import Plan
+    from .evaluation.session import checked
     from .evaluation.session import evaluate as run_evaluation
     from .paths import cache_dir
 
-    plan = (
-        Plan.profile(profile)
-        .with_overrides(
+    plan = checked(
+        Plan.profile(profile).with_overrides(
             systems=systems,
             benchmarks=benchmarks,
             attacks=attacks,
@@ -946,7 +946,6 @@ def evaluate(
             seed=seed,
             distractors=distractors,
         )
-        .check()
     )
     s = settings(model=model)
     engine = None

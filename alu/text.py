@@ -142,11 +142,20 @@ def _symbol_gaps() -> dict[int, str]:
     return {c: " " for c in range(0x80, 0x30000) if unicodedata.category(chr(c)) in ("So", "Sk")}
 
 
+# Where a Latin word or number meets a script written without spaces, or a Korean particle:
+# "Python是什么", "我喜欢Python编程", "Pythonとは", "Python은" hold the word "python".
+UNSPACED_LETTERS = r"\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_SCRIPT_SEAM = re.compile(
+    f"(?<=[A-Za-z0-9])(?=[{UNSPACED_LETTERS}])|(?<=[{UNSPACED_LETTERS}])(?=[A-Za-z0-9])"
+)
+
+
 def readable(text: str) -> str:
     """``text`` cleaned (``clean``), with pictographic symbols read as the separators they
-    stand for ("AC⚡DC" is AC DC)."""
+    stand for ("AC⚡DC" is AC DC), and a space where a Latin word meets Chinese, Japanese,
+    Korean or Thai letters (folded to ASCII, "Python是什么" would be one word)."""
     text = clean(text)
-    return text if text.isascii() else text.translate(_symbol_gaps())
+    return text if text.isascii() else _SCRIPT_SEAM.sub(" ", text.translate(_symbol_gaps()))
 
 
 def unmixed(text: str) -> str:

@@ -257,3 +257,15 @@ def test_removing_a_target_forgets_its_names_in_every_script():
     index = TargetIndex.of([TORVALDS])
     index._remove(1)
     assert index.scan("林纳斯托瓦兹是谁？ Линус Торвальдс").candidates == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Python是什么？", "我喜欢Python编程", "Pythonとは何ですか", "Python은 무엇입니까?", "Linus Torvalds是谁？"],
+)
+def test_a_latin_name_written_against_chinese_japanese_or_korean_letters_is_found(question):
+    # folded to ASCII with no space between, "Python是什么" would be the one word "pythonshishenme"
+    index = TargetIndex.of(
+        [Target(name="Python", kind="topic", id=1), Target(name="Linus Torvalds", kind="person", id=2)]
+    )
+    assert [c.target.name for c in index.scan(question).named] in (["Python"], ["Linus Torvalds"])

@@ -91,25 +91,6 @@ class Plan(BaseModel):
             _apply_limit(plan, limit)
         return plan
 
-    def check(self) -> Plan:
-        """This plan, once every system, benchmark, attack and goal check it names is known:
-        a misspelt name is a one-line error before any data is read or model loaded."""
-        from ..datasets import benchmarks
-        from .attacks import attacks
-        from .goals import CHECKS
-        from .systems import SYSTEMS
-
-        for kind, known, named in (
-            ("system", SYSTEMS.names(), self.systems),
-            ("benchmark", benchmarks(), list(self.benchmarks)),
-            ("attack", attacks(), self.attacks),
-            ("goal check", CHECKS.names(), [goal.check for goal in self.goals]),
-        ):
-            for name in named:
-                if name not in known:
-                    raise EvalError(f"unknown {kind} {name!r}: use one of {', '.join(sorted(known))}")
-        return self
-
 
 def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]

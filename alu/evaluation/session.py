@@ -6,12 +6,31 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..datasets import benchmarks
 from ..errors import EvalError
 from ..models import Model
 from ..pipeline import PipelineConfig
+from .attacks import attacks
+from .goals import CHECKS
 from .plan import Plan
 from .report import header, write_report
 from .runner import Run
+from .systems import SYSTEMS
+
+
+def checked(plan: Plan) -> Plan:
+    """``plan``, once every system, benchmark, attack and goal check it names is known: a
+    misspelt name is a one-line error before any data is read or model loaded."""
+    for kind, known, named in (
+        ("system", SYSTEMS.names(), plan.systems),
+        ("benchmark", benchmarks(), list(plan.benchmarks)),
+        ("attack", attacks(), plan.attacks),
+        ("goal check", CHECKS.names(), [goal.check for goal in plan.goals]),
+    ):
+        for name in named:
+            if name not in known:
+                raise EvalError(f"unknown {kind} {name!r}: use one of {', '.join(sorted(known))}")
+    return plan
 
 
 def evaluate(

@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 
 from ..targets.target import Target
+from ..text import UNSPACED_LETTERS
 from .base import NAME_WEIGHT, Candidate, Scanner, Signal, register_scanner
 from .filetargets import FileMask
 from .indexfile import IndexFile, Table, table_arrays
 from .postings import Postings
 
-UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+UNSPACED = re.compile(f"[{UNSPACED_LETTERS}]")
 _GAPS = re.compile(r"[\s·・‧•\-‐_.]+")
 
 
