@@ -261,7 +261,13 @@ def test_removing_a_target_forgets_its_names_in_every_script():
 
 @pytest.mark.parametrize(
     "question",
-    ["Python是什么？", "我喜欢Python编程", "Pythonとは何ですか", "Python은 무엇입니까?", "Linus Torvalds是谁？"],
+    [
+        "Python是什么？",
+        "我喜欢Python编程",
+        "Pythonとは何ですか",
+        "Python은 무엇입니까?",
+        "Linus Torvalds是谁？",
+    ],
 )
 def test_a_latin_name_written_against_chinese_japanese_or_korean_letters_is_found(question):
     # folded to ASCII with no space between, "Python是什么" would be the one word "pythonshishenme"

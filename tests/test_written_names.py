@@ -88,6 +88,12 @@ REPLIES: dict[str, str | Exception] = {
     "的中文名称": "Albert Einstein",
     "的中文译名": "Albert Einstein的中文译名是阿尔伯特·爱因斯坦。",
     '"阿尔伯特·爱因斯坦" in English': "Albert Einstein",
+    '"爱因斯坦" in English': "Einstein",
+    # Japanese: a wrong form the model reads back as the target, whose family name alone is
+    # something else (Fiji): the form is kept, the part is not
+    "日本語でどう書きますか": "「アルバート・フィジー」",
+    '"アルバート・フィジー" in English': "Albert Einstein",
+    '"フィジー" in English': "Fiji",
     # Korean: a wrong form, which does not come back; the second phrasing fails
     "한국어로 어떻게": '"Albert Einstein"은 "앨버트 칼"로 씁니다.',
     '"앨버트 칼" in English': "Albert Kahl",
@@ -100,11 +106,11 @@ def test_forms_that_come_back_are_kept_and_named_by_the_screen():
     trace = Trace(mode="probe")
     forms, said = name_forms(Prober(model), trace, EINSTEIN)
     # the family name alone as Chinese writes it, beside the whole name
-    assert forms == ["Альберт Эйнштейн", "阿尔伯特·爱因斯坦", "爱因斯坦"]
-    # every language asked twice but Russian (its first phrasing gave a form that was kept),
-    # the failed call left out, and three forms asked back
+    assert forms == ["Альберт Эйнштейн", "阿尔伯特·爱因斯坦", "爱因斯坦", "アルバート・フィジー"]
+    # every language asked twice but Russian and Japanese (their first phrasing gave a form
+    # that was kept), the failed call left out; four forms and two family names asked back
     languages = len(SCRIPTS)
-    assert len(said) == 2 * languages - 1 - 1 + 3 and trace.llm_calls == len(model.calls)
+    assert len(said) == 2 * languages - 2 - 1 + 6 and trace.llm_calls == len(model.calls)
     assert {a.facet for a in said} == {"written:name", "written:back"}
     probed = EINSTEIN.model_copy(
         update={"knowledge": ModelKnowledge(known=True, answers=said, names=forms), "id": 1}
@@ -113,6 +119,7 @@ def test_forms_that_come_back_are_kept_and_named_by_the_screen():
     for question in ["Кто такой Эйнштейн?", "爱因斯坦是谁？", "Альберт Эйнштейн родился где?"]:
         assert index.scan(question).candidates and not plain.scan(question).candidates
     assert not index.scan("Кто такой Альберт Кахль?").candidates
+    assert not index.scan("フィジーの首都はどこですか？").candidates  # Fiji's capital
     # a target the model does not know: what it wrote is no name of it
     unknown = probed.model_copy(update={"knowledge": probed.knowledge.model_copy(update={"known": False})})
     assert not TargetIndex.of([unknown]).scan("爱因斯坦是谁？").candidates
@@ -141,7 +148,7 @@ def test_a_target_probed_before_gets_only_the_forms_and_then_is_skipped(tmp_path
     # only the name questions (the failed one tried twice), none of the probe asked again
     assert cost.done == 1 and cost.llm_calls == len(model.calls) == len(k.written) + 2
     assert all(a.facet.startswith("written:") for a in k.written)
-    assert k.names == ["Альберт Эйнштейн", "阿尔伯特·爱因斯坦", "爱因斯坦"]
+    assert k.names == ["Альберт Эйнштейн", "阿尔伯特·爱因斯坦", "爱因斯坦", "アルバート・フィジー"]
     assert [a.answer for a in k.answers] == ["A physicist."] and k.llm_calls == 12 + cost.llm_calls
     assert "Альберт Эйнштейн" in store.get(EINSTEIN.name).identity_names()
     calls = len(model.calls)

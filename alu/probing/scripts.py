@@ -175,7 +175,13 @@ def name_forms(
             continue
         english = ask(back, form)
         if english is not None and comes_back(english, target):
-            forms += [form, *_family_name(form, target, question.lang)]
+            forms.append(form)
             known.add(folded_key(form))
             kept.add(question.lang)
+            # the family name alone is asked back too: a wrong form's part may be
+            # another name (マーク・フィジー's フィジー is Fiji)
+            for family in _family_name(form, target, question.lang):
+                english = ask(back, family)
+                if english is not None and comes_back(english, target):
+                    forms.append(family)
     return forms, said
