@@ -34,8 +34,10 @@ needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason="../shared/data is
 REBUILT = {
     "eval": "alu eval --profile small --out results/eval --report-only",
     "eval-medium": "alu eval --profile medium --out results/eval-medium --report-only",
-    "parametric": "alu eval --profile parametric --systems vanilla,alu,alu-probed,filter "
+    "parametric": "alu eval --profile parametric --systems vanilla,alu,alu-probed,filter,prompt "
     "--out results/parametric --report-only",
+    "parametric-described": "alu eval --profile parametric-described "
+    "--systems vanilla,alu,alu-probed,filter,prompt --out results/parametric-described --report-only",
     "parametric-latency": "alu eval --profile parametric --systems vanilla,alu-probed "
     "--limit forget=30,forget_languages=15,named=10,neighbours=0,bystanders=20 "
     "--out results/parametric-latency --report-only",

@@ -176,3 +176,18 @@ def test_a_resumed_eval_adds_the_forms_to_the_knowledge_it_takes_back(tmp_path):
     calls = len(model.calls)
     build_system("alu-probed", ctx)  # complete now: taken back as it is
     assert len(model.calls) == calls
+
+
+def test_a_common_family_name_alone_is_no_name_of_the_person():
+    # as an English "London" alone is no name part of Jack London, ロンドン (the city) is not either
+    london = Target(name="Jack London", kind="person")
+    replies = {"日本語でどう": "「ジャック・ロンドン」", 'ジャック・ロンドン" in': "Jack London"}
+    model = script({**replies, '"ロンドン"': "Jack London"})
+    forms, said = name_forms(Prober(model), Trace(mode="probe"), london)
+    assert forms == ["ジャック・ロンドン"] and not any('"ロンドン"' in a.question for a in said)
+    probed = london.model_copy(
+        update={"knowledge": ModelKnowledge(known=True, answers=said, names=forms), "id": 1}
+    )
+    index = TargetIndex.of([probed])
+    assert index.scan("ジャック・ロンドンは何を書きましたか？").named
+    assert not index.scan("ロンドンはどこの国ですか？").candidates

@@ -21,8 +21,9 @@ from difflib import SequenceMatcher
 
 from ..agents.prober import Prober, Question, questions
 from ..errors import AgentFailure
+from ..scan.lexical import PROPER_NAME_ZIPF
 from ..targets import ProbeAnswer, Target
-from ..text import contains_key, folded_key
+from ..text import contains_key, folded_key, tokens, zipf
 from ..trace import Trace
 from .fingerprint import verdict_of
 
@@ -122,9 +123,11 @@ def comes_back(answer: str, target: Target) -> bool:
 def _family_name(form: str, target: Target, lang: str) -> list[str]:
     """A person's family name alone, as Chinese and Japanese write a foreigner's (爱因斯坦 of
     阿尔伯特·爱因斯坦): with no spaces it is no word the screen could find in the whole form,
-    where a spaced script's family name is found as a part of the name. Three characters
-    at least: two may be a common word."""
-    if target.kind != "person" or lang not in UNSPACED:
+    where a spaced script's family name is found as a part of the name. As there, only a
+    rare family name (Einstein, not London or Roberts: ロンドン is the city too), and three
+    characters at least: two may be a common word."""
+    family = tokens(target.name)[-1:]
+    if target.kind != "person" or lang not in UNSPACED or not family or zipf(family[0]) >= PROPER_NAME_ZIPF:
         return []
     parts = [p for p in re.split(f"[{re.escape(''.join(_JOINERS))}]", form) if p]
     return [parts[-1]] if len(parts) > 1 and len(parts[-1]) >= 3 else []
