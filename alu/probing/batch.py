@@ -13,7 +13,7 @@ fewer than half of its questions were answered.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from rich.console import Console
 
@@ -23,7 +23,8 @@ from ..jobs import Cost, now, run_job
 from ..stores import Store
 from ..targets import ModelKnowledge, ProbeAnswer, Target
 from ..trace import Trace
-from .fingerprint import distil, pointer_candidates, verdict_of
+from .asking import Pace, exchange
+from .fingerprint import distil, pointer_candidates
 from .scripts import name_forms
 
 # Questions per target: the main facets, the first in two more languages, and two lists of
@@ -33,8 +34,6 @@ DEFAULT_CALLS = 12
 # back to the target (alu.scan.knowledge)? Part of the probe's cost: one short call each.
 ITEM_CHECKS = 36
 CHECK_TOKENS = 48  # enough for "a character in the Harry Potter series"; the rest costs time only
-
-Pace = Callable[[float], None]  # told each call's seconds; may wait before the next
 
 
 def probe_one(
@@ -56,25 +55,10 @@ def probe_one(
     asked = plan(target.kind, calls)
     errors: list[str] = []
     for question in asked:
-        call_started = time.perf_counter()
         try:
-            text = prober.ask(trace, target, question)
+            answers.append(exchange(prober, trace, target, question, pace=pace))
         except AgentFailure as exc:
             errors.append(str(exc))
-            text = None
-        if pace is not None:
-            pace(time.perf_counter() - call_started)
-        if text is None:
-            continue
-        answers.append(
-            ProbeAnswer(
-                facet=question.facet,
-                lang=question.lang,
-                question=question.text(target.name),
-                answer=text,
-                verdict=verdict_of(text),
-            )
-        )
     if len(answers) * 2 < len(asked):
         failure = AgentFailure(f"{len(asked) - len(answers)} of {len(asked)} questions failed: {errors[0]}")
         failure.trace = trace  # type: ignore[attr-defined]
@@ -84,23 +68,21 @@ def probe_one(
     if decision.known is not False:
         for item in pointer_candidates(items, checks):
             question = item_question(item.kind)
-            call_started = time.perf_counter()
             try:
-                text = prober.ask(trace, target, question, subject=item.text, max_tokens=CHECK_TOKENS)
+                checked.append(
+                    exchange(
+                        prober,
+                        trace,
+                        target,
+                        question,
+                        subject=item.text,
+                        facet=f"item:{item.text}",
+                        max_tokens=CHECK_TOKENS,
+                        pace=pace,
+                    )
+                )
             except AgentFailure:
                 continue  # an item left unchecked weighs as a neighbour
-            finally:
-                if pace is not None:
-                    pace(time.perf_counter() - call_started)
-            checked.append(
-                ProbeAnswer(
-                    facet=f"item:{item.text}",
-                    lang=question.lang,
-                    question=question.text(item.text),
-                    answer=text,
-                    verdict=verdict_of(text),
-                )
-            )
         answers, items, decision = distil(target, answers, checked)
     forms, written = name_forms(prober, trace, target, pace) if decision.known is not False else ([], [])
     model = prober.model

@@ -14,9 +14,7 @@ becomes a name that would decline unrelated questions. Forms the screen already 
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
-from collections.abc import Callable
 from difflib import SequenceMatcher
 
 from ..agents.prober import Prober, Question, questions
@@ -25,7 +23,7 @@ from ..scan.lexical import PROPER_NAME_ZIPF
 from ..targets import ProbeAnswer, Target
 from ..text import contains_key, folded_key, tokens, zipf
 from ..trace import Trace
-from .fingerprint import verdict_of
+from .asking import Pace, exchange
 
 FORM_TOKENS = 48  # a name and a little more (Devanagari and Hebrew take many tokens a letter)
 MAX_FORM_CHARS = 48
@@ -49,8 +47,6 @@ UNSPACED = frozenset({"zh", "ja"})  # written without spaces between words
 _JOINERS = frozenset(" -\u2010\u00b7\u30fb\u2027\u2022")
 _QUOTES = '"“”„«»「」『』《》‘’'  # not the apostrophe, which is inside names (O'Brien, м'ята)
 _QUOTED = re.compile(f"[{_QUOTES}]([^{_QUOTES}]+)[{_QUOTES}]")
-
-Pace = Callable[[float], None]
 
 
 def _in_script(ch: str, lang: str) -> bool:
@@ -150,24 +146,21 @@ def name_forms(
     said: list[ProbeAnswer] = []
 
     def ask(question: Question, subject: str) -> str | None:
-        started = time.perf_counter()
         try:
-            text = prober.ask(trace, target, question, subject=subject, max_tokens=FORM_TOKENS)
+            answer = exchange(
+                prober,
+                trace,
+                target,
+                question,
+                subject=subject,
+                facet=f"written:{question.facet}",
+                max_tokens=FORM_TOKENS,
+                pace=pace,
+            )
         except AgentFailure:
             return None
-        finally:
-            if pace is not None:
-                pace(time.perf_counter() - started)
-        said.append(
-            ProbeAnswer(
-                facet=f"written:{question.facet}",
-                lang=question.lang,
-                question=question.text(subject),
-                answer=text,
-                verdict=verdict_of(text),
-            )
-        )
-        return text
+        said.append(answer)
+        return answer.answer
 
     for question in _asked("name"):
         if question.lang in kept:
