@@ -154,6 +154,9 @@ def test_a_target_probed_before_gets_only_the_forms_and_then_is_skipped(tmp_path
     calls = len(model.calls)
     cost = probe_targets(store, Prober(model), None, show_progress=False)
     assert (cost.done, cost.skipped) == (0, 1) and len(model.calls) == calls
+    # asked again (a probe with --force, or with another model): the forms it had are found
+    # again, not taken as known already and lost
+    assert name_forms(Prober(model), Trace(mode="probe"), store.get(EINSTEIN.name))[0] == k.names
 
 
 def test_a_resumed_eval_adds_the_forms_to_the_knowledge_it_takes_back(tmp_path):

@@ -140,7 +140,9 @@ def name_forms(
     a language at most), and every exchange (for ``alu targets show``). A failed call
     leaves that phrasing out."""
     back = _asked("back")[0]
-    known = {folded_key(n) for n in target.identity_names()}
+    # the names the screen has without any forms learned before (asked again, by --force or
+    # another model, those must come back, not be taken as known already)
+    known = {folded_key(n) for n in target.model_copy(update={"knowledge": None}).identity_names()}
     forms: list[str] = []
     kept: set[str] = set()  # the languages a form was kept in
     said: list[ProbeAnswer] = []
