@@ -78,8 +78,13 @@ def benchmarks() -> list[str]:
     return sorted(_LOADERS.names())
 
 
+def loader(name: str) -> Loader:
+    """The loader registered as ``name``; an unknown name is a one-line DataError."""
+    return _LOADERS.get(name)
+
+
 def load_benchmark(name: str, root: Path, **options) -> Benchmark:
-    return _LOADERS.get(name)(root, **options)
+    return loader(name)(root, **options)
 
 
 def data_dir(explicit: str | Path | None = None) -> Path:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..datasets import benchmarks
+from ..datasets import loader
 from ..errors import EvalError
 from ..models import Model
 from ..pipeline import PipelineConfig
-from .attacks import attacks
+from .attacks import get_attack
 from .goals import CHECKS
 from .plan import Plan
 from .report import header, write_report
@@ -20,16 +20,16 @@ from .systems import SYSTEMS
 
 def checked(plan: Plan) -> Plan:
     """``plan``, once every system, benchmark, attack and goal check it names is known: a
-    misspelt name is a one-line error before any data is read or model loaded."""
-    for kind, known, named in (
-        ("system", SYSTEMS.names(), plan.systems),
-        ("benchmark", benchmarks(), list(plan.benchmarks)),
-        ("attack", attacks(), plan.attacks),
-        ("goal check", CHECKS.names(), [goal.check for goal in plan.goals]),
+    misspelt name is a one-line error (each registry's own) before any data is read or
+    model loaded."""
+    for lookup, names in (
+        (SYSTEMS.get, plan.systems),
+        (loader, list(plan.benchmarks)),
+        (get_attack, plan.attacks),
+        (CHECKS.get, [goal.check for goal in plan.goals]),
     ):
-        for name in named:
-            if name not in known:
-                raise EvalError(f"unknown {kind} {name!r}: use one of {', '.join(sorted(known))}")
+        for name in names:
+            lookup(name)
     return plan
 
 
@@ -48,13 +48,7 @@ def evaluate(
 ) -> dict:
     """Run ``plan`` (resuming what ``out`` holds) and write its report; returns the summary.
     With no ``model`` nothing is answered: the report is rebuilt from the stored answers."""
-    from .attacks import attacks
-    from .systems import systems
-
-    for kind, wanted, known in (("system", plan.systems, systems()), ("attack", plan.attacks, attacks())):
-        bad = [w for w in wanted if w not in known]
-        if bad:
-            raise EvalError(f"unknown {kind} {bad[0]!r}: use one of {', '.join(known)}")
+    checked(plan)
     config = PipelineConfig.model_validate({**pipeline.model_dump(), **plan.pipeline})
     run = Run(plan, model, out, data_root, config=config, concurrency=concurrency)  # type: ignore[arg-type]
     if model is None:
