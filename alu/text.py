@@ -13,6 +13,7 @@ separators, leetspeak, reversal and look-alike letters of another script among L
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from functools import cache, lru_cache
@@ -189,26 +190,48 @@ def cased_tokens(text: str) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def zipf(word: str) -> float:
-    """How common ``word`` is in general English (wordfreq Zipf scale, 0 = unseen, 7+ = 'the')."""
+    """How common ``word`` is in general English (wordfreq Zipf scale, 0 = unseen, 7+ = 'the').
+
+    A token as ``tokens`` gives it (lower-case letters and digits, one token to wordfreq as
+    well) is looked up in wordfreq's list directly, its digits as wordfreq counts them, with
+    wordfreq's rounding: the figure ``zipf_frequency`` gives, without its tokenizing (some
+    10 us a word, most of the time building an index of a million names). Anything else goes
+    through ``zipf_frequency``."""
+    if _TOKEN.fullmatch(word):
+        from wordfreq.numbers import digit_freq, smash_numbers
+
+        smashed = smash_numbers(word) if not word.isalpha() else word
+        freq = _english().get(smashed)
+        if freq is None:
+            return 0.0  # not listed: wordfreq's minimum, Zipf 0
+        if smashed != word:
+            freq *= digit_freq(word)
+        freq = max(freq, 1e-9)  # wordfreq's minimum for Zipf 0
+        rounded = round(freq, math.floor(-math.log(freq, 10)) + 3)  # 3 significant digits
+        return round(math.log(rounded, 10) + 9, 2)
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en")
 
 
-_WORDS: dict[str, float] | None = None  # wordfreq's English list, read at the first ``listed``
+_WORDS: dict[str, float] | None = None  # wordfreq's English list, read at the first look-up
 
 
-def listed(token: str) -> bool:
-    """Whether ``token`` is in wordfreq's English list as it is: a dict look-up that tells
-    most made-up and reversed words (``zipf`` 0) apart from words, before paying for
-    ``zipf``'s own tokenizing of a word it has not seen (some 14 us). Called for most of a
-    text's tokens, so the list is read once into a module global."""
+def _english() -> dict[str, float]:
+    """wordfreq's English list (the dict ``zipf_frequency`` reads), read once into a module
+    global: most of a text's tokens are looked up in it."""
     global _WORDS
     if _WORDS is None:
         from wordfreq import get_frequency_dict
 
-        _WORDS = get_frequency_dict("en")  # the dict zipf reads (wordfreq keeps one per language)
-    return token in _WORDS
+        _WORDS = get_frequency_dict("en")
+    return _WORDS
+
+
+def listed(token: str) -> bool:
+    """Whether ``token`` is in wordfreq's English list as it is: a dict look-up that tells
+    most made-up and reversed words (``zipf`` 0) apart from words before ``zipf`` is asked."""
+    return token in _english()
 
 
 def is_distinctive(token: str) -> bool:

@@ -57,9 +57,11 @@ the run (it must not answer before the file is there: fail closed).
   loads by its first screen, wordfreq's English list among it);
 * ``pss_1_mb``: that replica's whole PSS (proportional set size: a page shared by several
   processes is divided among them, so that processes' figures add up), read from
-  /proc/PID/smaps_rollup; ``pss_4_mb``: the sum over four replicas started together that
-  map the same file, once each has served its first request; ``pss_4_x``: their ratio (4
-  would mean nothing shared).
+  /proc/PID/smaps_rollup; ``pss_4_mb``: four workers on one host as ``alu serve --workers
+  4`` starts them (``--as-forked-replicas``): one process loads what every worker reads
+  (``alu.server.workers.preload``) and forks four replicas, which map the same file; the
+  sum of the five processes' PSS once each replica has served its first request;
+  ``pss_4_x``: its ratio to one replica's (4 would mean nothing shared).
 
     .venv/bin/python benchmarks/scale.py --store sqlite --sizes 10000,1000000 --index-file
     .venv/bin/python benchmarks/scale.py --store postgres --sizes 1000000 --index-file --enriched
@@ -448,6 +450,29 @@ def file_replica(args: argparse.Namespace) -> None:
     sys.stdin.read()  # until the parent closes it
 
 
+def forked_replicas(args: argparse.Namespace) -> None:
+    """Four replicas (``--forks``) as ``alu serve --workers N`` starts its workers: this
+    process loads what every worker reads (``preload``), then forks each replica, which
+    reports as ``file_replica`` does; this process reports their pids and holds them until
+    the parent closes its stdin."""
+    from alu.server.workers import preload
+
+    preload()
+    children = []
+    for _ in range(args.forks):
+        pid = os.fork()
+        if pid == 0:  # a replica: it ends when the parent closes the stdin it shares
+            try:
+                file_replica(args)
+            finally:
+                os._exit(0)
+        children.append(pid)
+    print(json.dumps({"event": "forked", "pids": children}), flush=True)
+    sys.stdin.read()
+    for pid in children:
+        os.waitpid(pid, 0)
+
+
 # -- the driver ------------------------------------------------------------------------
 class Replica:
     def __init__(
@@ -486,10 +511,14 @@ class Replica:
 class FileReplica:
     """A ``file_replica`` process, timed from just before it is spawned."""
 
-    def __init__(self, setting: str, cache: Path, query: str):
-        command = [sys.executable, __file__, "--as-file-replica", "--db", setting, "--query", query]
+    def __init__(self, setting: str, cache: Path, query: str, forks: int = 0):
+        """``forks``: that many replicas forked from one process that loaded what they all
+        read (``forked_replicas``), instead of one."""
+        mode = ["--as-forked-replicas", "--forks", str(forks)] if forks else ["--as-file-replica"]
+        command = [sys.executable, __file__, *mode, "--db", setting, "--query", query]
         env = os.environ | {"ALU_CACHE_DIR": str(cache)}
         self.spawned = time.monotonic()
+        self.forked: list[int] = []  # the replicas' pids, when forked
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True, env=env
         )
@@ -501,6 +530,8 @@ class FileReplica:
             report = json.loads(line)
             if report.get("event") == "served":
                 break
+            if report.get("event") == "forked":
+                self.forked = report["pids"]
         else:
             raise RuntimeError(f"a replica ended before its first request (exit {self.process.wait()})")
         report["start_s"] = report["at"] - self.spawned
@@ -546,12 +577,16 @@ def measure_file(args: argparse.Namespace, n: int, setting: str, store, tmp: Pat
     ((warm, mapped),) = started(1)
     pss_1 = pss_bytes(warm.process.pid)
     warm.stop()
-    four = started(4)
+    group = FileReplica(setting, cache, query, forks=4)  # as alu serve --workers 4 starts them
     try:
-        pss_4 = [pss_bytes(r.process.pid) for r, _ in four]
+        for _ in range(4):
+            group.served(targets)
+        while not group.forked:  # the forking process's own report, should it come last
+            report = json.loads(group.process.stdout.readline() or "{}")
+            group.forked = report.get("pids", []) if report else ["ended"]
+        pss_4 = [pss_bytes(pid) for pid in [group.process.pid, *group.forked]]
     finally:
-        for r, _ in four:
-            r.stop()
+        group.stop()
     now = file.stat()
     if not mapped["existed"] or (now.st_ino, now.st_mtime_ns) != (written.st_ino, written.st_mtime_ns):
         raise RuntimeError(f"{file} was written again by a replica that should have mapped it")
@@ -711,6 +746,8 @@ def main() -> None:
     )
     parser.add_argument("--as-replica", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--as-file-replica", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--as-forked-replicas", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--forks", type=int, default=4, help=argparse.SUPPRESS)
     parser.add_argument("--query", default="", help=argparse.SUPPRESS)
     parser.add_argument("--latency-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
@@ -721,6 +758,9 @@ def main() -> None:
         return
     if args.as_file_replica:
         file_replica(args)
+        return
+    if args.as_forked_replicas:
+        forked_replicas(args)
         return
     if args.index_file and args.store == "memory":
         parser.error("--index-file needs a store the replicas share: --store sqlite or postgres")

@@ -655,3 +655,35 @@ def test_a_replica_starts_over_the_file_of_a_postgres_store_from_the_changes_sin
     assert verdicts(index, texts) == verdicts(plain, texts)
     assert index.targets() == plain.targets() and len(index) == store.count()
     store.close()
+
+
+def test_two_keys_with_one_digest_are_refused_and_one_key_with_many_values_is_not(monkeypatch):
+    """A table files keys by digest: two distinct keys that share one could not be told apart."""
+    import numpy as np
+
+    from alu.scan import indexfile
+
+    def clashing(keys):  # every key gets one of two digests: "a..." keys clash with each other
+        return np.array([(1 if k.startswith("a") else 2, 7) for k in keys], indexfile._DIGEST)
+
+    monkeypatch.setattr(indexfile, "digests", clashing)
+    same_key = indexfile.table_arrays([("ann", 1), ("bob", 2), ("ann", 3)], exact=True)
+    assert same_key["v"].tolist() == [1, 3, 2]
+    with pytest.raises(IndexFileError, match="share a digest"):
+        indexfile.table_arrays([("ann", 1), ("bob", 2), ("amy", 3)], exact=True)
+    with pytest.raises(IndexFileError, match="share a digest"):
+        indexfile.table_arrays(["ann", "amy"], exact=True, valued=False)
+    assert len(indexfile.table_arrays([("ann", 1), ("amy", 2)], exact=False)["k"]) == 2  # fuzzy keys may
+
+
+def test_zipf_reads_wordfreq_as_zipf_frequency_does():
+    """The direct look-up gives wordfreq's own figure: words, digits, years, unlisted and
+    other scripts."""
+    from wordfreq import zipf_frequency
+
+    from alu.text import zipf
+
+    words = ["the", "author", "velboka", "velboka4800", "1900", "2024", "42", "mp3", "3rd", "x86"]
+    words += ["rohtua", "a", "zzzz", "b2b", "école", "don't", "東京", ""]
+    for word in words:
+        assert zipf.__wrapped__(word) == zipf_frequency(word, "en"), word

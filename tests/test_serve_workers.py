@@ -58,6 +58,7 @@ class Workers:
             ALU_BASE_URL=upstream_url,
             ALU_API_KEY="not-a-secret",
             ALU_RETRIES="0",
+            TMPDIR=str(tmp),  # where the supervisor writes the workers' settings file
             PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         )
         self.output = open(tmp / "serve.log", "w")
@@ -162,17 +163,21 @@ def test_two_workers_share_one_index_file_and_every_one_sees_a_change(tmp_path, 
         for pid, (answer, candidates) in after.items():
             assert "Ron" not in answer and "Ron Weasley" in candidates, (pid, answer, candidates)
 
+        # The workers are forked from the supervisor (which loaded what they all read), not
+        # spawned as fresh interpreters: their command line is the supervisor's.
+        supervisor_command = Path(f"/proc/{server.process.pid}/cmdline").read_bytes()
+        for pid in server.pids:
+            assert Path(f"/proc/{pid}/cmdline").read_bytes() == supervisor_command, pid
+            parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+            assert int(parent) == server.process.pid, pid
+
         # The admin token is in no command line (ps) nor environment; the settings file the
         # workers read is the owner's only and holds no token.
-        settings_file = None
         for pid in [server.process.pid, *server.pids]:
             assert TOKEN.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
-            assert TOKEN.encode() not in environ
-            for entry in environ.split(b"\0"):
-                if entry.startswith(SETTINGS_ENV.encode() + b"="):
-                    settings_file = Path(entry.split(b"=", 1)[1].decode())
-        assert settings_file is not None and settings_file.stat().st_mode & 0o077 == 0
+            assert TOKEN.encode() not in Path(f"/proc/{pid}/environ").read_bytes()
+        (settings_file,) = tmp_path.glob("alu-serve-*/settings.json")
+        assert settings_file.stat().st_mode & 0o077 == 0 and settings_file.parent.stat().st_mode & 0o077 == 0
         assert TOKEN not in settings_file.read_text()
     finally:
         server.stop()

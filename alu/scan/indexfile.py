@@ -115,13 +115,16 @@ def table_arrays(pairs: Iterable[tuple[str, int]] | Iterable[str], exact: bool, 
     pairs = list(pairs)
     keys = [p[0] for p in pairs] if valued else list(pairs)
     found = digests(keys)
-    if exact:
-        distinct = len(set(keys))
-        if len(np.unique(found)) != distinct:
-            raise IndexFileError("two keys share a digest; cannot file them apart")
     values = np.fromiter((p[1] for p in pairs), np.int32, len(pairs)) if valued else None
     order = np.lexsort((values, found["c"], found["k"]) if valued else (found["c"], found["k"]))
     arrays = {"k": np.ascontiguousarray(found["k"][order]), "c": np.ascontiguousarray(found["c"][order])}
+    if exact:
+        # Sorted, the entries of one digest sit together: two distinct keys share a digest
+        # exactly when two neighbours with the same digest hold different keys.
+        k, c = arrays["k"], arrays["c"]
+        shared = np.flatnonzero((k[1:] == k[:-1]) & (c[1:] == c[:-1])).tolist()
+        if any(keys[order[i]] != keys[order[i + 1]] for i in shared):
+            raise IndexFileError("two keys share a digest; cannot file them apart")
     if valued:
         arrays["v"] = values[order]
     return arrays
@@ -185,7 +188,7 @@ def tables_of(screen: PreScreen, others: Iterable[Scanner] = ()) -> tuple[dict[s
     # A word's owners: the targets whose names hold it (a token is live while one is).
     owners: list[list[int]] = [[] for _ in words]
     for tid, target in screen.targets.items():
-        for t in PreScreen._keys_of(target)[4]:
+        for t in PreScreen.vocabulary_of(target):
             owners[number[t]].append(tid)
     arrays["owners.at"] = np.cumsum([0] + [len(o) for o in owners], dtype=np.int64)
     arrays["owners.v"] = np.fromiter((t for o in owners for t in o), np.int32)

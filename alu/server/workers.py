@@ -2,8 +2,11 @@
 remote (an ``openai:`` backend, llama.cpp's own server), where one process's event loop and
 interpreter lock are the limit rather than the model.
 
-uvicorn's supervisor binds the port and spawns the workers; each rebuilds the app from the
-settings the command resolved. They reach it in a file only its owner can read, named by
+uvicorn's supervisor binds the port and starts the workers; each rebuilds the app from the
+settings the command resolved. The workers are forked from the supervisor once it has
+loaded what every worker reads and none changes (the imports, wordfreq's English list, the
+name lists and look-alike tables: some 100 MB): those pages stay shared between the workers
+instead of each holding its own copy (``preload``). They reach it in a file only its owner can read, named by
 ``$ALU_SERVE_WORKER_SETTINGS``, never on the command line (``ps`` shows that to every
 user); the admin token is not in it, each worker reads it as the command did. Every worker
 maps one index file (``--index-file``, else one in the cache folder named after the
@@ -13,8 +16,11 @@ it missing builds it under its lock, the others wait (not ready meanwhile) and m
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import logging
+import multiprocessing
 import os
 import shutil
 import sys
@@ -22,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 import uvicorn
+import uvicorn._subprocess
 from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
@@ -103,6 +110,32 @@ class WorkerConfig(uvicorn.Config):
         super().load()
 
 
+def preload() -> None:
+    """Load in this process what every worker reads and never changes, so that workers forked
+    from it share those pages rather than each reading its own copy: the app's imports,
+    wordfreq's English list, the name lists and look-alike tables (``lexical.warm``). Then
+    move what is loaded out of the garbage collector's reach (``gc.freeze``): a collection
+    in a worker would otherwise write to every object's header and unshare its page."""
+    from ..scan.lexical import warm
+
+    warm()
+    gc.collect()
+    gc.freeze()
+
+
+@contextlib.contextmanager
+def forked_workers():
+    """uvicorn's supervisor starting its workers by forking rather than spawning (a fresh
+    interpreter that imports and reads everything again). uvicorn takes its process context
+    from one module attribute; nothing else of it changes."""
+    spawn = uvicorn._subprocess.spawn
+    uvicorn._subprocess.spawn = multiprocessing.get_context("fork")
+    try:
+        yield
+    finally:
+        uvicorn._subprocess.spawn = spawn
+
+
 def serve_workers(settings: Settings) -> None:
     """Run ``settings.serve.workers`` workers (``settings`` from :func:`prepare`) until
     stopped; ConfigError when one could not start (its reason is logged above)."""
@@ -123,8 +156,10 @@ def serve_workers(settings: Settings) -> None:
             workers=s.workers,
             log_level="warning",
         )
+        preload()
         supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-        supervisor.run()
+        with forked_workers():
+            supervisor.run()
     finally:
         os.environ.pop(SETTINGS_ENV, None)
         shutil.rmtree(folder, ignore_errors=True)
