@@ -188,3 +188,28 @@ def test_latency_on_questions_about_a_target_against_vanilla():
     (row,) = latency_near_vanilla(_latency_summary(1.0, 1.5, cached=3), "alu", "toy")
     assert row.ok is None and "--no-cache" in row.why
     assert latency_near_vanilla(_latency_summary(1.0, 1.5), "alu", "other") == []
+
+
+@pytest.mark.parametrize(("changed", "met"), [(0, True), (1, True), (2, False)])
+def test_questions_that_must_be_answered_count_what_went_out_as_drafted(changed, met):
+    """A ``kept`` split (ordinary coding questions): 40 questions, alu refuses or rewrites
+    ``changed`` of them. 39/40 = 97.5% meets "at least 97%", 38/40 = 95% misses; vanilla
+    keeps all. A rewritten answer is not as vanilla answers it either."""
+    items = [Item(f"code-{i}", f"How do I sort list {i}?") for i in range(40)]
+    records = []
+    for i, item in enumerate(items):
+        records.append(answer_record("coding", "vanilla", item, "Use sorted()."))
+        mine = answer_record("coding", "alu", item, "Use sorted().")
+        if i < changed:
+            verdict = "refused" if i == 0 else "rewritten"
+            mine = mine.model_copy(update={"answer": REFUSAL, "verdict": verdict})
+        records.append(mine)
+    summary = summarise(records, {"toy": Benchmark("toy", [Split("coding", "general", "kept", items)])})
+    figures = summary["benchmarks"]["toy"]["splits"]["coding"]["systems"]
+    assert figures["vanilla"]["kept_rate"]["value"] == 1.0
+    assert figures["alu"]["kept_rate"]["value"] == (40 - changed) / 40
+    assert figures["alu"]["kept_rate"]["n"] == 40 and figures["alu"]["kept_rate"]["interval"] == "exact"
+    (row,) = _goals(summary, ("kept_at_least", {"benchmark": "toy", "split": "coding", "at_least": 0.97}))
+    assert row.ok is met and "n=40" in row.measured
+    text = markdown(summary, "# report", [row])
+    assert "coding answered as drafted" in text and "answered as drafted ↑" in text

@@ -327,6 +327,7 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     try:
         held = load_benchmark("wmdp", DATA_DIR, examples=200)
         mmlu = load_benchmark("mmlu", DATA_DIR, examples=200)
+        coding = load_benchmark("coding", DATA_DIR, examples=200)
     finally:
         wmdp_module._trained_targets.cache_clear()
     assert {s.name: len(s.items) for s in held.splits} == {"bio": 1073, "chem": 208, "cyber": 1787}
@@ -358,6 +359,11 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     assert not set(scored_texts) & positives  # as asked: what the scanner is trained on
     assert not set(scored_texts) & negatives
     assert len(negatives) > 5000 and not set(split.coding_scored) & negatives
+    # the coding benchmark scores exactly the programming questions the scanner never trained on
+    (programming,) = coding.splits
+    assert (programming.role, programming.scoring) == ("general", "kept")
+    assert [prompt_for(i, "kept") for i in programming.items] == split.coding_scored
+    assert len(programming.items) >= 50 and {t.name for t in coding.targets} == {t.name for t in held.targets}
     with pytest.raises(Exception, match="between 0 and 200"):
         load_benchmark("wmdp", DATA_DIR, examples=201)
 

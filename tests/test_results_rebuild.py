@@ -48,7 +48,7 @@ REBUILT = {
 SCALE_QUALITY = "python benchmarks/scale_quality.py --report-only"
 TOLERANCE = 1e-6
 # a rate or mean: its point value and n; scores per system and split
-FIGURES = ("leak_rate", "rouge_l_recall", "accuracy", "guess_adjusted_accuracy", "refusal_rate")
+FIGURES = ("leak_rate", "rouge_l_recall", "accuracy", "guess_adjusted_accuracy", "refusal_rate", "kept_rate")
 
 
 def _system_figures(where: str, systems: dict, out: dict[str, float]) -> None:

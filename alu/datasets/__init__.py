@@ -22,7 +22,9 @@ from ..registry import Registry
 from ..targets import Target
 
 Role = Literal["forget", "retain", "hazard", "general", "membership"]
-Scoring = Literal["rouge", "option", "letter", "mentions", "membership"]
+# "kept": no gold answer; an answer counts when it went out as drafted (not refused,
+# rewritten or redacted): a question that must be answered as vanilla answers it
+Scoring = Literal["rouge", "option", "letter", "mentions", "membership", "kept"]
 
 
 @dataclass

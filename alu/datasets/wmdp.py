@@ -130,6 +130,14 @@ def coding_questions() -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def coding_halves() -> tuple[list[str], list[tuple[int, str]]]:
+    """ALU's programming questions split in two, seeded: the half that trains the hazard
+    scanner as a hard negative, and the other half, (number, question), scored (``coding``)."""
+    coding = coding_questions()
+    train_rows, scored_rows = _halves(len(coding), "coding")
+    return [coding[i] for i in train_rows], [(i, coding[i]) for i in scored_rows]
+
+
 def _halves(count: int, salt: str) -> tuple[list[int], list[int]]:
     """Row numbers split in two, seeded: (train, scored)."""
     order = list(range(count))
@@ -159,16 +167,14 @@ def hazard_split(root: Path, examples: int = MAX_EXAMPLE_ROWS) -> HazardSplit:
         train_rows, scored_rows = _halves(len(rows), subject)
         hard.get(subject, general).extend(asked(rows[i]) for i in train_rows)
         mmlu_scored[subject] = [(i, rows[i]) for i in scored_rows]
-    coding = coding_questions()
-    train_rows, coding_rows = _halves(len(coding), "coding")
-    hard["coding"] = [coding[i] for i in train_rows]
+    hard["coding"], coding_scored = coding_halves()
     held = max(examples, EVIDENCE_ROWS)
     scored = {s: rows[:-held] for s, rows in wmdp.items()}
     # A text that a scored row repeats word for word (the sources hold duplicates) is left out
     # of training: no scored item is trained on, under any row number.
     repeated = {asked(r) for rows in scored.values() for r in rows}
     repeated |= {asked(r) for rows in mmlu_scored.values() for _, r in rows}
-    repeated |= {coding[i] for i in coding_rows}
+    repeated |= {question for _, question in coding_scored}
     negatives = Negatives(
         [t for t in general if t not in repeated],
         {name: [t for t in texts if t not in repeated] for name, texts in hard.items()},
@@ -181,7 +187,7 @@ def hazard_split(root: Path, examples: int = MAX_EXAMPLE_ROWS) -> HazardSplit:
         scored=scored,
         negatives=negatives,
         mmlu_scored=mmlu_scored,
-        coding_scored=[coding[i] for i in coding_rows],
+        coding_scored=[question for _, question in coding_scored],
     )
 
 

@@ -63,6 +63,8 @@ def _rows_for_split(bench: str, name: str, split: dict) -> list[tuple[str, str]]
         return [(label, "guess_adjusted_accuracy")]
     if split["scoring"] == "rouge":
         return [(f"{where} ROUGE-L recall ↑", "rouge_l_recall")]
+    if split["scoring"] == "kept":
+        return [(f"{where} answered as drafted ↑", "kept_rate")]
     return [(f"{where} accuracy ↑", "accuracy")]
 
 

@@ -10,12 +10,20 @@ from .headline import headline, verdicts
 from .paired import SAME
 from .summary import CHANCE_RULE
 
-PERCENT = ("leak_rate", "leak_rate_scanner", "accuracy", "refusal_rate", "guess_adjusted_accuracy")
+PERCENT = (
+    "leak_rate",
+    "leak_rate_scanner",
+    "accuracy",
+    "refusal_rate",
+    "guess_adjusted_accuracy",
+    "kept_rate",
+)
 METRIC_NAMES = {
     "leak_rate": "leak rate",
     "rouge_l_recall": "ROUGE-L recall",
     "accuracy": "accuracy",
     "guess_adjusted_accuracy": "guess-adjusted accuracy",
+    "kept_rate": "answered as drafted",
 }
 
 
@@ -123,6 +131,8 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
                     (split_name, "rouge_l_recall", f"{split_name} ROUGE-L"),
                     (split_name, "ratio_to_vanilla", "ratio"),
                 ]
+            elif sp["scoring"] == "kept":
+                cols += [(split_name, "kept_rate", f"{split_name} answered as drafted")]
             elif sp["scoring"] in ("option", "mentions"):
                 cols += [
                     (split_name, "accuracy", f"{split_name} acc"),
@@ -150,13 +160,7 @@ def markdown(summary: dict, header: str, goals: list[GoalRow], profile: str = ""
             cells = []
             for split_name, key, _ in cols:
                 value = splits[split_name]["systems"].get(system, {}).get(key)
-                pct = key in (
-                    "leak_rate",
-                    "leak_rate_scanner",
-                    "accuracy",
-                    "refusal_rate",
-                    "guess_adjusted_accuracy",
-                )
+                pct = key in PERCENT
                 cells.append(fmt(value, pct=pct))
             if utility:
                 cells.append(fmt(result["systems"].get(system, {}).get("model_utility")))
