@@ -486,7 +486,7 @@ def kept_at_least(
     mine = found["systems"][system]["kept_rate"]
     goal = f"{benchmark}/{split}: at least {100 * at_least:g}% answered as vanilla answers them"
     refused = found["systems"][system]["refused"]
-    measured = f"{fmt(mine, pct=True)} (n={mine['n']}); {system} refused {refused}"
+    measured = f"{fmt(mine, pct=True)}; {system} refused {refused}"
     return [GoalRow(goal, mine["value"] >= at_least, measured, "questions were refused or changed")]
 
 
