@@ -2,13 +2,13 @@
 remote (an ``openai:`` backend, llama.cpp's own server), where one process's event loop and
 interpreter lock are the limit rather than the model.
 
-uvicorn's supervisor binds the port and starts the workers; each rebuilds the app from the
-settings the command resolved. The workers are forked from the supervisor once it has
-loaded what every worker reads and none changes (the imports, wordfreq's English list, the
-name lists and look-alike tables: some 100 MB): those pages stay shared between the workers
-instead of each holding its own copy (``preload``). They reach it in a file only its owner can read, named by
-``$ALU_SERVE_WORKER_SETTINGS``, never on the command line (``ps`` shows that to every
-user); the admin token is not in it, each worker reads it as the command did. Every worker
+uvicorn's supervisor binds the port and forks the workers once it has loaded what every
+worker reads and none changes (the imports, wordfreq's English list, the name lists and
+look-alike tables: some 100 MB of a process's own memory), so those pages stay shared
+instead of each worker holding its own copy (``preload``). Each worker rebuilds the app
+from the settings the command resolved, which reach it in a file only its owner can read,
+named by ``$ALU_SERVE_WORKER_SETTINGS``, never on the command line (``ps`` shows that to
+every user); the admin token is not in it, each worker reads it as the command did. Every worker
 maps one index file (``--index-file``, else one in the cache folder named after the
 store), so the pre-screen's tables are in memory once per host: the first worker to find
 it missing builds it under its lock, the others wait (not ready meanwhile) and map it.
