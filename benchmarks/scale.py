@@ -70,12 +70,15 @@ With ``--baseline REV`` each size is measured a second time on another commit, i
 run: REV is checked out as a temporary ``git worktree`` and a replica is started with
 ``PYTHONPATH`` pointing at it, so it imports REV's ``alu`` while running this script's
 replica code (the same targets and query set; REV must offer what that code calls: ``ALU``,
-``index.scan``, ``open_store``). Only the pre-screen latency is compared, in ``--rounds``
+``index.scan``, ``open_store``). The pre-screen latency is compared, in ``--rounds``
 alternating rounds of a fresh replica per side (this tree, REV; REV, this tree; ...), so
 that a busy machine's drift falls on both: ``p50_ms`` and ``p95_ms`` become this tree's
 medians over the rounds, the table gains REV's ``base_p50_ms`` and ``base_p95_ms`` and the
-ratios ``p50_x`` and ``p95_x`` (this tree / baseline; below 1 is faster). A store
-(``--store sqlite``) is written by this tree and opened by both.
+ratios ``p50_x`` and ``p95_x`` (this tree / baseline; below 1 is faster). With
+``--index-file`` too, a replica's start from the store alone (building and writing the
+index file, each from an empty cache folder) is compared the same way: ``base_start_store_s``
+and ``start_store_x`` (medians), with every run's time. A store (``--store sqlite``) is
+written by this tree and opened by both.
 
     .venv/bin/python benchmarks/scale.py --sizes 1000 --baseline HEAD~1 --out /tmp/scale
 
@@ -95,6 +98,7 @@ import itertools
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -511,12 +515,15 @@ class Replica:
 class FileReplica:
     """A ``file_replica`` process, timed from just before it is spawned."""
 
-    def __init__(self, setting: str, cache: Path, query: str, forks: int = 0):
+    def __init__(self, setting: str, cache: Path, query: str, forks: int = 0, code: Path | None = None):
         """``forks``: that many replicas forked from one process that loaded what they all
-        read (``forked_replicas``), instead of one."""
+        read (``forked_replicas``), instead of one; ``code``: the source tree whose ``alu``
+        it imports (a baseline)."""
         mode = ["--as-forked-replicas", "--forks", str(forks)] if forks else ["--as-file-replica"]
         command = [sys.executable, __file__, *mode, "--db", setting, "--query", query]
         env = os.environ | {"ALU_CACHE_DIR": str(cache)}
+        if code is not None:
+            env["PYTHONPATH"] = str(code)
         self.spawned = time.monotonic()
         self.forked: list[int] = []  # the replicas' pids, when forked
         self.process = subprocess.Popen(
@@ -657,6 +664,33 @@ def latency(args: argparse.Namespace, n: int, setting: str | None, code: Path | 
     return built
 
 
+def measure_start_baseline(
+    args: argparse.Namespace, n: int, setting: str, store, tmp: Path, code: Path, row: dict
+) -> None:
+    """A replica's start from the store alone (it builds and writes the index file) on this
+    tree and on the baseline's code, in ``--rounds`` alternating rounds, each from an empty
+    cache folder; each side's median and their ratio (``start_store_x``)."""
+    targets = store.count()
+    _, queries = query_set(data_dir(args.data_dir))
+    query = "\n".join(queries[0])
+    ours, theirs = [], []
+    for i in range(args.rounds):
+        order = [(ours, None), (theirs, code)] if i % 2 == 0 else [(theirs, code), (ours, None)]
+        for sink, tree in order:
+            cache = tmp / f"cache-start-{n}-{i}-{'base' if tree else 'this'}"
+            replica = FileReplica(setting, cache, query, code=tree)
+            try:
+                sink.append(replica.served(targets)["start_s"])
+            finally:
+                replica.stop()
+            shutil.rmtree(cache, ignore_errors=True)
+    mine, base = statistics.median(ours), statistics.median(theirs)
+    row["start_store_runs_s"] = [round(t, 1) for t in ours]
+    row["base_start_store_runs_s"] = [round(t, 1) for t in theirs]
+    row["base_start_store_s"] = round(base, 2)
+    row["start_store_x"] = round(mine / base, 2) if base else None
+
+
 def measure_baseline(args: argparse.Namespace, n: int, setting: str | None, code: Path, row: dict) -> None:
     """The same size's pre-screen latency on this tree and on the baseline's code, in
     ``--rounds`` alternating rounds (A B, B A, A B...: a loaded machine's drift falls on
@@ -710,6 +744,8 @@ def measure(
             measure_file(args, n, setting, store, tmp, row)
         if baseline is not None:
             measure_baseline(args, n, setting, baseline, row)
+            if args.index_file:
+                measure_start_baseline(args, n, setting, store, tmp, baseline, row)
     finally:
         child.stop()
         if store is not None:
