@@ -316,12 +316,19 @@ def deep_size(obj: object, seen: set[int]) -> int:
 
 
 # -- the replica (a child process) -----------------------------------------------------
+def tell_parent(event: dict) -> None:
+    """One JSON line to the parent in one write: forked replicas share one pipe, where a
+    write under PIPE_BUF is never interleaved with another (``print`` writes the text and
+    its newline apart when Python runs unbuffered, as with PYTHONUNBUFFERED)."""
+    os.write(sys.stdout.fileno(), (json.dumps(event) + "\n").encode())
+
+
 def replica(args: argparse.Namespace) -> None:
     """Build, measure, report one JSON line, then follow the store and report each change."""
     root = data_dir(args.data_dir)
     name, queries = query_set(root)
     model = agents_script(name)
-    say = lambda **kw: print(json.dumps(kw), flush=True)  # noqa: E731
+    say = lambda **kw: tell_parent(kw)  # noqa: E731
     store = None
     ALU(model, [Target(name="Warm Up", kind="person", evidence=["Born in Paris in 1900."])]).ask("Warm up?")
     if args.db:
@@ -434,22 +441,19 @@ def file_replica(args: argparse.Namespace) -> None:
     found = alu.index.scan(args.query).above(limit=5)
     at = time.monotonic()
     lexical = next(s for s in alu.index._snapshot.scanners if s.name == "lexical")
-    print(
-        json.dumps(
-            {
-                "event": "served",
-                "at": at,
-                "file": str(path),
-                "existed": existed,
-                "mapped": isinstance(lexical, MappedScreen) and lexical.file.path == path,
-                "delta": lexical.delta_size if isinstance(lexical, MappedScreen) else None,
-                "targets": len(alu.index),
-                "found": bool(found),
-                "pss_before": before,
-                "pss": pss_bytes(),
-            }
-        ),
-        flush=True,
+    tell_parent(
+        {
+            "event": "served",
+            "at": at,
+            "file": str(path),
+            "existed": existed,
+            "mapped": isinstance(lexical, MappedScreen) and lexical.file.path == path,
+            "delta": lexical.delta_size if isinstance(lexical, MappedScreen) else None,
+            "targets": len(alu.index),
+            "found": bool(found),
+            "pss_before": before,
+            "pss": pss_bytes(),
+        }
     )
     sys.stdin.read()  # until the parent closes it
 
@@ -471,7 +475,7 @@ def forked_replicas(args: argparse.Namespace) -> None:
             finally:
                 os._exit(0)
         children.append(pid)
-    print(json.dumps({"event": "forked", "pids": children}), flush=True)
+    tell_parent({"event": "forked", "pids": children})
     sys.stdin.read()
     for pid in children:
         os.waitpid(pid, 0)
