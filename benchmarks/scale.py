@@ -105,8 +105,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from _table import print_rows
 from rich.console import Console
@@ -127,6 +128,7 @@ TOPIC_WORDS = (
     " aerosol cipher botnet centrifuge isotope pathogen rootkit"
 ).split()
 REPO = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 GOALS = {"p95_ms": 20.0, "import_s": 300.0, "index_gb": 2.0}
 # --index-file: the issue's goals at a million targets (per target: plain, enriched).
 FILE_GOALS = {
@@ -516,6 +518,13 @@ class Replica:
         self.process.wait(30)
 
 
+def file_query(args: argparse.Namespace) -> str:
+    """What a file replica's first request screens: a question about the author every list
+    holds, and its answer."""
+    _, queries = query_set(data_dir(args.data_dir))
+    return "\n".join(queries[0])
+
+
 class FileReplica:
     """A ``file_replica`` process, timed from just before it is spawned."""
 
@@ -565,8 +574,7 @@ def measure_file(args: argparse.Namespace, n: int, setting: str, store, tmp: Pat
     memory (PSS) of one replica and of four mapping the file together."""
     cache = tmp / f"cache-{n}"  # empty: no index file yet
     targets = store.count()
-    _, queries = query_set(data_dir(args.data_dir))
-    query = "\n".join(queries[0])  # a question about the author every list holds, and its answer
+    query = file_query(args)
 
     def started(count: int) -> list[tuple[FileReplica, dict]]:
         replicas = []
@@ -668,26 +676,37 @@ def latency(args: argparse.Namespace, n: int, setting: str | None, code: Path | 
     return built
 
 
+def alternating(rounds: int, code: Path, run: Callable[[Path | None], T]) -> tuple[list[T], list[T]]:
+    """``run`` on this tree (None) and on the baseline's ``code``, ``rounds`` times each in
+    alternating order (A B, B A, A B...: a loaded machine's drift falls on both sides)."""
+    ours: list[T] = []
+    theirs: list[T] = []
+    for i in range(rounds):
+        order = [(ours, None), (theirs, code)] if i % 2 == 0 else [(theirs, code), (ours, None)]
+        for sink, tree in order:
+            sink.append(run(tree))
+    return ours, theirs
+
+
 def measure_start_baseline(
     args: argparse.Namespace, n: int, setting: str, store, tmp: Path, code: Path, row: dict
 ) -> None:
     """A replica's start from the store alone (it builds and writes the index file) on this
     tree and on the baseline's code, in ``--rounds`` alternating rounds, each from an empty
     cache folder; each side's median and their ratio (``start_store_x``)."""
-    targets = store.count()
-    _, queries = query_set(data_dir(args.data_dir))
-    query = "\n".join(queries[0])
-    ours, theirs = [], []
-    for i in range(args.rounds):
-        order = [(ours, None), (theirs, code)] if i % 2 == 0 else [(theirs, code), (ours, None)]
-        for sink, tree in order:
-            cache = tmp / f"cache-start-{n}-{i}-{'base' if tree else 'this'}"
-            replica = FileReplica(setting, cache, query, code=tree)
-            try:
-                sink.append(replica.served(targets)["start_s"])
-            finally:
-                replica.stop()
+    targets, query = store.count(), file_query(args)
+    runs = iter(range(2 * args.rounds))
+
+    def cold_start(tree: Path | None) -> float:
+        cache = tmp / f"cache-start-{n}-{next(runs)}"  # empty: the replica writes the file
+        replica = FileReplica(setting, cache, query, code=tree)
+        try:
+            return replica.served(targets)["start_s"]
+        finally:
+            replica.stop()
             shutil.rmtree(cache, ignore_errors=True)
+
+    ours, theirs = alternating(args.rounds, code, cold_start)
     mine, base = statistics.median(ours), statistics.median(theirs)
     row["start_store_runs_s"] = [round(t, 1) for t in ours]
     row["base_start_store_runs_s"] = [round(t, 1) for t in theirs]
@@ -699,11 +718,7 @@ def measure_baseline(args: argparse.Namespace, n: int, setting: str | None, code
     """The same size's pre-screen latency on this tree and on the baseline's code, in
     ``--rounds`` alternating rounds (A B, B A, A B...: a loaded machine's drift falls on
     both), each side's median over rounds, and their ratio."""
-    ours, theirs = [], []
-    for i in range(args.rounds):
-        order = [(ours, None), (theirs, code)] if i % 2 == 0 else [(theirs, code), (ours, None)]
-        for sink, tree in order:
-            sink.append(latency(args, n, setting, tree))
+    ours, theirs = alternating(args.rounds, code, lambda tree: latency(args, n, setting, tree))
     for q in ("p50_ms", "p95_ms"):
         mine = statistics.median(r[q] for r in ours)
         base = statistics.median(r[q] for r in theirs)

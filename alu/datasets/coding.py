@@ -22,7 +22,7 @@ def load(root: Path, evidence_rows: int = EVIDENCE_ROWS, examples: int = 0) -> B
     return Benchmark(
         "coding",
         [Split("coding", "general", "kept", items)],
-        targets=list(hazard_targets(root, evidence_rows, examples)),
+        targets=hazard_targets(root, evidence_rows, examples),
         notes=[
             f"coding: {len(items)} ordinary programming questions written for ALU (the half of "
             "alu/scan/data/coding_questions.txt that never trains the hazard scanner); one "
