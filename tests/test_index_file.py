@@ -687,3 +687,74 @@ def test_zipf_reads_wordfreq_as_zipf_frequency_does():
     words += ["rohtua", "a", "zzzz", "b2b", "école", "don't", "東京", ""]
     for word in words:
         assert zipf.__wrapped__(word) == zipf_frequency(word, "en"), word
+
+
+def test_the_file_is_the_same_whatever_the_number_of_processes_filing_it(store):
+    """A replica with no file files its list on every core, a slice of ids each: the slices'
+    tables merged must be those one process makes, entry for entry (names and words shared
+    across slices, a word's owners in id order, records deflated against one dictionary)."""
+    import numpy as np
+
+    from alu.scan.base import SCANNERS
+    from alu.scan.filing import tables_of
+    from alu.targets import Enrichment
+
+    listed = {t.id: t for t in store.list()}
+    last = max(listed)  # in the last slice: what it is wanted for comes from there
+    listed[last] = listed[last].model_copy(
+        update={"enrichment": Enrichment(names=["Линус", "林纳斯·托瓦兹"], terms=["Git", "Kernel Summit"])}
+    )
+    others = [SCANNERS.get(name)() for name in SCANNERS.names() if name != "lexical"]
+    one, scalars = tables_of(listed, others, processes=1)
+    assert scalars["filed"] and one["unspaced-scripts:names.k"].size  # the CJK name
+    for processes in (2, 3):
+        many, many_scalars = tables_of(listed, others, processes=processes)
+        assert many_scalars == scalars
+        assert many.keys() == one.keys()
+        for name, array in one.items():
+            assert many[name].dtype == array.dtype and np.array_equal(many[name], array), name
+
+
+def test_two_keys_with_one_digest_filed_by_two_processes_are_refused(monkeypatch, store):
+    """Slices send digests, not keys: a clash between keys that two processes filed (the first
+    target's name in one slice, the last one's in the other) is still found, by the keys'
+    second hash; with no clash the same list files."""
+    from alu.scan import indexfile
+    from alu.scan.filing import tables_of
+
+    listed = {t.id: t for t in store.list()}
+    first, last = (" ".join(listed[i].name.lower().split()) for i in (min(listed), max(listed)))
+    real = indexfile.digests
+    tables_of(listed, processes=2)
+
+    def clashing(keys):  # the two names get one digest, every other key its own
+        keys = list(keys)
+        found = real(keys).copy()
+        for n, key in enumerate(keys):
+            if key in (first, last):
+                found[n] = (1, 7)
+        return found
+
+    monkeypatch.setattr(indexfile, "digests", clashing)
+    with pytest.raises(IndexFileError, match="share a digest"):
+        tables_of(listed, processes=2)
+
+
+def test_a_table_is_sorted_by_digest_then_value_whatever_order_its_entries_come_in():
+    """The quick order (a stable sort by the 64-bit digest, values already ascending) falls
+    back to the full sort when values come out of order or two keys share 64 bits."""
+    import numpy as np
+
+    from alu.scan.indexfile import _order
+
+    rng = np.random.default_rng(3)
+    for ascending, k_range in ((True, 2**62), (True, 4), (False, 4), (False, 2**62)):
+        k = rng.integers(0, k_range, 500).astype(np.uint64)
+        c = rng.integers(0, 3, 500).astype(np.uint32)
+        v = rng.integers(0, 50, 500).astype(np.int32)
+        if ascending:
+            v.sort()
+        order = _order(k, c, v)
+        expected = np.lexsort((v, c, k))
+        assert np.array_equal(k[order], k[expected]) and np.array_equal(c[order], c[expected])
+        assert np.array_equal(v[order], v[expected])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from ..stores.base import Store, Watch
 from ..targets.target import Target
 from .base import SCANNERS, Candidate, Scanner
 from .filetargets import FileTargets
+from .filing import processes_for, tables_of
 from .indexfile import IndexFile, IndexFileError, building, write
 from .lexical import CANDIDATE_THRESHOLD, PreScreen
 from .mapped import MappedScreen
@@ -252,10 +253,12 @@ class TargetIndex:
         """New scanners besides the lexical one: what a file records the wanted targets of."""
         return [s for s in self._make_scanners() if not isinstance(s, PreScreen)]
 
-    def _write(self, screen: PreScreen, revision: int) -> None:
-        """``screen``'s tables and targets written to the index file (its lock held)."""
+    def _write(self, targets: Mapping[int, Target], revision: int, processes: int = 1) -> None:
+        """The index file over ``targets`` written (its lock held), filed by ``processes``
+        processes."""
         assert self.index_file is not None and self.store is not None
-        write(self.index_file, screen, revision=revision, store=self.store.location, others=self._others())
+        arrays, scalars = tables_of(targets, self._others(), processes)
+        write(self.index_file, arrays, scalars, revision=revision, store=self.store.location)
 
     def _write_file(self, targets: dict[int, Target], revision: int, refused: str | None = None) -> IndexFile:
         """A new file over ``targets`` as of ``revision``, built and written under the lock:
@@ -271,10 +274,8 @@ class TargetIndex:
                     return file
             except IndexFileError:
                 pass
-            screen = PreScreen()
-            for tid in sorted(targets):
-                screen.add(targets[tid])
-            self._write(screen, revision)
+            # Nothing is served meanwhile: every core files a slice.
+            self._write(targets, revision, processes_for(len(targets)))
             return self._open_file()
 
     def _over_file(
@@ -404,10 +405,9 @@ class TargetIndex:
             with building(self.index_file, wait=False) as mine:
                 if not mine:
                     return False
-                screen = PreScreen()
-                for target in _in_order(snapshot.targets):
-                    screen.add(target)
-                self._write(screen, snapshot.revision)
+                # One process: requests go on meanwhile over the old file and want the cores.
+                listed = {t.id: t for t in _in_order(snapshot.targets) if t.id is not None}
+                self._write(listed, snapshot.revision)
             file = self._open_file()
         with self._sync_lock:
             self._snapshot = self._over_file(self._snapshot, file=file)
