@@ -20,8 +20,9 @@ import pytest
 from conftest import HERMIONE, TOKEN
 from typer.testing import CliRunner
 
-from alu import TargetStore
+from alu import Target, TargetStore
 from alu.cli import app
+from alu.scan.indexfile import IndexFile
 from alu.server.workers import SETTINGS_ENV, check_workers
 from alu.settings import load_settings
 
@@ -185,6 +186,30 @@ def test_two_workers_share_one_index_file_and_every_one_sees_a_change(tmp_path, 
     assert not settings_file.exists()  # removed with the supervisor
     for pid in server.pids:  # the workers stopped with it
         assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_worker_with_no_file_files_a_long_list_on_every_core_and_serves_it(tmp_path, upstream):
+    """Past ``PARALLEL_FROM`` targets the worker that builds the file forks one filing process
+    per core from inside the server (threads running): the file it writes screens the last
+    target of the list, which the last slice filed, on every worker."""
+    from alu.scan.filing import PARALLEL_FROM
+
+    fake = upstream(reply=DRAFT)
+    store = TargetStore(tmp_path / "t.db")
+    people = [Target(name=f"Zorvan{i} Quillet{i}", kind="person") for i in range(PARALLEL_FROM + 2_000)]
+    store.add_many([HERMIONE, *people, Target(name="Ron Weasley", kind="person")])
+    store.close()
+    server = Workers(tmp_path, fake.url)
+    try:
+        ready = server.on_each_worker(readiness)
+        assert all(r == {"status": "ready", "pid": pid} for pid, r in ready.items())
+        for pid, (answer, candidates) in server.on_each_worker(screened).items():
+            assert "Ron" not in answer and "Ron Weasley" in candidates, (pid, answer, candidates)
+        (path,) = (p for p in (tmp_path / "cache" / "index").iterdir() if p.suffix == ".alu")
+        assert IndexFile(path).ids.size == PARALLEL_FROM + 2_002
+    finally:
+        server.stop()
+    assert server.process.returncode == 0, server.log()
 
 
 runner = CliRunner()

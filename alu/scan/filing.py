@@ -32,12 +32,11 @@ from ..text import transliteration_key
 from .base import Scanner
 from .fuzzy import deletes
 from .indexfile import ID_TABLES, Entries, compressor, dictionary_of, record_of, sorted_table
-from .lexical import MAX_PHRASE_TOKENS, PreScreen, _surnames, _written_forms
+from .lexical import FUZZY_FROM, MAX_PHRASE_TOKENS, PreScreen
 
 # A list shorter than this is filed in the calling process (a fork and the merge would cost
 # more than they save).
 PARALLEL_FROM = 20_000
-_FUZZY_FROM = 5  # a name word of five letters or more is found misspelt (PreScreen.add)
 
 
 @dataclass
@@ -62,7 +61,6 @@ def file_slice(targets: Sequence[Target], dictionary: bytes, others: Sequence[Sc
     """The tables' entries for ``targets`` (in id order), as ``PreScreen.add`` files them,
     and the ids each scanner of ``others`` wants."""
     columns = {name: Entries() for name in ID_TABLES}
-    names_col, phrases_col = columns["names"], columns["phrases"]
     name_tokens: set[str] = set()
     phrase_tokens: set[str] = set()
     words: dict[str, int] = {}
@@ -75,21 +73,17 @@ def file_slice(targets: Sequence[Target], dictionary: bytes, others: Sequence[Sc
     for target in targets:
         tid = target.id
         assert tid is not None
-        names, partials, phrases, terms, vocab = PreScreen._keys_of(target)
-        for t in _surnames(target, names):
-            columns["surnames"].put(t, tid)
-        for n in names | _written_forms(target):
-            names_col.put(" ".join(n), tid)
+        keys = PreScreen.filed(target)
+        for name in ID_TABLES:
+            column = columns[name]
+            for key in keys[name]:
+                column.put(" ".join(key) if type(key) is tuple else key, tid)
+        for n in keys["names"]:
             name_tokens.update(n)
             longest = max(longest, min(len(n), MAX_PHRASE_TOKENS))
-        for t in partials:
-            columns["partials"].put(t, tid)
-        for p in phrases:
-            phrases_col.put(" ".join(p), tid)
+        for p in keys["phrases"]:
             phrase_tokens.update(p)
-        for t in terms:
-            columns["terms"].put(t, tid)
-        for t in vocab:
+        for t in keys["vocab"]:
             owner_words.append(words.setdefault(t, len(words)))
             owner_ids.append(tid)
         squeeze = deflate.copy()
@@ -126,7 +120,7 @@ def _word_entries(words: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str
     fuzzy, translit = Entries(), Entries()
     for n, word in enumerate(words):
         translit.put(transliteration_key(word), n)
-        if len(word) >= _FUZZY_FROM:
+        if len(word) >= FUZZY_FROM:
             for variant in deletes(word) | {word}:
                 fuzzy.put(variant, n)
     return fuzzy.arrays(), translit.arrays()

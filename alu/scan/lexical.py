@@ -62,6 +62,7 @@ EVIDENCE_PHRASE_WEIGHT = 1.0
 EVIDENCE_TERM_WEIGHT = 0.5
 CANDIDATE_THRESHOLD = 1.0
 MAX_PHRASE_TOKENS = 8
+FUZZY_FROM = 5  # a name word this long or longer is also found misspelt
 # A term shared by more targets than this says nothing about which one is meant.
 MAX_TARGETS_PER_TERM = 50
 MAX_TERMS_PER_TARGET = 400
@@ -320,22 +321,22 @@ class PreScreen(Scanner):
             raise ValueError("a target needs an id before it is indexed")
         self.remove(target.id)
         tid = target.id
-        names, partials, phrases, terms, vocab = self._keys_of(target)
-        for t in _surnames(target, names):
+        keys = self.filed(target)
+        for t in keys["surnames"]:
             self._surnames.add(t, tid)
-        for n in names | _written_forms(target):
+        for n in keys["names"]:
             self._file(self._names, self._name_tokens, n, tid)
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
-        for t in partials:
+        for t in keys["partials"]:
             self._partials.add(t, tid)
-        for p in phrases:
+        for p in keys["phrases"]:
             self._file(self._phrases, self._phrase_tokens, p, tid)
-        for t in terms:
+        for t in keys["terms"]:
             self._terms.add(t, tid)
-        for t in vocab:
+        for t in keys["vocab"]:
             if self._vocab[t] == 0:
                 self._longest_token = max(self._longest_token, len(t))
-                if len(t) >= 5:
+                if len(t) >= FUZZY_FROM:
                     self._fuzzy_index.add(t)
                 self._translit.add(transliteration_key(t), t)
             self._vocab[t] += 1
@@ -355,6 +356,22 @@ class PreScreen(Scanner):
             self._name_tokens = KeyTokens.of(self._names, len(self._names))
         if self._phrase_tokens.worn(len(self._phrases)):
             self._phrase_tokens = KeyTokens.of(self._phrases, len(self._phrases))
+
+    @staticmethod
+    def filed(target: Target) -> dict[str, set]:
+        """Every key ``target`` is filed under, by map: ``names`` (token tuples, the ways its
+        names are written included), ``surnames``, ``partials``, ``phrases`` (token tuples),
+        ``terms`` and the fuzzy ``vocab``. A function of the target alone: ``remove`` derives
+        it again, and an index file is filed from it (``alu.scan.filing``)."""
+        names, partials, phrases, terms, vocab = PreScreen._keys_of(target)
+        return {
+            "names": names | _written_forms(target),
+            "surnames": _surnames(target, names),
+            "partials": partials,
+            "phrases": phrases,
+            "terms": terms,
+            "vocab": vocab,
+        }
 
     @staticmethod
     def _keys_of(target: Target) -> tuple[set, set, set, set, set]:
@@ -398,20 +415,20 @@ class PreScreen(Scanner):
         target = self.targets.pop(target_id, None)
         if target is None:
             return
-        names, partials, phrases, terms, vocab = self._keys_of(target)
-        for t in _surnames(target, names):
+        keys = self.filed(target)
+        for t in keys["surnames"]:
             self._surnames.discard(t, target_id)
         for index, entries in (
-            (self._names, names | _written_forms(target)),
-            (self._partials, partials),
-            (self._phrases, phrases),
-            (self._terms, terms),
+            (self._names, keys["names"]),
+            (self._partials, keys["partials"]),
+            (self._phrases, keys["phrases"]),
+            (self._terms, keys["terms"]),
         ):
             for key in entries:
                 index.discard(key, target_id)
                 if key not in index and (index is self._names or index is self._phrases):
                     (self._name_tokens if index is self._names else self._phrase_tokens).removed()
-        for t in vocab:
+        for t in keys["vocab"]:
             self._vocab[t] -= 1
             if self._vocab[t] <= 0:
                 del self._vocab[t]
