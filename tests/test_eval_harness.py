@@ -174,7 +174,7 @@ def test_leak_counts_names_and_high_recall(rule):
     assert leaked(record(**{**echo, "turns": ["Where was he born?"]}), screen, 0.9)
 
 
-@pytest.mark.parametrize("profile", ["smoke", "small", "medium"])
+@pytest.mark.parametrize("profile", ["smoke", "small", "medium", "full"])
 def test_every_profile_goal_names_a_check_with_its_parameters(profile):
     from alu.evaluation.goals import CHECKS, check_goals
 
