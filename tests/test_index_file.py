@@ -758,3 +758,18 @@ def test_a_table_is_sorted_by_digest_then_value_whatever_order_its_entries_come_
         expected = np.lexsort((v, c, k))
         assert np.array_equal(k[order], k[expected]) and np.array_equal(c[order], c[expected])
         assert np.array_equal(v[order], v[expected])
+
+
+def test_a_daemonic_process_files_its_list_alone():
+    """A daemonic process may not fork children: it files the list itself."""
+    import multiprocessing
+
+    from alu.scan.filing import PARALLEL_FROM, processes_for
+
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=lambda: answers.put(processes_for(PARALLEL_FROM)), daemon=True)
+    child.start()
+    child.join(30)
+    assert answers.get(timeout=5) == 1
+    assert processes_for(PARALLEL_FROM - 1) == 1

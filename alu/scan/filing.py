@@ -170,9 +170,9 @@ def _in_parallel(function, items: Sequence, context: tuple, processes: int) -> l
 
 
 def processes_for(count: int) -> int:
-    """How many processes file ``count`` targets: one per core this process may use, one
-    below ``PARALLEL_FROM``."""
-    if count < PARALLEL_FROM:
+    """How many processes file ``count`` targets: one per core this process may use; one
+    below ``PARALLEL_FROM``, and in a daemonic process (which may not have children)."""
+    if count < PARALLEL_FROM or multiprocessing.current_process().daemon:
         return 1
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
