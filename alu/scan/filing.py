@@ -22,8 +22,10 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -126,47 +128,49 @@ def _word_entries(words: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str
     return fuzzy.arrays(), translit.arrays()
 
 
-# The job a forked process reads, set by ``_in_parallel`` just before it forks. A child runs
-# the filing alone (no logging, no store, no lock another thread of a server may hold) and
-# sends its slice back through the pool.
-_JOB: tuple[Sequence, tuple, list[tuple[int, int]]] | None = None
+def _file_part(targets: Sequence[Target], start: int, context: tuple) -> Slice:
+    dictionary, others = context
+    return file_slice(targets, dictionary, others)
 
 
-def _file_part(part: int) -> Slice:
-    assert _JOB is not None
-    targets, (dictionary, others), bounds = _JOB
-    start, stop = bounds[part]
-    return file_slice(targets[start:stop], dictionary, others)
-
-
-def _words_part(part: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    assert _JOB is not None
-    words, _, bounds = _JOB
-    start, stop = bounds[part]
-    found = _word_entries(words[start:stop])
+def _words_part(
+    words: Sequence[str], start: int, context: tuple
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    found = _word_entries(words)
     for table in found:
-        table["v"] += start
+        table["v"] += start  # a word's place in the whole list
     return found
 
 
-def _bounds(n: int, parts: int) -> list[tuple[int, int]]:
-    cuts = [n * i // parts for i in range(parts + 1)]
-    return list(itertools.pairwise(cuts))
+# The job the forked processes read: set by ``_in_parallel`` just before it forks, under
+# ``_FORKING`` (two builds in one process, say two indexes' folds, take turns: they would
+# share the cores anyway). A child runs the filing alone (no logging, no store, no lock
+# another thread of a server may hold) and sends its slice back through the pool.
+_JOB: tuple[Callable, Sequence, tuple, list[tuple[int, int]]] | None = None
+_FORKING = threading.Lock()
 
 
-def _in_parallel(function, items: Sequence, context: tuple, processes: int) -> list:
-    """``function`` over ``processes`` contiguous slices of ``items`` (with ``context``), each
-    in a forked process (in this one when there is one slice)."""
+def _run_part(part: int) -> Any:
+    assert _JOB is not None
+    function, items, context, bounds = _JOB
+    start, stop = bounds[part]
+    return function(items[start:stop], start, context)
+
+
+def _in_parallel(function: Callable, items: Sequence, context: tuple, processes: int) -> list:
+    """``function(slice, start, context)`` over ``processes`` contiguous slices of ``items``,
+    each in a forked process (in this one, with no shared state, when there is one)."""
     global _JOB
-    bounds = _bounds(len(items), processes)
-    _JOB = (items, context, bounds)
-    try:
-        if processes <= 1:
-            return [function(0)]
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            return pool.map(function, range(processes))
-    finally:
-        _JOB = None
+    if processes <= 1:
+        return [function(items, 0, context)]
+    cuts = [len(items) * i // processes for i in range(processes + 1)]
+    with _FORKING:
+        _JOB = (function, items, context, list(itertools.pairwise(cuts)))
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                return pool.map(_run_part, range(processes))
+        finally:
+            _JOB = None
 
 
 def processes_for(count: int) -> int:
