@@ -398,18 +398,9 @@ class PreScreen(Scanner):
                 counts[toks[0]] += MAX_TERMS_PER_TARGET  # an explicit term outranks mined ones
         phrases -= names
         terms = {t for t, _ in counts.most_common(MAX_TERMS_PER_TARGET)}
-        return names, partials, phrases, terms, PreScreen._vocab_of(name_tokens)
-
-    @staticmethod
-    def _vocab_of(name_tokens: Iterable[str]) -> set[str]:
-        """The tokens of a target's names that the fuzzy and transliterated look-ups know."""
-        return {t for t in name_tokens if len(t) >= 4}
-
-    @staticmethod
-    def vocabulary_of(target: Target) -> set[str]:
-        """``_keys_of(target)``'s fuzzy vocabulary alone, without the rest of its work (an
-        index file lists each word's owners: a million targets)."""
-        return PreScreen._vocab_of(t for n in target.identity_names() for t in tokens(n))
+        # The tokens of its names that the fuzzy and transliterated look-ups know.
+        vocab = {t for t in name_tokens if len(t) >= 4}
+        return names, partials, phrases, terms, vocab
 
     def remove(self, target_id: int) -> None:
         target = self.targets.pop(target_id, None)
