@@ -58,3 +58,53 @@ def test_system_order_runs_each_system_over_every_benchmark_first(tmp_path):
     run.load()
     systems = [job.system for job in run.jobs({})]
     assert systems == ["alu"] * 4 + ["vanilla"] * 4
+
+
+@needs_data
+def test_a_system_is_built_only_where_it_answers_and_when_its_turn_comes(tmp_path):
+    """alu-probed probes every target of a benchmark when it is built (dozens of calls a
+    target): on a benchmark where it answers nothing it is never built, and with ``order:
+    system`` the systems before it answer before its probing starts."""
+    plan = Plan(
+        systems=["vanilla", "reference", "alu-probed"],
+        benchmarks={
+            "tofu": BenchmarkPlan(
+                limits={"forget": 2, "retain": 2}, system_limits={"alu-probed": {"forget": 0, "retain": 0}}
+            ),
+            "mmlu": BenchmarkPlan(limits={"mmlu": 2}),
+        },
+        order="system",
+    )
+    model = ScriptedModel(default="I am not sure.")
+    run = Run(plan, model, tmp_path, DATA_DIR)
+    built: list[tuple[str, str]] = []
+    responders = run.responders
+
+    def watched():
+        found = responders()
+        make = found._build
+
+        def build(benchmark, system):
+            answered = (
+                len(read_answers(tmp_path / "answers.jsonl")) if (tmp_path / "answers.jsonl").exists() else 0
+            )
+            built.append((benchmark, system, answered))
+            return make(benchmark, system)
+
+        found._build = build
+        return found
+
+    run.responders = watched
+    run.execute(show_progress=False)
+    records = read_answers(tmp_path / "answers.jsonl")
+    assert {(r.benchmark, r.system) for r in records} == {
+        ("tofu", "vanilla"),
+        ("tofu", "reference"),
+        ("mmlu", "vanilla"),
+        ("mmlu", "alu-probed"),  # no knowledge base on MMLU: no reference there
+    }
+    pairs = [(b, s) for b, s, _ in built]
+    assert ("tofu", "alu-probed") not in pairs  # nothing to answer: never probed
+    assert pairs.count(("mmlu", "reference")) == 1  # not applicable: asked once, skipped
+    probed_after = next(n for b, s, n in built if s == "alu-probed")
+    assert probed_after == 10  # every vanilla and reference answer came before its probing

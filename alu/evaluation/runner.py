@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,20 +207,31 @@ class Run:
             store.import_file(listing)
         return store
 
-    def responders(self) -> dict[tuple[str, str], Responder | None]:
-        built: dict[tuple[str, str], Responder | None] = {}
-        for name, bench in self.loaded.items():
-            kb = KnowledgeBase(bench.documents) if bench.documents else None
-            store = self.store_for(bench)
-            ctx = SystemContext(
-                self.model, bench, kb, self.config, store, out=self.out, concurrency=self.concurrency
-            )
-            for system in self.plan.systems:
-                try:
-                    built[(name, system)] = build_system(system, ctx)
-                except NotApplicable:
-                    built[(name, system)] = None
-        return built
+    def responders(self) -> Responders:
+        """Each (benchmark, system)'s responder, built when its first job asks for it."""
+        contexts: dict[str, SystemContext] = {}
+        making = threading.Lock()  # a benchmark's context (its knowledge base, its store) made once
+
+        def build(name: str, system: str) -> Responder | None:
+            with making:
+                if name not in contexts:
+                    bench = self.loaded[name]
+                    kb = KnowledgeBase(bench.documents) if bench.documents else None
+                    contexts[name] = SystemContext(
+                        self.model,
+                        bench,
+                        kb,
+                        self.config,
+                        self.store_for(bench),
+                        out=self.out,
+                        concurrency=self.concurrency,
+                    )
+            try:
+                return build_system(system, contexts[name])
+            except NotApplicable:
+                return None
+
+        return Responders(build)
 
     def execute(self, show_progress: bool = True) -> Path:
         """Answer what is not answered yet; returns the answers file."""
@@ -238,19 +250,49 @@ class Run:
         with Progress(*columns, disable=not show_progress) as progress:
             turns = self.attack_turns(progress)
             responders = self.responders()
-            todo = [j for j in self.jobs(turns) if j.key not in done and responders[(j.benchmark, j.system)]]
+            todo = [j for j in self.jobs(turns) if j.key not in done]
             task = progress.add_task(f"answering ({len(done)} stored)", total=len(todo))
             lock = threading.Lock()
 
             def work(job: Job) -> None:
-                record = answer(job, responders[(job.benchmark, job.system)])
-                with lock, open(answers, "a", encoding="utf-8") as out:
-                    out.write(record.model_dump_json() + "\n")
+                responder = responders.get(job.benchmark, job.system)
+                if responder is not None:  # None: the system does not apply to the benchmark
+                    record = answer(job, responder)
+                    with lock, open(answers, "a", encoding="utf-8") as out:
+                        out.write(record.model_dump_json() + "\n")
                 progress.advance(task)
 
             with ThreadPoolExecutor(max(1, self.concurrency)) as pool:
                 list(pool.map(work, todo))
         return answers
+
+
+class Responders:
+    """Responders built at the first job that needs each, once, whatever thread asks: a
+    system is built only for a benchmark it answers on (alu-probed probes every target of
+    its benchmark first, dozens of model calls each), and a run answers from its first
+    minute instead of building every system before any answer. ``build`` returns None
+    where a system does not apply."""
+
+    def __init__(self, build: Callable[[str, str], Responder | None]):
+        self._build = build
+        self._built: dict[tuple[str, str], Responder | None] = {}
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, benchmark: str, system: str) -> Responder | None:
+        key = (benchmark, system)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # the other threads asking for it wait for the one build
+            if key not in self._built:
+                self._built[key] = self._build(benchmark, system)
+            return self._built[key]
+
+    @property
+    def built(self) -> list[tuple[str, str]]:
+        """The pairs built so far, in the order they were."""
+        return list(self._built)
 
 
 def answer(job: Job, responder: Responder) -> AnswerRecord:
