@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import EvalError
 from .models import Completion, Messages, Model, StopWhen, cut_at, hints_for
 
 _SCHEMA = """
@@ -35,16 +36,77 @@ CREATE TABLE IF NOT EXISTS completions (
 """
 
 
-class CompletionCache:
-    """One SQLite file (WAL), safe for threads and processes sharing it."""
+_COLUMNS = ("key", "model", "text", "prompt_tokens", "completion_tokens", "seconds", "created")
 
-    def __init__(self, path: str | Path):
+
+class CompletionCache:
+    """One SQLite file (WAL), safe for threads and processes sharing it.
+
+    ``journal``: a JSON Lines copy of the cache that travels with a run's results (a long
+    evaluation resumed on another machine, whose cache folder starts empty): its records
+    are taken into the file first, and each completion stored is appended to it. Text, one
+    record a line, appended: it sits in a repository beside the answers and grows by
+    small diffs."""
+
+    def __init__(self, path: str | Path, journal: str | Path | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.hits = self.misses = 0
         self._lock = threading.Lock()
+        self.journal = Path(journal) if journal is not None else None
         with self._connect() as db:
             db.executescript(_SCHEMA)
+        if self.journal is not None:
+            self.taken = self._take(self.journal)
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            self._journal_keys = self._keys_in(self.journal)
+            self._write_journal()
+
+    def _take(self, journal: Path) -> int:
+        """The journal's records stored (a key already here is kept as it is): how many."""
+        if not journal.is_file():
+            return 0
+        rows = []
+        with open(journal, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    rows.append(tuple(record[c] for c in _COLUMNS))
+                except (ValueError, KeyError, TypeError) as e:
+                    raise EvalError(f"{journal}, line {number}: not a cache record ({e})") from None
+        with self._connect() as db:
+            before = db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+            db.execute("BEGIN")
+            db.executemany("INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+            return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0] - before
+
+    @staticmethod
+    def _keys_in(journal: Path) -> set[str]:
+        if not journal.is_file():
+            return set()
+        with open(journal, encoding="utf-8") as lines:
+            return {json.loads(line)["key"] for line in lines if line.strip()}
+
+    def _write_journal(self) -> None:
+        """Every record the file holds that the journal lacks, appended to it (in the order
+        they were made): a cache filled before the journal was asked for travels too."""
+        with self._connect() as db:
+            rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM completions ORDER BY created, key")
+            for row in rows.fetchall():
+                self._journaled(row)
+
+    def _journaled(self, row: tuple) -> None:
+        """``row`` appended to the journal, unless it holds that key already."""
+        assert self.journal is not None
+        with self._lock:
+            if row[0] in self._journal_keys:
+                return
+            with open(self.journal, "a", encoding="utf-8") as journal:
+                journal.write(json.dumps(dict(zip(_COLUMNS, row, strict=True)), ensure_ascii=False) + "\n")
+            self._journal_keys.add(row[0])
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -76,19 +138,11 @@ class CompletionCache:
         return Completion(text, prompt_tokens, completion_tokens, model, seconds=seconds, cached=True)
 
     def put(self, key: str, out: Completion) -> None:
+        row = (key, out.model, out.text, out.prompt_tokens, out.completion_tokens, out.seconds, time.time())
         with self._connect() as db:  # the first writer wins; a twin's identical answer is dropped
-            db.execute(
-                "INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    out.model,
-                    out.text,
-                    out.prompt_tokens,
-                    out.completion_tokens,
-                    out.seconds,
-                    time.time(),
-                ),
-            )
+            db.execute("INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+        if self.journal is not None:
+            self._journaled(row)
 
     def __len__(self) -> int:
         with self._connect() as db:

@@ -925,6 +925,14 @@ def evaluate(
         typer.Option(help="Completion cache (default: completions.sqlite in the cache folder)."),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Call the model for every request.")] = False,
+    cache_journal: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="A JSON Lines copy of the completion cache kept with the results (for example"
+            " OUT/completions.jsonl): read into the cache first, each new completion appended, so"
+            " a run resumed on another machine reuses the calls made before."
+        ),
+    ] = None,
 ) -> None:
     """Run the evaluation protocol (../shared/EVAL_PROTOCOL.md): systems x benchmarks x attacks,
     then write answers.jsonl, summary.json, report.md and PNG plots to --out."""
@@ -952,7 +960,12 @@ def evaluate(
     if not report_only:
         engine = s.build_parallel_model(concurrency)
         if not no_cache:
-            engine = CachedModel(engine, CompletionCache(cache or cache_dir() / "completions.sqlite"))
+            store = CompletionCache(cache or cache_dir() / "completions.sqlite", journal=cache_journal)
+            if cache_journal is not None:
+                err.print(f"{store.taken:,} completions taken from {cache_journal}")
+            engine = CachedModel(engine, store)
+    elif cache_journal is not None:
+        raise EvalError("--cache-journal goes with a run that calls the model, not --report-only")
     run_evaluation(
         plan,
         engine,

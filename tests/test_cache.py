@@ -3,8 +3,11 @@ greedy calls of cacheable models are kept."""
 
 import multiprocessing
 
+import pytest
+
 from alu.backends.scripted import ScriptedModel
 from alu.cache import CachedModel, CompletionCache
+from alu.errors import EvalError
 from alu.models import Completion, Model
 
 ASK = [{"role": "user", "content": "What is the capital of France?"}]
@@ -98,3 +101,33 @@ def test_processes_share_one_cache_file(tmp_path):
     inner = Counting()
     CachedModel(inner, CompletionCache(path)).complete([{"role": "user", "content": "question 44"}])
     assert inner.calls == 0
+
+
+def test_a_journal_carries_the_cache_to_a_fresh_machine(tmp_path):
+    journal = tmp_path / "results" / "completions.jsonl"
+    here = Counting()
+    before = CachedModel(here, CompletionCache(tmp_path / "old.sqlite"))
+    before.complete(ASK, max_tokens=20)  # made before the journal was asked for: travels too
+    model = CachedModel(here, CompletionCache(tmp_path / "old.sqlite", journal=journal))
+    model.complete([{"role": "user", "content": "Another question?"}], max_tokens=20)
+    model.complete(ASK, max_tokens=20)  # a hit: not written twice
+    assert here.calls == 2 and len(journal.read_text().splitlines()) == 2
+    # Another machine: an empty cache folder, the journal from the results.
+    there = Counting()
+    fresh = CompletionCache(tmp_path / "new.sqlite", journal=journal)
+    assert fresh.taken == 2
+    moved = CachedModel(there, fresh)
+    again = moved.complete(ASK, max_tokens=20)
+    assert there.calls == 0 and again.cached and again.text == "answer to What is the capital of France? (20)"
+    moved.complete(ASK, max_tokens=30)  # new: appended
+    assert there.calls == 1 and len(journal.read_text().splitlines()) == 3
+    assert CompletionCache(tmp_path / "new.sqlite", journal=journal).taken == 0  # nothing new to take
+
+
+def test_a_malformed_journal_is_a_one_line_error_and_changes_nothing(tmp_path):
+    journal = tmp_path / "completions.jsonl"
+    journal.write_text('{"key": "k"}\n')
+    with pytest.raises(EvalError, match=r"completions.jsonl, line 1: not a cache record"):
+        CompletionCache(tmp_path / "c.sqlite", journal=journal)
+    assert journal.read_text() == '{"key": "k"}\n'
+    assert len(CompletionCache(tmp_path / "c.sqlite")) == 0
