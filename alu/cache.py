@@ -42,11 +42,12 @@ _COLUMNS = ("key", "model", "text", "prompt_tokens", "completion_tokens", "secon
 class CompletionCache:
     """One SQLite file (WAL), safe for threads and processes sharing it.
 
-    ``journal``: a JSON Lines copy of the cache that travels with a run's results (a long
-    evaluation resumed on another machine, whose cache folder starts empty): its records
-    are taken into the file first, and each completion stored is appended to it. Text, one
-    record a line, appended: it sits in a repository beside the answers and grows by
-    small diffs."""
+    ``journal``: a JSON Lines copy of the calls one run made, that travels with its results
+    (a long evaluation resumed on another machine, whose cache folder starts empty): its
+    records are taken into the file first, and each completion the run stores or reads
+    from the cache is appended to it (the others the file holds, from other runs, are
+    not). Text, one record a line, appended: it sits in a repository beside the answers and
+    grows by small diffs."""
 
     def __init__(self, path: str | Path, journal: str | Path | None = None):
         self.path = Path(path)
@@ -60,7 +61,6 @@ class CompletionCache:
             self.taken = self._take(self.journal)
             self.journal.parent.mkdir(parents=True, exist_ok=True)
             self._journal_keys = self._keys_in(self.journal)
-            self._write_journal()
 
     def _take(self, journal: Path) -> int:
         """The journal's records stored (a key already here is kept as it is): how many."""
@@ -90,14 +90,6 @@ class CompletionCache:
         with open(journal, encoding="utf-8") as lines:
             return {json.loads(line)["key"] for line in lines if line.strip()}
 
-    def _write_journal(self) -> None:
-        """Every record the file holds that the journal lacks, appended to it (in the order
-        they were made): a cache filled before the journal was asked for travels too."""
-        with self._connect() as db:
-            rows = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM completions ORDER BY created, key")
-            for row in rows.fetchall():
-                self._journaled(row)
-
     def _journaled(self, row: tuple) -> None:
         """``row`` appended to the journal, unless it holds that key already."""
         assert self.journal is not None
@@ -125,16 +117,15 @@ class CompletionCache:
 
     def get(self, key: str) -> Completion | None:
         with self._connect() as db:
-            row = db.execute(
-                "SELECT text, prompt_tokens, completion_tokens, seconds, model FROM completions WHERE key=?",
-                (key,),
-            ).fetchone()
+            row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM completions WHERE key=?", (key,)).fetchone()
         with self._lock:
             if row is None:
                 self.misses += 1
                 return None
             self.hits += 1
-        text, prompt_tokens, completion_tokens, seconds, model = row
+        if self.journal is not None:  # a call this run reuses travels with it too
+            self._journaled(row)
+        _, model, text, prompt_tokens, completion_tokens, seconds, _ = row
         return Completion(text, prompt_tokens, completion_tokens, model, seconds=seconds, cached=True)
 
     def put(self, key: str, out: Completion) -> None:

@@ -928,9 +928,9 @@ def evaluate(
     cache_journal: Annotated[
         Optional[Path],
         typer.Option(
-            help="A JSON Lines copy of the completion cache kept with the results (for example"
-            " OUT/completions.jsonl): read into the cache first, each new completion appended, so"
-            " a run resumed on another machine reuses the calls made before."
+            help="A JSON Lines copy of the model calls this run makes or reuses, kept with the"
+            " results (for example OUT/completions.jsonl): read into the completion cache first and"
+            " appended to, so a run resumed on another machine reuses the calls made before."
         ),
     ] = None,
 ) -> None:

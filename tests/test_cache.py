@@ -107,11 +107,13 @@ def test_a_journal_carries_the_cache_to_a_fresh_machine(tmp_path):
     journal = tmp_path / "results" / "completions.jsonl"
     here = Counting()
     before = CachedModel(here, CompletionCache(tmp_path / "old.sqlite"))
-    before.complete(ASK, max_tokens=20)  # made before the journal was asked for: travels too
+    before.complete(ASK, max_tokens=20)  # made before the journal was asked for
+    before.complete([{"role": "user", "content": "Another run's question"}], max_tokens=20)
     model = CachedModel(here, CompletionCache(tmp_path / "old.sqlite", journal=journal))
     model.complete([{"role": "user", "content": "Another question?"}], max_tokens=20)
-    model.complete(ASK, max_tokens=20)  # a hit: not written twice
-    assert here.calls == 2 and len(journal.read_text().splitlines()) == 2
+    model.complete(ASK, max_tokens=20)  # a hit this run reuses: it travels too
+    model.complete(ASK, max_tokens=20)  # not written twice
+    assert here.calls == 3 and len(journal.read_text().splitlines()) == 2  # not the other run's
     # Another machine: an empty cache folder, the journal from the results.
     there = Counting()
     fresh = CompletionCache(tmp_path / "new.sqlite", journal=journal)
