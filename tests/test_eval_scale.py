@@ -77,7 +77,7 @@ def test_a_system_is_built_only_where_it_answers_and_when_its_turn_comes(tmp_pat
     )
     model = ScriptedModel(default="I am not sure.")
     run = Run(plan, model, tmp_path, DATA_DIR)
-    built: list[tuple[str, str]] = []
+    built: list[tuple[str, str, int]] = []  # benchmark, system, answers stored before its build
     responders = run.responders
 
     def watched():

@@ -289,11 +289,6 @@ class Responders:
                 self._built[key] = self._build(benchmark, system)
             return self._built[key]
 
-    @property
-    def built(self) -> list[tuple[str, str]]:
-        """The pairs built so far, in the order they were."""
-        return list(self._built)
-
 
 def answer(job: Job, responder: Responder) -> AnswerRecord:
     history: list[dict[str, str]] = list(job.history)
