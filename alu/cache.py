@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS completions (
 
 
 _COLUMNS = ("key", "model", "text", "prompt_tokens", "completion_tokens", "seconds", "created")
+_INSERT = f"INSERT OR IGNORE INTO completions VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
 class CompletionCache:
@@ -58,14 +59,16 @@ class CompletionCache:
         with self._connect() as db:
             db.executescript(_SCHEMA)
         if self.journal is not None:
-            self.taken = self._take(self.journal)
+            rows = self._read_journal(self.journal)
+            self.taken = self._store(rows)
             self.journal.parent.mkdir(parents=True, exist_ok=True)
-            self._journal_keys = self._keys_in(self.journal)
+            self._journal_keys = {row[0] for row in rows}
 
-    def _take(self, journal: Path) -> int:
-        """The journal's records stored (a key already here is kept as it is): how many."""
+    @staticmethod
+    def _read_journal(journal: Path) -> list[tuple]:
+        """The journal's records as rows; a line that is not one is a one-line error."""
         if not journal.is_file():
-            return 0
+            return []
         rows = []
         with open(journal, encoding="utf-8") as lines:
             for number, line in enumerate(lines, 1):
@@ -76,19 +79,18 @@ class CompletionCache:
                     rows.append(tuple(record[c] for c in _COLUMNS))
                 except (ValueError, KeyError, TypeError) as e:
                     raise EvalError(f"{journal}, line {number}: not a cache record ({e})") from None
+        return rows
+
+    def _store(self, rows: list[tuple]) -> int:
+        """``rows`` stored (a key already here is kept as it is): how many were new."""
+        if not rows:
+            return 0
         with self._connect() as db:
             before = db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
             db.execute("BEGIN")
-            db.executemany("INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(_INSERT, rows)
             db.execute("COMMIT")
             return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0] - before
-
-    @staticmethod
-    def _keys_in(journal: Path) -> set[str]:
-        if not journal.is_file():
-            return set()
-        with open(journal, encoding="utf-8") as lines:
-            return {json.loads(line)["key"] for line in lines if line.strip()}
 
     def _journaled(self, row: tuple) -> None:
         """``row`` appended to the journal, unless it holds that key already."""
@@ -131,7 +133,7 @@ class CompletionCache:
     def put(self, key: str, out: Completion) -> None:
         row = (key, out.model, out.text, out.prompt_tokens, out.completion_tokens, out.seconds, time.time())
         with self._connect() as db:  # the first writer wins; a twin's identical answer is dropped
-            db.execute("INSERT OR IGNORE INTO completions VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            db.execute(_INSERT, row)
         if self.journal is not None:
             self._journaled(row)
 
