@@ -275,3 +275,18 @@ def test_a_latin_name_written_against_chinese_japanese_or_korean_letters_is_foun
         [Target(name="Python", kind="topic", id=1), Target(name="Linus Torvalds", kind="person", id=2)]
     )
     assert [c.target.name for c in index.scan(question).named] in (["Python"], ["Linus Torvalds"])
+
+
+def test_a_changed_target_is_screened_by_its_new_names():
+    """A target's name facts are kept for the targets met lately (``_name_parts``): a change,
+    a new record under the same id, is read by its new names, not the ones screened before."""
+    s = PreScreen()
+    s.add(Target(id=1, name="Zorvath Quillane", kind="person"))
+    as_given_name = s.screen("Zorvath arrived late.", threshold=0.0)
+    s.remove(1)
+    s.add(Target(id=1, name="Ilse Zorvath", kind="person"))
+    as_surname = s.screen("Zorvath arrived late.", threshold=0.0)
+    assert [c.target.name for c in as_given_name] == ["Zorvath Quillane"]
+    assert [c.target.name for c in as_surname] == ["Ilse Zorvath"]
+    assert as_surname[0].partial and not as_given_name[0].partial
+    assert as_surname[0].score > as_given_name[0].score  # a given name alone counts for less

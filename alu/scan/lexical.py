@@ -26,6 +26,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
@@ -155,16 +156,22 @@ def _written_forms(target: Target) -> set[tuple[str, ...]]:
     return found
 
 
-def _names_them(written: Written, i: int, part: str, target: Target) -> bool:
-    """Whether name part ``part``, found at token ``i``, names ``target`` there: written as a
-    name (rare ones always, others only capitalised), not inside another proper name
-    ("Miguel de Cervantes" is not the target "Ana Cervantes", nor is "Booker Prize" Ann
-    Booker) and, alone, not inside a quoted title ("Silk Sarees and Mango Summers")."""
+def _names_someone(written: Written, i: int, part: str) -> bool | None:
+    """Whether name part ``part``, found at token ``i``, names the targets that share it
+    there: written as a name (rare ones always, others only capitalised), not inside another
+    proper name ("Miguel de Cervantes" is not the target "Ana Cervantes", nor is "Booker
+    Prize" Ann Booker) and, alone, not inside a quoted title ("Silk Sarees and Mango
+    Summers"). True or False for every target sharing the part, or None where it stands
+    beside other name words or in a title and each target's own words decide
+    (``_names_them_beside``): asked once per part found, not once per target sharing it."""
     if zipf(part) >= RARE_NAME_ZIPF and not written.capitalised(i):
         return False
     if not written.name_neighbours(i) and not written.in_title(i):
-        return True  # what follows asks only which of those words are the target's own
-    own = _own_tokens(target)
+        return True
+    return None
+
+
+def _names_them_beside(written: Written, i: int, own: frozenset[str]) -> bool:
     return not written.inside_other_name(i, own) and not (
         written.in_title(i) and not _beside_own(written, i, own)
     )
@@ -178,10 +185,36 @@ def _name_tokens(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(tokens(n)) for n in names)
 
 
-def _only_a_given_name(part: str, target: Target) -> bool:
-    """Whether ``part`` opens one of the target's multi-word names and follows in none."""
-    names = [n for n in _name_tokens(tuple(target.identity_names())) if len(n) > 1]
-    return any(n[0] == part for n in names) and not any(part in n[1:] for n in names)
+@dataclass(frozen=True, slots=True)
+class NameParts:
+    """What a screen asks of a target's names at each of its name parts found: the words of
+    every name (``own``) and the parts that open a multi-word name and follow in none
+    (``given_only``: "Jane" of "Jane Doe")."""
+
+    own: frozenset[str]
+    given_only: frozenset[str]
+
+
+# id(target) -> (target, its NameParts), for the targets met lately: with enriched targets,
+# re-deriving them at every name part found was a third of a scan. The target is held
+# beside its parts, so an id is not reused while its entry lives, and a changed target (a
+# new object) is a new entry.
+_PARTS: dict[int, tuple[Target, NameParts]] = {}
+_PARTS_KEPT = 2048
+
+
+def _name_parts(target: Target) -> NameParts:
+    held = _PARTS.get(id(target))
+    if held is not None and held[0] is target:
+        return held[1]
+    names = _name_tokens(tuple(target.identity_names()))
+    multi = [n for n in names if len(n) > 1]
+    later = {t for n in multi for t in n[1:]}
+    parts = NameParts(frozenset(t for n in names for t in n), frozenset(n[0] for n in multi) - later)
+    if len(_PARTS) >= _PARTS_KEPT:
+        _PARTS.clear()
+    _PARTS[id(target)] = (target, parts)
+    return parts
 
 
 def _has_initial(path: tuple[str, ...]) -> bool:
@@ -201,7 +234,7 @@ def _beside_own(written: Written, i: int, own: frozenset[str]) -> bool:
 
 
 def _own_tokens(target: Target) -> frozenset[str]:
-    return frozenset(t for n in _name_tokens(tuple(target.identity_names())) for t in n)
+    return _name_parts(target).own
 
 
 def _short_rare(token: str) -> bool:
@@ -577,16 +610,25 @@ class PreScreen(Scanner):
                 continue
             for option in {token, *alts} if alts else (token,):
                 ids = view._partials.get(option)
-                if ids and len(ids) <= MAX_TARGETS_PER_TERM:
+                if (
+                    ids
+                    and len(ids) <= MAX_TARGETS_PER_TERM
+                    and (named_here := _names_someone(written, i, option)) is not False
+                ):
                     weight = PARTIAL_NAME_WEIGHT / len(ids)
                     for tid in ids:
-                        target = view.targets[tid]
-                        if _names_them(written, i, option, target):
-                            given = _only_a_given_name(option, target)
-                            part = weight * GIVEN_NAME_SHARE if given else weight
+                        parts = _name_parts(view.targets[tid])
+                        if named_here or _names_them_beside(written, i, parts.own):
+                            part = weight * GIVEN_NAME_SHARE if option in parts.given_only else weight
                             credit([tid], Signal("name-part", option, part))
-            if ids := view._surnames.get(token):
-                partial.update(tid for tid in ids if _names_them(written, i, token, view.targets[tid]))
+            if (ids := view._surnames.get(token)) and (
+                named_here := _names_someone(written, i, token)
+            ) is not False:
+                partial.update(
+                    tid
+                    for tid in ids
+                    if named_here or _names_them_beside(written, i, _name_parts(view.targets[tid]).own)
+                )
             ids = None if names_only else terms_get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                 credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
