@@ -290,3 +290,23 @@ def test_a_changed_target_is_screened_by_its_new_names():
     assert [c.target.name for c in as_surname] == ["Ilse Zorvath"]
     assert as_surname[0].partial and not as_given_name[0].partial
     assert as_surname[0].score > as_given_name[0].score  # a given name alone counts for less
+
+
+def test_forgetting_the_targets_met_lately_changes_no_finding():
+    """``forget_recent`` (the scale benchmark's ``--cold``) drops the facts kept of the
+    targets met lately; the next scan derives them anew and finds the same."""
+    from alu.scan import lexical
+
+    s = PreScreen()
+    for i, name in enumerate(["Zorvath Quillane", "Ilse Zorvath", "Maren Zorvath-Okafor"], 1):
+        s.add(Target(id=i, name=name, kind="person"))
+    text = "Zorvath arrived late, said Quillane."
+
+    def found():
+        return [(c.target.name, round(c.score, 6), c.partial) for c in s.screen(text, threshold=0.0)]
+
+    before = found()
+    assert lexical._PARTS  # kept from that scan
+    lexical.forget_recent()
+    assert not lexical._PARTS
+    assert found() == before and before

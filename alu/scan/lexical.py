@@ -203,6 +203,14 @@ _PARTS: dict[int, tuple[Target, NameParts]] = {}
 _PARTS_KEPT = 2048
 
 
+def forget_recent() -> None:
+    """Drop what scans keep of the targets they met lately (their name facts, their names'
+    tokens): the next scan derives them anew, as in traffic where every text meets new
+    targets (``benchmarks/scale.py --cold``)."""
+    _PARTS.clear()
+    _name_tokens.cache_clear()
+
+
 def _name_parts(target: Target) -> NameParts:
     held = _PARTS.get(id(target))
     if held is not None and held[0] is target:
