@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS completions (
 
 _COLUMNS = ("key", "model", "text", "prompt_tokens", "completion_tokens", "seconds", "created")
 _INSERT = f"INSERT OR IGNORE INTO completions VALUES ({', '.join('?' * len(_COLUMNS))})"
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM completions WHERE key=?"
 
 
 class CompletionCache:
@@ -119,7 +120,7 @@ class CompletionCache:
 
     def get(self, key: str) -> Completion | None:
         with self._connect() as db:
-            row = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM completions WHERE key=?", (key,)).fetchone()
+            row = db.execute(_SELECT, (key,)).fetchone()
         with self._lock:
             if row is None:
                 self.misses += 1
