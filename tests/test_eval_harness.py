@@ -2,6 +2,7 @@
 attack with the scripted model through the runner and the report."""
 
 import json
+import re
 
 import pytest
 from conftest import DATA_DIR
@@ -9,6 +10,7 @@ from conftest import DATA_DIR
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import DataError, load_benchmark
 from alu.datasets.tofu import authors
+from alu.errors import EvalError, ModelError
 from alu.evaluation.attacks import AttackContext, attacks, get_attack
 from alu.evaluation.plan import Plan
 from alu.evaluation.records import read_answers
@@ -191,3 +193,31 @@ def test_limits_by_split_name_apply_to_every_named_split():
     # A benchmark drawn whole takes every named split; one with listed limits only those it lists.
     assert plan.benchmarks["parametric"].limits == {"forget": 3, "neighbours": 2, "retain": 1}
     assert plan.benchmarks["tofu"].limits == {"forget": 3}
+
+
+def mmlu_plan(n: int) -> Plan:
+    return Plan(systems=["vanilla"], benchmarks={"mmlu": {"limits": {"mmlu": n}}})
+
+
+@needs_data
+def test_a_failed_call_leaves_its_question_for_the_next_run(tmp_path):
+    plan = mmlu_plan(6)
+    first = Run(plan, ScriptedModel(default="B"), tmp_path, DATA_DIR)
+    first.load()
+    doomed = first.chosen[("mmlu", "mmlu")][2].question[:40]
+    failing = ScriptedModel(default="B").on("vanilla", ModelError("timed out"), pattern=re.escape(doomed))
+    run = Run(plan, failing, tmp_path, DATA_DIR)
+    answers = run.execute(show_progress=False)
+    assert len(read_answers(answers)) == 5 and len(run.unanswered) == 1
+    assert run.unanswered[0] not in {r.key for r in read_answers(answers)}
+    again = Run(plan, ScriptedModel(default="B"), tmp_path, DATA_DIR)
+    again.execute(show_progress=False)
+    assert again.unanswered == [] and run.unanswered[0] in {r.key for r in read_answers(answers)}
+
+
+@needs_data
+def test_a_model_that_keeps_failing_stops_the_run(tmp_path):
+    dead = ScriptedModel(default=ModelError("connection refused"))
+    with pytest.raises(EvalError, match=r"in a row.*connection refused"):
+        Run(mmlu_plan(8), dead, tmp_path, DATA_DIR).execute(show_progress=False)
+    assert not (tmp_path / "answers.jsonl").exists() or not read_answers(tmp_path / "answers.jsonl")

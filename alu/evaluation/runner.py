@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from ..datasets import Benchmark, Item, load_benchmark
-from ..errors import EvalError, QueryError
+from ..errors import AgentFailure, EvalError, ModelError, QueryError
 from ..knowledge import KnowledgeBase
 from ..models import Model
 from ..pipeline import PipelineConfig
@@ -80,6 +80,7 @@ class Run:
     concurrency: int = 1
     loaded: dict[str, Benchmark] = field(default_factory=dict)
     chosen: dict[tuple[str, str], list[Item]] = field(default_factory=dict)
+    unanswered: list[str] = field(default_factory=list)  # keys whose model call failed this run
 
     def load(self) -> None:
         for name, bench_plan in self.plan.benchmarks.items():
@@ -253,18 +254,51 @@ class Run:
             todo = [j for j in self.jobs(turns) if j.key not in done]
             task = progress.add_task(f"answering ({len(done)} stored)", total=len(todo))
             lock = threading.Lock()
+            failures = Failures()
 
             def work(job: Job) -> None:
                 responder = responders.get(job.benchmark, job.system)
                 if responder is not None:  # None: the system does not apply to the benchmark
-                    record = answer(job, responder)
+                    try:
+                        record = answer(job, responder)
+                    except (AgentFailure, ModelError) as exc:
+                        with lock:
+                            failures.add(job.key, exc)
+                        progress.console.print(f"not answered, retried on the next run: {job.key}: {exc}")
+                        progress.advance(task)
+                        return
                     with lock, open(answers, "a", encoding="utf-8") as out:
                         out.write(record.model_dump_json() + "\n")
+                        failures.streak = 0
                 progress.advance(task)
 
             with ThreadPoolExecutor(max(1, self.concurrency)) as pool:
                 list(pool.map(work, todo))
+            if failures.keys:
+                progress.console.print(
+                    f"{len(failures.keys)} question(s) not answered (a model call failed); "
+                    "running the same command again retries them"
+                )
+        self.unanswered = failures.keys
         return answers
+
+
+class Failures:
+    """Questions whose model call failed. One slow or failed call (a long many-shot prompt
+    past its timeout) leaves its question for the next run instead of ending a run of hours;
+    a run of failures in a row means the model itself is down, and the run stops."""
+
+    LIMIT = 5  # failures in a row
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.streak = 0
+
+    def add(self, key: str, error: Exception) -> None:
+        self.keys.append(key)
+        self.streak += 1
+        if self.streak >= self.LIMIT:
+            raise EvalError(f"{self.streak} model calls failed in a row, the last: {error}")
 
 
 class Responders:
