@@ -83,9 +83,11 @@ written by this tree and opened by both.
     .venv/bin/python benchmarks/scale.py --sizes 1000 --baseline HEAD~1 --out /tmp/scale
 
 The query set repeats (``--repeat`` passes over 40 texts), so after the first pass a text
-meets targets the scan met before and keeps facts of (``alu.scan.lexical.forget_recent``);
-``--cold`` drops those before each timed text, as in traffic where every text meets new
-targets.
+meets targets the scan met before; code that kept facts of the targets met lately (from
+aca1cb7 up to the commit that filed them with the index: ``alu.scan.lexical.forget_recent``,
+before it the name-token cache) answered those from memory. ``--cold`` drops what such code
+kept before each timed text, as in traffic where every text meets new targets, so that a
+``--baseline`` of that time is timed as traffic would find it.
 
 Run it on a quiet machine for figures; the goals (p95 < 20 ms, import < 5 min, index
 under 2 GB at 1,000,000 targets) are checked and printed at the end, at the largest size
@@ -331,9 +333,10 @@ def tell_parent(event: dict) -> None:
 
 
 def recent_forgetter() -> Callable[[], None]:
-    """What drops the scan's memory of the targets it met lately (``--cold``), on this tree
-    or on a baseline's: before ``forget_recent`` (2901728) that was the name-token cache
-    alone."""
+    """What drops the scan's memory of the targets it met lately (``--cold``), on a tree
+    that kept one: ``forget_recent`` (2901728 up to the commit that filed the name facts
+    with the index), before it the name-token cache alone. Nothing on a tree that keeps
+    none."""
     from alu.scan import lexical
 
     forget = getattr(lexical, "forget_recent", None)

@@ -534,8 +534,10 @@ def _edit_header(path, edit) -> None:
         (lambda h: h.update(version=1), "version 1"),
         (lambda h: h.pop("filed"), "incomplete header"),
         (lambda h: h["arrays"].pop("records.at"), "incomplete header"),
+        (lambda h: h.update(version=2), "version 2"),
+        (lambda h: h["arrays"].pop("parts.at"), "incomplete header"),
     ],
-    ids=["version 1", "no filed tables", "no records"],
+    ids=["version 1", "no filed tables", "no records", "version 2", "no name parts"],
 )
 def test_a_version_1_file_or_an_incomplete_one_is_written_again(store, tmp_path, edit, refused):
     path = tmp_path / "index.alu"

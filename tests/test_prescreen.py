@@ -278,8 +278,8 @@ def test_a_latin_name_written_against_chinese_japanese_or_korean_letters_is_foun
 
 
 def test_a_changed_target_is_screened_by_its_new_names():
-    """A target's name facts are kept for the targets met lately (``_name_parts``): a change,
-    a new record under the same id, is read by its new names, not the ones screened before."""
+    """A target's name facts are filed with it (``NameParts``): a change, a new record
+    under the same id, is read by its new names, not the ones screened before."""
     s = PreScreen()
     s.add(Target(id=1, name="Zorvath Quillane", kind="person"))
     as_given_name = s.screen("Zorvath arrived late.", threshold=0.0)
@@ -292,21 +292,17 @@ def test_a_changed_target_is_screened_by_its_new_names():
     assert as_surname[0].score > as_given_name[0].score  # a given name alone counts for less
 
 
-def test_forgetting_the_targets_met_lately_changes_no_finding():
-    """``forget_recent`` (the scale benchmark's ``--cold``) drops the facts kept of the
-    targets met lately; the next scan derives them anew and finds the same."""
-    from alu.scan import lexical
+def test_name_parts_are_filed_from_every_name_and_survive_an_index_file():
+    """What a screen asks of a target where a part of its names is found: every word of its
+    names (aliases and generated ones included) and the parts that are only a given name.
+    An index file keeps them as text; read back, they are the same."""
+    from alu.scan.lexical import NameParts
 
-    s = PreScreen()
-    for i, name in enumerate(["Zorvath Quillane", "Ilse Zorvath", "Maren Zorvath-Okafor"], 1):
-        s.add(Target(id=i, name=name, kind="person"))
-    text = "Zorvath arrived late, said Quillane."
-
-    def found():
-        return [(c.target.name, round(c.score, 6), c.partial) for c in s.screen(text, threshold=0.0)]
-
-    before = found()
-    assert lexical._PARTS  # kept from that scan
-    lexical.forget_recent()
-    assert not lexical._PARTS
-    assert found() == before and before
+    target = Target(id=1, name="Zorvath Quillane", kind="person", aliases=["Z. Quillane", "Ana de la Cruz"])
+    parts = PreScreen.filed(target)["parts"]
+    assert set(parts.own) == {"zorvath", "quillane", "z", "ana", "de", "la", "cruz"}
+    assert set(parts.given_only) == {"zorvath", "z", "ana"}  # "de", "la" follow "Ana"
+    assert NameParts.decoded(parts.encoded()) == parts
+    alone = PreScreen.filed(Target(id=2, name="Quillane", kind="person"))["parts"]
+    assert alone.own == ("quillane",) and alone.given_only == ()
+    assert NameParts.decoded(alone.encoded()) == alone

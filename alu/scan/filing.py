@@ -56,6 +56,8 @@ class Slice:
     longest_token: int
     records: bytes
     record_sizes: np.ndarray
+    parts: bytes  # each target's ``NameParts``, encoded, in id order
+    part_sizes: np.ndarray
     wanted: list[list[int]]  # per scanner besides the lexical one, the ids it ``wants``
 
 
@@ -71,6 +73,7 @@ def file_slice(targets: Sequence[Target], dictionary: bytes, others: Sequence[Sc
     longest = 1
     deflate = compressor(dictionary)
     records: list[bytes] = []
+    parts: list[bytes] = []
     wanted: list[list[int]] = [[] for _ in others]
     for target in targets:
         tid = target.id
@@ -88,6 +91,7 @@ def file_slice(targets: Sequence[Target], dictionary: bytes, others: Sequence[Sc
         for t in keys["vocab"]:
             owner_words.append(words.setdefault(t, len(words)))
             owner_ids.append(tid)
+        parts.append(keys["parts"].encoded())
         squeeze = deflate.copy()
         records.append(squeeze.compress(record_of(target)) + squeeze.flush())
         for ids, scanner in zip(wanted, others, strict=True):
@@ -103,6 +107,8 @@ def file_slice(targets: Sequence[Target], dictionary: bytes, others: Sequence[Sc
         longest_token=max(map(len, words), default=0),
         records=b"".join(records),
         record_sizes=np.array([len(r) for r in records], np.int64),
+        parts=b"".join(parts),
+        part_sizes=np.array([len(p) for p in parts], np.int64),
         wanted=wanted,
     )
 
@@ -233,6 +239,9 @@ def tables_of(
     arrays["records.at"] = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     arrays["records.data"] = np.frombuffer(b"".join(s.records for s in slices), np.uint8)
     arrays["records.dict"] = np.frombuffer(dictionary, np.uint8)
+    sizes = np.concatenate([s.part_sizes for s in slices])
+    arrays["parts.at"] = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    arrays["parts.text"] = np.frombuffer(b"".join(s.parts for s in slices), np.uint8)
     fed, filed, wanted_by_fed = [], {}, []
     for n, scanner in enumerate(others):
         wanted = [tid for s in slices for tid in s.wanted[n]]

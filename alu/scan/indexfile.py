@@ -20,6 +20,10 @@ enrichment, knowledge and examples as the stores dump them) deflated alone again
 preset dictionary, ``records.dict``, a sample of them (records share most of their words:
 an enriched one shrinks to about a third, and each is still read alone). So a replica
 decodes a target when a scan finds it instead of holding every one (``IndexFile.target``).
+Version 3 adds what a scan asks of each target's names where a part of them is found
+(``NameParts``: its name words, and those that are only a given name), ``parts.at`` and
+``parts.text``, in ``ids`` order: read there without decoding the target's record.
+
 A scanner besides the lexical one either files tables of its own (``Scanner.file_tables``:
 arrays named ``SCANNER:NAME``, its rule and scalars in the header's ``filed``), read in
 place like the lexical ones, or is given at start the targets it wants: ``others`` holds
@@ -47,7 +51,7 @@ from ..stores.base import stored_target
 from ..targets.target import Target
 
 MAGIC = b"ALUIDX\x00\x01"
-VERSION = 2
+VERSION = 3
 _ALIGN = 64
 DICTIONARY_BYTES = 32 * 1024
 # Decoded targets kept per mapped file: a scan touches a few candidates, a request a few scans.
@@ -318,6 +322,7 @@ class IndexFile:
         self._owners_at, self._owners = self.arrays["owners.at"], self.arrays["owners.v"]
         self._records_at, self._records = self.arrays["records.at"], self.arrays["records.data"]
         self._dictionary = self.arrays["records.dict"].tobytes()
+        self._parts_at, self._parts = self.arrays["parts.at"], self.arrays["parts.text"]
         self.others: np.ndarray = self.arrays["others"]  # ids some other scanner wanted
         # ``target`` with the targets read lately kept (thread-safe; shared by every list
         # read from this mapping: the records never change).
@@ -376,6 +381,10 @@ class IndexFile:
         inflate = zlib.decompressobj(-15, zdict=self._dictionary)
         record = inflate.decompress(self._records[a:b].tobytes()) + inflate.flush()
         return target_of(int(self.ids[position]), record)
+
+    def name_parts(self, position: int) -> bytes:
+        """The encoded ``NameParts`` of the target at ``position`` in ``ids``."""
+        return self._parts[int(self._parts_at[position]) : int(self._parts_at[position + 1])].tobytes()
 
     def target(self, target_id: int) -> Target:
         """The target with this id as the file holds it; KeyError if it holds none."""

@@ -24,10 +24,11 @@ from __future__ import annotations
 import copy
 import math
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Any
 
 from rapidfuzz.distance import OSA
 
@@ -171,78 +172,57 @@ def _names_someone(written: Written, i: int, part: str) -> bool | None:
     return None
 
 
-def _names_them_beside(written: Written, i: int, own: frozenset[str]) -> bool:
+def _names_them_beside(written: Written, i: int, own: tuple[str, ...]) -> bool:
     return not written.inside_other_name(i, own) and not (
         written.in_title(i) and not _beside_own(written, i, own)
     )
-
-
-@lru_cache(maxsize=4096)
-def _name_tokens(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    """Each name's tokens, kept for the targets matched lately: a long text matches the same
-    target's name parts again and again, and tokenizing its names each time was most of
-    the cost of screening it."""
-    return tuple(tuple(tokens(n)) for n in names)
 
 
 @dataclass(frozen=True, slots=True)
 class NameParts:
     """What a screen asks of a target's names at each of its name parts found: the words of
     every name (``own``) and the parts that open a multi-word name and follow in none
-    (``given_only``: "Jane" of "Jane Doe")."""
+    (``given_only``: "Jane" of "Jane Doe"). Tuples of interned words: an index keeps one
+    per target, and the same given names recur across a million of them."""
 
-    own: frozenset[str]
-    given_only: frozenset[str]
+    own: tuple[str, ...]
+    given_only: tuple[str, ...]
 
+    @classmethod
+    def of(cls, names: Iterable[tuple[str, ...]]) -> NameParts:
+        """From the tokens of each of the target's names (``identity_names``)."""
+        names = [n for n in names if n]
+        multi = [n for n in names if len(n) > 1]
+        later = {t for n in multi for t in n[1:]}
+        own = sorted({t for n in names for t in n})
+        given = sorted({n[0] for n in multi} - later)
+        return cls(tuple(map(sys.intern, own)), tuple(map(sys.intern, given)))
 
-# id(target) -> (target, its NameParts), for the targets met lately: with enriched targets,
-# re-deriving them at every name part found was a third of a scan. The target is held
-# beside its parts, so an id is not reused while its entry lives, and a changed target (a
-# new object) is a new entry.
-_PARTS: dict[int, tuple[Target, NameParts]] = {}
-_PARTS_KEPT = 2048
+    def encoded(self) -> bytes:
+        """As an index file keeps them: the words space-separated, own | given only (a
+        token holds neither a space nor a bar)."""
+        return f"{' '.join(self.own)}|{' '.join(self.given_only)}".encode()
 
-
-def forget_recent() -> None:
-    """Drop what scans keep of the targets they met lately (their name facts, their names'
-    tokens): the next scan derives them anew, as in traffic where every text meets new
-    targets (``benchmarks/scale.py --cold``)."""
-    _PARTS.clear()
-    _name_tokens.cache_clear()
-
-
-def _name_parts(target: Target) -> NameParts:
-    held = _PARTS.get(id(target))
-    if held is not None and held[0] is target:
-        return held[1]
-    names = _name_tokens(tuple(target.identity_names()))
-    multi = [n for n in names if len(n) > 1]
-    later = {t for n in multi for t in n[1:]}
-    parts = NameParts(frozenset(t for n in names for t in n), frozenset(n[0] for n in multi) - later)
-    if len(_PARTS) >= _PARTS_KEPT:
-        _PARTS.clear()
-    _PARTS[id(target)] = (target, parts)
-    return parts
+    @classmethod
+    def decoded(cls, data: bytes) -> NameParts:
+        own, given = data.decode().split("|")
+        return cls(tuple(own.split()), tuple(given.split()))
 
 
 def _has_initial(path: tuple[str, ...]) -> bool:
     return any(len(t) == 1 and t.isalpha() for t in path)
 
 
-def _initials_name_them(written: Written, start: int, path: tuple[str, ...], target: Target) -> bool:
+def _initials_name_them(written: Written, start: int, path: tuple[str, ...], own: tuple[str, ...]) -> bool:
     """Whether a name with initials ("A. Strong"), found at ``start``, is written as that name:
     as initials, and not followed by another family name ("F. Scott" in "F. Scott Fitzgerald")."""
     return written.written_as_initials(start, path) and not written.inside_other_name(
-        start + len(path) - 1, _own_tokens(target)
+        start + len(path) - 1, own
     )
 
 
-def _beside_own(written: Written, i: int, own: frozenset[str]) -> bool:
+def _beside_own(written: Written, i: int, own: tuple[str, ...]) -> bool:
     return any(written.tokens[j] in own for j, _ in written.neighbours(i))
-
-
-def _own_tokens(target: Target) -> frozenset[str]:
-    return _name_parts(target).own
 
 
 def _short_rare(token: str) -> bool:
@@ -321,6 +301,9 @@ class PreScreen(Scanner):
     def __init__(self) -> None:
         warm()
         self.targets: dict[int, Target] = {}
+        # What a screen asks of each target's names where a part of them is found, filed with
+        # the target: read there instead of the target's names (``NameParts``).
+        self._parts: dict[int, NameParts] = {}
         # Lean storage (see postings.py): a million targets must fit in a few GB. What a
         # target was filed under is not kept; ``remove`` derives it again from the target.
         self._names = Postings()  # name token tuple -> target ids
@@ -348,6 +331,7 @@ class PreScreen(Scanner):
         what they hold is shared until changed."""
         other = copy.copy(self)
         other.targets = dict(self.targets)
+        other._parts = dict(self._parts)
         for attr in ("_names", "_partials", "_surnames", "_phrases", "_terms", "_translit"):
             setattr(other, attr, getattr(self, attr).copy())
         other._vocab = self._vocab.copy()
@@ -370,6 +354,7 @@ class PreScreen(Scanner):
             self._longest = max(self._longest, min(len(n), MAX_PHRASE_TOKENS))
         for t in keys["partials"]:
             self._partials.add(t, tid)
+        self._parts[tid] = keys["parts"]
         for p in keys["phrases"]:
             self._file(self._phrases, self._phrase_tokens, p, tid)
         for t in keys["terms"]:
@@ -383,6 +368,13 @@ class PreScreen(Scanner):
             self._vocab[t] += 1
         self.targets[tid] = target
         self._keep_key_tokens()
+
+    def _parts_of(self, target_id: int) -> NameParts:
+        """The target's ``NameParts``, as filed with it: a screen asks them of every target
+        sharing a name part it finds (up to ``MAX_TARGETS_PER_TERM`` a part), and deriving
+        them there from the target's names (seven with an enrichment, five of them in other
+        scripts) was most of a scan that met targets not met lately."""
+        return self._parts[target_id]
 
     @staticmethod
     def _file(index: Postings, key_tokens: KeyTokens, key: tuple[str, ...], tid: int) -> None:
@@ -399,13 +391,15 @@ class PreScreen(Scanner):
             self._phrase_tokens = KeyTokens.of(self._phrases, len(self._phrases))
 
     @staticmethod
-    def filed(target: Target) -> dict[str, set]:
+    def filed(target: Target) -> dict[str, Any]:
         """Every key ``target`` is filed under, by map: ``names`` (token tuples, the ways its
         names are written included), ``surnames``, ``partials``, ``phrases`` (token tuples),
-        ``terms`` and the fuzzy ``vocab``. A function of the target alone: ``remove`` derives
-        it again, and an index file is filed from it (``alu.scan.filing``)."""
-        names, partials, phrases, terms, vocab = PreScreen._keys_of(target)
+        ``terms`` and the fuzzy ``vocab``; and its ``parts`` (``NameParts``). A function of
+        the target alone: ``remove`` derives it again, and an index file is filed from it
+        (``alu.scan.filing``)."""
+        names, partials, phrases, terms, vocab, parts = PreScreen._keys_of(target)
         return {
+            "parts": parts,
             "names": names | _written_forms(target),
             "surnames": _surnames(target, names),
             "partials": partials,
@@ -415,10 +409,11 @@ class PreScreen(Scanner):
         }
 
     @staticmethod
-    def _keys_of(target: Target) -> tuple[set, set, set, set, set]:
-        """What ``target`` is filed under: names, surnames, phrases, terms, fuzzy vocabulary.
-        A function of the target alone, so ``remove`` can derive it again."""
+    def _keys_of(target: Target) -> tuple[set, set, set, set, set, NameParts]:
+        """What ``target`` is filed under: names, surnames, phrases, terms, fuzzy vocabulary,
+        and its name parts. A function of the target alone, so ``remove`` can derive it again."""
         names = {tuple(tokens(n)) for n in target.identity_names()} - {()}
+        parts = NameParts.of(names)
         name_tokens = {t for n in names for t in n}
         # Written without the hyphens and dots inside its words, as a disguise undoes them.
         names |= {tuple(tokens(joined(n))) for n in target.identity_names()} - {()}
@@ -441,12 +436,13 @@ class PreScreen(Scanner):
         terms = {t for t, _ in counts.most_common(MAX_TERMS_PER_TARGET)}
         # The tokens of its names that the fuzzy and transliterated look-ups know.
         vocab = {t for t in name_tokens if len(t) >= 4}
-        return names, partials, phrases, terms, vocab
+        return names, partials, phrases, terms, vocab, parts
 
     def remove(self, target_id: int) -> None:
         target = self.targets.pop(target_id, None)
         if target is None:
             return
+        self._parts.pop(target_id, None)
         keys = self.filed(target)
         for t in keys["surnames"]:
             self._surnames.discard(t, target_id)
@@ -595,7 +591,7 @@ class PreScreen(Scanner):
                             ids = [
                                 tid
                                 for tid in ids
-                                if _initials_name_them(written, start, path, view.targets[tid])
+                                if _initials_name_them(written, start, path, view._parts_of(tid).own)
                             ]
                         if ids:
                             weight = FUZZY_NAME_WEIGHT if fuzzy else NAME_WEIGHT
@@ -625,7 +621,7 @@ class PreScreen(Scanner):
                 ):
                     weight = PARTIAL_NAME_WEIGHT / len(ids)
                     for tid in ids:
-                        parts = _name_parts(view.targets[tid])
+                        parts = view._parts_of(tid)
                         if named_here or _names_them_beside(written, i, parts.own):
                             part = weight * GIVEN_NAME_SHARE if option in parts.given_only else weight
                             credit([tid], Signal("name-part", option, part))
@@ -635,7 +631,7 @@ class PreScreen(Scanner):
                 partial.update(
                     tid
                     for tid in ids
-                    if named_here or _names_them_beside(written, i, _name_parts(view.targets[tid]).own)
+                    if named_here or _names_them_beside(written, i, view._parts_of(tid).own)
                 )
             ids = None if names_only else terms_get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:

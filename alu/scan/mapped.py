@@ -25,7 +25,7 @@ from ..targets.target import Target
 from ..text import transliteration_key
 from .filetargets import FileMask, FileTargets
 from .indexfile import IndexFile, Table
-from .lexical import _NAME, _PHRASE, MAX_PHRASE_TOKENS, PreScreen
+from .lexical import _NAME, _PHRASE, MAX_PHRASE_TOKENS, NameParts, PreScreen
 
 
 class _Lookup:
@@ -76,6 +76,26 @@ class _Fuzzy:
             for words, more in zip(found, screen.delta._fuzzy_index.lookup_each(groups), strict=True):
                 words |= more
         return found
+
+
+class _Parts:
+    """The view's ``NameParts`` of each target: the delta's (a target changed since the
+    file was written is the delta's), else as the file keeps them, read once per text."""
+
+    __slots__ = ("_delta", "_file", "_read")
+
+    def __init__(self, screen: MappedScreen):
+        self._delta, self._file = screen.delta._parts, screen.file
+        self._read: dict[int, NameParts] = {}
+
+    def __getitem__(self, target_id: int) -> NameParts:
+        parts = self._delta.get(target_id) or self._read.get(target_id)
+        if parts is None:
+            position = self._file.position(target_id)
+            if position is None:
+                raise KeyError(target_id)
+            parts = self._read[target_id] = NameParts.decoded(self._file.name_parts(position))
+        return parts
 
 
 class MappedScreen(PreScreen):
@@ -174,6 +194,7 @@ class MappedScreen(PreScreen):
         file, delta = self.file, self.delta
         view = PreScreen.__new__(PreScreen)
         view.targets = self.targets
+        view._parts = _Parts(self)
         view._longest = max(file.longest, delta._longest)
         view._longest_token = max(file.longest_token, delta._longest_token)
         for name in ("names", "phrases", "partials", "surnames", "terms"):

@@ -13,6 +13,7 @@ import bisect
 import importlib
 import pkgutil
 import re
+from collections.abc import Collection
 from functools import cached_property, lru_cache
 
 from anyascii import anyascii
@@ -229,7 +230,7 @@ class Written:
     def _name_neighbours(self) -> dict[int, list[int]]:
         return {}
 
-    def inside_other_name(self, i: int, own: frozenset[str]) -> bool:
+    def inside_other_name(self, i: int, own: Collection[str]) -> bool:
         """Whether token ``i`` (a part of a target's name) is written inside another proper
         name, a person's or a prize's: beside a name word that is none of the target's own (nor their initial,
         nor another spelling of one of them)."""
