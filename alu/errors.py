@@ -34,6 +34,10 @@ class ModelError(AluError, RuntimeError):
     """The backend failed: unreachable, timed out, or answered something unusable."""
 
 
+class ModelTimeout(ModelError):
+    """The backend did not answer within the time it was given (it may be slow, not down)."""
+
+
 class UnknownModel(AluError, ValueError):
     """A model spec no backend understands."""
 
@@ -51,4 +55,9 @@ class EvalError(AluError, ValueError):
 
 
 class AgentFailure(AluError, RuntimeError):
-    """An agent could not produce usable output after its retries: the pipeline fails closed."""
+    """An agent could not produce usable output after its retries: the pipeline fails closed.
+    ``timed_out``: its last try ran out of time (the model may be slow, not down)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False):
+        super().__init__(message)
+        self.timed_out = timed_out

@@ -7,16 +7,19 @@ import re
 import pytest
 from conftest import DATA_DIR
 
+from alu.agents import ATTEMPTS
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import DataError, load_benchmark
 from alu.datasets.tofu import authors
-from alu.errors import EvalError, ModelError
+from alu.errors import EvalError, ModelError, ModelTimeout
 from alu.evaluation.attacks import AttackContext, attacks, get_attack
 from alu.evaluation.plan import Plan
 from alu.evaluation.records import read_answers
 from alu.evaluation.report import write_report
-from alu.evaluation.runner import Run, sample
+from alu.evaluation.runner import Failures, Run, sample
+from alu.evaluation.session import evaluate
 from alu.evaluation.systems import systems
+from alu.pipeline import PipelineConfig
 
 needs_data = pytest.mark.skipif(not DATA_DIR.is_dir(), reason="../shared/data is not here")
 
@@ -215,9 +218,70 @@ def test_a_failed_call_leaves_its_question_for_the_next_run(tmp_path):
     assert again.unanswered == [] and run.unanswered[0] in {r.key for r in read_answers(answers)}
 
 
+def failing_on(questions: set[str], error: Exception) -> ScriptedModel:
+    """Answers "B", except to the given questions: ``error``."""
+
+    def reply(messages) -> str:
+        if any(q in messages[-1]["content"] for q in questions):
+            raise error
+        return "B"
+
+    return ScriptedModel(default=reply)
+
+
 @needs_data
-def test_a_model_that_keeps_failing_stops_the_run(tmp_path):
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_model_that_keeps_failing_stops_the_run_and_is_asked_nothing_more(tmp_path, workers):
     dead = ScriptedModel(default=ModelError("connection refused"))
-    with pytest.raises(EvalError, match=r"in a row.*connection refused"):
-        Run(mmlu_plan(8), dead, tmp_path, DATA_DIR).execute(show_progress=False)
+    with pytest.raises(EvalError, match=r"5 model calls failed in a row.*connection refused"):
+        Run(mmlu_plan(40), dead, tmp_path, DATA_DIR, concurrency=workers).execute(show_progress=False)
     assert not (tmp_path / "answers.jsonl").exists() or not read_answers(tmp_path / "answers.jsonl")
+    # Each question is asked twice (one retry); the workers stop once the fifth has failed.
+    assert len(dead.calls) <= (Failures.ERRORS + workers - 1) * ATTEMPTS
+
+
+@needs_data
+def test_an_answer_between_failures_starts_the_count_again(tmp_path):
+    plan = mmlu_plan(10)
+    first = Run(plan, ScriptedModel(default="B"), tmp_path, DATA_DIR)
+    first.load()
+    items = first.chosen[("mmlu", "mmlu")]
+    doomed = {items[i].question[:40] for i in (0, 1, 2, 3, 5, 6, 7, 8)}  # four, one answered, four
+    run = Run(plan, failing_on(doomed, ModelError("boom")), tmp_path, DATA_DIR)
+    answers = run.execute(show_progress=False)
+    assert len(run.unanswered) == 8 and len(read_answers(answers)) == 2
+
+
+@needs_data
+def test_timeouts_are_not_counted_as_a_model_that_is_down(tmp_path):
+    plan = mmlu_plan(10)
+    first = Run(plan, ScriptedModel(default="B"), tmp_path, DATA_DIR)
+    first.load()
+    slow = {i.question[:40] for i in first.chosen[("mmlu", "mmlu")][:7]}  # seven in a row
+    run = Run(plan, failing_on(slow, ModelTimeout("took longer than 300 s")), tmp_path, DATA_DIR)
+    answers = run.execute(show_progress=False)
+    assert len(run.unanswered) == 7 and len(read_answers(answers)) == 3
+    # Past Failures.TIMEOUTS in a row the plan's timeout is too short for the model: stop.
+    with pytest.raises(EvalError, match="failed or timed out in a row"):
+        Run(mmlu_plan(40), ScriptedModel(default=ModelTimeout("slow")), tmp_path / "b", DATA_DIR).execute(
+            show_progress=False
+        )
+
+
+@needs_data
+def test_an_incomplete_run_writes_its_report_and_says_so(tmp_path):
+    plan = mmlu_plan(4)
+    first = Run(plan, ScriptedModel(default="B"), tmp_path, DATA_DIR)
+    first.load()
+    doomed = {first.chosen[("mmlu", "mmlu")][1].question[:40]}
+    with pytest.raises(EvalError, match=r"1 question.*not answered.*run the same command again"):
+        evaluate(
+            plan,
+            failing_on(doomed, ModelError("boom")),
+            tmp_path,
+            DATA_DIR,
+            pipeline=PipelineConfig(),
+            command="alu eval",
+            model_spec="scripted",
+        )
+    assert (tmp_path / "report.md").is_file() and len(read_answers(tmp_path / "answers.jsonl")) == 3

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from ..deadline import DeadlineExceeded, call_within, request_remaining
-from ..errors import AgentFailure, ModelError
+from ..errors import AgentFailure, ModelError, ModelTimeout
 from ..models import Messages, Model, StopWhen, hints_for
 from ..trace import Step, Trace
 
@@ -100,12 +100,14 @@ class Agent:
         call_deadline = time.monotonic() + self.timeout if self.timeout is not None else None
         json_schema = decode_schema or (schema.model_json_schema() if schema else None)
         error = "no attempt"
+        timed_out = False  # whether the last try ran out of time
         try:
             for _ in range(ATTEMPTS):
                 budget = _budget(call_deadline)
                 if budget is not None and budget <= 0:
                     if not record.calls:
                         error = "timed out: no time left for the call"
+                        timed_out = True
                     record.detail["timed_out"] = True
                     break
                 if trace.call_budget is not None and trace.llm_calls >= trace.call_budget:
@@ -128,18 +130,19 @@ class Agent:
                         ),
                         budget,
                     )
-                except DeadlineExceeded as exc:
+                except (DeadlineExceeded, ModelTimeout) as exc:
                     error = f"timed out: {exc}"
-                    record.detail["timed_out"] = True
+                    record.detail["timed_out"] = timed_out = True
                     continue
                 except ModelError as exc:
-                    error = str(exc)
+                    error, timed_out = str(exc), False
                     continue
                 record.prompt_tokens += out.prompt_tokens
                 record.completion_tokens += out.completion_tokens
                 if out.cached:
                     record.cached += 1
                     record.cached_seconds += out.seconds
+                timed_out = False
                 if schema is None:
                     if out.text.strip():
                         return out.text.strip()
@@ -151,7 +154,7 @@ class Agent:
                     error = f"malformed output: {str(exc).splitlines()[0][:160]}"
             record.ok = False
             record.detail["error"] = error
-            raise AgentFailure(f"{self.name}: {error}")
+            raise AgentFailure(f"{self.name}: {error}", timed_out=timed_out)
         finally:
             record.seconds = round(time.perf_counter() - started, 3)
             record.cached_seconds = round(record.cached_seconds, 3)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ModelError
+from ..errors import ModelError, ModelTimeout
 from ..models import Backend, Completion, Messages, Model, StopWhen, register_backend, response_format
 from ..paths import cache_dir
 
@@ -205,7 +205,7 @@ class LlamaCppModel(Model):
         except FutureTimeout as exc:
             if stream is not None:
                 stream.cancelled = True  # the next token ends it, not max_tokens
-            raise ModelError(f"{self.name} timed out after {timeout}s") from exc
+            raise ModelTimeout(f"{self.name} timed out after {timeout}s") from exc
         except Exception as exc:  # the binding raises plain exceptions
             raise ModelError(f"{self.name} failed: {exc}") from exc
         if stream is not None:

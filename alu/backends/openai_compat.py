@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ModelError
+from ..errors import ModelError, ModelTimeout
 from ..models import Backend, Completion, Messages, Model, StopWhen, cut_at, register_backend, response_format
 
 # An upstream may ignore max_tokens (a 25 MB answer was seen): the answer's length is
@@ -115,6 +115,8 @@ class OpenAIModel(Model):
         started = time.perf_counter()
         try:
             answer = self._create(kwargs, time.monotonic() + timeout, until)
+        except (self._openai.APITimeoutError, httpx.TimeoutException) as exc:
+            raise ModelTimeout(f"{self.name}: {type(exc).__name__}: {str(exc)[:200]}") from exc
         except self._openai.OpenAIError as exc:
             raise ModelError(f"{self.name}: {type(exc).__name__}: {str(exc)[:200]}") from exc
         except httpx.HTTPError as exc:  # a read that failed or timed out mid-body
@@ -153,7 +155,7 @@ class OpenAIModel(Model):
         for chunk in chunks:
             yield chunk
             if time.monotonic() > deadline:
-                raise ModelError(f"{self.name}: the answer took longer than {seconds:.1f} s")
+                raise ModelTimeout(f"{self.name}: the answer took longer than {seconds:.1f} s")
 
     def _too_long(self, max_tokens: int) -> AnswerTooLong:
         return AnswerTooLong(f"{self.name}: the answer is longer than max_tokens={max_tokens} allows")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import ModelError
+from ..errors import ModelTimeout
 from ..models import Backend, Completion, Messages, Model, cut_at, register_backend
 
 Reply = str | Exception | Callable[[Messages], str]
@@ -71,7 +71,7 @@ class ScriptedModel(Model):
         if self.delay:
             if timeout is not None and self.delay > timeout:
                 time.sleep(timeout)
-                raise ModelError(f"scripted model timed out after {timeout}s")
+                raise ModelTimeout(f"scripted model timed out after {timeout}s")
             time.sleep(self.delay)
         text = "\n".join(m["content"] for m in messages)
         with self._lock:

@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from ..datasets import Benchmark, Item, load_benchmark
-from ..errors import AgentFailure, EvalError, ModelError, QueryError
+from ..errors import AgentFailure, EvalError, ModelError, ModelTimeout, QueryError
 from ..knowledge import KnowledgeBase
 from ..models import Model
 from ..pipeline import PipelineConfig
@@ -257,19 +257,21 @@ class Run:
             failures = Failures()
 
             def work(job: Job) -> None:
+                if failures.stopped.is_set():  # the model is down: ask it nothing more
+                    return
                 responder = responders.get(job.benchmark, job.system)
                 if responder is not None:  # None: the system does not apply to the benchmark
                     try:
                         record = answer(job, responder)
                     except (AgentFailure, ModelError) as exc:
+                        progress.console.print(f"not answered, retried on the next run: {job.key}: {exc}")
                         with lock:
                             failures.add(job.key, exc)
-                        progress.console.print(f"not answered, retried on the next run: {job.key}: {exc}")
                         progress.advance(task)
                         return
                     with lock, open(answers, "a", encoding="utf-8") as out:
                         out.write(record.model_dump_json() + "\n")
-                        failures.streak = 0
+                        failures.answered()
                 progress.advance(task)
 
             with ThreadPoolExecutor(max(1, self.concurrency)) as pool:
@@ -284,21 +286,35 @@ class Run:
 
 
 class Failures:
-    """Questions whose model call failed. One slow or failed call (a long many-shot prompt
-    past its timeout) leaves its question for the next run instead of ending a run of hours;
-    a run of failures in a row means the model itself is down, and the run stops."""
+    """Questions whose model call failed, left for the next run: one slow call (a long
+    many-shot prompt past its timeout) must not end a run of hours. Calls failing in a row
+    mean the model is down (five errors) or too slow for the plan's timeout (thirty timeouts:
+    a whole attack's prompts); then the run stops, the other workers asking nothing more.
+    (A system that fails closed, alu, stores its refusal as its answer: it fails nothing
+    here.)"""
 
-    LIMIT = 5  # failures in a row
+    ERRORS = 5  # in a row, not counting timeouts
+    TIMEOUTS = 30  # failures in a row, timeouts included
 
     def __init__(self) -> None:
         self.keys: list[str] = []
-        self.streak = 0
+        self.in_row = 0
+        self.errors_in_row = 0
+        self.stopped = threading.Event()
+
+    def answered(self) -> None:
+        self.in_row = self.errors_in_row = 0
 
     def add(self, key: str, error: Exception) -> None:
         self.keys.append(key)
-        self.streak += 1
-        if self.streak >= self.LIMIT:
-            raise EvalError(f"{self.streak} model calls failed in a row, the last: {error}")
+        self.in_row += 1
+        timed_out = isinstance(error, ModelTimeout) or getattr(error, "timed_out", False)
+        self.errors_in_row = 0 if timed_out else self.errors_in_row + 1
+        if self.errors_in_row >= self.ERRORS or self.in_row >= self.TIMEOUTS:
+            self.stopped.set()
+            if self.errors_in_row >= self.ERRORS:
+                raise EvalError(f"{self.errors_in_row} model calls failed in a row, the last: {error}")
+            raise EvalError(f"{self.in_row} model calls failed or timed out in a row, the last: {error}")
 
 
 class Responders:

@@ -62,4 +62,10 @@ def evaluate(
         (out / "plan.json").write_text(plan.model_dump_json(indent=2))
         (out / "run.json").write_text(json.dumps({"command": command, "model": model_spec}, indent=2))
         run.execute(show_progress=show_progress)
-    return write_report(out, run.loaded, header(command, model_spec, plan), plan)
+    summary = write_report(out, run.loaded, header(command, model_spec, plan), plan)
+    if run.unanswered:  # the report covers what was answered; the run is not complete
+        raise EvalError(
+            f"{len(run.unanswered)} question(s) not answered (their model calls failed; the report "
+            "covers the others): run the same command again to retry them"
+        )
+    return summary

@@ -82,17 +82,17 @@ class _Parts:
     """The view's ``NameParts`` of each target: the delta's (a target changed since the
     file was written is the delta's), else as the file keeps them, read once per text."""
 
-    __slots__ = ("_delta", "_file", "_read")
+    __slots__ = ("_dead", "_delta", "_file", "_read")
 
     def __init__(self, screen: MappedScreen):
-        self._delta, self._file = screen.delta._parts, screen.file
+        self._delta, self._file, self._dead = screen.delta._parts, screen.file, screen.dead
         self._read: dict[int, NameParts] = {}
 
     def __getitem__(self, target_id: int) -> NameParts:
         parts = self._delta.get(target_id) or self._read.get(target_id)
         if parts is None:
             position = self._file.position(target_id)
-            if position is None:
+            if position is None or target_id in self._dead:  # none, or removed since
                 raise KeyError(target_id)
             parts = self._read[target_id] = NameParts.decoded(self._file.name_parts(position))
         return parts
