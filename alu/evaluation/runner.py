@@ -307,6 +307,8 @@ class Failures:
 
     def add(self, key: str, error: Exception) -> None:
         self.keys.append(key)
+        if self.stopped.is_set():  # a call in flight when the run was stopped: said once
+            return
         self.in_row += 1
         timed_out = isinstance(error, ModelTimeout) or getattr(error, "timed_out", False)
         self.errors_in_row = 0 if timed_out else self.errors_in_row + 1
