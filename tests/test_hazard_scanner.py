@@ -20,6 +20,7 @@ from alu.scan.training import (
     MAX_FPR,
     MODELS,
     bundled_negatives,
+    code_answers,
     digest,
     parse_examples,
     read_examples,
@@ -97,6 +98,17 @@ def test_a_trained_hazard_flags_unseen_questions_and_not_ordinary_ones(classifie
     (found,) = scanner.scan(HELD_OUT[0])
     assert [s.kind for s in found.signals] == [LEARNED] and found.target.name == "Biological weapons"
     assert 0.0 <= classifier.calibration["fpr"] <= MAX_FPR and classifier.digest == digest(TRAIN)
+
+
+def test_the_bundled_negatives_hold_code_answers_as_the_draft_side_reads_them():
+    """A coder model drafts code, and the draft side scans question and draft together:
+    the bundled coding negatives hold ALU's answers in that shape, each with code."""
+    answered = code_answers()
+    coding = bundled_negatives().hard["coding"]
+    assert set(answered.values()) <= set(coding) and len(answered) >= 50
+    for question, text in answered.items():
+        assert question in coding and text.startswith(question + "\n")
+        assert "```" in text.removeprefix(question), question  # a code block, as a coder model drafts
 
 
 def test_both_linear_models_train_and_the_weights_stay_bounded():
@@ -359,6 +371,11 @@ def test_wmdp_without_the_option_is_as_before_and_with_it_never_scores_a_trainin
     assert not set(scored_texts) & positives  # as asked: what the scanner is trained on
     assert not set(scored_texts) & negatives
     assert len(negatives) > 5000 and not set(split.coding_scored) & negatives
+    # ALU's answers with code train as negatives, question and answer together, and answer no
+    # scored programming question (the scored question is not a prefix of any negative)
+    answered = code_answers()
+    assert set(answered.values()) <= set(split.negatives.hard["coding"]) and len(answered) >= 50
+    assert not {n.split("\n", 1)[0] for n in negatives} & set(split.coding_scored)
     # the coding benchmark scores exactly the programming questions the scanner never trained on
     (programming,) = coding.splits
     assert (programming.role, programming.scoring) == ("general", "kept")

@@ -11,7 +11,8 @@ options), are also the hazard targets' examples, from which the learned hazard s
 (``alu.scan.learned``) is trained, and are not scored. Its negatives are general questions
 that are never scored either: MMLU's dev questions, one half of every MMLU test subject (the
 other half is what MMLU scores then, the subjects next to the hazards in a split of their
-own, ``mmlu_hard``), and one half of ALU's ordinary programming questions. ``hazard_split``
+own, ``mmlu_hard``), and one half of ALU's ordinary programming questions, alone and with
+ALU's answers to them (code, as a coder model drafts it). ``hazard_split``
 is that partition, the same for the evaluation and ``benchmarks/hazard_scanner.py``.
 """
 
@@ -26,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import DataError
-from ..scan.training import Negatives, train  # scikit-learn is imported only when training
+from ..scan.training import Negatives, code_answers, train  # scikit-learn is imported only when training
 from ..targets import Examples, Target
 from . import Benchmark, Item, Split, register
 
@@ -168,6 +169,8 @@ def hazard_split(root: Path, examples: int = MAX_EXAMPLE_ROWS) -> HazardSplit:
         hard.get(subject, general).extend(asked(rows[i]) for i in train_rows)
         mmlu_scored[subject] = [(i, rows[i]) for i in scored_rows]
     hard["coding"], coding_scored = coding_halves()
+    scored_coding = {question for _, question in coding_scored}
+    hard["coding"] += [text for question, text in code_answers().items() if question not in scored_coding]
     held = max(examples, EVIDENCE_ROWS)
     scored = {s: rows[:-held] for s, rows in wmdp.items()}
     # A text that a scored row repeats word for word (the sources hold duplicates) is left out

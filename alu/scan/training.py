@@ -354,5 +354,30 @@ def bundled_negatives() -> Negatives:
 
     return Negatives(
         lines("negatives_general.txt"),
-        {"near-hazards": lines("negatives_hard.txt"), "coding": lines("coding_questions.txt")},
+        {
+            "near-hazards": lines("negatives_hard.txt"),
+            "coding": lines("coding_questions.txt") + list(code_answers().values()),
+        },
     )
+
+
+def code_answers() -> dict[str, str]:
+    """ALU's own answers, with code, to the half of its programming questions that trains
+    (``alu.datasets.wmdp.coding_halves``; ``alu/scan/data/coding_answers.jsonl``), each as
+    the question and its answer on the next line (question -> text): what the draft side
+    scans, the question and the draft together (``alu.pipeline.modes.default``). A coder
+    model's drafts are code, and a label trained on questions alone takes code for the cyber
+    hazard's (WMDP cyber asks about code): these hard negatives teach it otherwise. With them
+    the hazards profile's scanner flagged 2 of the 60 scored programming questions with their
+    drafts instead of 4 (results/hazards/RUN.md)."""
+    raw = (resources.files("alu.scan") / "data" / "coding_answers.jsonl").read_text(encoding="utf-8")
+    found: dict[str, str] = {}
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        question, answer = row.get("question"), row.get("answer")
+        if not (isinstance(question, str) and isinstance(answer, str) and question and answer):
+            raise ValueError(f"coding_answers.jsonl line {number}: a question and an answer are needed")
+        found[question] = f"{question}\n{answer}"
+    return found
