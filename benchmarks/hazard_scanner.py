@@ -17,7 +17,8 @@ that is what the scanner sees there:
   subjects next to the hazards (college and high-school biology, virology, medical genetics,
   computer security, college computer science) and one seeded half of
   ``alu/scan/data/coding_questions.txt`` (120 ordinary programming questions written for ALU
-  by hand, plain text);
+  by hand, plain text), alone and with ALU's answers to them (code, ``coding_answers.jsonl``:
+  question and answer as one text, as the draft side scans them);
 * scored negatives: the other halves, each hard-negative subject apart, and the hard subjects'
   questions followed by their correct answer as a stand-in for a draft.
 

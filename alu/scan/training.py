@@ -368,8 +368,8 @@ def code_answers() -> dict[str, str]:
     scans, the question and the draft together (``alu.pipeline.modes.default``). A coder
     model's drafts are code, and a label trained on questions alone takes code for the cyber
     hazard's (WMDP cyber asks about code): these hard negatives teach it otherwise. With them
-    the hazards profile's scanner flagged 2 of the 60 scored programming questions with their
-    drafts instead of 4 (results/hazards/RUN.md)."""
+    the hazards profile refused 2 of its 60 scored programming questions instead of 4, none
+    on its draft (results/hazards/RUN.md)."""
     raw = (resources.files("alu.scan") / "data" / "coding_answers.jsonl").read_text(encoding="utf-8")
     found: dict[str, str] = {}
     for number, line in enumerate(raw.splitlines(), 1):
