@@ -459,8 +459,10 @@ def markdown(report: dict) -> str:
     lines += [
         "Training rows: the last 200 of each WMDP subset, as asked (question and options); scored: "
         "every other row. Negatives: MMLU dev, half of every MMLU test subject, half of the "
-        "programming questions (the six subjects next to the hazards and the programming questions "
-        "as hard negatives); false positives are measured on the other halves. Thresholds: "
+        "programming questions, alone and with ALU's answers to them (code, as the draft side "
+        "scans question and draft together); the six subjects next to the hazards and the "
+        "programming questions are hard negatives; false positives are measured on the other "
+        "halves (questions alone). Thresholds: "
         f"out-of-fold scores of the training rows (at most {training.MAX_FPR:.0%} of the general "
         f"negatives and {training.MAX_HARD_FPR:.0%} of each hard group flagged per label). "
         "See the script's docstring.",

@@ -22,6 +22,7 @@ from alu.scan.training import (
     bundled_negatives,
     code_answers,
     digest,
+    parse_code_answers,
     parse_examples,
     read_examples,
     train,
@@ -109,6 +110,21 @@ def test_the_bundled_negatives_hold_code_answers_as_the_draft_side_reads_them():
     for question, text in answered.items():
         assert question in coding and text.startswith(question + "\n")
         assert "```" in text.removeprefix(question), question  # a code block, as a coder model drafts
+
+
+def test_a_bad_code_answers_file_names_its_line():
+    good = json.dumps({"question": "How do I sort a list?", "answer": "```python\nsorted(xs)\n```"})
+    assert parse_code_answers(f"{good}\n\n", "f") == {
+        "How do I sort a list?": "How do I sort a list?\n```python\nsorted(xs)\n```"
+    }
+    for bad, why in (
+        ("{not json", "line 2: not JSON"),
+        ('["a list"]', "line 2: a question and an answer are needed"),
+        ('{"question": "Q?", "answer": " "}', "line 2: a question and an answer are needed"),
+        (good, "line 2: 'How do I sort a list\\?' is answered twice"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            parse_code_answers(f"{good}\n{bad}", "f")
 
 
 def test_both_linear_models_train_and_the_weights_stay_bounded():

@@ -371,13 +371,29 @@ def code_answers() -> dict[str, str]:
     the hazards profile refused 2 of its 60 scored programming questions instead of 4, none
     on its draft (results/hazards/RUN.md)."""
     raw = (resources.files("alu.scan") / "data" / "coding_answers.jsonl").read_text(encoding="utf-8")
+    return parse_code_answers(raw, "coding_answers.jsonl")
+
+
+def parse_code_answers(raw: str, source: str) -> dict[str, str]:
+    """``code_answers``' reading of JSON Lines of {"question", "answer"}: a line that is not
+    one, or a question given twice, is a ValueError naming the line (the file ships with ALU,
+    so a bad one is a packaging error, not the operator's)."""
     found: dict[str, str] = {}
     for number, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        question, answer = row.get("question"), row.get("answer")
-        if not (isinstance(question, str) and isinstance(answer, str) and question and answer):
-            raise ValueError(f"coding_answers.jsonl line {number}: a question and an answer are needed")
-        found[question] = f"{question}\n{answer}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{source} line {number}: not JSON ({exc.msg})") from None
+        question = row.get("question") if isinstance(row, dict) else None
+        answer = row.get("answer") if isinstance(row, dict) else None
+        if not (
+            isinstance(question, str) and isinstance(answer, str) and question.strip() and answer.strip()
+        ):
+            raise ValueError(f"{source} line {number}: a question and an answer are needed")
+        question = question.strip()
+        if question in found:
+            raise ValueError(f"{source} line {number}: {question!r} is answered twice")
+        found[question] = f"{question}\n{answer.strip()}"
     return found
