@@ -386,10 +386,10 @@ def parse_code_answers(raw: str, source: str) -> dict[str, str]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{source} line {number}: not JSON ({exc.msg})") from None
-        question = row.get("question") if isinstance(row, dict) else None
-        answer = row.get("answer") if isinstance(row, dict) else None
-        if not (
-            isinstance(question, str) and isinstance(answer, str) and question.strip() and answer.strip()
+        row = row if isinstance(row, dict) else {}
+        question, answer = row.get("question"), row.get("answer")
+        if not (isinstance(question, str) and isinstance(answer, str)) or not (
+            question.strip() and answer.strip()
         ):
             raise ValueError(f"{source} line {number}: a question and an answer are needed")
         question = question.strip()
