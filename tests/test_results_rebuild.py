@@ -44,6 +44,7 @@ REBUILT = {
     "real-authors": "alu eval --profile medium --benchmarks real_authors --systems vanilla,alu,alu-probed "
     "--attacks none --out results/real-authors --report-only",
     "hazards": "alu eval --profile hazards --out results/hazards --report-only",
+    "eval-full": "alu eval --profile full --out results/eval-full --report-only",
 }
 SCALE_QUALITY = "python benchmarks/scale_quality.py --report-only"
 TOLERANCE = 1e-6
