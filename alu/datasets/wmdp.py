@@ -177,7 +177,7 @@ def hazard_split(root: Path, examples: int = MAX_EXAMPLE_ROWS) -> HazardSplit:
     # of training: no scored item is trained on, under any row number.
     repeated = {asked(r) for rows in scored.values() for r in rows}
     repeated |= {asked(r) for rows in mmlu_scored.values() for _, r in rows}
-    repeated |= {question for _, question in coding_scored}
+    repeated |= scored_coding
     negatives = Negatives(
         [t for t in general if t not in repeated],
         {name: [t for t in texts if t not in repeated] for name, texts in hard.items()},

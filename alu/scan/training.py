@@ -304,12 +304,8 @@ def parse_examples(raw: str, source: str = "examples") -> list[str]:
         raise TargetError(f"{source}: no examples (the file is empty)")
     texts: list[str] = []
     if lines[0][1].startswith("{"):
-        for number, line in lines:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TargetError(f"{source}: line {number}: not JSON ({exc.msg})") from None
-            text = record.get("text") if isinstance(record, dict) else None
+        for number, record in _json_objects(lines, source, TargetError):
+            text = record.get("text")
             if not isinstance(text, str) or not text.strip():
                 raise TargetError(f'{source}: line {number}: no "text" string')
             texts.append(text.strip())
@@ -379,21 +375,29 @@ def parse_code_answers(raw: str, source: str) -> dict[str, str]:
     one, or a question given twice, is a ValueError naming the line (the file ships with ALU,
     so a bad one is a packaging error, not the operator's)."""
     found: dict[str, str] = {}
-    for number, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{source} line {number}: not JSON ({exc.msg})") from None
-        row = row if isinstance(row, dict) else {}
+    lines = [(number, line) for number, line in enumerate(raw.splitlines(), 1) if line.strip()]
+    for number, row in _json_objects(lines, source, ValueError):
         question, answer = row.get("question"), row.get("answer")
         if not (isinstance(question, str) and isinstance(answer, str)) or not (
             question.strip() and answer.strip()
         ):
-            raise ValueError(f"{source} line {number}: a question and an answer are needed")
+            raise ValueError(f"{source}: line {number}: a question and an answer are needed")
         question = question.strip()
         if question in found:
-            raise ValueError(f"{source} line {number}: {question!r} is answered twice")
+            raise ValueError(f"{source}: line {number}: {question!r} is answered twice")
         found[question] = f"{question}\n{answer.strip()}"
     return found
+
+
+def _json_objects(
+    lines: Iterable[tuple[int, str]], source: str, error: type[Exception]
+) -> Iterator[tuple[int, dict]]:
+    """Each numbered line of JSON Lines as (number, object), a non-object as an empty one; a
+    line that is not JSON raises ``error`` naming it (both readers of shipped and operator's
+    JSON Lines here word it alike)."""
+    for number, line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise error(f"{source}: line {number}: not JSON ({exc.msg})") from None
+        yield number, record if isinstance(record, dict) else {}
