@@ -24,7 +24,10 @@ Each size runs in two processes, as a deployment would:
   (``build_s``: reading every target and indexing it), reports its resident memory
   before and after (``rss_per_target_b``, Target records included) and the index
   structures alone (``index_per_target_b``, with ``--breakdown``), times the pre-screen
-  (``p50_ms``, ``p95_ms``) and the pipeline's cost, then follows the store. Each change
+  (``p50_ms``, ``p95_ms``), the screening one request costs (``request_p50_ms``,
+  ``request_p95_ms``: every scan the default mode makes for it, of the question, of the
+  question with its draft and of the draft, summed) and the pipeline's cost, then follows
+  the store. Each change
   made here is timed from the write call (``write_ms``: until it returns) to the moment the
   replica's index has it (``propagate_ms``, median of ``--changes``; the write's own time
   included): pushed by LISTEN/NOTIFY on PostgreSQL; on
@@ -74,7 +77,9 @@ replica code (the same targets and query set; REV must offer what that code call
 alternating rounds of a fresh replica per side (this tree, REV; REV, this tree; ...), so
 that a busy machine's drift falls on both: ``p50_ms`` and ``p95_ms`` become this tree's
 medians over the rounds, the table gains REV's ``base_p50_ms`` and ``base_p95_ms`` and the
-ratios ``p50_x`` and ``p95_x`` (this tree / baseline; below 1 is faster). With
+ratios ``p50_x`` and ``p95_x`` (this tree / baseline; below 1 is faster), and the same
+for a request's screening (``request_p50_x``, ``request_p95_x``; not on 5d67b8e, from
+before the index). With
 ``--index-file`` too, a replica's start from the store alone (building and writing the
 index file, each from an empty cache folder) is compared the same way: ``base_start_store_s``
 and ``start_store_x`` (medians), with every run's time. A store (``--store sqlite``) is
@@ -385,6 +390,7 @@ def replica(args: argparse.Namespace) -> None:
             found = screen(f"{q}\n{a}")
             latencies.append((time.perf_counter() - t0) * 1000)
             hits += bool(found)
+    per_request = request_screen_ms(alu, model, queries, args.repeat)
     cost = {}
     for mode in ("default", "paper"):
         if args.latency_only or (mode == "paper" and len(index) > args.paper_max):
@@ -418,6 +424,8 @@ def replica(args: argparse.Namespace) -> None:
         p50_ms=round(statistics.median(latencies), 3),
         p95_ms=round(pct(latencies, 0.95), 3),
         flagged_share=round(hits / (args.repeat * len(queries)), 3),
+        request_p50_ms=round(statistics.median(per_request), 3) if per_request else None,
+        request_p95_ms=round(pct(per_request, 0.95), 3) if per_request else None,
         default_calls=cost["default"][0],
         default_tokens=cost["default"][1],
         paper_calls=cost["paper"][0],
@@ -438,6 +446,42 @@ def replica(args: argparse.Namespace) -> None:
             last = index.revision
             say(event="seen", revision=last, at=time.monotonic())
         time.sleep(0.001 if not pushed else 0.0002)
+
+
+def request_screen_ms(
+    alu: ALU, model: ScriptedModel, queries: list[tuple[str, str]], repeat: int
+) -> list[float]:
+    """The screening one request costs, in ms: every scan the default mode makes of the
+    question, the question with the draft and the draft (the gold answer standing in for
+    it), summed, per request, ``repeat`` passes over the queries. Empty on a tree from
+    before the index (5d67b8e), which screens otherwise."""
+    if not hasattr(alu, "index"):
+        return []
+    cls = type(alu.index)
+    scan = cls.scan
+    spent = [0.0]
+
+    def timed(self, text: str, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return scan(self, text, *args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    found = []
+    cls.scan = timed
+    try:
+        for _ in range(repeat):
+            for q, a in queries:
+                model.default = a
+                spent[0] = 0.0
+                answer = alu.ask(q)
+                if getattr(answer.trace, "error", None):  # failed closed: not a request's cost
+                    raise RuntimeError(f"a request failed: {answer.trace.error}")
+                found.append(spent[0] * 1000)
+    finally:
+        cls.scan = scan
+    return found
 
 
 def file_replica(args: argparse.Namespace) -> None:
@@ -744,11 +788,13 @@ def measure_baseline(args: argparse.Namespace, n: int, setting: str | None, code
     ``--rounds`` alternating rounds (A B, B A, A B...: a loaded machine's drift falls on
     both), each side's median over rounds, and their ratio."""
     ours, theirs = alternating(args.rounds, code, lambda tree: latency(args, n, setting, tree))
-    for q in ("p50_ms", "p95_ms"):
+    for q in ("p50_ms", "p95_ms", "request_p50_ms", "request_p95_ms"):
+        if any(r.get(q) is None for r in ours + theirs):
+            continue  # a baseline from before the index, or before the figure
         mine = statistics.median(r[q] for r in ours)
         base = statistics.median(r[q] for r in theirs)
         row[q], row[f"base_{q}"] = mine, base
-        row[f"{q[:3]}_x"] = round(mine / base, 2) if base else None
+        row[f"{q.removesuffix('_ms')}_x"] = round(mine / base, 2) if base else None
 
 
 def measure(

@@ -155,18 +155,41 @@ def test_a_disguised_name_among_plain_words_is_a_name(screen, text):
     assert [s for s in found["Hermione Granger"].signals if s.key == "hermione granger"]
 
 
-def test_a_reading_is_screened_where_it_differs_and_around_it():
+def test_a_reading_is_screened_where_it_differs():
     from alu.scan.lexical import CONTEXT_TOKENS, _changed
     from alu.scan.written import Written
 
     before = Written("one two three four five six seven eight nine ten eleven twelve thirteen")
     after = Written("one two three four five six se-ven eight nine ten eleven twelve thirteen")
-    lo, hi = _changed(before, after)
     at = after.tokens.index("se")
-    assert (lo, hi) == (at - CONTEXT_TOKENS, at + 2 + CONTEXT_TOKENS)
+    assert _changed(before, after) == (at, at + 2)  # the words that differ
+    dropped = Written("one two three four five six eight nine ten eleven twelve thirteen")
+    at = before.tokens.index("seven")
+    assert _changed(before, dropped) == (at - CONTEXT_TOKENS, at + CONTEXT_TOKENS)  # who now meet
+    spaced = Written("one two three four five six seven, eight nine ten eleven twelve thirteen")
+    assert _changed(before, spaced) == (0, len(spaced.tokens))  # only the gaps: all of it
     assert _changed(None, after) == (0, len(after.tokens))
     shouted = Written("ONE TWO THREE FOUR FIVE SIX SE-VEN EIGHT NINE TEN ELEVEN TWELVE THIRTEEN")
     assert _changed(before, shouted) == (0, len(shouted.tokens))  # read otherwise as a whole
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Did H-e-r-m-i-o-n-e Granger's LGBTQ+ award-winning friend go on the 25th?",
+        "Was H3rmione the one who went, award-winning as she was, on the 25th?",
+        "Hermione Granger's award-winning 25th-anniversary LGBTQ+ party",
+    ],
+)
+def test_a_disguise_beside_a_name_adds_what_its_changed_words_say(screen, text):
+    """A reading that changes only ordinary words next to a name ("LGBTQ+" read as leet,
+    "award-winning" joined) finds what the text as written found; one that changes the
+    name's own letters finds the name."""
+    found = {c.target.name: c for c in screen.scan(text)}
+    assert found["Hermione Granger"].named
+    plain = {c.target.name: c.score for c in screen.scan(text.replace("-e-r-m-i-o-n-e", "ermione"))}
+    if "H3rmione" not in text and "-e-r-m" not in text:
+        assert found["Hermione Granger"].score == plain["Hermione Granger"]
 
 
 def test_ordinary_words_read_backwards_are_no_misspelled_names():
@@ -306,3 +329,35 @@ def test_name_parts_are_filed_from_every_name_and_survive_an_index_file():
     alone = PreScreen.filed(Target(id=2, name="Quillane", kind="person"))["parts"]
     assert alone.own == ("quillane",) and alone.given_only == ()
     assert NameParts.decoded(alone.encoded()) == alone
+
+
+def test_a_requests_scans_share_what_they_looked_up_and_find_what_fresh_scans_find(tmp_path):
+    """The question, question and draft, and the draft: one request's scans share the
+    alternatives of the words they hold (a view per request), and find exactly what
+    scans on their own find, misspellings included. A change between two scans of a
+    request starts the sharing afresh: the second scan sees the new target."""
+    from alu.stores import open_store
+
+    store = open_store(str(tmp_path / "targets.db"))
+    for target in (TOFU_LIKE, HERMIONE, ZOE):
+        store.add(target)
+    index = TargetIndex(store)
+    index.sync()
+    question = "Who is Hermoine Granger and what did Basil Mahfouz Al-Kuwaitti write?"
+    draft = "Hermoine Granger went to the Yule Ball; Al-Kuwaitti wrote Promise by the Seine."
+    texts = [question, f"{question}\n{draft}", draft]
+    view = index.view()
+
+    def brief(scan):
+        return sorted((c.target.name, round(c.score, 9), c.named, c.partial) for c in scan.candidates)
+
+    shared = [brief(view.scan(t)) for t in texts]
+    assert shared == [brief(index.scan(t)) for t in texts]
+    assert {"Hermione Granger", "Basil Mahfouz Al-Kuwaiti"} <= {name for name, *_ in shared[1]}
+    (kept,) = [s["looked_up"] for _, s in view.shared.values() if "looked_up" in s]
+    assert "hermoine" in kept and "kuwaitti" in kept  # worked out once, for all three
+    store.add(Target(name="Lucius Quintillian", kind="person"))
+    index.sync()
+    later = view.scan("Did Lucius Quintilian write it?")  # misspelled: one edit
+    assert "Lucius Quintillian" in [c.target.name for c in later.candidates]
+    assert len({revision for _, revision in view.shared}) == 2  # a share per revision read

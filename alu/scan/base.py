@@ -133,6 +133,13 @@ class Scanner(ABC):
     def scan(self, text: str) -> list[Candidate]:
         """Every target with any signal in ``text``, best first."""
 
+    def scan_sharing(self, text: str, shared: dict) -> list[Candidate]:
+        """``scan``, for one of the texts a request screens: ``shared`` is what this scanner
+        kept from the request's earlier scans, as it was then (empty at first), to add to.
+        The question comes back inside question-plus-draft, and the draft alone after it,
+        so what was worked out for their words need not be again. By default nothing is."""
+        return self.scan(text)
+
     def copy(self) -> Scanner:
         """A copy to change while this one goes on scanning, unchanged: the index applies a
         change to copies of the scanners in use and swaps them in. Scanners override this

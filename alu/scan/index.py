@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -450,8 +450,10 @@ class TargetIndex:
         with self._reading() as snapshot:
             return list(_in_order(snapshot.targets))
 
-    def scan(self, text: str) -> Scan:
+    def scan(self, text: str, shared: dict | None = None) -> Scan:
         """What ``text`` says about the targets, read from the current snapshot, no lock held.
+        ``shared``: what the scans of one request share (``TargetView``), kept per scanner
+        and per snapshot revision (a change between two scans starts afresh).
 
         Fails closed rather than answer unscreened: a text over ``MAX_SCREEN_CHARS`` raises
         TextTooLong, and a screen still running at the request's deadline raises
@@ -463,7 +465,13 @@ class TargetIndex:
         with self._reading() as snapshot:
             for scanner in snapshot.scanners:
                 _within_deadline()
-                found.append(scanner.scan(text))
+                if shared is None:
+                    found.append(scanner.scan(text))
+                    continue
+                # The scanner is kept beside its share: its id is not reused while it is.
+                key = (id(scanner), snapshot.revision)
+                _, kept = shared.setdefault(key, (scanner, {}))
+                found.append(scanner.scan_sharing(text, kept))
         _within_deadline()
         return Scan(_merge(found))
 
@@ -560,14 +568,16 @@ def _within_deadline() -> None:
 
 @dataclass
 class TargetView:
-    """Several indexes scanned as one: the stored targets and a request's own."""
+    """Several indexes scanned as one, for one request: the stored targets and the
+    request's own. Its scans share what they work out (``Scanner.scan_sharing``)."""
 
     indexes: list[TargetIndex]
+    shared: dict = field(default_factory=dict, repr=False)
 
     def scan(self, text: str) -> Scan:
         found: list[Candidate] = []
         for index in self.indexes:
-            found += index.scan(text).candidates
+            found += index.scan(text, self.shared).candidates
         found.sort(key=lambda c: -c.score)
         return Scan(found)
 

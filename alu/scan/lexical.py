@@ -267,11 +267,14 @@ CONTEXT_TOKENS = 4
 
 
 def _changed(before: Written | None, after: Written) -> tuple[int, int]:
-    """The tokens of ``after`` that may read otherwise than in ``before``, a reading of the
-    same words with a few changed in place: from the first token that differs to the last,
-    widened by the reach of the checks made around a match (``CONTEXT_TOKENS``). All of
-    them when there is no such reading, or when it is written otherwise as a whole (in
-    capitals, or transliterated), which changes how every word is read."""
+    """The tokens of ``after`` that read otherwise than in ``before``, a reading of the same
+    words with a few changed in place: from the first token that differs to the last. A
+    reading can name someone ``before`` did not only where one of these is a name's token or
+    a misspelling of one (``PreScreen.screen``). Where tokens were only dropped, those within
+    reach of the checks made around a match (``CONTEXT_TOKENS``) of where they were, as
+    the words on either side now meet. All of them where no token differs (only what stands
+    between them does), when there is no such reading, or when it is written otherwise as a
+    whole (in capitals, or transliterated), which changes how every word is read."""
     toks = after.tokens
     if before is None or (before.shouting, before.transliterated) != (after.shouting, after.transliterated):
         return 0, len(toks)
@@ -282,7 +285,11 @@ def _changed(before: Written | None, after: Written) -> tuple[int, int]:
     last = 0
     while last < n - first and toks[-1 - last] == other[-1 - last]:
         last += 1
-    return max(0, first - CONTEXT_TOKENS), min(len(toks), len(toks) - last + CONTEXT_TOKENS)
+    if first < len(toks) - last:
+        return first, len(toks) - last
+    if toks == other:  # only what stands between the words differs: where is not known
+        return 0, len(toks)
+    return max(0, first - CONTEXT_TOKENS), min(len(toks), first + CONTEXT_TOKENS)  # words dropped
 
 
 def _backwards_word(token: str) -> bool:
@@ -412,11 +419,13 @@ class PreScreen(Scanner):
     def _keys_of(target: Target) -> tuple[set, set, set, set, set, NameParts]:
         """What ``target`` is filed under: names, surnames, phrases, terms, fuzzy vocabulary,
         and its name parts. A function of the target alone, so ``remove`` can derive it again."""
-        names = {tuple(tokens(n)) for n in target.identity_names()} - {()}
+        identity = target.identity_names()
+        names = {tuple(tokens(n)) for n in identity} - {()}
         parts = NameParts.of(names)
         name_tokens = {t for n in names for t in n}
-        # Written without the hyphens and dots inside its words, as a disguise undoes them.
-        names |= {tuple(tokens(joined(n))) for n in target.identity_names()} - {()}
+        # Written without the hyphens and dots inside its words, as a disguise undoes them
+        # (most names have none: their tokens are in already).
+        names |= {tuple(tokens(j)) for n in identity if (j := joined(n)) != n} - {()}
         partials = set()
         if target.kind == "person":
             partials = {
@@ -530,14 +539,19 @@ class PreScreen(Scanner):
         if not toks or not self.targets:
             return []
         looked_up = {} if looked_up is None else looked_up
-        view = self._resolved(toks, looked_up, names_only)  # where this text's keys are read
+        if names_only:  # every name signal holds a name's token or a misspelling of one
+            lo, hi = _changed(reading, written)
+            changed = toks[lo:hi]
+            view = self._resolved(changed, looked_up, names_only)  # where its keys are read
+            if not any(view._name_tokens.each(changed)) and not any(view._alternatives(changed, looked_up)):
+                return []
+            if len(changed) < len(toks):
+                view = self._resolved(toks, looked_up, names_only)
+        else:
+            view = self._resolved(toks, looked_up, names_only)  # where this text's keys are read
         alternatives = view._alternatives(toks, looked_up)
         in_names, in_phrases = view._name_tokens, view._phrase_tokens
         known = in_names.each(toks)  # a token of some name
-        if names_only:  # every name signal holds a name's token or a misspelling of one
-            lo, hi = _changed(reading, written)
-            if not any(known[lo:hi]) and not any(alternatives[lo:hi]):
-                return []
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
@@ -674,11 +688,12 @@ class PreScreen(Scanner):
                             found[tid] = path
         return found
 
-    def scan(self, text: str) -> list[Candidate]:
+    def scan(self, text: str, looked_up: dict[str, set[str]] | None = None) -> list[Candidate]:
         """Every target with a signal in ``text`` or, for names only, in its disguises (a
         disguise is screened for names alone: phrases and terms found there would be
-        dropped)."""
-        looked_up: dict[str, set[str]] = {}  # a disguise keeps most of the text's words
+        dropped). ``looked_up``: the alternatives of the tokens met already (by this
+        index), added to."""
+        looked_up = {} if looked_up is None else looked_up  # a disguise keeps most of the words
         written = Written(text)
         found = {c.target.id: c for c in self.screen(written, threshold=0.0, looked_up=looked_up)}
         readings = {written.read: written}
@@ -695,6 +710,11 @@ class PreScreen(Scanner):
                     names_only.absorb(c, kinds=_NAME_SIGNALS)
                     found[c.target.id] = names_only
         return sorted(found.values(), key=lambda c: (-c.score, c.target.name))
+
+    def scan_sharing(self, text: str, shared: dict) -> list[Candidate]:
+        """``scan``, the alternatives of the words the request's earlier texts held taken as
+        found then (a token's alternatives depend on it and the index alone)."""
+        return self.scan(text, shared.setdefault("looked_up", {}))
 
     def named(self, text: str) -> list[Candidate]:
         """Targets whose name or an alias appears in ``text``."""
