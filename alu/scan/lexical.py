@@ -22,11 +22,12 @@ ever adds name signals.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,46 +100,50 @@ RARE_NAME_ZIPF = 3.5
 PROPER_NAME_ZIPF = 4.0
 
 
-def _surnames(target: Target, names: set[tuple[str, ...]]) -> set[str]:
+def _surnames(target: Target, names: set[tuple[str, ...]], compound: set[str]) -> set[str]:
     """A person's family names (every word after the first), where rare enough to name
     them alone: Mahfouz and Al-Kuwaiti, Einstein when capitalised, not Martin; a compound
-    one whole (Vasquez-Hollis, not Hollis: ``_compound_parts``)."""
+    one whole (Vasquez-Hollis, not Hollis: ``compound``, ``_compound_parts``)."""
     if target.kind != "person":
         return set()
     alone = {t for n in names if len(n) > 1 for t in n[1:] if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF}
-    return alone - _compound_parts(target)
+    return alone - compound
 
 
-def _name_words(name: str) -> list[tuple[str, ...]]:
-    """A name's words as written (split at spaces), each as its tokens."""
-    return [tuple(w) for w in words(name) if w]
+# Each of a target's names (``identity_names``) and its words, each as its tokens (``words``):
+# read once per target, for every key filed from them.
+Spelled = dict[str, list[list[str]]]
 
 
-def _compound_parts(target: Target) -> set[str]:
+def _spelled(target: Target) -> Spelled:
+    return {name: words(name) for name in target.identity_names()}
+
+
+def _compound_parts(spelled: Spelled) -> set[str]:
     """The parts of the target's hyphenated compound names (Vasquez and Hollis in
     Vasquez-Hollis; not Kuwaiti in Al-Kuwaiti, one part beside a particle). One part standing
     alone is not the target: "Hollis" is a place, another person, a word; the compound
     written whole is theirs."""
     found: set[str] = set()
-    for name in target.identity_names():
+    for name, name_words in spelled.items():
         if "-" not in name:
             continue
-        for word, parts in zip(name.split(), words(name), strict=False):
+        for word, parts in zip(name.split(), name_words, strict=False):
             parts = [t for t in parts if t not in PARTICLES and len(t) >= 2]
             if "-" in word and len(parts) >= 2:
                 found.update(parts)
     return found
 
 
-def _written_forms(target: Target) -> set[tuple[str, ...]]:
+def _written_forms(target: Target, spelled: Spelled) -> set[tuple[str, ...]]:
     """Other ways people write the target's names, as token keys: joined into one word
     ("JaneDoe", and "Jane\u200bDoe" once the invisible space is dropped), unless that is a
     common English word or holds an initial ("A. Cross" is not "across"); for a person, the
     initials of the given names before the surname ("J. Doe", "X. L. Williams"). The surname
     first ("Doe, Jane") needs no key of its own: ``PreScreen._surname_first`` reads it."""
     found: set[tuple[str, ...]] = set()
-    for name in target.identity_names():
-        words = _name_words(name)
+    for name_words in spelled.values():
+        words = [tuple(w) for w in name_words if w]  # the name's words as written, as tokens
         toks = [t for w in words for t in w]
         whole = "".join(toks)
         no_initial = len(toks) > 1 and min(map(len, toks)) > 1
@@ -292,6 +297,22 @@ def _changed(before: Written | None, after: Written) -> tuple[int, int]:
     return max(0, first - CONTEXT_TOKENS), min(len(toks), first + CONTEXT_TOKENS)  # words dropped
 
 
+def _may_name(view: PreScreen, toks: list[str], known: list[bool], alternatives: list[set[str]]) -> bool:
+    """Whether a reading can name a target or hold its surname (what a names-only screen
+    keeps): two name tokens (or misspellings of some) side by side, one that is a whole
+    name itself, or a surname. Most readings of a text backwards hold a lone name token or
+    two ("a", an initial of someone's) and nothing more."""
+    maybe = [k or bool(a) for k, a in zip(known, alternatives, strict=True)]
+    if any(a and b for a, b in itertools.pairwise(maybe)):
+        return True
+    names_get, surnames_get = view._names.get, view._surnames.get
+    return any(
+        surnames_get(toks[i]) or any(names_get(o) for o in (toks[i], *alternatives[i]))
+        for i in range(len(toks))
+        if maybe[i]
+    )
+
+
 def _backwards_word(token: str) -> bool:
     """Whether ``token`` is a common English word read backwards: a reversed text's words
     ("rohtua" for author), which are looked up as a reversed name exactly, never as a
@@ -404,11 +425,13 @@ class PreScreen(Scanner):
         ``terms`` and the fuzzy ``vocab``; and its ``parts`` (``NameParts``). A function of
         the target alone: ``remove`` derives it again, and an index file is filed from it
         (``alu.scan.filing``)."""
-        names, partials, phrases, terms, vocab, parts = PreScreen._keys_of(target)
+        spelled = _spelled(target)
+        compound = _compound_parts(spelled)
+        names, partials, phrases, terms, vocab, parts = PreScreen._keys_of(target, spelled, compound)
         return {
             "parts": parts,
-            "names": names | _written_forms(target),
-            "surnames": _surnames(target, names),
+            "names": names | _written_forms(target, spelled),
+            "surnames": _surnames(target, names, compound),
             "partials": partials,
             "phrases": phrases,
             "terms": terms,
@@ -416,21 +439,23 @@ class PreScreen(Scanner):
         }
 
     @staticmethod
-    def _keys_of(target: Target) -> tuple[set, set, set, set, set, NameParts]:
-        """What ``target`` is filed under: names, surnames, phrases, terms, fuzzy vocabulary,
-        and its name parts. A function of the target alone, so ``remove`` can derive it again."""
-        identity = target.identity_names()
-        names = {tuple(tokens(n)) for n in identity} - {()}
+    def _keys_of(
+        target: Target, spelled: Spelled, compound: set[str]
+    ) -> tuple[set, set, set, set, set, NameParts]:
+        """What ``target`` is filed under: names, partials, phrases, terms, fuzzy vocabulary,
+        and its name parts; ``spelled``: its names' words, ``compound``: the parts of its
+        compound names. A function of the target alone, so ``remove`` can derive it again."""
+        names = {tuple(t for w in name_words for t in w) for name_words in spelled.values()} - {()}
         parts = NameParts.of(names)
         name_tokens = {t for n in names for t in n}
         # Written without the hyphens and dots inside its words, as a disguise undoes them
         # (most names have none: their tokens are in already).
-        names |= {tuple(tokens(j)) for n in identity if (j := joined(n)) != n} - {()}
+        names |= {tuple(tokens(j)) for n in spelled if (j := joined(n)) != n} - {()}
         partials = set()
         if target.kind == "person":
             partials = {
                 t for n in names if len(n) > 1 for t in n if len(t) >= 4 and zipf(t) < PROPER_NAME_ZIPF
-            } - _compound_parts(target)
+            } - compound
         generated = target.enrichment.description if target.enrichment else ""
         text = "\n".join([target.description, generated, *target.evidence])
         phrases = {p for p in _evidence_phrases(text) if p not in names}
@@ -528,7 +553,8 @@ class PreScreen(Scanner):
         reading: Written | None = None,
     ) -> list[Candidate]:
         """Targets ``text`` may be about, best first, those scoring at least ``threshold``;
-        with ``names_only``, by their names and name parts alone (no phrases, no terms).
+        with ``names_only``, those it names or holds the surname of, by their names and
+        name parts alone (no phrases, no terms): what a disguise's reading adds (``scan``).
         ``looked_up``: tokens' alternatives found already (by a scan, for the same index).
         ``reading`` (with ``names_only``): a reading of the same words, screened already, of
         which this text changes a few in place ("Ba-sil" read as "Basil"): what its unchanged
@@ -552,6 +578,8 @@ class PreScreen(Scanner):
         alternatives = view._alternatives(toks, looked_up)
         in_names, in_phrases = view._name_tokens, view._phrase_tokens
         known = in_names.each(toks)  # a token of some name
+        if names_only and not _may_name(view, toks, known, alternatives):
+            return []
         scores: dict[int, float] = defaultdict(float)
         signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
@@ -619,6 +647,17 @@ class PreScreen(Scanner):
         for tid, path in view._surname_first(written, known).items():
             credit([tid], Signal("name", " ".join(path), NAME_WEIGHT))
             named.add(tid)
+
+        def credit_part(i: int, option: str, ids: Iterable[int], weight: float, here: bool | None) -> None:
+            for tid in ids:
+                parts = view._parts_of(tid)
+                if here or _names_them_beside(written, i, parts.own):
+                    part = weight * GIVEN_NAME_SHARE if option in parts.given_only else weight
+                    credit([tid], Signal("name-part", option, part))
+
+        # With names_only (a disguise's reading) the name parts count only for the targets
+        # it names or finds the surname of (what ``scan`` keeps): credited once those are known.
+        later: list[tuple[int, str, Sequence[int], float, bool | None]] = []
         terms_get = view._terms.get
         for i, (token, alts) in enumerate(zip(toks, alternatives, strict=True)):
             if not known[i] and not alts:  # every name part is a token of some name
@@ -634,11 +673,10 @@ class PreScreen(Scanner):
                     and (named_here := _names_someone(written, i, option)) is not False
                 ):
                     weight = PARTIAL_NAME_WEIGHT / len(ids)
-                    for tid in ids:
-                        parts = view._parts_of(tid)
-                        if named_here or _names_them_beside(written, i, parts.own):
-                            part = weight * GIVEN_NAME_SHARE if option in parts.given_only else weight
-                            credit([tid], Signal("name-part", option, part))
+                    if names_only:
+                        later.append((i, option, ids, weight, named_here))
+                    else:
+                        credit_part(i, option, ids, weight, named_here)
             if (ids := view._surnames.get(token)) and (
                 named_here := _names_someone(written, i, token)
             ) is not False:
@@ -650,6 +688,9 @@ class PreScreen(Scanner):
             ids = None if names_only else terms_get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
                 credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
+        if later and (wanted := named | partial):
+            for i, option, ids, weight, named_here in later:
+                credit_part(i, option, [tid for tid in ids if tid in wanted], weight, named_here)
         allowed = set(only) if only is not None else None
         found = [
             Candidate(view.targets[tid], score, tid in named, signals[tid], tid in partial)
