@@ -80,12 +80,44 @@ def clean(text: str) -> str:
     spaces, soft hyphens, BOM, direction marks) and without the letters that only soften."""
     if text.isascii():
         return _ASCII_CONTROL.sub("", text) if not text.isprintable() else text
-    return text.translate(_dropped())
+    return _replaced(_ASCII_CONTROL.sub("", text), _dropped(), "")
+
+
+_ASCII = frozenset(map(chr, range(128)))
+
+
+def ascii_of(text: str) -> str:
+    """``anyascii(text)``: each character beyond ASCII transliterated, each distinct one once
+    and replaced where it stands, where anyascii walks the text a character at a time in
+    Python (some 9 us for a paragraph with one curly apostrophe). A text with many distinct
+    ones (Chinese, say) is left to anyascii."""
+    if text.isascii():
+        return text
+    beyond = set(text).difference(_ASCII)
+    if len(beyond) > _FEW_DISTINCT:
+        return anyascii(text)
+    for char in beyond:
+        text = text.replace(char, anyascii(char))
+    return text
+
+
+_FEW_DISTINCT = 16
+
+
+def _replaced(text: str, table: dict[int, str | None], by: str) -> str:
+    """``text`` with each character of ``table`` replaced ``by``: the distinct characters
+    beyond ASCII looked up, then replaced where found. ``str.translate`` looks up every
+    character of a text that is not ASCII one by one (some 30 us for a paragraph with one
+    curly apostrophe)."""
+    for char in set(text).difference(_ASCII):
+        if ord(char) in table:
+            text = text.replace(char, by)
+    return text
 
 
 def fold(text: str) -> str:
     """ASCII, lower-case form of ``text`` (Cyrillic, CJK, accents all fold to ASCII)."""
-    return anyascii(clean(text)).casefold()
+    return ascii_of(clean(text)).casefold()
 
 
 @cache
@@ -122,6 +154,9 @@ def _unmix(text: str) -> str:
     made only of letters imitating ASCII ones ("АС" in "АС/DС", "Норе"), read in Latin; a
     run of another script that imitates nothing whole ("Москва", "Достоевский") is kept."""
     table = _lookalikes()
+    decomposed = unicodedata.normalize("NFD", text)
+    if table.keys().isdisjoint(set(decomposed).difference(_ASCII)):
+        return unicodedata.normalize("NFC", decomposed)  # no run holds a look-alike: none changes
 
     def run(match: re.Match) -> str:
         letters = match.group()
@@ -133,7 +168,7 @@ def _unmix(text: str) -> str:
             return letters
         return "".join(table.get(c, c) for c in letters)
 
-    return unicodedata.normalize("NFC", _LETTER_RUN.sub(run, unicodedata.normalize("NFD", text)))
+    return unicodedata.normalize("NFC", _LETTER_RUN.sub(run, decomposed))
 
 
 @cache
@@ -146,6 +181,7 @@ def _symbol_gaps() -> dict[int, str]:
 # Where a Latin word or number meets a script written without spaces, or a Korean particle:
 # "Python是什么", "我喜欢Python编程", "Pythonとは", "Python은" hold the word "python".
 UNSPACED_LETTERS = r"\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_UNSPACED = re.compile(f"[{UNSPACED_LETTERS}]")
 _SCRIPT_SEAM = re.compile(
     f"(?<=[A-Za-z0-9])(?=[{UNSPACED_LETTERS}])|(?<=[{UNSPACED_LETTERS}])(?=[A-Za-z0-9])"
 )
@@ -156,7 +192,10 @@ def readable(text: str) -> str:
     stand for ("AC⚡DC" is AC DC), and a space where a Latin word meets Chinese, Japanese,
     Korean or Thai letters (folded to ASCII, "Python是什么" would be one word)."""
     text = clean(text)
-    return text if text.isascii() else _SCRIPT_SEAM.sub(" ", text.translate(_symbol_gaps()))
+    if text.isascii():
+        return text
+    text = _replaced(text, _symbol_gaps(), " ")
+    return _SCRIPT_SEAM.sub(" ", text) if _UNSPACED.search(text) else text  # no seam without one
 
 
 def unmixed(text: str) -> str:
@@ -174,18 +213,18 @@ def unmixed(text: str) -> str:
 def words(text: str) -> list[list[str]]:
     """The word tokens of each space-separated word of ``text`` ("Basil Al-Kuwaiti":
     [basil], [al, kuwaiti]), folded once: together, ``tokens(text)``."""
-    return [_TOKEN.findall(w) for w in anyascii(readable(text)).casefold().split()]
+    return [_TOKEN.findall(w) for w in ascii_of(readable(text)).casefold().split()]
 
 
 def tokens(text: str) -> list[str]:
     """Word tokens of the text: read as ``readable`` does, folded to ASCII, lower case."""
-    return _TOKEN.findall(anyascii(readable(text)).casefold())
+    return _TOKEN.findall(ascii_of(readable(text)).casefold())
 
 
 def cased_tokens(text: str) -> list[str]:
     """The word tokens of ``tokens``, position for position, with their case kept: whether
     the writer capitalised a word ("Boba Fett" or "boba tea")."""
-    return _CASED_TOKEN.findall(anyascii(readable(text)))
+    return _CASED_TOKEN.findall(ascii_of(readable(text)))
 
 
 @lru_cache(maxsize=200_000)

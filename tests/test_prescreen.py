@@ -162,15 +162,18 @@ def test_a_reading_is_screened_where_it_differs():
     before = Written("one two three four five six seven eight nine ten eleven twelve thirteen")
     after = Written("one two three four five six se-ven eight nine ten eleven twelve thirteen")
     at = after.tokens.index("se")
-    assert _changed(before, after) == (at, at + 2)  # the words that differ
+    assert _changed(before, after) == [at, at + 1]  # from the first word that differs to the last
     dropped = Written("one two three four five six eight nine ten eleven twelve thirteen")
     at = before.tokens.index("seven")
-    assert _changed(before, dropped) == (at - CONTEXT_TOKENS, at + CONTEXT_TOKENS)  # who now meet
+    assert _changed(before, dropped) == list(range(at - CONTEXT_TOKENS, at + CONTEXT_TOKENS))  # now met
     spaced = Written("one two three four five six seven, eight nine ten eleven twelve thirteen")
-    assert _changed(before, spaced) == (0, len(spaced.tokens))  # only the gaps: all of it
-    assert _changed(None, after) == (0, len(after.tokens))
+    assert _changed(before, spaced) == list(range(len(spaced.tokens)))  # only the gaps: all of it
+    assert _changed(None, after) == list(range(len(after.tokens)))
     shouted = Written("ONE TWO THREE FOUR FIVE SIX SE-VEN EIGHT NINE TEN ELEVEN TWELVE THIRTEEN")
-    assert _changed(before, shouted) == (0, len(shouted.tokens))  # read otherwise as a whole
+    assert _changed(before, shouted) == list(range(len(shouted.tokens)))  # read otherwise as a whole
+    twice = Written("LGBTQ+ one two three four five six seven eight nine ten LGBTQ+")
+    read = Written("LGBTQt one two three four five six seven eight nine ten LGBTQt")
+    assert _changed(twice, read) == [0, len(read.tokens) - 1]  # in place: only those words
 
 
 @pytest.mark.parametrize(
@@ -361,3 +364,16 @@ def test_a_requests_scans_share_what_they_looked_up_and_find_what_fresh_scans_fi
     later = view.scan("Did Lucius Quintilian write it?")  # misspelled: one edit
     assert "Lucius Quintillian" in [c.target.name for c in later.candidates]
     assert len({revision for _, revision in view.shared}) == 2  # a share per revision read
+
+
+def test_a_reversed_reading_names_someone_only_with_a_whole_name_or_surname():
+    """Read backwards, "Nile" is "Elin", a given name many targets share: alone it names
+    none of them (a name part counts in a disguise only for a target the disguise names or
+    holds the surname of), while a whole name written backwards does."""
+    people = [Target(name=f"Elin {s}", kind="person") for s in ("Marsh", "Brookfield", "Quarrington")]
+    s = PreScreen()
+    for i, t in enumerate(people, 1):
+        s.add(t.model_copy(update={"id": i}))
+    assert s.scan("Which river is the longest in the world? The Nile.") == []
+    found = {c.target.name: c for c in s.scan("Who is notgnirrauQ nilE?")}
+    assert set(found) == {"Elin Quarrington"} and found["Elin Quarrington"].named

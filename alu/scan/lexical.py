@@ -271,19 +271,24 @@ def warm() -> None:
 CONTEXT_TOKENS = 4
 
 
-def _changed(before: Written | None, after: Written) -> tuple[int, int]:
-    """The tokens of ``after`` that read otherwise than in ``before``, a reading of the same
-    words with a few changed in place: from the first token that differs to the last. A
-    reading can name someone ``before`` did not only where one of these is a name's token or
-    a misspelling of one (``PreScreen.screen``). Where tokens were only dropped, those within
-    reach of the checks made around a match (``CONTEXT_TOKENS``) of where they were, as
-    the words on either side now meet. All of them where no token differs (only what stands
-    between them does), when there is no such reading, or when it is written otherwise as a
-    whole (in capitals, or transliterated), which changes how every word is read."""
+def _changed(before: Written | None, after: Written) -> list[int]:
+    """Where ``after`` reads otherwise than ``before``, a reading of the same words with a
+    few changed in place: the tokens that differ, where the two hold as many (leetspeak
+    undone, "LGBTQ+" read as "LGBTQt" at each place it stands), else those from the first
+    that differs to the last (letters joined into a word). A reading can name someone
+    ``before`` did not only where one of these is a name's token or a misspelling of one
+    (``PreScreen.screen``). Where tokens were only dropped, those within reach of the checks
+    made around a match (``CONTEXT_TOKENS``) of where they were, as the words on either
+    side now meet. All of them where no token differs (only what stands between them does),
+    when there is no such reading, or when it is written otherwise as a whole (in capitals,
+    or transliterated), which changes how every word is read."""
     toks = after.tokens
+    every = list(range(len(toks)))
     if before is None or (before.shouting, before.transliterated) != (after.shouting, after.transliterated):
-        return 0, len(toks)
+        return every
     other = before.tokens
+    if len(toks) == len(other):  # changed in place, if at all
+        return [i for i, (a, b) in enumerate(zip(toks, other, strict=True)) if a != b] or every
     n, first = min(len(toks), len(other)), 0
     while first < n and toks[first] == other[first]:
         first += 1
@@ -291,10 +296,8 @@ def _changed(before: Written | None, after: Written) -> tuple[int, int]:
     while last < n - first and toks[-1 - last] == other[-1 - last]:
         last += 1
     if first < len(toks) - last:
-        return first, len(toks) - last
-    if toks == other:  # only what stands between the words differs: where is not known
-        return 0, len(toks)
-    return max(0, first - CONTEXT_TOKENS), min(len(toks), first + CONTEXT_TOKENS)  # words dropped
+        return list(range(first, len(toks) - last))
+    return list(range(max(0, first - CONTEXT_TOKENS), min(len(toks), first + CONTEXT_TOKENS)))  # dropped
 
 
 def _may_name(view: PreScreen, toks: list[str], known: list[bool], alternatives: list[set[str]]) -> bool:
@@ -566,8 +569,7 @@ class PreScreen(Scanner):
             return []
         looked_up = {} if looked_up is None else looked_up
         if names_only:  # every name signal holds a name's token or a misspelling of one
-            lo, hi = _changed(reading, written)
-            changed = toks[lo:hi]
+            changed = [toks[i] for i in _changed(reading, written)]
             view = self._resolved(changed, looked_up, names_only)  # where its keys are read
             if not any(view._name_tokens.each(changed)) and not any(view._alternatives(changed, looked_up)):
                 return []

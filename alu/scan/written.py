@@ -16,11 +16,10 @@ import re
 from collections.abc import Collection
 from functools import cached_property, lru_cache
 
-from anyascii import anyascii
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from ..text import STOPWORDS, cutoff, lexicon, readable, tokens, transliteration_key, zipf
+from ..text import STOPWORDS, ascii_of, cutoff, lexicon, readable, tokens, transliteration_key, zipf
 
 _CASED_TOKEN = re.compile(r"[A-Za-z0-9]+")
 _BEYOND_LATIN = re.compile(r"[^\x00-\u024f]")  # past Latin Extended-B: another script
@@ -86,7 +85,7 @@ class Written:
 
     def __init__(self, text: str):
         self.read = read = readable(text)
-        self.raw = anyascii(read)
+        self.raw = ascii_of(read)
         self.tokens = _CASED_TOKEN.findall(self.raw.lower())  # raw is ASCII: positions kept
         self.transliterated = not read.isascii() and any(c.isalpha() for c in _BEYOND_LATIN.findall(read))
         letters = self.raw.translate(_NON_LETTERS)  # raw is ASCII: its letters are A-Z, a-z
