@@ -65,9 +65,10 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")  # Cc in ASCII, but for
 
 @cache
 def _dropped() -> dict[int, None]:
-    """A translate table dropping every control and format character (Cc, Cf) but the
-    spaces kept, and the silent letters: one C-level pass per text instead of a category
-    look-up per character. Planes 0-2 and 14 hold every Cc and Cf code point."""
+    """The code points ``clean`` drops: every control and format character (Cc, Cf) but the
+    spaces kept, and the silent letters, found once (a look-up per distinct character of a
+    text, not a category look-up per character). Planes 0-2 and 14 hold every Cc and Cf
+    code point."""
     points = (*range(0x30000), *range(0xE0000, 0xE1000))
     table = {c: None for c in points if unicodedata.category(chr(c)) in ("Cc", "Cf")}
     for ch in _KEEP_SPACE:
@@ -174,7 +175,7 @@ def _unmix(text: str) -> str:
 @cache
 def _symbol_gaps() -> dict[int, str]:
     """Every pictographic or modifier symbol outside ASCII (Unicode So, Sk: ⚡, ★, ™, 😀), as
-    a space: a translate table, built once (the code points up to plane 2 hold them all)."""
+    a space: found once (the code points up to plane 2 hold them all)."""
     return {c: " " for c in range(0x80, 0x30000) if unicodedata.category(chr(c)) in ("So", "Sk")}
 
 

@@ -43,3 +43,37 @@ def test_index_file_replicas_start_from_the_store_then_map_the_file(tmp_path):
     assert row["file_per_target_b"] > 0 and row["index_pss_per_target_b"] is not None
     assert row["pss_1_mb"] > 0 and row["pss_4_mb"] > row["pss_1_mb"] and row["pss_4_x"] > 1
     assert len(list((tmp_path / "cache-30" / "index").glob("*.alu"))) == 1  # one file, shared
+
+
+@needs_data
+def test_the_screen_digest_reads_disguised_names_and_changes_with_what_is_found():
+    import hashlib
+    import json
+    import random
+
+    import screen_digest
+
+    from alu.datasets.tofu import authors
+    from alu.scan import TargetIndex
+
+    rng = random.Random(0)
+    assert [screen_digest.disguise("Vasquez", how, rng) for how in (1, 2, 3, 4, 5, 6)] == [
+        "Vas-quez",
+        "V.a.s.q.u.e.z",
+        "V a s q u e z",
+        "zeuqsaV",
+        "V\u0430squ\u0435z",  # Cyrillic а and е
+        "VASQUEZ",
+    ]
+    repo = Path(__file__).resolve().parents[1]
+    texts = screen_digest.texts(DATA_DIR, repo, ["Jaime Vasquez"])[-400:]  # the disguised rows
+    pool = scale.target_pool(DATA_DIR, 300)
+
+    def digest(targets) -> str:
+        index = TargetIndex.of(targets)
+        found = [json.dumps(screen_digest.brief(index.scan(t))) for t in texts]
+        return hashlib.sha256("\n".join(found).encode()).hexdigest()
+
+    last = authors(DATA_DIR)[59].name  # the last author whose rows are disguised
+    assert digest(pool) == digest(pool)
+    assert digest(pool) != digest([t for t in pool if t.name != last])  # the screen finds otherwise
