@@ -4,9 +4,12 @@ runs leaves what it finds alone, disguised names included.
 
 Texts: every third stored question and answer of ``results/eval-medium/``,
 ``results/parametric/`` and ``results/hazards/``, and TOFU authors' question-and-answer rows
-with a name part, a whole name or an ordinary word disguised seven ways (leetspeak, a hyphen
-inside, dotted letters, spaced letters, reversed, Cyrillic look-alikes, capitals) plus
-surname-first, initials and catalogue forms: about 15,000. Targets: ``scale.py``'s pool (TOFU
+with a name part, a whole name or an ordinary word disguised eight ways (the encoding
+attack's leetspeak, a hyphen inside, dotted letters, spaced letters, reversed, Cyrillic or
+Greek look-alikes as ``name_forms.py`` swaps them, capitals, a letter doubled), and each of
+100 names in every written form ``name_forms.py`` tries (joined, split by a zero-width
+space, surname first, initial and surname, look-alikes): about 15,000. Targets:
+``scale.py``'s pool (TOFU
 authors and generated people, ``--enriched`` with its synthetic enrichment), in memory, or
 with ``--index-file`` over an index file built from a SQLite store (the mapped screen). For
 each text: every candidate's target, score, named and partial flags and signals; with
@@ -26,20 +29,21 @@ import random
 import tempfile
 from pathlib import Path
 
+import name_forms
 import scale
 
 from alu import ALU
 from alu.datasets import data_dir
 from alu.datasets.tofu import authors
+from alu.evaluation.attacks.encoding import LEET
 
 RUNS = ("results/eval-medium", "results/parametric", "results/hazards")
-LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
-LOOKALIKE = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х"}  # Cyrillic
 
 
-def disguise(word: str, how: int, rng: random.Random) -> str:
+def disguise(word: str, how: int, rng: random.Random, look_alikes: dict[str, list[str]]) -> str:
+    """``word`` disguised the ``how``-th way (0-7)."""
     if how == 0:
-        return "".join(LEET.get(c, c) if rng.random() < 0.5 else c for c in word)
+        return word.translate(LEET)
     if how == 1:
         return f"{word[: len(word) // 2]}-{word[len(word) // 2 :]}"
     if how == 2:
@@ -49,7 +53,7 @@ def disguise(word: str, how: int, rng: random.Random) -> str:
     if how == 4:
         return word[::-1]
     if how == 5:
-        return "".join(LOOKALIKE.get(c, c) for c in word)
+        return name_forms.swapped(word, None, rng, look_alikes)
     if how == 6:
         return word.upper()
     return word[:-1] + word[-1] * 2
@@ -57,6 +61,7 @@ def disguise(word: str, how: int, rng: random.Random) -> str:
 
 def texts(root: Path, repo: Path, names: list[str]) -> list[str]:
     rng = random.Random(7)
+    look_alikes = name_forms._look_alikes()
     found: list[str] = []
     for run in RUNS:
         path = repo / run / "answers.jsonl"
@@ -70,22 +75,17 @@ def texts(root: Path, repo: Path, names: list[str]) -> list[str]:
             for how in range(8):
                 parts = author.name.split()
                 k = rng.randrange(len(parts))
-                parts[k] = disguise(parts[k], how, rng)
+                parts[k] = disguise(parts[k], how, rng, look_alikes)
                 found.append(text.replace(author.name, " ".join(parts)))
                 words = text.split()
                 j = rng.randrange(len(words))
-                words[j] = disguise(words[j], how, rng)
+                words[j] = disguise(words[j], how, rng, look_alikes)
                 found.append(" ".join(words))
-                found.append(text.replace(author.name, disguise(author.name, how, rng)))
+                found.append(text.replace(author.name, disguise(author.name, how, rng, look_alikes)))
     for name in names:
-        p = name.split()
-        found += [
-            f"{p[-1]}, {' '.join(p[:-1])} wrote it.",
-            f"Did {p[0][0]}. {p[-1]} win?",
-            f"I met {p[0]} at the café.",
-            f"{name.upper()} IS HERE",
-            f"Ask about {p[-1]} and the J.R.R. Tolkien book, LGBTQ+ 25th award-winning",
-        ]
+        for form in name_forms.forms(name, rng, look_alikes).values():
+            found.append(f"Did {form} write it? The J.R.R. Tolkien book, LGBTQ+ 25th award-winning, café.")
+        found.append(f"I met {name.split()[0]} at the café.")
     return found
 
 

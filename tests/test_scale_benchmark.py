@@ -57,13 +57,16 @@ def test_the_screen_digest_reads_disguised_names_and_changes_with_what_is_found(
     from alu.scan import TargetIndex
 
     rng = random.Random(0)
-    assert [screen_digest.disguise("Vasquez", how, rng) for how in (1, 2, 3, 4, 5, 6)] == [
+    look_alikes = {"a": ["\u0430"], "e": ["\u0435"]}  # Cyrillic а and е
+    assert [screen_digest.disguise("Vasquez", how, rng, look_alikes) for how in range(8)] == [
+        "V45qu3z",
         "Vas-quez",
         "V.a.s.q.u.e.z",
         "V a s q u e z",
         "zeuqsaV",
-        "V\u0430squ\u0435z",  # Cyrillic а and е
+        "V\u0430squ\u0435z",
         "VASQUEZ",
+        "Vasquezz",
     ]
     repo = Path(__file__).resolve().parents[1]
     texts = screen_digest.texts(DATA_DIR, repo, ["Jaime Vasquez"])[-400:]  # the disguised rows
