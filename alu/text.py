@@ -274,6 +274,23 @@ def listed(token: str) -> bool:
     return token in _english()
 
 
+@cache
+def words_at_least(min_zipf: float) -> frozenset[str]:
+    """The listed tokens (``listed``, shaped as ``tokens`` gives them) whose ``zipf`` is
+    ``min_zipf`` or more: one set look-up for what a text's common words asked ``listed``
+    and ``zipf`` in turn. Built once per threshold from the listed words frequent enough to
+    qualify (a Zipf of 3 is a frequency of 1e-6, which wordfreq's rounding moves by less
+    than 0.1%; those with digits, counted otherwise, are all checked), each checked by
+    ``zipf`` itself: a token is in the set exactly when ``zipf`` says so."""
+    floor = 10 ** (min_zipf - 9) * 0.9
+    exact = zipf.__wrapped__  # the cache is kept for the words texts ask about
+    return frozenset(
+        word
+        for word, freq in _english().items()
+        if (freq >= floor or not word.isalpha()) and _TOKEN.fullmatch(word) and exact(word) >= min_zipf
+    )
+
+
 def is_distinctive(token: str) -> bool:
     """A token rare enough in ordinary English to point at a particular target.
 
@@ -319,23 +336,49 @@ def contains_key(words: tuple[str, ...], key: tuple[str, ...]) -> bool:
 _LEET = str.maketrans(dict(lexicon_pairs("leet")))
 _LEET_SIGNS = "".join(sign for sign, _ in lexicon_pairs("leet") if not sign.isalpha())
 _LEET_SIGN = re.compile(f"[{re.escape(_LEET_SIGNS)}]")
-_LEET_WORD = re.compile(r"[\w@$!|+]*[^\W\d_][\w@$!|+]*")
 # Letters set apart one by one: by dots, dashes or the like (B.a.s.i.l), or by single
 # spaces (B a s i l), where a wider gap is the space between words.
 _DOTTED_LETTERS = re.compile(r"(?<!\w)(?:[^\W\d_][.\-_*·|/]){2,}[^\W\d_](?!\w)")
 _SPACED_LETTERS = re.compile(r"(?<!\S)(?:[^\W\d_] ){2,}[^\W\d_](?=[\s.,;:!?'\")\]]|$)")
-_INWORD_SEPARATOR = re.compile(r"(?<=[^\W\d_])[-.·_*|/](?=[^\W\d_])")
+# What every match of the two holds (a separator, one letter, a separator; the last two of
+# the spaced letters as they end): patterns that open on a character, which the regex engine
+# searches for in C, where the two above try their look-behind at every position (some 5 us
+# a paragraph each). Most texts hold neither, and are not searched again.
+_DOTTED_HINT = re.compile(r"[.\-_*·|/][^\W\d_][.\-_*·|/]")
+_SPACED_HINT = re.compile(r" [^\W\d_] [^\W\d_](?=[\s.,;:!?'\")\]]|$)")
+# A separator between two letters, the letter before it checked once the separator is found
+# (the same matches as a look-behind first, found four times faster).
+_INWORD_SEPARATOR = re.compile(r"[-.·_*|/](?<=[^\W\d_].)(?=[^\W\d_])")
+
+
+_RUN_FROM = re.compile(r"[\w@$!|+]*")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _in_run(char: str) -> bool:
+    r"""Whether ``char`` may stand in a leetspeak word: a word character, as ``re``'s ``\w``
+    reads one (a letter, digit or numeral of any script, or ``_``), or a sign."""
+    return char.isalnum() or char in "_@$!|+"
 
 
 def _unleet(text: str) -> str:
-    if not _LEET_SIGN.search(text):
-        return text  # no word can change (most texts): no call per word
-
-    def word(match: re.Match) -> str:
-        w = match.group()
-        return w.translate(_LEET) if _LEET_SIGN.search(w) else w
-
-    return _LEET_WORD.sub(word, text)
+    """``text`` with each word that holds a sign read as letters (a word as leetspeak writes
+    one: a run of word characters and signs, a letter among them). The words are found
+    from their signs (searched for in C) outwards: a regex for the words tried every
+    position of the text, some 10 us a paragraph, though most words hold no sign."""
+    pieces: list[str] = []
+    done = 0  # where the text read so far ends
+    for sign in _LEET_SIGN.finditer(text):
+        if sign.start() < done:
+            continue  # in the word just read
+        start = sign.start()
+        while start > done and _in_run(text[start - 1]):
+            start -= 1
+        end = _RUN_FROM.match(text, sign.start()).end()
+        word = text[start:end]
+        pieces += [text[done:start], word.translate(_LEET) if _LETTER.search(word) else word]
+        done = end
+    return "".join(pieces) + text[done:] if pieces else text
 
 
 def joined(text: str) -> str:
@@ -344,8 +387,10 @@ def joined(text: str) -> str:
 
 
 def _joined(text: str) -> str:
-    text = _DOTTED_LETTERS.sub(lambda m: re.sub(r"[.\-_*·|/]", "", m.group()), text)
-    text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
+    if _DOTTED_HINT.search(text):
+        text = _DOTTED_LETTERS.sub(lambda m: re.sub(r"[.\-_*·|/]", "", m.group()), text)
+    if _SPACED_HINT.search(text):
+        text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
     return _INWORD_SEPARATOR.sub("", text)
 
 

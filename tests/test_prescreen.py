@@ -196,10 +196,11 @@ def test_a_disguise_beside_a_name_adds_what_its_changed_words_say(screen, text):
 
 
 def test_ordinary_words_read_backwards_are_no_misspelled_names():
-    from alu.scan.lexical import _backwards_word
+    from alu.scan.lexical import _backwards_words
 
-    assert _backwards_word("rohtua") and _backwards_word("nrob")
-    assert not _backwards_word("zuofham") and not _backwards_word("xqzt")  # rare, or no word
+    backwards = _backwards_words()
+    assert "rohtua" in backwards and "nrob" in backwards
+    assert "zuofham" not in backwards and "xqzt" not in backwards  # rare, or no word
 
 
 def test_a_surname_alone_names_a_person(screen):
@@ -377,3 +378,17 @@ def test_a_reversed_reading_names_someone_only_with_a_whole_name_or_surname():
     assert s.scan("Which river is the longest in the world? The Nile.") == []
     found = {c.target.name: c for c in s.scan("Who is notgnirrauQ nilE?")}
     assert set(found) == {"Elin Quarrington"} and found["Elin Quarrington"].named
+
+
+def test_a_screen_as_found_holds_the_same_candidates_as_one_best_first(screen):
+    """``scan`` asks its screens for candidates as found and orders what it merges once."""
+    text = "Basil Mahfouz Al-Kuwaiti, like Hermione Granger, was born in Kuwait City; Zoe too."
+    ordered = screen.screen(text, threshold=0.0)
+    as_found = screen.screen(text, threshold=0.0, ordered=False)
+
+    def facts(c):
+        return c.target.id, c.score, c.named, c.partial, [(s.kind, s.key, s.weight) for s in c.signals]
+
+    assert len(ordered) >= 2
+    assert sorted(map(facts, ordered)) == sorted(map(facts, as_found))
+    assert [c.score for c in ordered] == sorted((c.score for c in ordered), reverse=True)

@@ -88,15 +88,18 @@ class DeleteIndex:
         """``lookup`` for each group of variants, in one search of the arrays: a text's
         rare tokens are looked up together (the search's own cost is most of a lookup's)."""
         hashes = [[hash(v) for v in variants] for variants in groups]
-        flat = np.fromiter((h for group in hashes for h in group), np.int64)
-        starts = np.searchsorted(self._keys, flat, "left").tolist() if len(self._keys) else []
-        ends = np.searchsorted(self._keys, flat, "right").tolist() if len(self._keys) else []
+        starts = ends = None  # a short list's tokens all wait in the dict: no arrays to search
+        if len(self._keys):
+            flat = np.fromiter((h for group in hashes for h in group), np.int64)
+            starts = np.searchsorted(self._keys, flat, "left").tolist()
+            ends = np.searchsorted(self._keys, flat, "right").tolist()
         found, at = [], 0
         for group in hashes:
             numbers = self._waiting.union(group) if self._waiting else set()
-            for a, b in zip(starts[at : at + len(group)], ends[at : at + len(group)], strict=True):
-                if b > a:
-                    numbers.update(self._values[a:b].tolist())
+            if starts is not None and ends is not None:
+                for a, b in zip(starts[at : at + len(group)], ends[at : at + len(group)], strict=True):
+                    if b > a:
+                        numbers.update(self._values[a:b].tolist())
             at += len(group)
             found.append({w for n in numbers if (w := self._words[n]) is not None})
         return found

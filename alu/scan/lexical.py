@@ -27,8 +27,9 @@ import math
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from rapidfuzz.distance import OSA
@@ -36,6 +37,7 @@ from rapidfuzz.distance import OSA
 from ..targets.target import Target
 from ..text import (
     STOPWORDS,
+    _english,
     cutoff,
     disguised_readings,
     disguises,
@@ -46,6 +48,7 @@ from ..text import (
     tokens,
     transliteration_key,
     words,
+    words_at_least,
     zipf,
 )
 from .base import NAME_WEIGHT, Candidate, Scanner, Signal, SignalKind, register_scanner
@@ -264,6 +267,7 @@ def warm() -> None:
     first request."""
     known_names()
     listed("warm")  # wordfreq's word list, a second to read
+    _inert_words()  # and the common words in it, half a second
     disguises("Wаrm-up ⚡\u200b")  # Cyrillic а, a symbol, an invisible space: every table
 
 
@@ -316,13 +320,24 @@ def _may_name(view: PreScreen, toks: list[str], known: list[bool], alternatives:
     )
 
 
-def _backwards_word(token: str) -> bool:
-    """Whether ``token`` is a common English word read backwards: a reversed text's words
-    ("rohtua" for author), which are looked up as a reversed name exactly, never as a
-    misspelling or a transliteration of one (the common words written forwards are not
-    either). Most of a reversed text's words are these."""
-    word = token[::-1]
-    return listed(word) and zipf(word) >= FUZZY_MAX_ZIPF
+@cache
+def _backwards_words() -> frozenset[str]:
+    """The common English words read backwards: a reversed text's words ("rohtua" for
+    author), which are looked up as a reversed name exactly, never as a misspelling or a
+    transliteration of one (the common words written forwards are not either). Most of a
+    reversed text's words are these."""
+    return frozenset(word[::-1] for word in words_at_least(FUZZY_MAX_ZIPF))
+
+
+@cache
+def _inert_words() -> frozenset[str]:
+    """The tokens that have no alternatives, whatever the index (``_alternatives``): words
+    common enough that no transliteration (below 3.5) or misspelling (below FUZZY_MAX_ZIPF)
+    is looked for, and unlisted ones that are a common word backwards."""
+    return words_at_least(max(3.5, FUZZY_MAX_ZIPF)) | (_backwards_words() - _english().keys())
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 @register_scanner("lexical")
@@ -505,27 +520,33 @@ class PreScreen(Scanner):
     def _alternatives(self, toks: list[str], found: dict[str, set[str]] | None = None) -> list[set[str]]:
         """The name tokens each token may be a misspelling or another transliteration of; a
         repeated token looked up once, the rare ones searched in the delete index together.
-        ``found``: what was looked up already (the text, for its disguises), added to."""
+        ``found``: what was looked up already (the text, for its disguises), added to. A token
+        with none shares one empty set (most of a text's: short, common or a name's own)."""
         found = {} if found is None else found
         new = [t for t in dict.fromkeys(toks) if t not in found]
         probes: list[str] = []  # rare enough for one edit (or, unlisted, perhaps)
+        inert, backwards, english = _inert_words(), _backwards_words(), _english()
+        vocab, longest = self._vocab, self._longest_token + 1
+        filled: list[str] = []
         for token in new:
-            found[token] = set()
-            if len(token) < 4 or token in self._vocab:
+            found[token] = _NONE
+            if token in inert or len(token) < 4 or token in vocab:
                 continue
-            fits = len(token) <= self._longest_token + 1
-            if listed(token):  # a word: how common it is decides whether to look
+            fits = len(token) <= longest
+            if token in english:  # ``listed``: how common it is decides whether to look
                 rarity = zipf(token)
-                if rarity < 3.5:
-                    found[token].update(self._translit.get(transliteration_key(token), ()))
+                if rarity < 3.5 and (same := self._translit.get(transliteration_key(token), ())):
+                    found[token] = set(same)
+                    filled.append(token)
                 if rarity < FUZZY_MAX_ZIPF and fits:
                     probes.append(token)
-            elif _backwards_word(token):  # an ordinary word reversed ("rohtua"): no name's
+            elif token in backwards:  # an ordinary word reversed ("rohtua"): no name's
                 continue
             else:  # made up or reversed: look first, and ask how common only on a find
                 same = self._translit.get(transliteration_key(token), ())
                 if same and zipf(token) < 3.5:
-                    found[token].update(same)
+                    found[token] = set(same)
+                    filled.append(token)
                 if fits:
                     probes.append(token)
         if probes:
@@ -533,9 +554,10 @@ class PreScreen(Scanner):
             for token, candidates in zip(probes, near, strict=True):
                 close = [c for c in candidates if OSA.distance(token, c) <= 1]
                 if close and (listed(token) or zipf(token) < FUZZY_MAX_ZIPF):  # listed: checked already
-                    found[token].update(close)
-        for token in new:
-            found[token].discard(token)
+                    found[token] = {*found[token], *close}
+                    filled.append(token)
+        for token in filled:
+            found[token].discard(token)  # a set of its own: filled above
         return [found[t] for t in toks]
 
     def _resolved(self, toks: list[str], looked_up: dict[str, set[str]], names_only: bool) -> PreScreen:
@@ -554,6 +576,7 @@ class PreScreen(Scanner):
         names_only: bool = False,
         looked_up: dict[str, set[str]] | None = None,
         reading: Written | None = None,
+        ordered: bool = True,
     ) -> list[Candidate]:
         """Targets ``text`` may be about, best first, those scoring at least ``threshold``;
         with ``names_only``, those it names or holds the surname of, by their names and
@@ -562,27 +585,34 @@ class PreScreen(Scanner):
         ``reading`` (with ``names_only``): a reading of the same words, screened already, of
         which this text changes a few in place ("Ba-sil" read as "Basil"): what its unchanged
         words say was found there, so the text is read only when some name's token, or a
-        misspelling of one, stands where it differs (``_changed``)."""
+        misspelling of one, stands where it differs (``_changed``). ``ordered``: best first
+        (``scan``, which orders what it merges, asks for them as found)."""
         written = text if isinstance(text, Written) else Written(text)
         toks = written.tokens
         if not toks or not self.targets:
             return []
         looked_up = {} if looked_up is None else looked_up
+        known: list[bool] | None = None
         if names_only:  # every name signal holds a name's token or a misspelling of one
             changed = [toks[i] for i in _changed(reading, written)]
             view = self._resolved(changed, looked_up, names_only)  # where its keys are read
-            if not any(view._name_tokens.each(changed)) and not any(view._alternatives(changed, looked_up)):
+            known_changed = view._name_tokens.each(changed)
+            if not any(known_changed) and not any(view._alternatives(changed, looked_up)):
                 return []
             if len(changed) < len(toks):
                 view = self._resolved(toks, looked_up, names_only)
+            else:  # every word changed (a reversed text): the same tokens
+                known = known_changed
         else:
             view = self._resolved(toks, looked_up, names_only)  # where this text's keys are read
         alternatives = view._alternatives(toks, looked_up)
         in_names, in_phrases = view._name_tokens, view._phrase_tokens
-        known = in_names.each(toks)  # a token of some name
+        if known is None:
+            known = in_names.each(toks)  # a token of some name
         if names_only and not _may_name(view, toks, known, alternatives):
             return []
-        scores: dict[int, float] = defaultdict(float)
+        # Each target's signals in the order credited; its score is their weights' sum in that
+        # order, taken once at the end (a term often credits dozens of targets).
         signals: dict[int, list[Signal]] = defaultdict(list)
         named: set[int] = set()
         partial: set[int] = set()
@@ -595,7 +625,18 @@ class PreScreen(Scanner):
                 if (tid, key) in seen:
                     continue
                 seen.add((tid, key))
-                scores[tid] += signal.weight
+                signals[tid].append(signal)
+
+        termed: set[str] = set()
+
+        def credit_term(token: str, ids: Collection[int]) -> None:
+            # ``credit`` for a term (its ids the same wherever it is written), without checking
+            # each target: a text's terms often point at dozens of targets.
+            if token in termed:
+                return
+            termed.add(token)
+            signal = Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids)))
+            for tid in ids:
                 signals[tid].append(signal)
 
         # Names and aliases, exact or with one edit per token; evidence phrases, exact. A run
@@ -642,7 +683,8 @@ class PreScreen(Scanner):
                             kind = "fuzzy-name" if fuzzy else "name"
                             credit(ids, Signal(kind, key, weight))
                             named.update(ids)
-                    if mask & _PHRASE and not fuzzy and (ids := phrases_get(key)):
+                    # A phrase is two words or more (``_keep``): a run of one is none.
+                    if mask & _PHRASE and not fuzzy and end > start and (ids := phrases_get(key)):
                         if len(ids) <= MAX_TARGETS_PER_TERM:
                             weight = EVIDENCE_PHRASE_WEIGHT / math.sqrt(len(ids))
                             credit(ids, Signal("phrase", key, weight))
@@ -665,7 +707,7 @@ class PreScreen(Scanner):
             if not known[i] and not alts:  # every name part is a token of some name
                 ids = None if names_only else terms_get(token)
                 if ids and len(ids) <= MAX_TARGETS_PER_TERM:
-                    credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
+                    credit_term(token, ids)
                 continue
             for option in {token, *alts} if alts else (token,):
                 ids = view._partials.get(option)
@@ -689,17 +731,20 @@ class PreScreen(Scanner):
                 )
             ids = None if names_only else terms_get(token)
             if ids and len(ids) <= MAX_TARGETS_PER_TERM:
-                credit(ids, Signal("term", token, EVIDENCE_TERM_WEIGHT / math.sqrt(len(ids))))
+                credit_term(token, ids)
         if later and (wanted := named | partial):
             for i, option, ids, weight, named_here in later:
                 credit_part(i, option, [tid for tid in ids if tid in wanted], weight, named_here)
         allowed = set(only) if only is not None else None
-        found = [
-            Candidate(view.targets[tid], score, tid in named, signals[tid], tid in partial)
-            for tid, score in scores.items()
-            if score >= threshold and (allowed is None or tid in allowed)
-        ]
-        found.sort(key=lambda c: (-c.score, c.target.name))
+        found = []
+        for tid, credited in signals.items():
+            score = 0.0
+            for signal in credited:
+                score += signal.weight
+            if score >= threshold and (allowed is None or tid in allowed):
+                found.append(Candidate(view.targets[tid], score, tid in named, credited, tid in partial))
+        if ordered:
+            found.sort(key=lambda c: (-c.score, c.target.name))
         return found[:limit] if limit else found
 
     def _surname_first(self, written: Written, known: list[bool]) -> dict[int, tuple[str, ...]]:
@@ -738,12 +783,16 @@ class PreScreen(Scanner):
         index), added to."""
         looked_up = {} if looked_up is None else looked_up  # a disguise keeps most of the words
         written = Written(text)
-        found = {c.target.id: c for c in self.screen(written, threshold=0.0, looked_up=looked_up)}
+        found = {
+            c.target.id: c for c in self.screen(written, threshold=0.0, looked_up=looked_up, ordered=False)
+        }
         readings = {written.read: written}
         for variant, source in disguised_readings(text, written.read):
             form = readings[variant] = Written(variant)
             before = readings.get(source) if source is not None else None
-            for c in self.screen(form, threshold=0.0, names_only=True, looked_up=looked_up, reading=before):
+            for c in self.screen(
+                form, threshold=0.0, names_only=True, looked_up=looked_up, reading=before, ordered=False
+            ):
                 if not (c.named or c.partial):
                     continue
                 if c.target.id in found:

@@ -13,8 +13,9 @@ import bisect
 import importlib
 import pkgutil
 import re
-from collections.abc import Collection
-from functools import cached_property, lru_cache
+from collections.abc import Callable, Collection
+from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -80,6 +81,22 @@ def _spelled_alike(a: str, b: str) -> bool:
     )
 
 
+class _Once:
+    """``functools.cached_property`` without its lock (Python 3.11 takes one, shared by every
+    instance, on each first read: some 2 us, five times a text). A ``Written`` is read by
+    one thread."""
+
+    def __init__(self, method: Callable[[Any], Any]):
+        self.method, self.name = method, method.__name__
+        self.__doc__ = method.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.method(instance)
+        return value
+
+
 class Written:
     """``text``'s tokens (the pre-screen's, in the same order) and how each is written."""
 
@@ -88,11 +105,16 @@ class Written:
         self.raw = ascii_of(read)
         self.tokens = _CASED_TOKEN.findall(self.raw.lower())  # raw is ASCII: positions kept
         self.transliterated = not read.isascii() and any(c.isalpha() for c in _BEYOND_LATIN.findall(read))
+
+    @_Once
+    def shouting(self) -> bool:
+        """Written in capitals: asked only where a word's case would count (most disguised
+        readings of a text are read no further than their words)."""
         letters = self.raw.translate(_NON_LETTERS)  # raw is ASCII: its letters are A-Z, a-z
         capitals = len(letters) - len(letters.translate(_CAPITALS))
-        self.shouting = len(letters) >= 8 and capitals > 0.8 * len(letters)
+        return len(letters) >= 8 and capitals > 0.8 * len(letters)
 
-    @cached_property
+    @_Once
     def spans(self) -> list[tuple[int, int]]:
         """Where each token is in ``raw``: read only at the tokens a match is checked at."""
         return [m.span() for m in _CASED_TOKEN.finditer(self.raw)]
@@ -112,12 +134,12 @@ class Written:
         ]
         return len(words) >= 2 and sum(w[0].isupper() for w in words) == len(words)
 
-    @cached_property
+    @_Once
     def _quotes(self) -> list[re.Match]:
         """The quoted spans, found once per text (a search per token made long texts quadratic)."""
         return list(QUOTED.finditer(self.raw))
 
-    @cached_property
+    @_Once
     def _quote_starts(self) -> list[int]:
         return [q.start() for q in self._quotes]
 
@@ -128,7 +150,7 @@ class Written:
         """What stands between token ``i - 1`` and token ``i``."""
         return self.gaps[i]
 
-    @cached_property
+    @_Once
     def gaps(self) -> list[str]:
         """What stands before each token (and, last, after the last one), split once."""
         return _CASED_TOKEN.split(self.raw)
@@ -225,7 +247,7 @@ class Written:
             self._name_neighbours[i] = found
         return found
 
-    @cached_property
+    @_Once
     def _name_neighbours(self) -> dict[int, list[int]]:
         return {}
 
