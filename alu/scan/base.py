@@ -13,6 +13,7 @@ import copy
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Literal
 
 from ..registry import Registry
@@ -87,6 +88,24 @@ class Candidate:
             "named": self.named,
             "signals": [str(s) for s in self.signals[:8]],
         }
+
+
+_SCORE, _NAME = attrgetter("score"), attrgetter("target.name")
+
+
+def best_first(candidates: list[Candidate]) -> list[Candidate]:
+    """``candidates`` sorted in place as by the key (-score, name): by name, then by score
+    from the highest, both sorts stable and keyed in C (a text's eighty candidates took some
+    15 us with a key function written in Python)."""
+    candidates.sort(key=_NAME)
+    candidates.sort(key=_SCORE, reverse=True)
+    return candidates
+
+
+def by_score(candidates: list[Candidate]) -> list[Candidate]:
+    """``candidates`` sorted in place by score from the highest, stable: as by the key -score."""
+    candidates.sort(key=_SCORE, reverse=True)
+    return candidates
 
 
 class Scanner(ABC):

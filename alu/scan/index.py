@@ -20,7 +20,7 @@ import numpy as np
 from ..deadline import DeadlineExceeded, request_remaining
 from ..stores.base import Store, Watch
 from ..targets.target import Target
-from .base import SCANNERS, Candidate, Scanner
+from .base import SCANNERS, Candidate, Scanner, by_score
 from .filetargets import FileTargets
 from .filing import processes_for, tables_of
 from .indexfile import IndexFile, IndexFileError, building, write
@@ -108,8 +108,7 @@ def _merge(per_scanner: list[list[Candidate]]) -> list[Candidate]:
             else:
                 best[c.target.id] = c
     merged = list(best.values())
-    merged.sort(key=lambda c: -c.score)
-    return merged
+    return by_score(merged)
 
 
 @dataclass
@@ -578,8 +577,7 @@ class TargetView:
         found: list[Candidate] = []
         for index in self.indexes:
             found += index.scan(text, self.shared).candidates
-        found.sort(key=lambda c: -c.score)
-        return Scan(found)
+        return Scan(by_score(found))
 
     def targets(self) -> list[Target]:
         return [t for index in self.indexes for t in index.targets()]

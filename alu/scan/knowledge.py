@@ -42,7 +42,7 @@ from ..text import (
     transliteration_key,
     zipf,
 )
-from .base import Candidate, Scanner, Signal, register_scanner
+from .base import Candidate, Scanner, Signal, best_first, register_scanner
 
 POINTER_WEIGHT = 2.0  # above the output gate's evidence threshold (1.5): a leak alone
 NEIGHBOUR_WEIGHT = 0.4  # times the item's consistency: context, never enough alone
@@ -248,4 +248,4 @@ class KnowledgeScanner(Scanner):
                 if c is None:
                     c = found[tid] = Candidate(self._targets[tid], 0.0)
                 c.add(Signal("knowledge", " ".join(key), weight))
-        return sorted(found.values(), key=lambda c: (-c.score, c.target.name))
+        return best_first(list(found.values()))

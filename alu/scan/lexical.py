@@ -51,7 +51,7 @@ from ..text import (
     words_at_least,
     zipf,
 )
-from .base import NAME_WEIGHT, Candidate, Scanner, Signal, SignalKind, register_scanner
+from .base import NAME_WEIGHT, Candidate, Scanner, Signal, SignalKind, best_first, register_scanner
 from .fuzzy import DeleteIndex, deletes
 from .keytokens import KeyTokens
 from .postings import Postings
@@ -744,7 +744,7 @@ class PreScreen(Scanner):
             if score >= threshold and (allowed is None or tid in allowed):
                 found.append(Candidate(view.targets[tid], score, tid in named, credited, tid in partial))
         if ordered:
-            found.sort(key=lambda c: (-c.score, c.target.name))
+            best_first(found)
         return found[:limit] if limit else found
 
     def _surname_first(self, written: Written, known: list[bool]) -> dict[int, tuple[str, ...]]:
@@ -801,7 +801,7 @@ class PreScreen(Scanner):
                     names_only = Candidate(c.target, 0.0)
                     names_only.absorb(c, kinds=_NAME_SIGNALS)
                     found[c.target.id] = names_only
-        return sorted(found.values(), key=lambda c: (-c.score, c.target.name))
+        return best_first(list(found.values()))
 
     def scan_sharing(self, text: str, shared: dict) -> list[Candidate]:
         """``scan``, the alternatives of the words the request's earlier texts held taken as

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..targets.target import Target
 from ..text import UNSPACED_LETTERS
-from .base import NAME_WEIGHT, Candidate, Scanner, Signal, register_scanner
+from .base import NAME_WEIGHT, Candidate, Scanner, Signal, best_first, register_scanner
 from .filetargets import FileMask
 from .indexfile import IndexFile, Table, table_arrays
 from .postings import Postings
@@ -135,7 +135,7 @@ def _found(
                     c = found[tid] = Candidate(target(tid), 0.0)
                 if c.add(signal):
                     c.named = True
-    return sorted(found.values(), key=lambda c: (-c.score, c.target.name))
+    return best_first(list(found.values()))
 
 
 class MappedScripts(ScriptScanner):
