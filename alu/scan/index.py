@@ -100,6 +100,9 @@ def _copies(candidates: list[Candidate]) -> list[Candidate]:
 
 def _merge(per_scanner: list[list[Candidate]]) -> list[Candidate]:
     """One candidate per target, with every scanner's signals, best first."""
+    lists = [found for found in per_scanner if found]
+    if len(lists) == 1 and all(c.target.id is not None for c in lists[0]):
+        return by_score(list(lists[0]))  # one scanner's, a target each (``Scanner.scan``)
     best: dict[int | None, Candidate] = {}
     for found in per_scanner:
         for c in found:
