@@ -351,14 +351,15 @@ _SPACED_HINT = re.compile(r" [^\W\d_] [^\W\d_](?=[\s.,;:!?'\")\]]|$)")
 _INWORD_SEPARATOR = re.compile(r"[-.·_*|/](?<=[^\W\d_].)(?=[^\W\d_])")
 
 
-_RUN_FROM = re.compile(r"[\w@$!|+]*")
+_RUN_SIGNS = "@$!|+"  # the signs a leetspeak word may hold besides word characters
+_RUN_FROM = re.compile(rf"[\w{re.escape(_RUN_SIGNS)}]*")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 def _in_run(char: str) -> bool:
     r"""Whether ``char`` may stand in a leetspeak word: a word character, as ``re``'s ``\w``
     reads one (a letter, digit or numeral of any script, or ``_``), or a sign."""
-    return char.isalnum() or char in "_@$!|+"
+    return char.isalnum() or char == "_" or char in _RUN_SIGNS
 
 
 def _unleet(text: str) -> str:

@@ -60,6 +60,8 @@ from .written import PARTICLES, QUOTED, Written, known_names, quoted_words
 FUZZY_NAME_WEIGHT = 2.0
 # A listed word this common is taken as written: never a misspelling of a name.
 FUZZY_MAX_ZIPF = 3.0
+# Nor, this common, another transliteration of one.
+TRANSLIT_MAX_ZIPF = 3.5
 PARTIAL_NAME_WEIGHT = 1.0
 # A given name alone ("Edgar", "Hans") fits many people: half a name part, so it makes a
 # candidate only beside other evidence.
@@ -287,12 +289,12 @@ def _changed(before: Written | None, after: Written) -> list[int]:
     when there is no such reading, or when it is written otherwise as a whole (in capitals,
     or transliterated), which changes how every word is read."""
     toks = after.tokens
-    every = list(range(len(toks)))
     if before is None or (before.shouting, before.transliterated) != (after.shouting, after.transliterated):
-        return every
+        return list(range(len(toks)))
     other = before.tokens
     if len(toks) == len(other):  # changed in place, if at all
-        return [i for i, (a, b) in enumerate(zip(toks, other, strict=True)) if a != b] or every
+        differ = [i for i, (a, b) in enumerate(zip(toks, other, strict=True)) if a != b]
+        return differ or list(range(len(toks)))
     n, first = min(len(toks), len(other)), 0
     while first < n and toks[first] == other[first]:
         first += 1
@@ -332,9 +334,9 @@ def _backwards_words() -> frozenset[str]:
 @cache
 def _inert_words() -> frozenset[str]:
     """The tokens that have no alternatives, whatever the index (``_alternatives``): words
-    common enough that no transliteration (below 3.5) or misspelling (below FUZZY_MAX_ZIPF)
-    is looked for, and unlisted ones that are a common word backwards."""
-    return words_at_least(max(3.5, FUZZY_MAX_ZIPF)) | (_backwards_words() - _english().keys())
+    common enough that no transliteration (below TRANSLIT_MAX_ZIPF) or misspelling (below
+    FUZZY_MAX_ZIPF) is looked for, and unlisted ones that are a common word backwards."""
+    return words_at_least(max(TRANSLIT_MAX_ZIPF, FUZZY_MAX_ZIPF)) | (_backwards_words() - _english().keys())
 
 
 _NONE: frozenset[str] = frozenset()
@@ -525,26 +527,27 @@ class PreScreen(Scanner):
         found = {} if found is None else found
         new = [t for t in dict.fromkeys(toks) if t not in found]
         probes: list[str] = []  # rare enough for one edit (or, unlisted, perhaps)
-        inert, backwards, english = _inert_words(), _backwards_words(), _english()
+        inert, english = _inert_words(), _english()
         vocab, longest = self._vocab, self._longest_token + 1
         filled: list[str] = []
         for token in new:
             found[token] = _NONE
+            # Common words, and common words backwards ("rohtua"), are nobody's misspelling.
             if token in inert or len(token) < 4 or token in vocab:
                 continue
             fits = len(token) <= longest
             if token in english:  # ``listed``: how common it is decides whether to look
                 rarity = zipf(token)
-                if rarity < 3.5 and (same := self._translit.get(transliteration_key(token), ())):
+                if rarity < TRANSLIT_MAX_ZIPF and (
+                    same := self._translit.get(transliteration_key(token), ())
+                ):
                     found[token] = set(same)
                     filled.append(token)
                 if rarity < FUZZY_MAX_ZIPF and fits:
                     probes.append(token)
-            elif token in backwards:  # an ordinary word reversed ("rohtua"): no name's
-                continue
             else:  # made up or reversed: look first, and ask how common only on a find
                 same = self._translit.get(transliteration_key(token), ())
-                if same and zipf(token) < 3.5:
+                if same and zipf(token) < TRANSLIT_MAX_ZIPF:
                     found[token] = set(same)
                     filled.append(token)
                 if fits:
