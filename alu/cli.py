@@ -779,6 +779,15 @@ def serve(
             " $ALU_CACHE_DIR or ~/.cache/alu)."
         ),
     ] = None,
+    index_copy: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--index-copy/--no-index-copy",
+            help="Share the index file through the store: on a host without one, take the store's copy"
+            " instead of building one; send the copy of one this replica builds (20,000 targets or"
+            " more). Default: on.",
+        ),
+    ] = None,
     workers: Annotated[
         Optional[int],
         typer.Option(
@@ -817,6 +826,7 @@ def serve(
         serve__name=name,
         serve__admin_token_file=admin_token_file,
         serve__index_file=index_file,
+        serve__index_copy=index_copy,
         serve__workers=workers,
         serve__model_per_worker=allow_model_per_worker,
     )
@@ -826,7 +836,7 @@ def serve(
         return
     alu = s.build_alu()
     if s.serve.index_file is not None:
-        alu.index.use_file(s.serve.index_file)
+        alu.index.use_file(s.serve.index_file, share=s.serve.index_copy)
     where = f"http://{s.serve.host}:{s.serve.port}/v1"
     err.print(f"alu serving on {where} (admin API {'on' if token else 'off'})")
     if token and s.serve.console:

@@ -98,6 +98,11 @@ class ServeSettings(BaseModel):
         None,
         description="the pre-screen's tables in a file every process on the host maps (built when missing)",
     )
+    index_copy: bool = Field(
+        True,
+        description="share the index file through the store: a host without one takes the store's copy"
+        " instead of building one, and a replica that builds one (20,000 targets or more) sends its copy",
+    )
     workers: int = Field(
         1,
         ge=1,

@@ -26,6 +26,7 @@ from .filing import processes_for, tables_of
 from .indexfile import IndexFile, IndexFileError, building, write
 from .lexical import CANDIDATE_THRESHOLD, PreScreen
 from .mapped import MappedScreen
+from .sharedindex import SEND_FROM, Sender, take_copy
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +149,15 @@ class TargetIndex:
         rebuild_at: int = REBUILD_AT,
         index_file: str | Path | None = None,
         fold_at: int = FOLD_AT,
+        send_from: int = SEND_FROM,
     ):
         self.store = store
         self.rebuild_at = rebuild_at
         self.index_file = Path(index_file) if index_file is not None and store is not None else None
         self.fold_at = fold_at
+        self.send_from = send_from
+        # Shares the index file through the store (``alu.scan.sharedindex``); None: does not.
+        self.copies = Sender(store) if store is not None else None
         self._folding: threading.Thread | None = None
         self._make_scanners = scanners
         self._sync_lock = threading.Lock()  # one change at a time
@@ -173,14 +178,17 @@ class TargetIndex:
         """A fixed index over ``targets`` (numbered from 1)."""
         return cls(None, targets)
 
-    def use_file(self, path: str | Path | None) -> None:
+    def use_file(self, path: str | Path | None, *, share: bool = True) -> None:
         """Keep the lexical tables in the index file at ``path``, shared by every process
         that maps it (written from the store when missing or unusable), from the next
-        sync on; the list is read again from the store then."""
+        sync on; the list is read again from the store then. ``share``: the file is shared
+        through the store too (``alu.scan.sharedindex``): its copy taken rather than a file
+        written, and a file this process writes sent as its copy."""
         if self.store is None:
             return
         with self._sync_lock:
             self.index_file = Path(path).expanduser() if path is not None else None
+            self.copies = Sender(self.store) if share else None
             self._snapshot = _Snapshot({}, tuple(self._make_scanners()), 0)
 
     def _remove(self, target_id: int) -> None:
@@ -262,23 +270,26 @@ class TargetIndex:
         arrays, scalars = tables_of(targets, self._others(), processes)
         write(self.index_file, arrays, scalars, revision=revision, store=self.store.location)
 
-    def _write_file(self, targets: dict[int, Target], revision: int, refused: str | None = None) -> IndexFile:
+    def _write_file(
+        self, targets: dict[int, Target], revision: int, refused: str | None = None
+    ) -> tuple[IndexFile, bool]:
         """A new file over ``targets`` as of ``revision``, built and written under the lock:
         processes that found no usable file together (``alu serve --workers N`` starting)
         wait for the one that holds it and map what it wrote, so one file is built and all
-        of them share its pages. ``refused``: the checksum of a file found not to match."""
+        of them share its pages. ``refused``: the checksum of a file found not to match.
+        Returns the file, and whether this process wrote it."""
         assert self.index_file is not None and self.store is not None
         with building(self.index_file):
             try:  # written by another process while this one waited for the lock?
                 file = self._open_file()
                 same = file.revision == revision and np.array_equal(file.ids, np.array(sorted(targets)))
                 if same and file.checksum != refused:
-                    return file
+                    return file, False
             except IndexFileError:
                 pass
             # Nothing is served meanwhile: every core files a slice.
             self._write(targets, revision, processes_for(len(targets)))
-            return self._open_file()
+            return self._open_file(), True
 
     def _over_file(
         self, current: _Snapshot, *, rewrite: bool = False, file: IndexFile | None = None
@@ -286,8 +297,9 @@ class TargetIndex:
         """The next snapshot, its lexical scanner over the index file: the file as found (or
         ``file``), the store's changes since its revision as the delta (``_on_file``). A
         file that cannot be used (missing, corrupt, of another version or store, not
-        matching the store's targets) is written afresh first, from the store: meanwhile
-        the index is not ready (the sync holding it is what readiness waits for)."""
+        matching the store's targets) is replaced first: by the store's copy (``_taken``),
+        or else written afresh from the store; meanwhile the index is not ready (the sync
+        holding it is what readiness waits for)."""
         assert self.store is not None
         try:
             if rewrite:
@@ -297,14 +309,49 @@ class TargetIndex:
         except IndexFileError as e:
             log.info("index file: %s; writing a new one", e)
         refused = file.checksum if file is not None and not rewrite else None
+        if not rewrite and self.copies is not None and (taken := self._taken(refused)) is not None:
+            try:
+                return self._on_file(current, taken)
+            except IndexFileError as e:
+                log.info("index file: %s; writing a new one", e)
+                refused = taken.checksum
         revision, since_current = self.store.changes_since(current.revision)
         targets = {t.id: t for t in _in_order(current.targets) if t.id is not None}
         _put(targets, since_current)
-        file = self._write_file(targets, revision, refused)
+        file, written = self._write_file(targets, revision, refused)
         del targets  # the new snapshot reads them from the file
         if file.revision != revision:
             raise IndexFileError(f"{file.path} changed while it was being read")
-        return self._on_file(current, file)
+        snapshot = self._on_file(current, file)
+        if written:  # (not a file another process on the host wrote: that one sends it)
+            self._send(file)
+        return snapshot
+
+    def _taken(self, refused: str | None) -> IndexFile | None:
+        """A usable file at the path, written meanwhile by another process on the host, or
+        else the store's copy written there (``alu.scan.sharedindex``); None when neither
+        is there. ``refused``: the checksum of a file found not to match the store."""
+        assert self.index_file is not None and self.store is not None
+        with building(self.index_file):
+            try:
+                file = self._open_file()
+                if file.checksum != refused:
+                    return file
+            except IndexFileError:
+                pass
+            if not take_copy(self.store, self.index_file, refused):
+                return None
+            try:
+                return self._open_file()
+            except IndexFileError as e:
+                log.warning("index file: the store's copy is unusable (%s); building one", e)
+                return None
+
+    def _send(self, file: IndexFile) -> None:
+        """A copy of ``file``, which this process wrote, sent to the store in the background
+        for replicas on other hosts, if the list is long enough to be worth it."""
+        if self.copies is not None and len(file.ids) >= self.send_from:
+            self.copies.send(file)
 
     def _on_file(self, current: _Snapshot, file: IndexFile) -> _Snapshot:
         """The next snapshot over ``file``: its lexical tables and its targets' records, with
@@ -410,9 +457,15 @@ class TargetIndex:
                 # One process: requests go on meanwhile over the old file and want the cores.
                 listed = {t.id: t for t in _in_order(snapshot.targets) if t.id is not None}
                 self._write(listed, snapshot.revision)
+                del listed
             file = self._open_file()
+            written = True
+        else:
+            written = False  # another process's, newer: it sent the copy
         with self._sync_lock:
             self._snapshot = self._over_file(self._snapshot, file=file)
+        if written:
+            self._send(file)
         return True
 
     def follow(self) -> None:

@@ -37,9 +37,11 @@ import contextlib
 import fcntl
 import functools
 import hashlib
+import itertools
 import json
 import mmap
 import os
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -232,7 +234,6 @@ def write(
     """Write ``arrays`` (``alu.scan.filing.tables_of``) and the header's ``scalars`` to
     ``path`` as of store ``revision``: to a temporary file beside it, renamed over it once
     complete (a process mapping the old file keeps it)."""
-    path = Path(path)
     layout, offset, checksum = {}, 0, hashlib.blake2b()
     for name, array in arrays.items():
         layout[name] = [array.dtype.str, offset, len(array)]
@@ -244,15 +245,32 @@ def write(
         body[start : start + array.nbytes] = array.tobytes()
     checksum.update(body)
     header["checksum"] = checksum.hexdigest()
+    _replace(path, [_head(header), body])
+
+
+def write_copy(path: str | Path, header: dict, body: Iterable[bytes]) -> None:
+    """Write a file from its ``header`` and its ``body`` in chunks (a store's copy of one,
+    ``alu.scan.sharedindex``), the same way: whole, or not at all. Its checksum is checked
+    when it is mapped."""
+    _replace(path, itertools.chain([_head(header)], body))
+
+
+def _head(header: dict) -> bytes:
     head = json.dumps(header).encode()
     head += b" " * (-(len(MAGIC) + 8 + len(head)) % _ALIGN)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    return MAGIC + len(head).to_bytes(8, "little") + head
+
+
+def _replace(path: str | Path, chunks: Iterable[bytes | bytearray]) -> None:
+    """``chunks`` written to a temporary file beside ``path``, synced, renamed over it."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # names: owner only
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + len(head).to_bytes(8, "little") + head)
-            f.write(body)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
@@ -351,6 +369,16 @@ class IndexFile:
         if checksum.hexdigest() != header["checksum"]:
             raise IndexFileError(f"{self.path} does not match its checksum")
         return header
+
+    def header(self) -> bytes:
+        """The file's header as written (JSON)."""
+        return bytes(self._map[len(MAGIC) + 8 : self._body]).rstrip(b" ")
+
+    def body(self, chunk: int) -> Iterator[bytes]:
+        """The file's body (its arrays), ``chunk`` bytes at a time, read from the mapping
+        (the file as mapped, should another be renamed over its path meanwhile)."""
+        for start in range(self._body, len(self._map), chunk):
+            yield self._map[start : start + chunk]
 
     def word(self, number: int) -> str:
         a, b = int(self._words_at[number]), int(self._words_at[number + 1])

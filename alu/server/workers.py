@@ -185,7 +185,7 @@ def worker_app() -> FastAPI:
     try:
         settings = worker_settings()
         alu = settings.build_alu()
-        alu.index.use_file(settings.serve.index_file)
+        alu.index.use_file(settings.serve.index_file, share=settings.serve.index_copy)
         token = settings.serve.admin_token()
     except AluError as exc:
         log.error("worker %d cannot start: %s", os.getpid(), exc)

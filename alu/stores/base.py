@@ -29,10 +29,11 @@ import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StoreError
 from ..registry import Registry
 from ..targets.files import export_to, stream_targets
 from ..targets.target import (
@@ -150,6 +151,18 @@ def stored_target(
     )
 
 
+@dataclass(frozen=True)
+class IndexCopy:
+    """The copy of an index file a store keeps for replicas that start on a host without one
+    (``alu.scan.sharedindex``): which upload it is, the store revision its tables reflect, the
+    file's header (JSON, as written) and how many chunks its body was sent in."""
+
+    id: int
+    revision: int
+    header: bytes
+    chunks: int
+
+
 class Watch(Protocol):
     """A running subscription to a store's change announcements."""
 
@@ -233,6 +246,23 @@ class Store(ABC):
         targets. None where the store cannot announce changes: readers then see them at
         their next ``revision()`` check, which stays the correctness fallback everywhere."""
         return None
+
+    # -- the shared copy of the index file (``alu.scan.sharedindex``) --------------
+    def index_copy(self) -> IndexCopy | None:
+        """The newest complete copy of the index file this store keeps, None if it keeps
+        none (or cannot: a store without the tables for it, like this default)."""
+        return None
+
+    def read_index_copy(self, copy: IndexCopy) -> Iterator[bytes]:
+        """The body of ``copy``, chunk by chunk, read in one snapshot; StoreError when it is
+        gone (a newer copy replaced it)."""
+        raise StoreError(f"{self.location} keeps no copy of the index file")
+
+    def put_index_copy(self, revision: int, header: bytes, chunks: Iterable[bytes]) -> bool:
+        """Keep an index file's header and body (``chunks``) as the store's copy at
+        ``revision``, replacing older copies, in small writes that hold up no change to
+        the targets. False when the store already keeps one as new, or keeps none."""
+        return False
 
     def close(self) -> None:
         """Release connections; the store is not used afterwards."""

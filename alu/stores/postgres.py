@@ -19,12 +19,14 @@ import json
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 
 from ..errors import ConfigError, StoreError, TargetError
 from ..pgsql import NEEDS_EXTRA, Database, channel, errors_as_store_errors, first_line, prepare
 from ..targets.target import Enrichment, Examples, ModelKnowledge, Target
 from .base import (
+    IndexCopy,
     Store,
     dump_enrichment,
     dump_examples,
@@ -285,11 +287,89 @@ class PostgresStore(Store):
                     current[target_id] = self._target(row) if row[0] is not None else None
         return latest, current
 
+    # -- the shared copy of the index file ---------------------------------------------
+    def index_copy(self) -> IndexCopy | None:
+        with self._read("cannot read the index file's copy") as conn:
+            row = conn.execute(
+                self._sql(
+                    "SELECT id, revision, header, chunks FROM {s}.index_copies WHERE chunks IS NOT NULL"
+                    " ORDER BY revision DESC, id DESC LIMIT 1"
+                )
+            ).fetchone()
+        return IndexCopy(row[0], row[1], bytes(row[2]), row[3]) if row else None
+
+    def read_index_copy(self, copy: IndexCopy) -> Iterator[bytes]:
+        # A connection of its own, not the pool's: reading a large copy holds it a while.
+        with (
+            errors_as_store_errors(self.db, "cannot read the index file's copy"),
+            self.db.connect(autocommit=True) as conn,
+        ):
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            with conn.transaction():
+                query = self._sql("SELECT data FROM {s}.index_chunks WHERE copy_id = %s AND seq = %s")
+                for seq in range(copy.chunks):
+                    row = conn.execute(query, [copy.id, seq], binary=True).fetchone()
+                    if row is None:
+                        raise StoreError(f"the index file's copy {copy.id} is gone from {self.location}")
+                    yield row[0]
+
+    def put_index_copy(self, revision: int, header: bytes, chunks: Iterable[bytes]) -> bool:
+        # One transaction on a connection of its own: the copy appears whole or not at all,
+        # and no writer of targets waits for it (``changes`` is not locked).
+        with (
+            errors_as_store_errors(self.db, "cannot keep the index file's copy"),
+            self.db.connect(autocommit=True) as conn,
+        ):
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", [_copy_lock(self.db.schema)])
+                if self._newest_copy(conn) >= revision:
+                    return False
+            try:
+                with conn.transaction():
+                    copy_id = conn.execute(
+                        self._sql(
+                            "INSERT INTO {s}.index_copies (revision, header) VALUES (%s, %b) RETURNING id"
+                        ),
+                        [revision, header],
+                    ).fetchone()[0]
+                    count = 0
+                    insert = self._sql("INSERT INTO {s}.index_chunks VALUES (%s, %s, %b)")
+                    for data in chunks:
+                        conn.execute(insert, [copy_id, count, data])
+                        count += 1
+                    # Copies are swapped one at a time: two replicas that built one at once
+                    # keep the newer.
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", [_copy_lock(self.db.schema)])
+                    if self._newest_copy(conn) >= revision:
+                        raise _Superseded
+                    conn.execute(
+                        self._sql("UPDATE {s}.index_copies SET chunks = %s WHERE id = %s"), [count, copy_id]
+                    )
+                    conn.execute(self._sql("DELETE FROM {s}.index_copies WHERE id <> %s"), [copy_id])
+            except _Superseded:
+                return False
+        return True
+
+    def _newest_copy(self, conn: psycopg.Connection) -> int:
+        row = conn.execute(
+            self._sql("SELECT COALESCE(MAX(revision), -1) FROM {s}.index_copies WHERE chunks IS NOT NULL")
+        ).fetchone()
+        return row[0]
+
     # -- announcements --------------------------------------------------------------
     def watch(self, on_change: Callable[[], None]) -> Listener:
         listener = Listener(self.db, on_change)
         listener.start()
         return listener
+
+
+class _Superseded(Exception):
+    """A newer copy of the index file landed while this one was written: this one is dropped."""
+
+
+def _copy_lock(schema: str) -> int:
+    return zlib.crc32(f"alu-index-copy:{schema}".encode())
 
 
 class Listener(threading.Thread):

@@ -15,13 +15,15 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ..errors import TargetError
+from ..errors import StoreError, TargetError
 from ..targets.target import Enrichment, ModelKnowledge, Target
 from .base import (
     PATH,
+    IndexCopy,
     Store,
     dump_enrichment,
     dump_examples,
@@ -57,7 +59,16 @@ MIGRATIONS = (
     "ALTER TABLE targets ADD COLUMN knowledge TEXT",
     # 3: a hazard's example texts and the classifier learned from them, as JSON; NULL: none.
     "ALTER TABLE targets ADD COLUMN examples TEXT",
+    # 4, 5: the copy of the index file kept for replicas starting without one
+    # (alu.scan.sharedindex): a copy's header, and its body in chunks; ``chunks`` is NULL
+    # while the copy is being written.
+    "CREATE TABLE index_copies (id INTEGER PRIMARY KEY AUTOINCREMENT, revision INTEGER NOT NULL,"
+    " header BLOB NOT NULL, chunks INTEGER, started REAL NOT NULL)",
+    "CREATE TABLE index_chunks (copy_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY (copy_id, seq))",
 )
+# An upload of the index file's copy left unfinished this long ago is a writer that died.
+STALE_UPLOAD_S = 3600.0
 LATEST = len(MIGRATIONS)
 
 
@@ -297,3 +308,72 @@ class TargetStore(Store):
                     current[row[0]] = self._row(row)
             db.execute("COMMIT")
         return max(r[0] for r in rows), current
+
+    # -- the shared copy of the index file ---------------------------------------------
+    def index_copy(self) -> IndexCopy | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT id, revision, header, chunks FROM index_copies WHERE chunks IS NOT NULL"
+                " ORDER BY revision DESC, id DESC LIMIT 1"
+            ).fetchone()
+        return IndexCopy(row[0], row[1], bytes(row[2]), row[3]) if row else None
+
+    def read_index_copy(self, copy: IndexCopy) -> Iterator[bytes]:
+        with self._connect() as db:
+            db.execute("BEGIN")  # one snapshot: a newer copy replacing this one is not seen
+            try:
+                for seq in range(copy.chunks):
+                    row = db.execute(
+                        "SELECT data FROM index_chunks WHERE copy_id = ? AND seq = ?", (copy.id, seq)
+                    ).fetchone()
+                    if row is None:
+                        raise StoreError(f"the index file's copy {copy.id} is gone from {self.path}")
+                    yield row[0]
+            finally:
+                db.execute("COMMIT")
+
+    def put_index_copy(self, revision: int, header: bytes, chunks: Iterable[bytes]) -> bool:
+        # A transaction per chunk: the store's write lock is never held for the whole copy.
+        with self._write() as db:
+            if self._newest_copy(db) >= revision:
+                return False
+            stale = db.execute(
+                "SELECT id FROM index_copies WHERE chunks IS NULL AND started < ?",
+                (time.time() - STALE_UPLOAD_S,),
+            ).fetchall()
+            self._drop_copies(db, [r[0] for r in stale])
+            copy_id = db.execute(
+                "INSERT INTO index_copies (revision, header, started) VALUES (?, ?, ?)",
+                (revision, header, time.time()),
+            ).lastrowid
+        count = 0
+        try:
+            for data in chunks:
+                with self._write() as db:
+                    db.execute("INSERT INTO index_chunks VALUES (?, ?, ?)", (copy_id, count, data))
+                count += 1
+            with self._write() as db:
+                if self._newest_copy(db) >= revision:  # another replica's, newer, landed meanwhile
+                    self._drop_copies(db, [copy_id])
+                    return False
+                db.execute("UPDATE index_copies SET chunks = ? WHERE id = ?", (count, copy_id))
+                older = db.execute(
+                    "SELECT id FROM index_copies WHERE chunks IS NOT NULL AND id <> ?", (copy_id,)
+                ).fetchall()
+                self._drop_copies(db, [r[0] for r in older])
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error), self._write() as db:
+                self._drop_copies(db, [copy_id])
+            raise
+        return True
+
+    @staticmethod
+    def _newest_copy(db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT MAX(revision) FROM index_copies WHERE chunks IS NOT NULL").fetchone()
+        return -1 if row[0] is None else row[0]
+
+    @staticmethod
+    def _drop_copies(db: sqlite3.Connection, ids: list[int]) -> None:
+        for copy_id in ids:
+            db.execute("DELETE FROM index_chunks WHERE copy_id = ?", (copy_id,))
+            db.execute("DELETE FROM index_copies WHERE id = ?", (copy_id,))
