@@ -203,3 +203,17 @@ def test_a_replica_that_does_not_share_builds_its_file_and_sends_none(tmp_path, 
     assert index.fold() and index.copies is None
     assert store.index_copy() == copy and lexical(index).file.revision > copy.revision
     store.close()
+
+
+def test_a_files_header_is_read_without_mapping_it(tmp_path):
+    from alu.scan.indexfile import IndexFileError, read_header
+
+    store = _other_scanners_store(tmp_path)
+    path = tmp_path / "index.alu"
+    TargetIndex(store, index_file=path).sync()
+    assert read_header(path) == json.loads(IndexFile(path).header())
+    (tmp_path / "not.alu").write_bytes(b"plain text, not an index file")
+    for wrong in (tmp_path / "not.alu", tmp_path / "missing.alu"):
+        with pytest.raises(IndexFileError):
+            read_header(wrong)
+    store.close()

@@ -280,6 +280,21 @@ def _replace(path: str | Path, chunks: Iterable[bytes | bytearray]) -> None:
         raise
 
 
+def read_header(path: str | Path) -> dict:
+    """The header of the file at ``path``, read without mapping the file or checking its
+    body (a process that only asks which revision a file holds shares none of its pages)."""
+    try:
+        with open(path, "rb") as f:
+            start = f.read(len(MAGIC) + 8)
+            if len(start) < len(MAGIC) + 8 or start[: len(MAGIC)] != MAGIC:
+                raise IndexFileError(f"{path} is not an index file of this version")
+            return json.loads(f.read(int.from_bytes(start[len(MAGIC) :], "little")))
+    except (OSError, ValueError) as e:
+        if isinstance(e, IndexFileError):
+            raise
+        raise IndexFileError(f"cannot read the header of {path}: {e}") from e
+
+
 @contextlib.contextmanager
 def building(path: str | Path, wait: bool = True) -> Iterator[bool]:
     """Held while one process writes the file at ``path`` (an flock beside it); yields
