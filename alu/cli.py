@@ -429,6 +429,46 @@ def targets_export(
     out.print(f"exported {count} targets to {file}", highlight=False, markup=False)
 
 
+@targets_app.command("index")
+@guarded
+def targets_index(
+    index_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Where to write it on this host (default: index/HASH-OF-THE-STORE.alu in the cache"
+            " folder, where alu serve --workers looks)."
+        ),
+    ] = None,
+) -> None:
+    """Build the index file from the store now and keep its copy in the store, so that every
+    replica, the first one included, starts from it in seconds (after a large import, say)."""
+    from .scan import TargetIndex
+    from .server.workers import default_index_file
+
+    with store() as targets_store:
+        if targets_store.revision() == 0:
+            fail(f"{targets_store.location} holds no targets yet: nothing to index")
+        path = index_file.expanduser() if index_file else default_index_file(targets_store.location)
+        index = TargetIndex(targets_store, send_from=0)
+        index.use_file(path)  # the store's copy taken if one is usable, else built on every core
+        index.sync()
+        assert index.copies is not None
+        index.copies.wait()
+        copy = targets_store.index_copy()
+        if copy is None or copy.revision < index.revision:
+            index.fold()  # the list as of now in a new file, sent as the copy
+            index.copies.wait()
+            copy = targets_store.index_copy()
+        if copy is None or copy.revision < index.revision:
+            fail(f"{targets_store.location} keeps no copy of the index file (see the log)")
+        out.print(
+            f"index file {path}: {len(index):,} targets as of revision {index.revision};"
+            f" {targets_store.location} keeps its copy (revision {copy.revision})",
+            highlight=False,
+            markup=False,
+        )
+
+
 def build_enricher(model: Optional[str]):
     """The Enricher on ``--model``, else the ``enricher`` agent's model, else ``model``;
     returns it with the spec, which becomes the enrichment's provenance."""

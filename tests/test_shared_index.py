@@ -217,3 +217,35 @@ def test_a_files_header_is_read_without_mapping_it(tmp_path):
         with pytest.raises(IndexFileError):
             read_header(wrong)
     store.close()
+
+
+def test_alu_targets_index_builds_the_file_and_keeps_its_copy_current(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from alu.cli import app
+
+    monkeypatch.setenv("ALU_DB", str(tmp_path / "t.db"))
+    monkeypatch.setenv("ALU_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("ALU_CACHE_DIR", str(tmp_path / "cache"))
+    runner = CliRunner()
+    empty = runner.invoke(app, ["targets", "index"])
+    assert empty.exit_code == 1 and "nothing to index" in empty.stderr
+    store = open_store(str(tmp_path / "t.db"))
+    store.add_many(people(40))
+    path = tmp_path / "here.alu"
+    first = runner.invoke(app, ["targets", "index", "--index-file", str(path)])
+    assert first.exit_code == 0, first.output
+    copy = store.index_copy()
+    assert copy is not None and copy.revision == store.revision() == read_revision(path)
+    store.add(BASE[2])
+    again = runner.invoke(app, ["targets", "index"])  # the default path: takes the copy, folds
+    assert again.exit_code == 0, again.output
+    assert store.index_copy().revision == store.revision() > copy.revision
+    assert list((tmp_path / "cache" / "index").glob("*.alu"))
+    store.close()
+
+
+def read_revision(path) -> int:
+    from alu.scan.indexfile import read_header
+
+    return read_header(path)["revision"]
