@@ -136,8 +136,6 @@ from alu import ALU, Target
 from alu.backends.scripted import ScriptedModel
 from alu.datasets import data_dir
 from alu.datasets.tofu import authors, split
-from alu.scan.indexfile import read_header
-from alu.scan.sharedindex import SEND_FROM
 
 SIZES = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
 PAPER_MAX = 100_000  # the paper mode sends the whole list to the agents: linear, shown up to here
@@ -664,6 +662,10 @@ def measure_file(args: argparse.Namespace, n: int, setting: str, store, tmp: Pat
     """The index file (``--index-file``): a replica's start to its first request from the
     store alone (it writes the file) and with the file there, the file's size, and the
     memory (PSS) of one replica and of four mapping the file together."""
+    # Here, not at the top: a replica runs this script over a baseline tree that may lack them.
+    from alu.scan.indexfile import read_header
+    from alu.scan.sharedindex import SEND_FROM
+
     cache = tmp / f"cache-{n}"  # empty: no index file yet
     targets = store.count()
     query = file_query(args)
@@ -822,7 +824,8 @@ def measure_start_baseline(
 
     def cold_start(tree: Path | None) -> float:
         cache = tmp / f"cache-start-{n}-{next(runs)}"  # empty: the replica writes the file
-        replica = FileReplica(setting, cache, query, code=tree, share=False)
+        # This tree's replica told not to take the store's copy; a baseline's knows of none.
+        replica = FileReplica(setting, cache, query, code=tree, share=tree is not None)
         try:
             return replica.served(targets)["start_s"]
         finally:
