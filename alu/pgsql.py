@@ -209,26 +209,6 @@ MIGRATIONS = (
         ALTER TABLE {s}.targets ADD COLUMN examples JSONB;
         """,
     ),
-    Migration(
-        6,
-        "a copy of the index file for replicas starting without one",
-        """
-        CREATE TABLE {s}.index_copies (
-            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            revision BIGINT NOT NULL,
-            header BYTEA NOT NULL,
-            chunks INTEGER,
-            started_at TIMESTAMPTZ NOT NULL DEFAULT now()
-        );
-        CREATE TABLE {s}.index_chunks (
-            copy_id BIGINT NOT NULL REFERENCES {s}.index_copies (id) ON DELETE CASCADE,
-            seq INTEGER NOT NULL,
-            data BYTEA NOT NULL,
-            PRIMARY KEY (copy_id, seq)
-        );
-        ALTER TABLE {s}.index_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
-        """,
-    ),
 )
 LATEST = MIGRATIONS[-1].version
 

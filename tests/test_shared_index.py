@@ -249,3 +249,23 @@ def read_revision(path) -> int:
     from alu.scan.indexfile import read_header
 
     return read_header(path)["revision"]
+
+
+def test_a_store_keeping_a_copy_stays_at_its_layout_version(any_store, tmp_path):
+    # The copy's tables are not a step of the numbered layout: the version before still opens
+    # the store (a rolling upgrade runs replicas of both).
+    assert any_store.index_copy() is None  # none sent yet: no table for one either
+    _sent(any_store, tmp_path / "index.alu")
+    assert any_store.index_copy() is not None
+    if hasattr(any_store, "path"):
+        from alu.stores.sqlite import LATEST
+
+        with sqlite3.connect(any_store.path) as db:
+            assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST == 3
+    else:
+        from alu.pgsql import LATEST
+
+        query = any_store._sql("SELECT version FROM {s}.schema_migrations")
+        with any_store.db.connect() as conn:
+            versions = [r[0] for r in conn.execute(query)]
+        assert max(versions) == LATEST == 5

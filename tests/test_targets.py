@@ -328,5 +328,5 @@ def test_a_store_of_layout_2_gains_examples_in_place(tmp_path):
     store.add(Target(name="Anthrax", kind="hazard", examples=["How is anthrax grown?"]))
     assert store.get("Anthrax").examples.texts == ["How is anthrax grown?"]
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST == 5
-    assert store.index_copy() is None  # the tables for the index file's copy, empty
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST == 3
+    assert store.index_copy() is None  # no copy of the index file sent: none, and no table for one

@@ -290,6 +290,10 @@ class PostgresStore(Store):
     # -- the shared copy of the index file ---------------------------------------------
     def index_copy(self) -> IndexCopy | None:
         with self._read("cannot read the index file's copy") as conn:
+            table = self._sql("{s}.index_copies").as_string(conn)
+            made = conn.execute("SELECT to_regclass(%s)", [table]).fetchone()
+            if made[0] is None:
+                return None  # no copy was ever sent
             row = conn.execute(
                 self._sql(
                     "SELECT id, revision, header, chunks FROM {s}.index_copies WHERE chunks IS NOT NULL"
@@ -323,6 +327,7 @@ class PostgresStore(Store):
         ):
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [_copy_lock(self.db.schema)])
+                conn.execute(self._sql(_COPY_SCHEMA))
                 if self._newest_copy(conn) >= revision:
                     return False
             try:
@@ -362,6 +367,28 @@ class PostgresStore(Store):
         listener = Listener(self.db, on_change)
         listener.start()
         return listener
+
+
+# The copy of the index file kept for replicas starting without one (alu.scan.sharedindex),
+# made when a copy is first sent (under the copy's lock), outside the numbered migrations: a
+# schema stays one that the version before opens (replicas of both run side by side during a
+# rolling upgrade). ``chunks`` is NULL while a copy is written (never seen: one transaction).
+_COPY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS {s}.index_copies (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    revision BIGINT NOT NULL,
+    header BYTEA NOT NULL,
+    chunks INTEGER,
+    started_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {s}.index_chunks (
+    copy_id BIGINT NOT NULL REFERENCES {s}.index_copies (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (copy_id, seq)
+);
+ALTER TABLE {s}.index_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+"""
 
 
 class _Superseded(Exception):

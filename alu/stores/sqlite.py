@@ -59,13 +59,16 @@ MIGRATIONS = (
     "ALTER TABLE targets ADD COLUMN knowledge TEXT",
     # 3: a hazard's example texts and the classifier learned from them, as JSON; NULL: none.
     "ALTER TABLE targets ADD COLUMN examples TEXT",
-    # 4, 5: the copy of the index file kept for replicas starting without one
-    # (alu.scan.sharedindex): a copy's header, and its body in chunks; ``chunks`` is NULL
-    # while the copy is being written.
-    "CREATE TABLE index_copies (id INTEGER PRIMARY KEY AUTOINCREMENT, revision INTEGER NOT NULL,"
-    " header BLOB NOT NULL, chunks INTEGER, started REAL NOT NULL)",
-    "CREATE TABLE index_chunks (copy_id INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL,"
-    " PRIMARY KEY (copy_id, seq))",
+)
+# The copy of the index file kept for replicas starting without one (alu.scan.sharedindex): a
+# copy's header, and its body in chunks; ``chunks`` is NULL while the copy is being written.
+# Made when a copy is first sent, outside the numbered layout: a store stays one that the
+# version before opens (replicas of both run side by side during a rolling upgrade).
+_COPY_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS index_copies (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " revision INTEGER NOT NULL, header BLOB NOT NULL, chunks INTEGER, started REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS index_chunks (copy_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " data BLOB NOT NULL, PRIMARY KEY (copy_id, seq))",
 )
 # An upload of the index file's copy left unfinished this long ago is a writer that died.
 STALE_UPLOAD_S = 3600.0
@@ -312,6 +315,8 @@ class TargetStore(Store):
     # -- the shared copy of the index file ---------------------------------------------
     def index_copy(self) -> IndexCopy | None:
         with self._connect() as db:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'index_copies'").fetchone():
+                return None  # no copy was ever sent
             row = db.execute(
                 "SELECT id, revision, header, chunks FROM index_copies WHERE chunks IS NOT NULL"
                 " ORDER BY revision DESC, id DESC LIMIT 1"
@@ -335,6 +340,8 @@ class TargetStore(Store):
     def put_index_copy(self, revision: int, header: bytes, chunks: Iterable[bytes]) -> bool:
         # A transaction per chunk: the store's write lock is never held for the whole copy.
         with self._write() as db:
+            for statement in _COPY_SCHEMA:
+                db.execute(statement)
             if self._newest_copy(db) >= revision:
                 return False
             stale = db.execute(
