@@ -310,7 +310,8 @@ def test_decisions_are_kept_in_the_store_and_plotted(console, records):
 
 
 def test_an_enrich_job_runs_in_the_background_and_its_state_is_kept(console, db, records):
-    target_id = open_store(db).get("Hermione Granger").id
+    with open_store(db) as opened:  # closed here: a pool left to the collector warns from its thread
+        target_id = opened.get("Hermione Granger").id
     where = f"/console/targets/{target_id}"
     page = console.get(where).text
     assert "Run enrich" in page and "Run probe" in page and "Run verify" not in page
