@@ -269,3 +269,27 @@ def test_a_store_keeping_a_copy_stays_at_its_layout_version(any_store, tmp_path)
         with any_store.db.connect() as conn:
             versions = [r[0] for r in conn.execute(query)]
         assert max(versions) == LATEST == 5
+
+
+@pytest.mark.parametrize("other_is_newer", [True, False])
+def test_two_copies_sent_at_once_leave_the_newer(any_store, other_is_newer):
+    # Two replicas (two hosts) that built a file at once: whichever finishes last, the
+    # store keeps one copy, the newer, whole.
+    header = b'{"version": 0}'
+    ours, theirs = 5, (7 if other_is_newer else 3)
+
+    def chunks():
+        yield b"ours, first chunk"
+        assert any_store.put_index_copy(theirs, header, [b"theirs"])  # lands while ours is sent
+        yield b"ours, second chunk"
+
+    sent = any_store.put_index_copy(ours, header, chunks())
+    assert sent is not other_is_newer
+    kept = any_store.index_copy()
+    assert kept.revision == max(ours, theirs)
+    body = b"".join(bytes(c) for c in any_store.read_index_copy(kept))
+    assert body == (b"theirs" if other_is_newer else b"ours, first chunkours, second chunk")
+    if hasattr(any_store, "path"):  # the loser's rows are gone too
+        with sqlite3.connect(any_store.path) as db:
+            assert db.execute("SELECT COUNT(*) FROM index_copies").fetchone()[0] == 1
+            assert db.execute("SELECT COUNT(DISTINCT copy_id) FROM index_chunks").fetchone()[0] == 1

@@ -288,11 +288,13 @@ class PostgresStore(Store):
         return latest, current
 
     # -- the shared copy of the index file ---------------------------------------------
+    def _copies_made(self, conn: psycopg.Connection) -> bool:
+        table = self._sql("{s}.index_copies").as_string(conn)
+        return conn.execute("SELECT to_regclass(%s)", [table]).fetchone()[0] is not None
+
     def index_copy(self) -> IndexCopy | None:
         with self._read("cannot read the index file's copy") as conn:
-            table = self._sql("{s}.index_copies").as_string(conn)
-            made = conn.execute("SELECT to_regclass(%s)", [table]).fetchone()
-            if made[0] is None:
+            if not self._copies_made(conn):
                 return None  # no copy was ever sent
             row = conn.execute(
                 self._sql(
@@ -327,7 +329,8 @@ class PostgresStore(Store):
         ):
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [_copy_lock(self.db.schema)])
-                conn.execute(self._sql(_COPY_SCHEMA))
+                if not self._copies_made(conn):  # (its ALTER would wait on a copy being sent)
+                    conn.execute(self._sql(_COPY_SCHEMA))
                 if self._newest_copy(conn) >= revision:
                     return False
             try:
