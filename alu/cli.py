@@ -456,7 +456,8 @@ def targets_index(
         index.copies.wait()
         copy = targets_store.index_copy()
         if copy is None or copy.revision < index.revision:
-            index.fold()  # the list as of now in a new file, sent as the copy
+            if not index.fold():  # the list as of now in a new file, sent as the copy
+                fail(f"{path} is being written by another process: run this again once it is done")
             index.copies.wait()
             copy = targets_store.index_copy()
         if copy is None or copy.revision < index.revision:

@@ -104,12 +104,21 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
+# libpq parameters a URL's query may carry that are secrets (``location`` hides them too).
+_SECRET_PARAMETERS = ("password", "sslpassword")
+
+
 def _redact(url: str) -> str:
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = "&".join(
+        f"{key}=***" if key.lower() in _SECRET_PARAMETERS else item
+        for item in parts.query.split("&")
+        for key in [item.split("=", 1)[0]]
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 @contextmanager

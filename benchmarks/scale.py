@@ -695,8 +695,11 @@ def measure_file(args: argparse.Namespace, n: int, setting: str, store, tmp: Pat
     if sent is not None:
         # Another host: an empty cache folder, the store keeping the first replica's copy.
         host = tmp / f"cache-{n}-another-host"
-        ((other, took),) = [(r, r.served(targets)) for r in [FileReplica(setting, host, query)]]
-        other.stop()
+        other = FileReplica(setting, host, query)
+        try:
+            took = other.served(targets)
+        finally:
+            other.stop()
         taken = read_header(took["file"])
         if took["existed"] or (taken["revision"], taken["checksum"]) != (
             built["revision"],

@@ -70,6 +70,7 @@ def test_a_table_in_the_way_fails_the_migration_and_changes_nothing(pg_url, pg_s
         ("postgresql://postgres@127.0.0.1:1/test", StoreError, "cannot connect to the database"),
         ("postgresql://postgres@127.0.0.1:5432/no_such_db_alu", StoreError, "no_such_db_alu"),
         ("postgresql://postgres:hunter2@127.0.0.1:1/test", StoreError, "postgres:***@"),
+        ("postgresql://postgres@127.0.0.1:1/test?password=hunter2", StoreError, "password=***"),
         ("postgresql://postgres@127.0.0.1/test?schema=Bad-Name", ConfigError, "bad schema"),
         ("postgresql://postgres@127.0.0.1/test?pool_max=0", ConfigError, "bad pool options"),
         ("postgresql://postgres@127.0.0.1/test?sslmode=bogus", StoreError, "sslmode"),

@@ -293,3 +293,68 @@ def test_two_copies_sent_at_once_leave_the_newer(any_store, other_is_newer):
         with sqlite3.connect(any_store.path) as db:
             assert db.execute("SELECT COUNT(*) FROM index_copies").fetchone()[0] == 1
             assert db.execute("SELECT COUNT(DISTINCT copy_id) FROM index_chunks").fetchone()[0] == 1
+
+
+def test_a_copy_at_the_same_revision_with_another_header_replaces_the_kept_one(tmp_path):
+    # A replica that refused the store's copy (not matching the list) builds at the same
+    # revision: its copy replaces the refused one; the same copy sent again changes nothing.
+    store = _other_scanners_store(tmp_path)
+    _sent(store, tmp_path / "index.alu")
+    kept = store.index_copy()
+    assert not store.put_index_copy(kept.revision, kept.header, [b"the same again"])
+    other = json.dumps(json.loads(kept.header) | {"checksum": "0" * 128}).encode()
+    assert store.put_index_copy(kept.revision, other, [b"rebuilt"])
+    assert store.index_copy().header == other
+    assert b"".join(store.read_index_copy(store.index_copy())) == b"rebuilt"
+    store.close()
+
+
+def test_an_upload_dropped_under_its_sender_as_unfinished_keeps_the_copy_before(tmp_path):
+    store = _other_scanners_store(tmp_path)
+    _sent(store, tmp_path / "index.alu")
+    kept = store.index_copy()
+
+    def chunks():
+        yield b"first"
+        with sqlite3.connect(store.path) as db:  # as another sender takes it for a dead one's
+            db.execute("DELETE FROM index_copies WHERE chunks IS NULL")
+        yield b"second"
+
+    assert not store.put_index_copy(kept.revision + 1, kept.header, chunks())
+    assert store.index_copy() == kept
+    with sqlite3.connect(store.path) as db:  # none of the dropped upload's chunks left
+        assert db.execute("SELECT COUNT(DISTINCT copy_id) FROM index_chunks").fetchone()[0] == 1
+    store.close()
+
+
+def test_the_sender_sends_the_newest_waiting_file_after_the_one_on_its_way():
+    import threading
+
+    from alu.scan.sharedindex import Sender
+
+    class File:
+        def __init__(self, revision):
+            self.revision = revision
+
+        def header(self):
+            return b"{}"
+
+        def body(self, chunk):
+            return iter([b""])
+
+    release, sent = threading.Event(), []
+
+    class SlowStore:
+        def put_index_copy(self, revision, header, chunks):
+            sent.append(revision)
+            release.wait(10)
+            return True
+
+    sender = Sender(SlowStore())
+    sender.send(File(5))
+    while not sent:
+        threading.Event().wait(0.01)
+    for revision in (9, 7):  # a fold's newer file, then an older one sent late
+        sender.send(File(revision))
+    release.set()
+    assert sender.wait(10) and sent == [5, 9]

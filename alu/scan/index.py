@@ -454,9 +454,13 @@ class TargetIndex:
             with building(self.index_file, wait=False) as mine:
                 if not mine:
                     return False
+                # Read as one snapshot (no change applied to it in place meanwhile), so the
+                # file holds exactly the list as of the revision it records.
+                with self._reading() as listing:
+                    revision = listing.revision
+                    listed = {t.id: t for t in _in_order(listing.targets) if t.id is not None}
                 # One process: requests go on meanwhile over the old file and want the cores.
-                listed = {t.id: t for t in _in_order(snapshot.targets) if t.id is not None}
-                self._write(listed, snapshot.revision)
+                self._write(listed, revision)
                 del listed
             file = self._open_file()
             written = True
@@ -464,7 +468,10 @@ class TargetIndex:
             written = False  # another process's, newer: it sent the copy
         with self._sync_lock:
             self._snapshot = self._over_file(self._snapshot, file=file)
-        if written:
+            # Sent only if the list in use is over it: a file found not to match the store
+            # (replaced meanwhile by the store's copy or a new file) must not be shared.
+            in_use = self._mapped(self._snapshot)
+        if written and in_use is not None and in_use.file is file:
             self._send(file)
         return True
 

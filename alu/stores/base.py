@@ -260,8 +260,10 @@ class Store(ABC):
 
     def put_index_copy(self, revision: int, header: bytes, chunks: Iterable[bytes]) -> bool:
         """Keep an index file's header and body (``chunks``) as the store's copy at
-        ``revision``, replacing older copies, in small writes that hold up no change to
-        the targets. False when the store already keeps one as new, or keeps none."""
+        ``revision``, replacing older copies, in writes that hold up no change to the
+        targets. False when the store keeps a newer copy, or this very one (the same
+        revision and header: another at that revision is replaced, as one a replica found
+        not to match), or keeps none."""
         return False
 
     def close(self) -> None:

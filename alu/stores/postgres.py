@@ -331,7 +331,7 @@ class PostgresStore(Store):
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [_copy_lock(self.db.schema)])
                 if not self._copies_made(conn):  # (its ALTER would wait on a copy being sent)
                     conn.execute(self._sql(_COPY_SCHEMA))
-                if self._newest_copy(conn) >= revision:
+                if self._kept(conn, revision, header):
                     return False
             try:
                 with conn.transaction():
@@ -349,7 +349,7 @@ class PostgresStore(Store):
                     # Copies are swapped one at a time: two replicas that built one at once
                     # keep the newer.
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", [_copy_lock(self.db.schema)])
-                    if self._newest_copy(conn) >= revision:
+                    if self._kept(conn, revision, header, besides=copy_id):
                         raise _Superseded
                     conn.execute(
                         self._sql("UPDATE {s}.index_copies SET chunks = %s WHERE id = %s"), [count, copy_id]
@@ -359,11 +359,17 @@ class PostgresStore(Store):
                 return False
         return True
 
-    def _newest_copy(self, conn: psycopg.Connection) -> int:
+    def _kept(self, conn: psycopg.Connection, revision: int, header: bytes, besides: int = -1) -> bool:
+        """Whether the store keeps a complete copy newer than ``revision``, or this one (its
+        revision and header), other than the copy ``besides``."""
         row = conn.execute(
-            self._sql("SELECT COALESCE(MAX(revision), -1) FROM {s}.index_copies WHERE chunks IS NOT NULL")
+            self._sql(
+                "SELECT 1 FROM {s}.index_copies WHERE chunks IS NOT NULL AND id <> %s"
+                " AND (revision > %s OR (revision = %s AND header = %b))"
+            ),
+            [besides, revision, revision, header],
         ).fetchone()
-        return row[0]
+        return row is not None
 
     # -- announcements --------------------------------------------------------------
     def watch(self, on_change: Callable[[], None]) -> Listener:

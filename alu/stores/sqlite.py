@@ -342,7 +342,7 @@ class TargetStore(Store):
         with self._write() as db:
             for statement in _COPY_SCHEMA:
                 db.execute(statement)
-            if self._newest_copy(db) >= revision:
+            if self._kept(db, revision, header):
                 return False
             stale = db.execute(
                 "SELECT id FROM index_copies WHERE chunks IS NULL AND started < ?",
@@ -360,10 +360,12 @@ class TargetStore(Store):
                     db.execute("INSERT INTO index_chunks VALUES (?, ?, ?)", (copy_id, count, data))
                 count += 1
             with self._write() as db:
-                if self._newest_copy(db) >= revision:  # another replica's, newer, landed meanwhile
+                done = db.execute("UPDATE index_copies SET chunks = ? WHERE id = ?", (count, copy_id))
+                # Another replica's, newer, landed meanwhile; or this upload, taken for one
+                # left unfinished (``STALE_UPLOAD_S``), was dropped under it.
+                if done.rowcount != 1 or self._kept(db, revision, header, besides=copy_id):
                     self._drop_copies(db, [copy_id])
                     return False
-                db.execute("UPDATE index_copies SET chunks = ? WHERE id = ?", (count, copy_id))
                 older = db.execute(
                     "SELECT id FROM index_copies WHERE chunks IS NOT NULL AND id <> ?", (copy_id,)
                 ).fetchall()
@@ -375,9 +377,15 @@ class TargetStore(Store):
         return True
 
     @staticmethod
-    def _newest_copy(db: sqlite3.Connection) -> int:
-        row = db.execute("SELECT MAX(revision) FROM index_copies WHERE chunks IS NOT NULL").fetchone()
-        return -1 if row[0] is None else row[0]
+    def _kept(db: sqlite3.Connection, revision: int, header: bytes, besides: int = -1) -> bool:
+        """Whether the store keeps a complete copy newer than ``revision``, or this one (its
+        revision and header), other than the copy ``besides``."""
+        row = db.execute(
+            "SELECT 1 FROM index_copies WHERE chunks IS NOT NULL AND id <> ?"
+            " AND (revision > ? OR (revision = ? AND header = ?))",
+            (besides, revision, revision, header),
+        ).fetchone()
+        return row is not None
 
     @staticmethod
     def _drop_copies(db: sqlite3.Connection, ids: list[int]) -> None:
