@@ -24,7 +24,7 @@ from test_index_file import (
 from alu.errors import StoreError
 from alu.scan import TargetIndex
 from alu.scan import index as index_module
-from alu.scan.indexfile import IndexFile
+from alu.scan.indexfile import IndexFile, IndexFileError
 from alu.stores import open_store
 
 
@@ -358,3 +358,24 @@ def test_the_sender_sends_the_newest_waiting_file_after_the_one_on_its_way():
         sender.send(File(revision))
     release.set()
     assert sender.wait(10) and sent == [5, 9]
+
+
+def test_a_fold_whose_file_is_refused_does_not_send_it(tmp_path, monkeypatch):
+    store = _other_scanners_store(tmp_path)
+    index = _sent(store, tmp_path / "index.alu")
+    store.add(BASE[2])
+    index.sync()
+    sent, refused, real_on_file = [], [], index._on_file
+    monkeypatch.setattr(index.copies, "send", lambda file: sent.append(file))
+
+    def refuse_the_folded_file_once(current, file):
+        if not refused and file.revision == store.revision():
+            refused.append(file)
+            raise IndexFileError(f"{file.path} does not match the store's targets")
+        return real_on_file(current, file)
+
+    monkeypatch.setattr(index, "_on_file", refuse_the_folded_file_once)
+    assert index.fold()
+    assert refused and all(file is not refused[0] for file in sent)
+    assert lexical(index).file is not refused[0]  # in use: the store's copy, or a new file
+    store.close()
