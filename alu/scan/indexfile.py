@@ -55,6 +55,7 @@ from ..targets.target import Target
 MAGIC = b"ALUIDX\x00\x01"
 VERSION = 3
 _ALIGN = 64
+_START = len(MAGIC) + 8  # the magic, then the header's length
 DICTIONARY_BYTES = 32 * 1024
 # Decoded targets kept per mapped file: a scan touches a few candidates, a request a few scans.
 CACHED = 1024
@@ -257,7 +258,7 @@ def write_copy(path: str | Path, header: dict, body: Iterable[bytes]) -> None:
 
 def _head(header: dict) -> bytes:
     head = json.dumps(header).encode()
-    head += b" " * (-(len(MAGIC) + 8 + len(head)) % _ALIGN)
+    head += b" " * (-(_START + len(head)) % _ALIGN)
     return MAGIC + len(head).to_bytes(8, "little") + head
 
 
@@ -280,15 +281,19 @@ def _replace(path: str | Path, chunks: Iterable[bytes | bytearray]) -> None:
         raise
 
 
+def _header_size(start: bytes, path: str | Path) -> int:
+    """The header's length, from the file's first ``_START`` bytes (``start``)."""
+    if len(start) < _START or start[: len(MAGIC)] != MAGIC:
+        raise IndexFileError(f"{path} is not an index file of this version")
+    return int.from_bytes(start[len(MAGIC) : _START], "little")
+
+
 def read_header(path: str | Path) -> dict:
     """The header of the file at ``path``, read without mapping the file or checking its
     body (a process that only asks which revision a file holds shares none of its pages)."""
     try:
         with open(path, "rb") as f:
-            start = f.read(len(MAGIC) + 8)
-            if len(start) < len(MAGIC) + 8 or start[: len(MAGIC)] != MAGIC:
-                raise IndexFileError(f"{path} is not an index file of this version")
-            return json.loads(f.read(int.from_bytes(start[len(MAGIC) :], "little")))
+            return json.loads(f.read(_header_size(f.read(_START), path)))
     except (OSError, ValueError) as e:
         if isinstance(e, IndexFileError):
             raise
@@ -363,12 +368,9 @@ class IndexFile:
 
     def _header(self) -> dict:
         m = self._map
-        if len(m) < len(MAGIC) + 8 or m[: len(MAGIC)] != MAGIC:
-            raise IndexFileError(f"{self.path} is not an index file of this version")
-        size = int.from_bytes(m[len(MAGIC) : len(MAGIC) + 8], "little")
-        self._body = len(MAGIC) + 8 + size
+        self._body = _START + _header_size(m[:_START], self.path)
         try:
-            header = json.loads(m[len(MAGIC) + 8 : self._body])
+            header = json.loads(m[_START : self._body])
         except ValueError as e:
             raise IndexFileError(f"{self.path}: unreadable header") from e
         if header.get("version") != VERSION:
@@ -387,7 +389,7 @@ class IndexFile:
 
     def header(self) -> bytes:
         """The file's header as written (JSON)."""
-        return bytes(self._map[len(MAGIC) + 8 : self._body]).rstrip(b" ")
+        return bytes(self._map[_START : self._body]).rstrip(b" ")
 
     def body(self, chunk: int) -> Iterator[bytes]:
         """The file's body (its arrays), ``chunk`` bytes at a time, read from the mapping
